@@ -1,0 +1,45 @@
+"""The clients app's sections of the client chart: the stay, leaves, orientation checklist."""
+
+from clients.models import OrientationItem
+from facility.registry import ChartSection, register_chart_section
+
+
+def _stay(request, client, admission):
+    if admission is None:
+        return {"admission": None}
+    return {
+        "admission": admission,
+        "bed_moves": list(admission.bed_moves.select_related("from_bed", "to_bed", "moved_by")),
+        "leaves": list(admission.leaves.select_related("recorded_by", "returned_recorded_by")),
+        "past_stays": list(client.admissions.exclude(pk=admission.pk).select_related("unit")),
+        "can_admit": request.user.has_perm("facility.admit_client"),
+        "can_chart": request.user.has_perm("facility.chart_floor"),
+    }
+
+
+def _orientation(request, client, admission):
+    if admission is None:
+        return {"items": []}
+    ticks = {t.item_id: t for t in admission.orientation_ticks.select_related("ticked_by")}
+    items = OrientationItem.objects.filter(facility=admission.facility, active=True)
+    rows = [{"item": item, "tick": ticks.get(item.pk)} for item in items]
+    return {
+        "admission": admission,
+        "items": rows,
+        "done": sum(1 for r in rows if r["tick"]),
+        "can_chart": request.user.has_perm("facility.chart_floor") and admission.is_open,
+    }
+
+
+register_chart_section(
+    ChartSection(key="stay", title="Stay", template="clients/sections/stay.html", render=_stay, order=10)
+)
+register_chart_section(
+    ChartSection(
+        key="orientation",
+        title="Orientation checklist",
+        template="clients/sections/orientation.html",
+        render=_orientation,
+        order=20,
+    )
+)

@@ -1,0 +1,317 @@
+"""Clients and their stays: admission, bed moves, leaves off site, orientation checklist."""
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from facility.models import Bed, Facility, Unit
+
+
+class ClientQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ClientQuerySet":
+        """The one scope for reading clients: those of the user's assigned facilities.
+
+        Admins administer and do not read charts (DESIGN.md §3), so they see none.
+        """
+        if not user.is_authenticated or not user.has_perm("facility.view_census"):
+            return self.none()
+        return self.filter(facility_id__in=user.facility_ids())
+
+    def admitted(self) -> "ClientQuerySet":
+        return self.filter(admissions__discharged_at__isnull=True).distinct()
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    INTERSEX = "X", "Intersex"
+    UNKNOWN = "U", "Unknown"
+
+
+class Client(models.Model):
+    """A person in treatment at a facility. Every record about them is a 42 CFR Part 2 record."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="clients")
+    mrn = models.CharField("MRN", max_length=20, editable=False)
+    legal_first_name = models.CharField(max_length=80)
+    legal_last_name = models.CharField(max_length=80)
+    preferred_name = models.CharField(max_length=80, blank=True)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    pronouns = models.CharField(max_length=30, blank=True)
+    photo = models.ImageField(upload_to="client-photos/", blank=True)
+    allergies = models.TextField(
+        blank=True, help_text="One per line. Write NKDA when there are no known drug allergies."
+    )
+    emergency_contact_name = models.CharField(max_length=120, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    emergency_contact_phone = models.CharField(max_length=30, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["legal_last_name", "legal_first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "mrn"], name="clients_client_mrn_unique"),
+            models.CheckConstraint(
+                condition=Q(date_of_birth__gte=date(1900, 1, 1)),
+                name="clients_client_dob_plausible",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                models.functions.Lower("legal_last_name"),
+                "date_of_birth",
+                name="clients_client_dup_check_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.mrn})"
+
+    @property
+    def legal_name(self) -> str:
+        return f"{self.legal_first_name} {self.legal_last_name}"
+
+    @property
+    def display_name(self) -> str:
+        """Preferred first name with legal last name: what staff call the person."""
+        return f"{self.preferred_name or self.legal_first_name} {self.legal_last_name}"
+
+    @property
+    def initials(self) -> str:
+        first = (self.preferred_name or self.legal_first_name)[:1]
+        return f"{first}{self.legal_last_name[:1]}".upper()
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def allergy_list(self) -> list[str]:
+        return [line.strip() for line in self.allergies.splitlines() if line.strip()]
+
+
+class LevelOfCare(models.TextChoices):
+    """ASAM levels of care offered in residential programs."""
+
+    WITHDRAWAL = "3.7-WM", "3.7-WM Medically monitored withdrawal management"
+    HIGH_INTENSITY = "3.5", "3.5 High-intensity residential"
+    MEDICALLY_MONITORED = "3.7", "3.7 Medically monitored intensive inpatient"
+    CLINICALLY_MANAGED = "3.1", "3.1 Clinically managed low-intensity residential"
+    MENTAL_HEALTH = "MH-RES", "Mental-health residential"
+
+
+class DischargeType(models.TextChoices):
+    COMPLETED = "completed", "Completed treatment"
+    TRANSFER = "transfer", "Transferred to another level of care"
+    AMA = "ama", "Left against medical advice"
+    ADMINISTRATIVE = "administrative", "Administrative discharge"
+    HOSPITAL = "hospital", "Admitted to hospital"
+    OTHER = "other", "Other"
+
+
+class AdmissionQuerySet(models.QuerySet):
+    def current(self) -> "AdmissionQuerySet":
+        return self.filter(discharged_at__isnull=True)
+
+
+class Admission(models.Model):
+    """One stay of a client at a facility. One open stay per client, one client per bed."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="admissions")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="admissions")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="admissions")
+    bed = models.ForeignKey(
+        Bed, on_delete=models.PROTECT, related_name="admissions", null=True, blank=True
+    )
+    level_of_care = models.CharField(max_length=10, choices=LevelOfCare.choices)
+    admitted_at = models.DateTimeField()
+    admitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    discharge_type = models.CharField(max_length=20, choices=DischargeType.choices, blank=True)
+    discharge_note = models.TextField(blank=True)
+    discharged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    objects = AdmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-admitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bed"],
+                condition=Q(discharged_at__isnull=True),
+                name="clients_admission_one_client_per_bed",
+            ),
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(discharged_at__isnull=True),
+                name="clients_admission_one_open_stay",
+            ),
+            models.CheckConstraint(
+                condition=Q(discharged_at__isnull=True) | Q(discharged_at__gt=F("admitted_at")),
+                name="clients_admission_discharge_after_admit",
+            ),
+            models.CheckConstraint(
+                condition=(Q(discharged_at__isnull=True) & Q(discharge_type=""))
+                | (Q(discharged_at__isnull=False) & ~Q(discharge_type="")),
+                name="clients_admission_discharge_type_with_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(discharged_at__isnull=False) | Q(bed__isnull=False),
+                name="clients_admission_open_stay_has_bed",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["facility", "unit"],
+                condition=Q(discharged_at__isnull=True),
+                name="clients_admission_current_idx",
+            ),
+        ]
+        permissions = [("view_chart", "Can view a client chart")]
+
+    def __str__(self) -> str:
+        return f"{self.client} admitted {self.admitted_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.discharged_at is None
+
+
+class BedMove(models.Model):
+    """A bed assignment in an admission's history; the first row is the admitting bed."""
+
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="bed_moves")
+    from_bed = models.ForeignKey(
+        Bed, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    to_bed = models.ForeignKey(Bed, on_delete=models.PROTECT, related_name="+")
+    moved_at = models.DateTimeField()
+    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_bed or 'admission'} → {self.to_bed} at {self.moved_at:%Y-%m-%d %H:%M}"
+
+
+class LeaveKind(models.TextChoices):
+    PASS = "pass", "Pass"
+    APPOINTMENT = "appointment", "Appointment"
+    OUTING = "outing", "Outing"
+    TRIP = "trip", "Trip"
+    HOSPITAL = "hospital", "Hospital"
+
+
+class LeaveQuerySet(models.QuerySet):
+    def open(self) -> "LeaveQuerySet":
+        return self.filter(returned_at__isnull=True)
+
+
+class Leave(models.Model):
+    """Time a client spends off site. Rounds and the MAR do not count time on leave as missed."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="leaves")
+    kind = models.CharField(max_length=20, choices=LeaveKind.choices)
+    destination = models.CharField(max_length=200, blank=True)
+    left_at = models.DateTimeField()
+    expected_back_at = models.DateTimeField()
+    returned_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    returned_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    objects = LeaveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-left_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["admission"],
+                condition=Q(returned_at__isnull=True),
+                name="clients_leave_one_open_per_admission",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_back_at__gt=F("left_at")),
+                name="clients_leave_expected_after_left",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_at__isnull=True) | Q(returned_at__gte=F("left_at")),
+                name="clients_leave_returned_after_left",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.left_at:%Y-%m-%d %H:%M}"
+
+
+class OrientationItem(models.Model):
+    """One item of a facility's admission orientation checklist (configured by admins)."""
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="orientation_items"
+    )
+    label = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "label"], name="clients_orientationitem_label_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class OrientationTick(models.Model):
+    """Who went through one checklist item with the client, and when."""
+
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="orientation_ticks"
+    )
+    item = models.ForeignKey(OrientationItem, on_delete=models.PROTECT, related_name="ticks")
+    ticked_at = models.DateTimeField()
+    ticked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["item__position", "item_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["admission", "item"], name="clients_orientationtick_once_per_item"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} by {self.ticked_by} at {self.ticked_at:%Y-%m-%d %H:%M}"
+
+
+class MrnSequence(models.Model):
+    """The last MRN number issued per facility; a row lock makes numbers unique and gapless."""
+
+    facility = models.OneToOneField(Facility, on_delete=models.PROTECT, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.facility}: {self.last_number}"

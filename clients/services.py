@@ -1,0 +1,327 @@
+"""Admission, bed moves, discharge, leaves and orientation: the writes of the clients app.
+
+Every service validates before it writes and runs in one transaction, so a refused request
+leaves nothing behind. The database constraints in clients/models.py are the last line: when two
+people admit to one bed at once, the second gets a clear error, not a second occupant.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from clients.models import (
+    Admission,
+    BedMove,
+    Client,
+    Leave,
+    MrnSequence,
+    OrientationItem,
+    OrientationTick,
+)
+from facility.models import AlertSeverity, Bed, Facility, Unit, User
+from facility.services import alert_raise
+
+ORIENTATION_DEADLINE = timedelta(hours=24)
+# Entries may be back-dated (a late admission entry); not by more than this.
+MAX_BACKDATE = timedelta(days=7)
+FUTURE_TOLERANCE = timedelta(minutes=1)
+
+
+def _mrn_next(facility: Facility) -> str:
+    """Issue the facility's next MRN; the sequence row lock makes concurrent admits safe."""
+    MrnSequence.objects.get_or_create(facility=facility)
+    seq = MrnSequence.objects.select_for_update().get(facility=facility)
+    seq.last_number = F("last_number") + 1
+    seq.save(update_fields=["last_number"])
+    seq.refresh_from_db(fields=["last_number"])
+    return f"H{facility.pk:02d}-{seq.last_number:06d}"
+
+
+def client_possible_duplicates(
+    *, facility: Facility, legal_first_name: str, legal_last_name: str, date_of_birth: date
+):
+    """Clients of this facility with the same date of birth and last name (case-insensitive),
+    or the same first name: the people an intake nurse must rule out before making a new MRN."""
+    return (
+        Client.objects.filter(facility=facility, date_of_birth=date_of_birth)
+        .annotate(last_lower=Lower("legal_last_name"), first_lower=Lower("legal_first_name"))
+        .filter(
+            Q(last_lower=legal_last_name.strip().lower())
+            | Q(first_lower=legal_first_name.strip().lower())
+        )
+        .order_by("legal_last_name")
+    )
+
+
+def _check_time(value: datetime, field: str, *, now: datetime, earliest: datetime | None = None):
+    if value > now + FUTURE_TOLERANCE:
+        raise ValidationError({field: "This time is in the future."})
+    if earliest is not None and value < earliest:
+        raise ValidationError({field: "This time is too far in the past."})
+
+
+def _check_bed(*, bed: Bed, unit: Unit, facility: Facility) -> None:
+    if bed.unit_id != unit.pk or unit.facility_id != facility.pk:
+        raise ValidationError({"bed": "This bed is not in the chosen unit."})
+    if not bed.active:
+        raise ValidationError({"bed": "This bed is out of service."})
+    occupant = Admission.objects.current().filter(bed=bed).select_related("client").first()
+    if occupant is not None:
+        raise ValidationError({"bed": f"Bed {bed.label} is occupied by {occupant.client.initials}."})
+
+
+def _occupied_error(bed: Bed) -> ValidationError:
+    return ValidationError({"bed": f"Bed {bed.label} was just taken by another admission."})
+
+
+@transaction.atomic
+def admission_admit(
+    *,
+    actor: User,
+    facility: Facility,
+    unit: Unit,
+    bed: Bed,
+    level_of_care: str,
+    admitted_at: datetime,
+    client: Client | None = None,
+    client_fields: dict | None = None,
+) -> Admission:
+    """Admit a new client (client_fields) or readmit a known one (client) to a bed.
+
+    A new client gets the facility's next MRN. Refused: a bed that is taken or in another unit,
+    a client already admitted, a time in the future or before birth.
+    """
+    now = timezone.now()
+    _check_time(admitted_at, "admitted_at", now=now, earliest=now - MAX_BACKDATE)
+    _check_bed(bed=bed, unit=unit, facility=facility)
+    if client is None:
+        if not client_fields:
+            raise ValidationError("Either a known client or the new client's details are needed.")
+        client = Client(facility=facility, **client_fields)
+        client.mrn = "pending"
+        if client.date_of_birth and client.date_of_birth > timezone.localdate():
+            raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+        client.full_clean(exclude=["mrn"])
+        client.mrn = _mrn_next(facility)
+        client.save()
+    else:
+        if client.facility_id != facility.pk:
+            raise ValidationError("This client belongs to another facility.")
+        if Admission.objects.current().filter(client=client).exists():
+            raise ValidationError("This client is already admitted.")
+    if admitted_at.date() < client.date_of_birth:
+        raise ValidationError({"admitted_at": "Admission cannot be before the date of birth."})
+    admission = Admission(
+        client=client,
+        facility=facility,
+        unit=unit,
+        bed=bed,
+        level_of_care=level_of_care,
+        admitted_at=admitted_at,
+        admitted_by=actor,
+    )
+    admission.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            admission.save()
+    except IntegrityError as exc:
+        if "one_client_per_bed" in str(exc):
+            raise _occupied_error(bed) from exc
+        if "one_open_stay" in str(exc):
+            raise ValidationError("This client was just admitted by someone else.") from exc
+        raise
+    BedMove.objects.create(admission=admission, to_bed=bed, moved_at=admitted_at, moved_by=actor)
+    return admission
+
+
+@transaction.atomic
+def admission_move_bed(
+    *, actor: User, admission: Admission, bed: Bed, moved_at: datetime, reason: str = ""
+) -> Admission:
+    """Move an admitted client to another bed of the same facility, keeping the history."""
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    if not admission.is_open:
+        raise ValidationError("This client has been discharged.")
+    _check_time(moved_at, "moved_at", now=timezone.now(), earliest=admission.admitted_at)
+    if bed.pk == admission.bed_id:
+        raise ValidationError({"bed": "The client is already in this bed."})
+    if bed.unit.facility_id != admission.facility_id:
+        raise ValidationError({"bed": "This bed is in another facility."})
+    _check_bed(bed=bed, unit=bed.unit, facility=admission.facility)
+    from_bed = admission.bed
+    admission.bed = bed
+    admission.unit = bed.unit
+    try:
+        with transaction.atomic():
+            admission.save(update_fields=["bed", "unit"])
+    except IntegrityError as exc:
+        raise _occupied_error(bed) from exc
+    BedMove.objects.create(
+        admission=admission,
+        from_bed=from_bed,
+        to_bed=bed,
+        moved_at=moved_at,
+        moved_by=actor,
+        reason=reason,
+    )
+    return admission
+
+
+@transaction.atomic
+def admission_discharge(
+    *,
+    actor: User,
+    admission: Admission,
+    discharged_at: datetime,
+    discharge_type: str,
+    note: str = "",
+) -> Admission:
+    """Close the stay and free the bed. An open leave is closed at the discharge time."""
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    if not admission.is_open:
+        raise ValidationError("This client has already been discharged.")
+    _check_time(discharged_at, "discharged_at", now=timezone.now())
+    if discharged_at <= admission.admitted_at:
+        raise ValidationError({"discharged_at": "Discharge must be after the admission time."})
+    if not discharge_type:
+        raise ValidationError({"discharge_type": "Choose how the stay ended."})
+    admission.discharged_at = discharged_at
+    admission.discharge_type = discharge_type
+    admission.discharge_note = note
+    admission.discharged_by = actor
+    admission.full_clean(validate_constraints=False)
+    admission.save(
+        update_fields=["discharged_at", "discharge_type", "discharge_note", "discharged_by"]
+    )
+    for leave in admission.leaves.open():
+        leave.returned_at = max(discharged_at, leave.left_at)
+        leave.returned_recorded_by = actor
+        leave.note = (leave.note + "\nClosed at discharge.").strip()
+        leave.save(update_fields=["returned_at", "returned_recorded_by", "note"])
+    return admission
+
+
+@transaction.atomic
+def leave_start(
+    *,
+    actor: User,
+    admission: Admission,
+    kind: str,
+    left_at: datetime,
+    expected_back_at: datetime,
+    destination: str = "",
+    note: str = "",
+) -> Leave:
+    """Record a client leaving the site (pass, appointment, outing, trip, hospital)."""
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    if not admission.is_open:
+        raise ValidationError("This client has been discharged.")
+    _check_time(left_at, "left_at", now=timezone.now(), earliest=admission.admitted_at)
+    if expected_back_at <= left_at:
+        raise ValidationError({"expected_back_at": "Expected back must be after leaving."})
+    if admission.leaves.open().exists():
+        raise ValidationError("This client is already off site.")
+    leave = Leave(
+        admission=admission,
+        kind=kind,
+        left_at=left_at,
+        expected_back_at=expected_back_at,
+        destination=destination,
+        note=note,
+        recorded_by=actor,
+    )
+    leave.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            leave.save()
+    except IntegrityError as exc:
+        raise ValidationError("This client was just signed out by someone else.") from exc
+    return leave
+
+
+@transaction.atomic
+def leave_return(*, actor: User, leave: Leave, returned_at: datetime) -> Leave:
+    """Record the client back on site."""
+    leave = Leave.objects.select_for_update().get(pk=leave.pk)
+    if leave.returned_at is not None:
+        raise ValidationError("This return has already been recorded.")
+    _check_time(returned_at, "returned_at", now=timezone.now())
+    if returned_at < leave.left_at:
+        raise ValidationError({"returned_at": "Return cannot be before the client left."})
+    leave.returned_at = returned_at
+    leave.returned_recorded_by = actor
+    leave.save(update_fields=["returned_at", "returned_recorded_by"])
+    return leave
+
+
+def leaves_overlapping(admission_ids, *, start: datetime, end: datetime):
+    """Leaves of these admissions that overlap [start, end); the read later apps use to skip
+    time off site. An open leave extends to `end`."""
+    return Leave.objects.filter(
+        admission_id__in=admission_ids, left_at__lt=end
+    ).filter(Q(returned_at__isnull=True) | Q(returned_at__gt=start))
+
+
+@transaction.atomic
+def orientation_tick(*, actor: User, admission: Admission, item: OrientationItem) -> OrientationTick:
+    """Mark one checklist item done. Ticking twice keeps the first tick."""
+    if item.facility_id != admission.facility_id or not item.active:
+        raise ValidationError({"item": "This item is not on this facility's checklist."})
+    if not admission.is_open:
+        raise ValidationError("This client has been discharged.")
+    tick, _ = OrientationTick.objects.get_or_create(
+        admission=admission,
+        item=item,
+        defaults={"ticked_at": timezone.now(), "ticked_by": actor},
+    )
+    return tick
+
+
+def admissions_orientation_overdue(*, now: datetime):
+    """Open admissions older than the deadline whose facility checklist is not fully ticked."""
+    active_items = Count(
+        "facility__orientation_items",
+        filter=Q(facility__orientation_items__active=True),
+        distinct=True,
+    )
+    ticked = Count(
+        "orientation_ticks",
+        filter=Q(orientation_ticks__item__active=True),
+        distinct=True,
+    )
+    return (
+        Admission.objects.current()
+        .filter(admitted_at__lte=now - ORIENTATION_DEADLINE)
+        .annotate(items=active_items, done=ticked)
+        .filter(items__gt=F("done"))
+        .select_related("client", "facility")
+    )
+
+
+def scan_orientation_overdue(*, now: datetime | None = None) -> int:
+    """Raise one alert per admission whose orientation is not done 24 hours after admission.
+
+    Idempotent by dedupe key: a rerun or a late run raises nothing twice.
+    """
+    now = now or timezone.now()
+    raised = 0
+    for admission in admissions_orientation_overdue(now=now):
+        _, created = alert_raise(
+            facility=admission.facility,
+            kind="orientation_overdue",
+            severity=AlertSeverity.WARNING,
+            message=(
+                f"Orientation checklist for {admission.client.display_name} not complete "
+                f"24 hours after admission ({admission.done} of {admission.items} items)."
+            ),
+            dedupe_key=f"orientation:{admission.public_id}",
+            client_public_id=admission.client.public_id,
+            client_label=admission.client.mrn,
+            now=now,
+        )
+        raised += created
+    return raised

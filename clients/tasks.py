@@ -1,0 +1,11 @@
+"""Periodic scans of the clients app, scheduled in settings.CELERY_BEAT_SCHEDULE."""
+
+from celery import shared_task
+
+from clients import services
+
+
+@shared_task
+def scan_orientation_overdue() -> int:
+    """Alert on admissions whose orientation checklist is not done after 24 hours."""
+    return services.scan_orientation_overdue()

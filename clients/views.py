@@ -1,0 +1,385 @@
+"""Census board, client chart, admission, bed moves, discharge, leaves, orientation."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clients import services
+from clients.forms import (
+    DischargeForm,
+    LeaveForm,
+    MoveBedForm,
+    NewClientForm,
+    PlacementForm,
+    ReturnForm,
+)
+from clients.models import Admission, Client, Leave, OrientationItem
+from facility.access import client_ip, current_facility, require_perm
+from facility.models import AccessAction, Bed, Unit
+from facility.pdf import pdf_response
+from facility.registry import registry
+from facility.services import access_log
+
+
+def _facility(request):
+    facility = current_facility(request)
+    if facility is None:
+        raise Http404("You are not assigned to a facility.")
+    return facility
+
+
+def client_for(request, public_id) -> Client:
+    """A client the user may see, else 404 (DESIGN.md §3: strangers do not exist)."""
+    return get_object_or_404(Client.objects.visible_to(request.user), public_id=public_id)
+
+
+def admission_for(request, public_id) -> Admission:
+    visible = Client.objects.visible_to(request.user)
+    return get_object_or_404(
+        Admission.objects.select_related("client", "facility", "bed", "unit"),
+        public_id=public_id,
+        client__in=visible,
+    )
+
+
+def _field_errors_to_form(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@dataclass
+class CensusRow:
+    bed: Bed
+    admission: Admission | None
+    leave: Leave | None
+    days: int | None
+    slots: list[Any]
+
+
+def census_rows(facility, unit=None, *, now=None) -> tuple[list[CensusRow], list]:
+    """One row per active bed (occupied or not), filled by every registered census slot.
+
+    Queries: beds, current admissions (with clients), open leaves, plus one per slot; the count
+    does not depend on the number of clients.
+    """
+    now = now or timezone.now()
+    beds = Bed.objects.filter(unit__facility=facility, active=True).select_related("unit")
+    admissions = Admission.objects.current().filter(facility=facility).select_related("client")
+    if unit is not None:
+        beds = beds.filter(unit=unit)
+        admissions = admissions.filter(unit=unit)
+    admissions = list(
+        admissions.prefetch_related(
+            Prefetch("leaves", queryset=Leave.objects.open(), to_attr="open_leaves")
+        )
+    )
+    by_bed = {a.bed_id: a for a in admissions}
+    slots = registry.census_slots
+    filled = [slot.fill(admissions, now) for slot in slots]
+    today = timezone.localtime(now, facility.tz).date()
+    rows = []
+    for bed in beds.order_by("unit__name", "label"):
+        admission = by_bed.get(bed.pk)
+        leave = admission.open_leaves[0] if admission and admission.open_leaves else None
+        days = None
+        cells = []
+        if admission is not None:
+            days = (today - timezone.localtime(admission.admitted_at, facility.tz).date()).days
+            cells = [(slot, cells_for.get(admission.pk)) for slot, cells_for in zip(slots, filled, strict=True)]
+        rows.append(CensusRow(bed=bed, admission=admission, leave=leave, days=days, slots=cells))
+    return rows, slots
+
+
+@require_perm("facility.view_census")
+@require_GET
+def census(request):
+    """The census board: every bed of the facility or one unit, who is in it, and for how long."""
+    facility = _facility(request)
+    units = list(Unit.objects.filter(facility=facility).order_by("name"))
+    unit = None
+    if request.GET.get("unit"):
+        unit = next((u for u in units if str(u.public_id) == request.GET["unit"]), None)
+        if unit is None:
+            raise Http404("No such unit.")
+    rows, slots = census_rows(facility, unit)
+    occupied = sum(1 for r in rows if r.admission)
+    context = {
+        "facility": facility,
+        "units": units,
+        "unit": unit,
+        "rows": rows,
+        "slots": slots,
+        "occupied": occupied,
+        "off_site": sum(1 for r in rows if r.leave),
+        "can_admit": request.user.has_perm("facility.admit_client"),
+    }
+    template = "clients/census.html#census-table" if request.htmx else "clients/census.html"
+    return render(request, template, context)
+
+
+@require_perm("facility.view_census")
+@require_GET
+def census_pdf(request):
+    facility = _facility(request)
+    unit = None
+    if request.GET.get("unit"):
+        unit = get_object_or_404(Unit, facility=facility, public_id=request.GET["unit"])
+    rows, slots = census_rows(facility, unit)
+    now = timezone.localtime(timezone.now(), facility.tz)
+    return pdf_response(
+        request,
+        template="clients/pdf/census.html",
+        context={"rows": rows, "slots": slots},
+        facility=facility,
+        title="Census",
+        unit=unit.name if unit else "All units",
+        period=f"{now:%Y-%m-%d %H:%M %Z}",
+        filename=f"census-{now:%Y%m%d-%H%M}.pdf",
+    )
+
+
+@require_perm("facility.view_census")
+@require_GET
+def client_chart(request, public_id):
+    """The chart: the identity band, then each app's section. Every view is logged."""
+    client = client_for(request, public_id)
+    admission = (
+        client.admissions.select_related("unit", "bed", "facility")
+        .order_by("discharged_at", "-admitted_at")
+        .first()
+    )
+    if admission is not None and admission.discharged_at is not None:
+        # Show the most recent stay when no stay is open.
+        admission = client.admissions.select_related("unit", "bed", "facility").first()
+    sections = []
+    for section in registry.chart_sections:
+        if request.user.has_perm(section.permission):
+            sections.append(
+                {"section": section, "context": section.render(request, client, admission)}
+            )
+    access_log(
+        action=AccessAction.VIEW,
+        actor=request.user,
+        facility=client.facility,
+        client=client,
+        what="client chart",
+        ip=client_ip(request),
+    )
+    today = timezone.localtime(timezone.now(), client.facility.tz).date()
+    return render(
+        request,
+        "clients/chart.html",
+        {
+            "client": client,
+            "admission": admission,
+            "age": client.age_on(today),
+            "sections": sections,
+        },
+    )
+
+
+@require_perm("facility.admit_client")
+@require_http_methods(["GET", "POST"])
+def admit(request):
+    """Admit a new client, after ruling out that they are already known (name + date of birth)."""
+    facility = _facility(request)
+    data = request.POST or None
+    client_form = NewClientForm(data, request.FILES or None)
+    placement = PlacementForm(data, facility=facility)
+    duplicates = []
+    if request.method == "POST":
+        client_ok = client_form.is_valid()
+        placement_ok = placement.is_valid()
+        if client_ok:
+            duplicates = list(
+                services.client_possible_duplicates(
+                    facility=facility,
+                    legal_first_name=client_form.cleaned_data["legal_first_name"],
+                    legal_last_name=client_form.cleaned_data["legal_last_name"],
+                    date_of_birth=client_form.cleaned_data["date_of_birth"],
+                )
+            )
+            if duplicates and not client_form.cleaned_data["confirm_new_person"]:
+                client_form.add_error(
+                    "confirm_new_person",
+                    "Possible match: readmit the known client below, or confirm this is a "
+                    "different person.",
+                )
+                client_ok = False
+        if client_ok and placement_ok:
+            fields = {
+                k: v for k, v in client_form.cleaned_data.items() if k != "confirm_new_person"
+            }
+            try:
+                admission = services.admission_admit(
+                    actor=request.user,
+                    facility=facility,
+                    unit=placement.cleaned_data["bed"].unit,
+                    client_fields=fields,
+                    **placement.cleaned_data,
+                )
+            except ValidationError as exc:
+                target = placement if _touches(exc, placement) else client_form
+                _field_errors_to_form(target, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Admitted {admission.client.display_name} ({admission.client.mrn}) "
+                    f"to {admission.bed.label}.",
+                )
+                return redirect("clients:chart", public_id=admission.client.public_id)
+    return render(
+        request,
+        "clients/admit.html",
+        {
+            "facility": facility,
+            "client_form": client_form,
+            "placement": placement,
+            "duplicates": duplicates,
+        },
+    )
+
+
+def _touches(exc: ValidationError, form) -> bool:
+    return hasattr(exc, "error_dict") and any(f in form.fields for f in exc.error_dict)
+
+
+@require_perm("facility.admit_client")
+@require_http_methods(["GET", "POST"])
+def readmit(request, public_id):
+    """Admit a known client again, under the MRN they already have."""
+    client = client_for(request, public_id)
+    facility = client.facility
+    placement = PlacementForm(request.POST or None, facility=facility)
+    if request.method == "POST" and placement.is_valid():
+        try:
+            admission = services.admission_admit(
+                actor=request.user,
+                facility=facility,
+                unit=placement.cleaned_data["bed"].unit,
+                client=client,
+                **placement.cleaned_data,
+            )
+        except ValidationError as exc:
+            _field_errors_to_form(placement, exc)
+        else:
+            messages.success(
+                request, f"Readmitted {client.display_name} to {admission.bed.label}."
+            )
+            return redirect("clients:chart", public_id=client.public_id)
+    return render(request, "clients/readmit.html", {"client": client, "placement": placement})
+
+
+def _admission_form_view(request, public_id, *, form_class, service, template, success, **extra):
+    """Shared shape of the one-admission forms: load in scope, bind, call the service."""
+    admission = admission_for(request, public_id)
+    kwargs = {"facility": admission.facility} if form_class is MoveBedForm else {}
+    form = form_class(request.POST or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(actor=request.user, admission=admission, **form.cleaned_data)
+        except ValidationError as exc:
+            _field_errors_to_form(form, exc)
+        else:
+            messages.success(request, success.format(client=admission.client.display_name))
+            return redirect("clients:chart", public_id=admission.client.public_id)
+    return render(
+        request,
+        template,
+        {"admission": admission, "client": admission.client, "form": form, **extra},
+    )
+
+
+@require_perm("facility.admit_client")
+@require_http_methods(["GET", "POST"])
+def move_bed(request, public_id):
+    return _admission_form_view(
+        request,
+        public_id,
+        form_class=MoveBedForm,
+        service=services.admission_move_bed,
+        template="clients/move_bed.html",
+        success="Moved {client}.",
+    )
+
+
+@require_perm("facility.admit_client")
+@require_http_methods(["GET", "POST"])
+def discharge(request, public_id):
+    return _admission_form_view(
+        request,
+        public_id,
+        form_class=DischargeForm,
+        service=services.admission_discharge,
+        template="clients/discharge.html",
+        success="Discharged {client}; the bed is free.",
+    )
+
+
+@require_perm("facility.chart_floor")
+@require_http_methods(["GET", "POST"])
+def leave_start(request, public_id):
+    return _admission_form_view(
+        request,
+        public_id,
+        form_class=LeaveForm,
+        service=services.leave_start,
+        template="clients/leave.html",
+        success="{client} is signed out off site.",
+    )
+
+
+@require_perm("facility.chart_floor")
+@require_http_methods(["GET", "POST"])
+def leave_return(request, public_id):
+    visible = Client.objects.visible_to(request.user)
+    leave = get_object_or_404(
+        Leave.objects.select_related("admission__client"),
+        public_id=public_id,
+        admission__client__in=visible,
+    )
+    client = leave.admission.client
+    form = ReturnForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.leave_return(actor=request.user, leave=leave, **form.cleaned_data)
+        except ValidationError as exc:
+            _field_errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{client.display_name} is back on site.")
+            return redirect("clients:chart", public_id=client.public_id)
+    return render(
+        request, "clients/leave_return.html", {"leave": leave, "client": client, "form": form}
+    )
+
+
+@require_perm("facility.chart_floor")
+@require_POST
+def orientation_tick(request, public_id, item_id):
+    admission = admission_for(request, public_id)
+    item = get_object_or_404(OrientationItem, pk=item_id, facility=admission.facility)
+    try:
+        services.orientation_tick(actor=request.user, admission=admission, item=item)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("clients:chart", public_id=admission.client.public_id)
+
+
+@require_perm("facility.view_census")
+@require_GET
+def client_photo(request, public_id):
+    """A client's photo, served only to staff who may see the client (never as a public file)."""
+    client = client_for(request, public_id)
+    if not client.photo:
+        raise Http404("No photo.")
+    return FileResponse(client.photo.open("rb"), content_type="image/jpeg")

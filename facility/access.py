@@ -1,0 +1,68 @@
+"""Who may see what: the current facility of a request, and the view decorators.
+
+Strangers get 404 (a facility or client outside one's assignment does not exist for them); a
+known person lacking a permission gets 403 (DESIGN.md §3).
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from facility.models import Facility, User
+
+SESSION_FACILITY_KEY = "haven_facility_id"
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address the request came from (the proxy's X-Forwarded-For when behind one)."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded:
+        return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def user_facilities(user: User):
+    return Facility.objects.filter(staff=user).order_by("name")
+
+
+def current_facility(request: HttpRequest) -> Facility | None:
+    """The facility the user is working in: the one they switched to, else their first."""
+    cached = getattr(request, "_haven_facility", False)
+    if cached is not False:
+        return cached
+    facility = None
+    user = request.user
+    if user.is_authenticated:
+        wanted = request.session.get(SESSION_FACILITY_KEY)
+        facilities = user_facilities(user)
+        if wanted:
+            facility = facilities.filter(pk=wanted).first()
+        if facility is None:
+            facility = facilities.first()
+    request._haven_facility = facility
+    return facility
+
+
+def facility_for(request: HttpRequest, public_id) -> Facility:
+    """A facility by public id, if the user is assigned to it; 404 otherwise."""
+    facility = user_facilities(request.user).filter(public_id=public_id).first()
+    if facility is None:
+        raise Http404("No such facility.")
+    return facility
+
+
+def require_perm(*perms: str):
+    """Login first, then the permission (403 if missing). Stack method decorators below this."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perms(perms):
+                raise PermissionDenied("Your role does not allow this.")
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class FacilityConfig(AppConfig):
+    name = "facility"
+    verbose_name = "Facility"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from facility import audit_signals, registry  # noqa: F401
+
+        registry.autodiscover()

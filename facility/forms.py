@@ -1,0 +1,74 @@
+"""Forms of the facility core: staff accounts, alert resolution, audit filters."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from facility.models import AccessAction, Facility, Role, User
+
+
+class StaffForm(forms.Form):
+    """Create or edit a staff account. Every field names itself in its errors."""
+
+    username = forms.RegexField(
+        regex=r"^[a-z0-9._-]{3,40}$",
+        max_length=40,
+        help_text="Lower-case letters, digits, dot, dash or underscore; 3 to 40 characters.",
+        error_messages={"invalid": "Username: use 3–40 lower-case letters, digits, . - or _."},
+    )
+    full_name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    initials = forms.RegexField(
+        regex=r"^[A-Za-z]{2,4}$",
+        error_messages={"invalid": "Initials: 2 to 4 letters."},
+    )
+    credentials = forms.CharField(max_length=60, required=False, help_text="e.g. BHT, RN, LCSW")
+    role = forms.ChoiceField(choices=Role.choices)
+    facilities = forms.ModelMultipleChoiceField(
+        queryset=Facility.objects.all(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, instance: User | None = None, **kwargs):
+        self.instance = instance
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            self.fields["username"].disabled = True
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if self.instance is None and User.objects.filter(username__iexact=username).exists():
+            raise ValidationError("Username: this username is taken.")
+        return username
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        others = User.objects.filter(email__iexact=email)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError("Email: another staff account uses this address.")
+        return email
+
+
+class ResolveAlertForm(forms.Form):
+    note = forms.CharField(
+        label="What was done",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        error_messages={"required": "What was done: say how the alert was handled."},
+    )
+
+
+class AuditFilterForm(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    user = forms.CharField(required=False, label="User name")
+    client = forms.CharField(required=False, label="Client MRN")
+    action = forms.ChoiceField(
+        required=False, choices=[("", "Any action"), *AccessAction.choices]
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise ValidationError({"end": "End date must not be before the start date."})
+        return data

@@ -1,0 +1,311 @@
+"""The facility core: where care happens (Facility, Unit, Bed), who gives it (User), what needs
+attention (Alert) and who looked at what (AccessEvent)."""
+
+import hashlib
+import json
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+def validate_time_zone(value: str) -> None:
+    """Reject a time zone name the IANA database does not know."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone.", code="time_zone")
+
+
+class Facility(models.Model):
+    """A residential treatment site with its own time zone; every client record belongs to one."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=120, unique=True)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    address = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "facilities"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Unit(models.Model):
+    """A living unit (hall, house, wing) of a facility."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="units")
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["facility", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "name"], name="facility_unit_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}"
+
+
+class Bed(models.Model):
+    """A bed in a unit; at most one admitted client at a time (enforced on Admission)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="beds")
+    label = models.CharField(max_length=20, help_text="Room and bed, e.g. 104-A")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["unit", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "label"], name="facility_bed_label_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Role(models.TextChoices):
+    TECHNICIAN = "technician", "Technician"
+    NURSE = "nurse", "Nurse"
+    CLINICIAN = "clinician", "Clinician"
+    SUPERVISOR = "supervisor", "Supervisor"
+    ADMIN = "admin", "Admin"
+
+
+class StaffQuerySet(models.QuerySet):
+    def in_facility(self, facility: Facility) -> "StaffQuerySet":
+        return self.filter(facilities=facility)
+
+
+class StaffManager(UserManager.from_queryset(StaffQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class User(AbstractUser):
+    """A staff member: one person, one account, one role, one or more facilities."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    full_name = models.CharField(max_length=150)
+    credentials = models.CharField(
+        max_length=60, blank=True, help_text="e.g. BHT, RN, LPN, LCSW, MD"
+    )
+    initials = models.CharField(max_length=4)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    facilities = models.ManyToManyField(Facility, related_name="staff", blank=True)
+
+    objects = StaffManager()
+
+    REQUIRED_FIELDS = ["email", "full_name", "initials", "role"]
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="facility_user_role_valid"
+            ),
+            models.UniqueConstraint(
+                models.functions.Lower("email"),
+                condition=~Q(email=""),
+                name="facility_user_email_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.credentials:
+            return f"{self.full_name}, {self.credentials}"
+        return self.full_name or self.username
+
+    @property
+    def signature(self) -> str:
+        """How a person signs a chart entry: name, credentials."""
+        return str(self)
+
+    def facility_ids(self) -> list[int]:
+        """Ids of the facilities this user is assigned to, cached for the request."""
+        cached = getattr(self, "_facility_ids", None)
+        if cached is None:
+            cached = list(self.facilities.values_list("id", flat=True))
+            self._facility_ids = cached
+        return cached
+
+
+class AlertSeverity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class AlertQuerySet(models.QuerySet):
+    def open(self) -> "AlertQuerySet":
+        return self.filter(resolved_at__isnull=True)
+
+    def for_facility(self, facility: Facility) -> "AlertQuerySet":
+        return self.filter(facility=facility)
+
+
+class Alert(models.Model):
+    """Something staff must act on, raised by a scan and resolved by a person.
+
+    The dedupe key names the condition (e.g. one missed block for one client); it is unique while
+    the alert is open, so a scan that runs twice or late cannot raise it twice (DESIGN.md §4).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="alerts")
+    # Points at clients.Client by its public id so the core never imports a domain app.
+    client_public_id = models.UUIDField(null=True, blank=True, db_index=True)
+    client_label = models.CharField(max_length=120, blank=True)
+    kind = models.CharField(max_length=60)
+    severity = models.CharField(max_length=10, choices=AlertSeverity.choices)
+    message = models.TextField()
+    dedupe_key = models.CharField(max_length=200)
+    raised_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=Q(resolved_at__isnull=True),
+                name="facility_alert_dedupe_key_open_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True)
+                | (Q(resolved_by__isnull=False) & ~Q(resolution_note="")),
+                name="facility_alert_resolution_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=AlertSeverity.values),
+                name="facility_alert_severity_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["facility", "-raised_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="facility_alert_open_idx",
+            ),
+            models.Index(fields=["dedupe_key"], name="facility_alert_dedupe_idx"),
+        ]
+        permissions = [("resolve_alert", "Can resolve an alert")]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.message}"
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", "Viewed chart"
+    PRINT = "print", "Printed"
+    EXPORT = "export", "Exported"
+    LOGIN = "login", "Logged in"
+    LOGOUT = "logout", "Logged out"
+    LOGIN_FAILED = "login_failed", "Failed login"
+    ROLE_CHANGE = "role_change", "Changed role or facilities"
+    DEACTIVATE = "deactivate", "Deactivated account"
+    MFA_RESET = "mfa_reset", "Reset MFA"
+    BREAK_GLASS = "break_glass", "Break the glass"
+
+
+class AccessEvent(models.Model):
+    """One read, print, export or security event, append-only and hash-chained.
+
+    Each row's digest covers the previous row's digest and its own content, so a changed or
+    removed row breaks the chain (privacy.md, audit controls); `verify_audit_chain` finds it.
+    A database trigger refuses UPDATE and DELETE.
+    """
+
+    at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, blank=True)
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    client_public_id = models.UUIDField(null=True, blank=True)
+    client_label = models.CharField(max_length=120, blank=True)
+    action = models.CharField(max_length=20, choices=AccessAction.choices)
+    what = models.CharField(max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, default="ok")
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["facility", "-at"], name="facility_access_fac_at_idx"),
+            models.Index(fields=["client_public_id", "-at"], name="facility_access_client_idx"),
+        ]
+        permissions = [("view_audit_trail", "Can view the facility's audit trail")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.what}"
+
+    def content_digest(self, prev_hash: str) -> str:
+        """SHA-256 over the previous digest and this row's content."""
+        payload = {
+            "prev": prev_hash,
+            "at": self.at.isoformat(),
+            "user": self.user_id,
+            "username": self.username,
+            "role": self.role,
+            "facility": self.facility_id,
+            "client": str(self.client_public_id) if self.client_public_id else None,
+            "client_label": self.client_label,
+            "action": self.action,
+            "what": self.what,
+            "ip": self.ip,
+            "outcome": self.outcome,
+        }
+        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+
+class ClinicalPermission(models.Model):
+    """Holds the custom permissions for clinical actions that have no model of their own yet.
+
+    Permissions need a content type; this unmanaged model gives them one without a table.
+    """
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_census", "Can view the census and client charts"),
+            ("chart_floor", "Can chart rounds, notes, vitals, scales, searches, screens"),
+            ("write_progress_note", "Can write progress notes"),
+            ("order_observation_level", "Can order an observation level"),
+            ("raise_observation_level", "Can raise an observation level now, order to follow"),
+            ("record_administration", "Can record a medication administration"),
+            ("transcribe_order", "Can transcribe a medication order"),
+            ("verify_order", "Can verify a medication order"),
+            ("discontinue_order", "Can discontinue a medication order"),
+            ("view_medication_orders", "Can view medication orders"),
+            ("sign_controlled_count", "Can sign a controlled-substance count or waste"),
+            ("manage_consents", "Can manage consents and disclosures"),
+            ("print_shift_report", "Can print a shift report"),
+            ("view_alerts", "Can view alerts"),
+            ("admit_client", "Can admit, move and discharge clients"),
+            ("manage_staff", "Can manage staff accounts"),
+            ("manage_code_lists", "Can manage facilities, units, beds and code lists"),
+            ("break_glass", "Can break the glass"),
+        ]

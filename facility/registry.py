@@ -1,0 +1,64 @@
+"""Where domain apps plug into pages the core owns, without the core importing them.
+
+Each app may have a `chart.py` (client chart sections) and a `census.py` (census board slots);
+they are imported at start-up like Django admin's `admin.py` and call `register_*` here.
+
+A section or slot provider is called once per page with all rows, never once per row, so a
+page's query count does not grow with the number of clients.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.module_loading import autodiscover_modules
+
+
+@dataclass(frozen=True)
+class ChartSection:
+    """A section of the client chart: `render(request, client, admission) -> dict` for its
+    template, shown in `order`, to users holding `permission`."""
+
+    key: str
+    title: str
+    template: str
+    render: Callable[..., dict[str, Any]]
+    order: int = 100
+    permission: str = "facility.view_census"
+
+
+@dataclass(frozen=True)
+class CensusSlot:
+    """A column of the census board: `fill(admissions, now) -> {admission_id: cell}` where a cell
+    is a dict with `text` and optional `tone` (ok, due, late, alert) and `title`."""
+
+    key: str
+    title: str
+    fill: Callable[..., dict[int, dict[str, Any]]]
+    order: int = 100
+
+
+@dataclass
+class Registry:
+    chart_sections: list[ChartSection] = field(default_factory=list)
+    census_slots: list[CensusSlot] = field(default_factory=list)
+
+    def register_chart_section(self, section: ChartSection) -> None:
+        self.chart_sections = sorted(
+            [s for s in self.chart_sections if s.key != section.key] + [section],
+            key=lambda s: s.order,
+        )
+
+    def register_census_slot(self, slot: CensusSlot) -> None:
+        self.census_slots = sorted(
+            [s for s in self.census_slots if s.key != slot.key] + [slot], key=lambda s: s.order
+        )
+
+
+registry = Registry()
+register_chart_section = registry.register_chart_section
+register_census_slot = registry.register_census_slot
+
+
+def autodiscover() -> None:
+    autodiscover_modules("chart", "census")

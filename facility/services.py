@@ -1,0 +1,278 @@
+"""Writes of the facility core: roles, staff accounts, alerts and the access log."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from facility.models import (
+    AccessAction,
+    AccessEvent,
+    Alert,
+    AlertSeverity,
+    Facility,
+    Role,
+    User,
+)
+from facility.roles import ROLE_PERMISSIONS
+
+# Any fixed 64-bit number; serializes writers of the access-log hash chain.
+ACCESS_CHAIN_LOCK = 0x4A7E_5EED_0001
+GENESIS_HASH = "0" * 64
+
+
+def roles_sync() -> list[str]:
+    """Create the role Groups and set their permissions to exactly those in facility/roles.py."""
+    changes: list[str] = []
+    with transaction.atomic():
+        for role, wanted in ROLE_PERMISSIONS.items():
+            group, created = Group.objects.get_or_create(name=str(role.value))
+            if created:
+                changes.append(f"created group {group.name}")
+            perms = []
+            for name in sorted(wanted):
+                app_label, codename = name.split(".", 1)
+                try:
+                    perms.append(
+                        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                    )
+                except Permission.DoesNotExist as exc:
+                    raise ValueError(f"roles.py names an unknown permission: {name}") from exc
+            current = set(group.permissions.all())
+            if current != set(perms):
+                group.permissions.set(perms)
+                changes.append(f"set {len(perms)} permissions on {group.name}")
+    return changes
+
+
+def user_sync_role_group(user: User) -> None:
+    """Make the user a member of exactly the Group of their role."""
+    user.groups.set(Group.objects.filter(name=user.role))
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    actor: User,
+    username: str,
+    email: str,
+    full_name: str,
+    initials: str,
+    credentials: str,
+    role: str,
+    facilities: Iterable[Facility],
+) -> User:
+    """Create a staff account with no usable password; the person sets one from the e-mailed link."""
+    user = User(
+        username=username,
+        email=email,
+        full_name=full_name,
+        initials=initials.upper(),
+        credentials=credentials,
+        role=role,
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    user.facilities.set(facilities)
+    user_sync_role_group(user)
+    access_log(actor=actor, action=AccessAction.ROLE_CHANGE, what=f"created {username} as {role}")
+    return user
+
+
+@transaction.atomic
+def staff_update(
+    *,
+    actor: User,
+    user: User,
+    email: str,
+    full_name: str,
+    initials: str,
+    credentials: str,
+    role: str,
+    facilities: Iterable[Facility],
+) -> User:
+    """Change a staff member's details, role or facilities; role changes are audited."""
+    facilities = list(facilities)
+    before = (user.role, sorted(user.facilities.values_list("id", flat=True)))
+    user.email = email
+    user.full_name = full_name
+    user.initials = initials.upper()
+    user.credentials = credentials
+    user.role = role
+    user.full_clean()
+    user.save()
+    user.facilities.set(facilities)
+    user_sync_role_group(user)
+    after = (role, sorted(f.id for f in facilities))
+    if before != after:
+        names = ", ".join(f.name for f in facilities)
+        access_log(
+            actor=actor,
+            action=AccessAction.ROLE_CHANGE,
+            what=f"{user.username}: role {before[0]} → {role}; facilities {names}",
+        )
+    return user
+
+
+def _end_sessions(user: User) -> int:
+    """Delete every session of this user. Sessions are few enough to decode them in place."""
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
+
+
+@transaction.atomic
+def staff_deactivate(*, actor: User, user: User) -> None:
+    """Deactivate an account and end its sessions at once (privacy.md, workforce termination)."""
+    if user.pk == actor.pk:
+        raise ValueError("You cannot deactivate your own account.")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ended = _end_sessions(user)
+    access_log(
+        actor=actor,
+        action=AccessAction.DEACTIVATE,
+        what=f"deactivated {user.username}; ended {ended} sessions",
+    )
+
+
+@transaction.atomic
+def staff_reactivate(*, actor: User, user: User) -> None:
+    """Let a deactivated person sign in again."""
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    access_log(actor=actor, action=AccessAction.ROLE_CHANGE, what=f"reactivated {user.username}")
+
+
+@transaction.atomic
+def staff_reset_mfa(*, actor: User, user: User) -> int:
+    """Remove a person's authenticators so they enrol again at next login (lost phone)."""
+    from allauth.mfa.models import Authenticator
+
+    removed, _ = Authenticator.objects.filter(user=user).delete()
+    _end_sessions(user)
+    access_log(actor=actor, action=AccessAction.MFA_RESET, what=f"reset MFA of {user.username}")
+    return removed
+
+
+def alert_raise(
+    *,
+    facility: Facility,
+    kind: str,
+    severity: str,
+    message: str,
+    dedupe_key: str,
+    client_public_id=None,
+    client_label: str = "",
+    once: bool = True,
+    now: datetime | None = None,
+) -> tuple[Alert, bool]:
+    """Upsert an alert by dedupe key; returns (alert, created).
+
+    With `once` (the default) a condition that was raised and resolved is not raised again: a
+    missed block stays missed, and the person who resolved it already acted. The partial unique
+    index makes two scans racing on one key create one row (DESIGN.md §4).
+    """
+    if severity not in AlertSeverity.values:
+        raise ValueError(f"Unknown alert severity: {severity}")
+    existing = Alert.objects.filter(dedupe_key=dedupe_key)
+    if not once:
+        existing = existing.open()
+    found = existing.order_by("resolved_at").first()
+    if found is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                facility=facility,
+                kind=kind,
+                severity=severity,
+                message=message,
+                dedupe_key=dedupe_key,
+                client_public_id=client_public_id,
+                client_label=client_label,
+                raised_at=now or timezone.now(),
+            )
+    except IntegrityError:
+        return Alert.objects.open().get(dedupe_key=dedupe_key), False
+    return alert, True
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, user: User, note: str) -> Alert:
+    """Close an alert with who, when and what was done."""
+    note = note.strip()
+    if not note:
+        raise ValueError("Resolution note: say what was done.")
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    if locked.resolved_at is not None:
+        raise ValueError(f"Already resolved by {locked.resolved_by} at {locked.resolved_at:%H:%M}.")
+    locked.resolved_at = timezone.now()
+    locked.resolved_by = user
+    locked.resolution_note = note
+    locked.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+    return locked
+
+
+def access_log(
+    *,
+    action: str,
+    actor: User | None = None,
+    username: str = "",
+    facility: Facility | None = None,
+    client=None,
+    what: str = "",
+    ip: str | None = None,
+    outcome: str = "ok",
+) -> AccessEvent:
+    """Append one row to the hash-chained access log.
+
+    `client` is any object with `public_id` and `mrn` (a clients.Client); the core does not import
+    the clients app. An advisory lock orders concurrent writers so the chain stays linear.
+    """
+    with transaction.atomic():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACCESS_CHAIN_LOCK])
+        prev = AccessEvent.objects.order_by("-id").values_list("row_hash", flat=True).first()
+        event = AccessEvent(
+            at=timezone.now(),
+            user=actor if actor is not None and actor.pk else None,
+            username=(actor.username if actor is not None else username)[:150],
+            role=(getattr(actor, "role", "") or "") if actor is not None else "",
+            facility=facility,
+            client_public_id=getattr(client, "public_id", None),
+            client_label=getattr(client, "mrn", "") if client is not None else "",
+            action=action,
+            what=what[:200],
+            ip=ip,
+            outcome=outcome,
+        )
+        event.prev_hash = prev or GENESIS_HASH
+        event.row_hash = event.content_digest(event.prev_hash)
+        event.save()
+    return event
+
+
+def access_chain_verify() -> AccessEvent | None:
+    """Walk the access log in order; return the first row whose link is broken, else None."""
+    prev = GENESIS_HASH
+    for event in AccessEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.prev_hash != prev or event.row_hash != event.content_digest(prev):
+            return event
+        prev = event.row_hash
+    return None
+
+
+def roles_requiring_mfa() -> set[str]:
+    from django.conf import settings
+
+    return {r for r in settings.HAVEN_MFA_REQUIRED_ROLES if r in Role.values}

@@ -1,0 +1,33 @@
+"""The project's URLs. Naming every app here is the one allowed exception to one-way imports."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from facility import views
+from facility.admin import admin_site
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("ping/", views.ping, name="ping"),
+    path("facility/switch/", views.facility_switch, name="facility_switch"),
+    path("alerts/", views.alert_dashboard, name="alerts"),
+    path("alerts/<uuid:public_id>/resolve/", views.alert_resolve, name="alert_resolve"),
+    path("audit/", views.audit_trail, name="audit_trail"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/<uuid:public_id>/", views.staff_edit, name="staff_edit"),
+    path("staff/<uuid:public_id>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
+    path("staff/<uuid:public_id>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
+    path("staff/<uuid:public_id>/reset-mfa/", views.staff_reset_mfa, name="staff_reset_mfa"),
+    path("", include("clients.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("manage/", admin_site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+admin.site.site_header = "Haven administration"

@@ -1,0 +1,259 @@
+"""Pages of the facility core: home, facility switch, alerts, audit trail, staff accounts."""
+
+from datetime import datetime, time, timedelta
+
+from allauth.account.forms import default_token_generator
+from allauth.account.internal.flows.password_reset import request_password_reset
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from facility import services
+from facility.access import SESSION_FACILITY_KEY, current_facility, require_perm, user_facilities
+from facility.forms import AuditFilterForm, ResolveAlertForm, StaffForm
+from facility.models import AccessEvent, Alert, Role, User
+
+
+@login_required
+@require_GET
+def home(request):
+    """Send each role to the page they start a shift on."""
+    if request.user.has_perm("facility.view_census"):
+        return redirect("clients:census")
+    if request.user.has_perm("facility.manage_staff"):
+        return redirect("staff_list")
+    return render(request, "facility/no_role.html", status=403)
+
+
+@login_required
+@require_GET
+def ping(request):
+    """A minimal signed-in page: the floor the benchmarks measure other pages against."""
+    facility = current_facility(request)
+    return HttpResponse(f"ok {facility.pk if facility else '-'}", content_type="text/plain")
+
+
+@login_required
+@require_POST
+def facility_switch(request):
+    """Switch the facility the user is working in, among those they are assigned to."""
+    facility = user_facilities(request.user).filter(public_id=request.POST.get("facility")).first()
+    if facility is None:
+        raise Http404("No such facility.")
+    request.session[SESSION_FACILITY_KEY] = facility.pk
+    messages.success(request, f"Now working in {facility.name}.")
+    return redirect("home")
+
+
+def _facility_or_404(request):
+    facility = current_facility(request)
+    if facility is None:
+        raise Http404("You are not assigned to a facility.")
+    return facility
+
+
+@require_perm("facility.view_alerts")
+@require_GET
+def alert_dashboard(request):
+    """Open alerts of the current facility, newest first; the list part refreshes by polling."""
+    facility = _facility_or_404(request)
+    alerts = list(Alert.objects.for_facility(facility).open().order_by("-raised_at")[:200])
+    counts = dict(
+        Alert.objects.for_facility(facility)
+        .open()
+        .values_list("severity")
+        .annotate(n=Count("id"))
+        .values_list("severity", "n")
+    )
+    context = {
+        "facility": facility,
+        "alerts": alerts,
+        "counts": counts,
+        "form": ResolveAlertForm(),
+        "can_resolve": request.user.has_perm("facility.resolve_alert"),
+    }
+    template = "facility/alerts.html"
+    if request.htmx:
+        template += "#alert-list"
+    return render(request, template, context)
+
+
+@require_perm("facility.resolve_alert")
+@require_POST
+def alert_resolve(request, public_id):
+    facility = _facility_or_404(request)
+    alert = get_object_or_404(Alert, public_id=public_id, facility=facility)
+    form = ResolveAlertForm(request.POST)
+    if form.is_valid():
+        try:
+            services.alert_resolve(alert=alert, user=request.user, note=form.cleaned_data["note"])
+            messages.success(request, "Alert resolved.")
+        except ValueError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, form.errors["note"][0])
+    return redirect("alerts")
+
+
+@require_perm("facility.view_audit_trail")
+@require_GET
+def audit_trail(request):
+    """The facility's access log, filterable by period, user, client and action."""
+    facility = _facility_or_404(request)
+    form = AuditFilterForm(request.GET or None)
+    events = AccessEvent.objects.filter(
+        Q(facility=facility) | Q(facility__isnull=True, user__facilities=facility)
+    ).order_by("-at", "-id")
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        tz = facility.tz
+        if data["start"]:
+            events = events.filter(at__gte=datetime.combine(data["start"], time.min, tzinfo=tz))
+        if data["end"]:
+            end = datetime.combine(data["end"] + timedelta(days=1), time.min, tzinfo=tz)
+            events = events.filter(at__lt=end)
+        if data["user"]:
+            events = events.filter(username__icontains=data["user"])
+        if data["client"]:
+            events = events.filter(client_label__iexact=data["client"].strip())
+        if data["action"]:
+            events = events.filter(action=data["action"])
+    page = Paginator(events.distinct(), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "facility/audit.html",
+        {"facility": facility, "form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+def _staff_scope(request):
+    """Staff an admin manages: those sharing at least one of the admin's facilities."""
+    return (
+        User.objects.filter(facilities__in=user_facilities(request.user))
+        .distinct()
+        .prefetch_related("facilities")
+    )
+
+
+@require_perm("facility.manage_staff")
+@require_GET
+def staff_list(request):
+    staff = _staff_scope(request).order_by("-is_active", "full_name")
+    mfa_users = set(
+        Authenticator.objects.filter(type=Authenticator.Type.TOTP).values_list("user_id", flat=True)
+    )
+    return render(request, "facility/staff_list.html", {"staff": staff, "mfa_users": mfa_users})
+
+
+def _staff_form(request, data=None, instance=None):
+    initial = None
+    if instance is not None:
+        initial = {
+            "username": instance.username,
+            "full_name": instance.full_name,
+            "email": instance.email,
+            "initials": instance.initials,
+            "credentials": instance.credentials,
+            "role": instance.role,
+            "facilities": list(instance.facilities.all()),
+        }
+    form = StaffForm(data, instance=instance, initial=initial)
+    form.fields["facilities"].queryset = user_facilities(request.user)
+    return form
+
+
+def _apply_field_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@require_perm("facility.manage_staff")
+@require_http_methods(["GET", "POST"])
+def staff_create(request):
+    """Create an account and e-mail the person a link to set their own password."""
+    form = _staff_form(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.staff_create(actor=request.user, **data)
+        except ValidationError as exc:
+            _apply_field_errors(form, exc)
+        else:
+            request_password_reset(request, user.email, [user], default_token_generator)
+            messages.success(
+                request, f"{user.full_name} can now set a password from the link sent to {user.email}."
+            )
+            return redirect("staff_list")
+    return render(request, "facility/staff_form.html", {"form": form, "creating": True})
+
+
+def _staff_member(request, public_id) -> User:
+    return get_object_or_404(_staff_scope(request), public_id=public_id)
+
+
+@require_perm("facility.manage_staff")
+@require_http_methods(["GET", "POST"])
+def staff_edit(request, public_id):
+    member = _staff_member(request, public_id)
+    form = _staff_form(request, request.POST or None, instance=member)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        data.pop("username")
+        if member.pk == request.user.pk and data["role"] != Role.ADMIN:
+            form.add_error("role", "Role: you cannot remove your own admin role.")
+        else:
+            try:
+                services.staff_update(actor=request.user, user=member, **data)
+            except ValidationError as exc:
+                _apply_field_errors(form, exc)
+            else:
+                messages.success(request, f"Saved {member.full_name}.")
+                return redirect("staff_list")
+    return render(
+        request, "facility/staff_form.html", {"form": form, "member": member, "creating": False}
+    )
+
+
+@require_perm("facility.manage_staff")
+@require_POST
+def staff_deactivate(request, public_id):
+    member = _staff_member(request, public_id)
+    try:
+        services.staff_deactivate(actor=request.user, user=member)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{member.full_name} is deactivated and signed out everywhere.")
+    return redirect("staff_list")
+
+
+@require_perm("facility.manage_staff")
+@require_POST
+def staff_reactivate(request, public_id):
+    member = _staff_member(request, public_id)
+    services.staff_reactivate(actor=request.user, user=member)
+    messages.success(request, f"{member.full_name} can sign in again.")
+    return redirect("staff_list")
+
+
+@require_perm("facility.manage_staff")
+@require_POST
+def staff_reset_mfa(request, public_id):
+    member = _staff_member(request, public_id)
+    services.staff_reset_mfa(actor=request.user, user=member)
+    messages.success(request, f"{member.full_name} will set up two-factor again at next sign-in.")
+    return redirect("staff_list")
+
+

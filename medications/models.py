@@ -1,0 +1,1 @@
+"""Models of the medications domain arrive with its issue."""

@@ -1,0 +1,1 @@
+"""Models of the observations domain arrive with its issue."""

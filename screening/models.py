@@ -1,0 +1,1 @@
+"""Models of the screening domain arrive with its issue."""

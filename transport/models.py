@@ -1,0 +1,1 @@
+"""Models of the transport domain arrive with its issue."""
