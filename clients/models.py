@@ -94,7 +94,15 @@ class Client(models.Model):
 
     @property
     def allergy_list(self) -> list[str]:
-        return [line.strip() for line in self.allergies.splitlines() if line.strip()]
+        """Known allergies, one per line; "NKDA" (no known drug allergies) is not an allergy."""
+        lines = [line.strip() for line in self.allergies.splitlines() if line.strip()]
+        return [line for line in lines if line.upper() != "NKDA"]
+
+    @property
+    def allergy_summary(self) -> str:
+        if self.allergy_list:
+            return ", ".join(self.allergy_list)
+        return "NKDA" if self.allergies.strip() else "Not recorded"
 
 
 class LevelOfCare(models.TextChoices):

@@ -1,5 +1,6 @@
 """Haven settings, read from the environment. Bad values fail at start-up, not at first use."""
 
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,7 +13,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-TESTING = env.bool("HAVEN_TESTING", default=False)
+# Under pytest, settings are test settings even if HAVEN_TESTING was not exported.
+TESTING = env.bool("HAVEN_TESTING", default="pytest" in sys.modules)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -35,7 +37,8 @@ DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
 
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Tests use their own Redis database: they flush it between tests.
+REDIS_URL = env.str("REDIS_URL", default=f"redis://127.0.0.1:6379/{15 if TESTING else 0}")
 _redis = urlsplit(REDIS_URL)
 if _redis.scheme not in ("redis", "rediss", "unix"):
     raise ImproperlyConfigured("REDIS_URL must be redis://, rediss:// or unix:// (a socket path).")
@@ -80,8 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "facility.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "facility.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "facility.middleware.RequireMfaMiddleware",
@@ -207,7 +210,7 @@ STORAGES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-EMAIL_BACKEND = env.str(
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend" if TESTING else env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="haven@localhost")
