@@ -56,22 +56,24 @@ def render_pdf(
 ) -> bytes:
     """Render a report template (which extends pdf/base.html) to PDF bytes."""
     printed_at = timezone.localtime(timezone.now(), facility.tz)
-    html = render_to_string(
-        template,
-        {
-            **context,
-            "facility": facility,
-            "report_title": title,
-            "report_unit": unit,
-            "report_period": period,
-            "printed_by": printed_by,
-            "printed_at": printed_at,
-            "part2_statement_1": PART2_STATEMENT_1,
-            "part2_statement_1_items": PART2_STATEMENT_1_ITEMS,
-            "part2_statement_1_close": PART2_STATEMENT_1_CLOSE,
-            "part2_statement_2": PART2_STATEMENT_2,
-        },
-    )
+    # Templates show times in the active zone: make it the facility's, whoever prints.
+    with timezone.override(facility.tz):
+        html = render_to_string(
+            template,
+            {
+                **context,
+                "facility": facility,
+                "report_title": title,
+                "report_unit": unit,
+                "report_period": period,
+                "printed_by": printed_by,
+                "printed_at": printed_at,
+                "part2_statement_1": PART2_STATEMENT_1,
+                "part2_statement_1_items": PART2_STATEMENT_1_ITEMS,
+                "part2_statement_1_close": PART2_STATEMENT_1_CLOSE,
+                "part2_statement_2": PART2_STATEMENT_2,
+            },
+        )
     return HTML(string=html).write_pdf()
 
 

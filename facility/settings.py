@@ -12,9 +12,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=False)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """A yes/no setting; anything but a clear yes or no stops start-up."""
+    raw = env.str(name, default="1" if default else "0").strip().lower()
+    if raw not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off.")
+    return raw in _TRUE
+
+
+DEBUG = env_flag("DEBUG", False)
 # Under pytest, settings are test settings even if HAVEN_TESTING was not exported.
-TESTING = env.bool("HAVEN_TESTING", default="pytest" in sys.modules)
+TESTING = env_flag("HAVEN_TESTING", "pytest" in sys.modules)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -235,13 +247,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 _production = not (DEBUG or TESTING)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_production)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_production)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_production)
+SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", _production)
+CSRF_COOKIE_SECURE = env_flag("CSRF_COOKIE_SECURE", _production)
+SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", _production)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _production else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _production
 SECURE_HSTS_PRELOAD = _production
-if env.bool("BEHIND_TLS_PROXY", default=False):
+if env_flag("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
