@@ -32,7 +32,9 @@ def _orientation(request, client, admission):
 
 
 register_chart_section(
-    ChartSection(key="stay", title="Stay", template="clients/sections/stay.html", render=_stay, order=10)
+    ChartSection(
+        key="stay", title="Stay", template="clients/sections/stay.html", render=_stay, order=10
+    )
 )
 register_chart_section(
     ChartSection(

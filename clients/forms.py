@@ -163,9 +163,9 @@ class LeaveForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("left_at") and data.get("expected_back_at"):
-            if data["expected_back_at"] <= data["left_at"]:
-                self.add_error("expected_back_at", "Expected back: must be after the time left.")
+        left, back = data.get("left_at"), data.get("expected_back_at")
+        if left and back and back <= left:
+            self.add_error("expected_back_at", "Expected back: must be after the time left.")
         return data
 
 

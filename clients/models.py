@@ -206,7 +206,9 @@ class BedMove(models.Model):
     )
     to_bed = models.ForeignKey(Bed, on_delete=models.PROTECT, related_name="+")
     moved_at = models.DateTimeField()
-    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -301,7 +303,9 @@ class OrientationTick(models.Model):
     )
     item = models.ForeignKey(OrientationItem, on_delete=models.PROTECT, related_name="ticks")
     ticked_at = models.DateTimeField()
-    ticked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ticked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["item__position", "item_id"]

@@ -71,7 +71,9 @@ def _check_bed(*, bed: Bed, unit: Unit, facility: Facility) -> None:
         raise ValidationError({"bed": "This bed is out of service."})
     occupant = Admission.objects.current().filter(bed=bed).select_related("client").first()
     if occupant is not None:
-        raise ValidationError({"bed": f"Bed {bed.label} is occupied by {occupant.client.initials}."})
+        raise ValidationError(
+            {"bed": f"Bed {bed.label} is occupied by {occupant.client.initials}."}
+        )
 
 
 def _occupied_error(bed: Bed) -> ValidationError:
@@ -261,13 +263,15 @@ def leave_return(*, actor: User, leave: Leave, returned_at: datetime) -> Leave:
 def leaves_overlapping(admission_ids, *, start: datetime, end: datetime):
     """Leaves of these admissions that overlap [start, end); the read later apps use to skip
     time off site. An open leave extends to `end`."""
-    return Leave.objects.filter(
-        admission_id__in=admission_ids, left_at__lt=end
-    ).filter(Q(returned_at__isnull=True) | Q(returned_at__gt=start))
+    return Leave.objects.filter(admission_id__in=admission_ids, left_at__lt=end).filter(
+        Q(returned_at__isnull=True) | Q(returned_at__gt=start)
+    )
 
 
 @transaction.atomic
-def orientation_tick(*, actor: User, admission: Admission, item: OrientationItem) -> OrientationTick:
+def orientation_tick(
+    *, actor: User, admission: Admission, item: OrientationItem
+) -> OrientationTick:
     """Mark one checklist item done. Ticking twice keeps the first tick."""
     if item.facility_id != admission.facility_id or not item.active:
         raise ValidationError({"item": "This item is not on this facility's checklist."})

@@ -95,7 +95,10 @@ def census_rows(facility, unit=None, *, now=None) -> tuple[list[CensusRow], list
         cells = []
         if admission is not None:
             days = (today - timezone.localtime(admission.admitted_at, facility.tz).date()).days
-            cells = [(slot, cells_for.get(admission.pk)) for slot, cells_for in zip(slots, filled, strict=True)]
+            cells = [
+                (slot, cells_for.get(admission.pk))
+                for slot, cells_for in zip(slots, filled, strict=True)
+            ]
         rows.append(CensusRow(bed=bed, admission=admission, leave=leave, days=days, slots=cells))
     return rows, slots
 
@@ -273,9 +276,7 @@ def readmit(request, public_id):
         except ValidationError as exc:
             _field_errors_to_form(placement, exc)
         else:
-            messages.success(
-                request, f"Readmitted {client.display_name} to {admission.bed.label}."
-            )
+            messages.success(request, f"Readmitted {client.display_name} to {admission.bed.label}.")
             return redirect("clients:chart", public_id=client.public_id)
     return render(request, "clients/readmit.html", {"client": client, "placement": placement})
 

@@ -63,9 +63,7 @@ class AuditFilterForm(forms.Form):
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     user = forms.CharField(required=False, label="User name")
     client = forms.CharField(required=False, label="Client MRN")
-    action = forms.ChoiceField(
-        required=False, choices=[("", "Any action"), *AccessAction.choices]
-    )
+    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AccessAction.choices])
 
     def clean(self):
         data = super().clean()

@@ -233,6 +233,16 @@ def ensure_test_services() -> None:
 # --- start ---------------------------------------------------------------------------------------
 
 
+def mfa_note() -> str:
+    roles = [
+        r.strip() for r in os.environ.get("HAVEN_MFA_REQUIRED_ROLES", "supervisor,admin").split(",")
+    ]
+    roles = [r for r in roles if r]
+    if not roles:
+        return ""
+    return f"  ({', '.join(roles)}: set up a TOTP authenticator at first sign-in)\n"
+
+
 def banner(url: str, database: str, redis: str) -> str:
     width = max(len(u) for u in DEMO_USERNAMES)
     logins = "\n".join(f"    {u.ljust(width)}  {DEMO_PASSWORD}" for u in DEMO_USERNAMES)
@@ -242,6 +252,7 @@ def banner(url: str, database: str, redis: str) -> str:
         f"  Haven is running at {url}\n"
         "  Demo logins (username / password):\n"
         f"{logins}\n"
+        f"{mfa_note()}"
         f"  Database: {database}\n"
         f"  Redis:    {redis}\n"
         "  Stop with Ctrl-C.\n"

@@ -280,7 +280,7 @@ class AccessEvent(models.Model):
         return hashlib.sha256(encoded).hexdigest()
 
 
-class ClinicalPermission(models.Model):
+class ClinicalPermission(models.Model):  # noqa: DJ008 (never instantiated)
     """Holds the custom permissions for clinical actions that have no model of their own yet.
 
     Permissions need a content type; this unmanaged model gives them one without a table.
@@ -289,7 +289,7 @@ class ClinicalPermission(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = [
+        permissions = [  # noqa: RUF012
             ("view_census", "Can view the census and client charts"),
             ("chart_floor", "Can chart rounds, notes, vitals, scales, searches, screens"),
             ("write_progress_note", "Can write progress notes"),

@@ -24,8 +24,9 @@ PART2_STATEMENT_1 = (
     "at least one of the following applies:"
 )
 PART2_STATEMENT_1_ITEMS = (
-    "(i) Further use or disclosure is expressly permitted by the written consent of the individual "
-    "whose information is being disclosed in this record or as otherwise permitted by 42 CFR part 2.",
+    "(i) Further use or disclosure is expressly permitted by the written consent of the "
+    "individual whose information is being disclosed in this record or as otherwise permitted by "
+    "42 CFR part 2.",
     "(ii) You are a covered entity or business associate and have received the record for "
     "treatment, payment, or health care operations, or",
     "(iii) You have received the record from a covered entity or business associate as permitted "

@@ -65,7 +65,7 @@ def staff_create(
     role: str,
     facilities: Iterable[Facility],
 ) -> User:
-    """Create a staff account with no usable password; the person sets one from the e-mailed link."""
+    """Create a staff account without a usable password; the person sets one from an e-mail."""
     user = User(
         username=username,
         email=email,

@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from facility import services
@@ -193,7 +192,8 @@ def staff_create(request):
         else:
             request_password_reset(request, user.email, [user], default_token_generator)
             messages.success(
-                request, f"{user.full_name} can now set a password from the link sent to {user.email}."
+                request,
+                f"{user.full_name} can now set a password from the link sent to {user.email}.",
             )
             return redirect("staff_list")
     return render(request, "facility/staff_form.html", {"form": form, "creating": True})
@@ -255,5 +255,3 @@ def staff_reset_mfa(request, public_id):
     services.staff_reset_mfa(actor=request.user, user=member)
     messages.success(request, f"{member.full_name} will set up two-factor again at next sign-in.")
     return redirect("staff_list")
-
-

@@ -1,4 +1,4 @@
-"""Admit, readmit, move bed, discharge and leaves: the census stays true under bad input and races."""
+"""Admit, readmit, move bed, discharge, leaves: the census stays true under bad input and races."""
 
 import threading
 from datetime import date, timedelta
@@ -353,8 +353,13 @@ def test_technician_posting_to_an_admin_url_is_refused(client, cast):
     client.force_login(cast["technician"])
     response = client.post(
         reverse("staff_create"),
-        {"username": "sneaky", "full_name": "S", "email": "s@x.test", "initials": "SS",
-         "role": "admin"},
+        {
+            "username": "sneaky",
+            "full_name": "S",
+            "email": "s@x.test",
+            "initials": "SS",
+            "role": "admin",
+        },
     )
     assert response.status_code == 403
     from facility.models import User

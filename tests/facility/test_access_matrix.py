@@ -86,9 +86,10 @@ def test_every_url_has_an_expectation():
 @pytest.fixture
 def objects(cast, facility, admission):
     """One object of the home facility for every kind of URL argument."""
+    from django.utils import timezone
+
     from clients.models import OrientationItem
     from clients.services import leave_start
-    from django.utils import timezone
 
     now = timezone.now()
     leave = leave_start(
@@ -211,7 +212,11 @@ def test_account_pages_never_error_for_anonymous(client, name, url):
 def test_django_admin_is_for_admins_only(client, cast, who):
     if who != "anonymous":
         client.force_login(cast[who])
-    for name in ("admin:index", "admin:facility_bed_changelist", "admin:clients_orientationitem_changelist"):
+    for name in (
+        "admin:index",
+        "admin:facility_bed_changelist",
+        "admin:clients_orientationitem_changelist",
+    ):
         response = client.get(reverse(name))
         if who == "admin":
             assert response.status_code == 200

@@ -67,7 +67,9 @@ def test_sixth_failed_login_in_fifteen_minutes_is_throttled(client, cast):
         assert response.status_code == 200
     # Even the right password is refused while throttled.
     response = sign_in(client, "nurse")
-    assert response.status_code == 429 or "Too many failed login attempts" in response.content.decode()
+    assert (
+        response.status_code == 429 or "Too many failed login attempts" in response.content.decode()
+    )
     assert client.get(reverse("clients:census")).status_code == 302
 
 
@@ -189,7 +191,12 @@ def test_phi_pages_are_not_cached_and_carry_a_strict_csp(client, cast, admission
 
 @pytest.mark.parametrize(
     "password, ok",
-    [("short-pass1", False), ("password1234", False), ("123456789012", False), ("lantern-orbit-947", True)],
+    [
+        ("short-pass1", False),
+        ("password1234", False),
+        ("123456789012", False),
+        ("lantern-orbit-947", True),
+    ],
 )
 def test_passwords_need_twelve_characters_and_not_common(password, ok):
     if ok:

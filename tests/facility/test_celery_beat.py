@@ -42,8 +42,20 @@ def test_beat_and_worker_raise_the_orientation_alert(cast, facility, tmp_path):
     }
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "facility", "worker", "--beat",
-         "--pool=solo", "--concurrency=1", "--loglevel=INFO", "-Q", env["CELERY_QUEUE"]],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "facility",
+            "worker",
+            "--beat",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "-Q",
+            env["CELERY_QUEUE"],
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

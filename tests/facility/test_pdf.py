@@ -1,4 +1,4 @@
-"""The printing core: every PDF carries the Part 2 notice exactly, pages numbered, prints audited."""
+"""The printing core: every PDF carries the Part 2 notice exactly, numbered pages, audited."""
 
 import io
 import re

@@ -1,4 +1,4 @@
-"""Admins manage staff in the app: create (with a set-password e-mail), edit, deactivate, reset MFA."""
+"""Admins manage staff in the app: create (set-password e-mail), edit, deactivate, reset MFA."""
 
 import re
 
@@ -60,7 +60,9 @@ def test_admin_creates_a_technician_who_sets_a_password_and_signs_in(client, cas
         ("role", "superuser", "Select a valid choice"),
     ],
 )
-def test_bad_staff_input_names_the_field_and_saves_nothing(client, cast, facility, field, value, message):
+def test_bad_staff_input_names_the_field_and_saves_nothing(
+    client, cast, facility, field, value, message
+):
     client.force_login(cast["admin"])
     before = User.objects.count()
     response = client.post(
@@ -127,11 +129,15 @@ def test_admin_does_not_see_staff_of_other_facilities(client, cast):
     client.force_login(cast["admin"])
     body = client.get(reverse("staff_list")).content.decode()
     assert "Other Nurse" not in body and "Nurse" in body
-    assert client.get(reverse("staff_edit", args=[cast["other_nurse"].public_id])).status_code == 404
+    assert (
+        client.get(reverse("staff_edit", args=[cast["other_nurse"].public_id])).status_code == 404
+    )
 
 
 @pytest.mark.django_db
 def test_admins_do_not_read_charts(client, cast, admission):
     client.force_login(cast["admin"])
-    assert client.get(reverse("clients:chart", args=[admission.client.public_id])).status_code == 403
+    assert (
+        client.get(reverse("clients:chart", args=[admission.client.public_id])).status_code == 403
+    )
     assert client.get(reverse("clients:census")).status_code == 403
