@@ -1,0 +1,122 @@
+"""Round blocks and missed checks (specs/rounds.md, "Missed checks"). Pure Python, no Django.
+
+Blocks are clock-aligned half-open intervals [b, b + interval) on the wall clock of the zone of
+`start`, and are returned in that zone. Python compares two datetimes of the same zone by wall
+time, ignoring `fold`, which is wrong across a fall-back hour, so every comparison here is made
+on UTC instants. Stepping from one block to the next happens in absolute time and is then re-aligned to
+the wall clock, so on the fall-back day the repeated hour has its own blocks (distinct UTC
+instants) and on the spring-forward day the skipped hour has none.
+
+A block counts only when it lies wholly inside [start, end): the block in progress at `end` has not
+ended yet, and a block that began before `start` (admission, level change, return from leave)
+was not owed in full.
+"""
+
+import bisect
+import math
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+
+def _require_aware(*values: datetime) -> None:
+    for value in values:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("Round times must be time-zone aware.")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def block_floor(moment: datetime, interval_minutes: int, tz=None) -> datetime:
+    """Start of the clock-aligned block holding `moment`, on the wall clock of `tz`."""
+    _require_aware(moment)
+    tz = tz or moment.tzinfo
+    local = moment.astimezone(tz)
+    minute_of_day = local.hour * 60 + local.minute
+    floored = minute_of_day - minute_of_day % interval_minutes
+    # replace() keeps `fold`, so a moment in the repeated hour floors within that same hour.
+    start = local.replace(hour=floored // 60, minute=floored % 60, second=0, microsecond=0)
+    if _utc(start) > _utc(moment):  # floored into a skipped wall time: start at the moment
+        start = local
+    return start
+
+
+def _next_block(block: datetime, interval_minutes: int, tz) -> datetime:
+    stepped = (_utc(block) + timedelta(minutes=interval_minutes)).astimezone(tz)
+    aligned = block_floor(stepped, interval_minutes, tz)
+    return aligned if _utc(aligned) > _utc(block) else stepped
+
+
+def iter_blocks(
+    *, start: datetime, end: datetime, interval_minutes: int
+) -> Iterator[tuple[datetime, datetime]]:
+    """Every whole block [b, e) inside [start, end), in order, on the wall clock of start's zone."""
+    _require_aware(start, end)
+    if interval_minutes <= 0:
+        raise ValueError("interval_minutes must be positive.")
+    tz = start.tzinfo
+    block = block_floor(start, interval_minutes, tz)
+    if _utc(block) < _utc(start):
+        block = _next_block(block, interval_minutes, tz)
+    end_utc = _utc(end)
+    while True:
+        block_end = _next_block(block, interval_minutes, tz)
+        if _utc(block_end) > end_utc:
+            return
+        yield block, block_end
+        block = block_end
+
+
+def missed_blocks(
+    check_times: Iterable[datetime], *, start: datetime, end: datetime, interval_minutes: int
+) -> list[datetime]:
+    """Start times of the whole blocks in [start, end) that hold no check (slot mode)."""
+    checks = list(check_times)
+    _require_aware(*checks)
+    instants = sorted(_utc(t) for t in checks)
+    missed = []
+    for block, block_end in iter_blocks(start=start, end=end, interval_minutes=interval_minutes):
+        i = bisect.bisect_left(instants, _utc(block))
+        if i == len(instants) or instants[i] >= _utc(block_end):
+            missed.append(block)
+    return missed
+
+
+def missed_count_rolling(
+    check_times: Iterable[datetime], *, start: datetime, end: datetime, interval_minutes: int
+) -> int:
+    """Rolling mode: each gap between reference points (start, each check, end) longer than the
+    interval counts ceil(gap / interval) - 1 missed checks."""
+    _require_aware(start, end)
+    if interval_minutes <= 0:
+        raise ValueError("interval_minutes must be positive.")
+    checks = list(check_times)
+    _require_aware(*checks)
+    first, last = _utc(start), _utc(end)
+    inside = sorted(t for t in map(_utc, checks) if first <= t < last)
+    points = [first, *inside, last]
+    interval = timedelta(minutes=interval_minutes)
+    missed = 0
+    for earlier, later in zip(points, points[1:], strict=False):
+        gap = later - earlier
+        if gap > interval:
+            missed += math.ceil(gap / interval) - 1
+    return missed
+
+
+def block_state(
+    now: datetime, *, last_check: datetime | None, interval_minutes: int, due_soon_minutes: int = 3
+) -> str:
+    """The board's word for a client on an interval level: done, due, due_soon.
+
+    `done` when the current block already holds a check; `due_soon` in the block's last minutes
+    (specs/rounds.md: 3 by default); otherwise `due`. Missed blocks come from the scan's alerts.
+    """
+    block = block_floor(now, interval_minutes)
+    if last_check is not None and _utc(last_check) >= _utc(block):
+        return "done"
+    block_end = _next_block(block, interval_minutes, block.tzinfo)
+    if _utc(block_end) - _utc(now) <= timedelta(minutes=due_soon_minutes):
+        return "due_soon"
+    return "due"
