@@ -73,6 +73,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "clients.view_orientationitem",
         "clients.change_orientationitem",
         "clients.add_orientationitem",
+        "observations.view_roundcode",
+        "observations.change_roundcode",
+        "observations.add_roundcode",
     },
 }
 

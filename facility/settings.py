@@ -196,6 +196,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 # beat without waiting a minute.
 HAVEN_SCAN_SECONDS = env.float("HAVEN_SCAN_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
+    "missed-checks": {
+        "task": "observations.tasks.scan_missed_checks",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
     "orientation-overdue": {
         "task": "clients.tasks.scan_orientation_overdue",
         "schedule": HAVEN_SCAN_SECONDS,

@@ -21,6 +21,7 @@ urlpatterns = [
     path("staff/<uuid:public_id>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
     path("staff/<uuid:public_id>/reset-mfa/", views.staff_reset_mfa, name="staff_reset_mfa"),
     path("", include("clients.urls")),
+    path("", include("observations.urls")),
     path("accounts/", include("allauth.urls")),
     path("manage/", admin_site.urls),
 ]

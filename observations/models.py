@@ -1,1 +1,193 @@
-"""Models of the observations domain arrive with its issue."""
+"""Observation levels, q15 round checks, observer assignments and the facility's code sets
+(specs/rounds.md)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from clients.models import Admission
+from facility.models import Facility
+
+
+class Level(models.TextChoices):
+    """Least to most restrictive (specs/rounds.md, Levels)."""
+
+    Q60 = "q60", "q60 Routine"
+    Q30 = "q30", "q30 Every 30 minutes"
+    Q15 = "q15", "q15 Close"
+    LOS = "los", "Line of sight"
+    ONE_TO_ONE = "one_to_one", "1:1"
+    ARMS_LENGTH = "arms_length", "1:1 within arm's length"
+
+
+LEVEL_RANK = {level.value: rank for rank, level in enumerate(Level)}
+# Minutes per block; continuous levels are still documented once per 15-minute block.
+LEVEL_INTERVAL = {"q60": 60, "q30": 30, "q15": 15, "los": 15, "one_to_one": 15, "arms_length": 15}
+CONTINUOUS_LEVELS = {"los", "one_to_one", "arms_length"}
+
+
+class CodeKind(models.TextChoices):
+    LOCATION = "location", "Location"
+    STATUS = "status", "Status"
+
+
+class RoundCode(models.Model):
+    """A location or status code of a facility's round sheet. Retired, never deleted."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="round_codes")
+    kind = models.CharField(max_length=10, choices=CodeKind.choices)
+    code = models.CharField(max_length=8)
+    label = models.CharField(max_length=80)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    needs_respirations = models.BooleanField(
+        default=False, help_text="Status only: the check must confirm respirations (sleeping)."
+    )
+    raises_alert = models.BooleanField(
+        default=False, help_text="Status only: a check with this status alerts at once (SIB)."
+    )
+
+    class Meta:
+        ordering = ["facility", "kind", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "kind", "code"], name="observations_roundcode_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+
+class LevelOrderKind(models.TextChoices):
+    ORDER = "order", "Clinician order"
+    NURSE_RAISE = "nurse_raise", "Raised by nurse, clinician order pending"
+
+
+class LevelOrder(models.Model):
+    """A change of a client's observation level, effective until the next one.
+
+    Before the first order the facility default applies (specs/rounds.md: q15 for the first
+    72 hours after admission, then q60). A nurse may raise a level at once; the raise asks for
+    a clinician's confirming order by `clinician_order_due_at`.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="level_orders")
+    level = models.CharField(max_length=12, choices=Level.choices)
+    kind = models.CharField(max_length=12, choices=LevelOrderKind.choices)
+    reason = models.TextField()
+    effective_from = models.DateTimeField()
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    clinician_order_due_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["admission", "effective_from", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="observations_levelorder_reason"),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="observations_levelorder_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="order") | Q(clinician_order_due_at__isnull=False),
+                name="observations_levelorder_raise_has_due",
+            ),
+        ]
+        indexes = [models.Index(fields=["admission", "-effective_from"], name="obs_level_adm_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} from {self.effective_from:%Y-%m-%d %H:%M}"
+
+
+class RoundCheck(models.Model):
+    """One observation of one client: where, how, seen by whom, when (specs/rounds.md).
+
+    `observed_at` is what the technician says (now, or up to 5 minutes back); `recorded_at` is the
+    server's clock and never editable. A round is submitted with one key; the database holds at
+    most one check per client per key, so a retried or double-tapped round is recorded once.
+    """
+
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="round_checks")
+    observed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    location = models.ForeignKey(RoundCode, on_delete=models.PROTECT, related_name="+")
+    status = models.ForeignKey(RoundCode, on_delete=models.PROTECT, related_name="+")
+    respirations_observed = models.BooleanField(default=False)
+    safety_concern = models.BooleanField(default=False)
+    remark = models.CharField(max_length=500, blank=True)
+    late_reason = models.CharField(max_length=200, blank=True)
+    submission_key = models.UUIDField()
+
+    class Meta:
+        ordering = ["admission", "observed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission_key", "admission"], name="observations_roundcheck_once_per_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_at__gte=F("observed_at")),
+                name="observations_roundcheck_not_observed_in_future",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["admission", "-observed_at"], name="obs_check_adm_time_idx"),
+            models.Index(fields=["observed_at"], name="obs_check_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.observed_at:%H:%M} {self.location.code}/{self.status.code}"
+
+
+class ObserverAssignment(models.Model):
+    """Who holds a client on a continuous level, from when to when (hand-offs)."""
+
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="observer_assignments"
+    )
+    observer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["admission", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["admission"],
+                condition=Q(ended_at__isnull=True),
+                name="observations_observer_one_current",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="observations_observer_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.observer} from {self.started_at:%H:%M}"
+
+
+class ScanMark(models.Model):
+    """How far a periodic scan has looked: the next run starts here (capped at 24 hours back)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    scanned_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} to {self.scanned_until:%Y-%m-%d %H:%M}"

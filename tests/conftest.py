@@ -17,6 +17,7 @@ from clients.models import OrientationItem
 from clients.services import admission_admit
 from facility.models import Bed, Facility, Role, Unit, User
 from facility.services import roles_sync, user_sync_role_group
+from observations.services import codes_seed_defaults
 
 PASSWORD = "correct-horse-battery-staple-42"
 ROLES = [r.value for r in Role]
@@ -42,6 +43,7 @@ def make_facility(name: str, tz: str, *, beds_per_unit: int = 6) -> Facility:
             Bed.objects.create(unit=unit, label=f"{unit_name[0]}{n:02d}")
     OrientationItem.objects.create(facility=facility, label="Tour of the unit", position=1)
     OrientationItem.objects.create(facility=facility, label="Client rights", position=2)
+    codes_seed_defaults(facility)
     return facility
 
 

@@ -44,3 +44,23 @@
     });
   }
 })();
+
+// Rounds board: choosing a location or status for a client includes that client in the round,
+// so a changed client is two taps and a quiet one (pre-filled) is one.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-round-form]");
+  if (!form) { return; }
+  form.addEventListener("change", function (e) {
+    var row = e.target.closest("[data-round-row]");
+    if (!row || e.target.matches("[data-include]")) { return; }
+    var include = row.querySelector("[data-include]");
+    if (include && e.target.type === "radio") { include.checked = true; }
+  });
+  var submitted = false;
+  form.addEventListener("submit", function (e) {
+    // A double tap sends one request; the server's submission key covers retries anyway.
+    if (submitted) { e.preventDefault(); return; }
+    submitted = true;
+  });
+})();

@@ -1,0 +1,330 @@
+"""The rounds board (the page technicians live in), level orders and observer hand-offs."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clients.models import Admission, Leave
+from clients.views import admission_for
+from facility.access import current_facility, require_perm
+from facility.models import Alert, Unit, User
+from observations import services
+from observations.forms import LevelOrderForm, ObserverForm
+from observations.models import CodeKind, LevelOrder, RoundCode
+from observations.rounds import block_state
+
+STATE_TEXT = {
+    "done": "Done this block",
+    "due": "Due",
+    "due_soon": "Due soon",
+    "missed": "Missed",
+    "off_site": "Off site",
+}
+
+
+@dataclass
+class BoardRow:
+    admission: Admission
+    level: services.CurrentLevel
+    last: object
+    leave: Leave | None
+    missed: int
+    state: str
+    minutes_since: int | None
+    posted: dict
+
+    @property
+    def state_text(self) -> str:
+        return STATE_TEXT[self.state]
+
+    @property
+    def selected_location(self) -> str:
+        """What the location chips show chosen: what was just posted, else the last check's."""
+        if self.posted.get("loc"):
+            return self.posted["loc"]
+        return str(self.last.location_id) if self.last else ""
+
+    @property
+    def selected_status(self) -> str:
+        if self.posted.get("st"):
+            return self.posted["st"]
+        return str(self.last.status_id) if self.last else ""
+
+
+def _unit_for(request, public_id) -> Unit:
+    facility = current_facility(request)
+    if facility is None:
+        raise Http404("You are not assigned to a facility.")
+    return get_object_or_404(
+        Unit.objects.select_related("facility"), public_id=public_id, facility=facility
+    )
+
+
+def board_rows(unit: Unit, now, posted=None) -> list[BoardRow]:
+    """One row per client admitted to the unit; query count does not depend on clients."""
+    admissions = list(
+        Admission.objects.current()
+        .filter(unit=unit)
+        .select_related("client", "bed")
+        .prefetch_related(Prefetch("leaves", queryset=Leave.objects.open(), to_attr="open_leaves"))
+        .order_by("bed__label")
+    )
+    levels = services.current_levels(admissions, now)
+    last = services.last_checks(admissions)
+    missed = {}
+    for key in (
+        Alert.objects.open()
+        .filter(kind="missed_check", client_public_id__in=[a.client.public_id for a in admissions])
+        .values_list("client_public_id", flat=True)
+    ):
+        missed[key] = missed.get(key, 0) + 1
+    rows = []
+    for a in admissions:
+        level = levels[a.pk]
+        check = last.get(a.pk)
+        leave = a.open_leaves[0] if a.open_leaves else None
+        interval = services.LEVEL_INTERVAL[level.level]
+        if leave is not None:
+            state = "off_site"
+        else:
+            state = block_state(
+                timezone.localtime(now, unit.facility.tz),
+                last_check=check.observed_at if check else None,
+                interval_minutes=interval,
+            )
+            if state != "done" and missed.get(a.client.public_id):
+                state = "missed"
+        since = int((now - check.observed_at).total_seconds() // 60) if check else None
+        rows.append(
+            BoardRow(
+                admission=a,
+                level=level,
+                last=check,
+                leave=leave,
+                missed=missed.get(a.client.public_id, 0),
+                state=state,
+                minutes_since=since,
+                posted=(posted or {}).get(str(a.public_id), {}),
+            )
+        )
+    return rows
+
+
+def _codes(facility):
+    codes = list(RoundCode.objects.filter(facility=facility, active=True))
+    if not codes:
+        services.codes_seed_defaults(facility)
+        codes = list(RoundCode.objects.filter(facility=facility, active=True))
+    return (
+        [c for c in codes if c.kind == CodeKind.LOCATION],
+        [c for c in codes if c.kind == CodeKind.STATUS],
+    )
+
+
+@require_perm("facility.view_census")
+@require_GET
+def rounds_home(request):
+    """Open the board of the first unit of the current facility."""
+    facility = current_facility(request)
+    unit = Unit.objects.filter(facility=facility).order_by("name").first() if facility else None
+    if unit is None:
+        raise Http404("This facility has no units.")
+    return redirect("observations:board", public_id=unit.public_id)
+
+
+def _parse_round(request, rows, locations, statuses):
+    """Read the posted round; keep what was entered per client so an error loses nothing."""
+    by_code = {("location", str(c.pk)): c for c in locations}
+    by_code.update({("status", str(c.pk)): c for c in statuses})
+    included = set(request.POST.getlist("include"))
+    entries, posted, errors = [], {}, []
+    for row in rows:
+        pid = str(row.admission.public_id)
+        loc_id, st_id = request.POST.get(f"loc-{pid}", ""), request.POST.get(f"st-{pid}", "")
+        values = {
+            "include": pid in included,
+            "loc": loc_id,
+            "st": st_id,
+            "resp": request.POST.get(f"resp-{pid}") == "on",
+            "safety": request.POST.get(f"safety-{pid}") == "on",
+            "remark": request.POST.get(f"remark-{pid}", "")[:500],
+        }
+        posted[pid] = values
+        if pid not in included:
+            continue
+        if row.leave is not None:
+            errors.append(f"{row.admission.client.display_name}: off site, not charted.")
+            continue
+        location, status = by_code.get(("location", loc_id)), by_code.get(("status", st_id))
+        if location is None:
+            errors.append(f"{row.admission.client.display_name}: Location: choose one in use here.")
+        if status is None:
+            errors.append(f"{row.admission.client.display_name}: Status: choose one in use here.")
+        if location and status:
+            entries.append(
+                services.RoundEntry(
+                    admission=row.admission,
+                    location=location,
+                    status=status,
+                    respirations_observed=values["resp"],
+                    safety_concern=values["safety"],
+                    remark=values["remark"],
+                )
+            )
+    unknown = included - set(posted)
+    if unknown:
+        errors.append("A client in this round is not admitted to this unit.")
+    return entries, posted, errors
+
+
+@require_perm("facility.view_census")
+@require_http_methods(["GET", "POST"])
+def board(request, public_id):
+    """The unit's rounds board: state of every client and the form to chart a whole round."""
+    unit = _unit_for(request, public_id)
+    facility = unit.facility
+    now = timezone.now()
+    locations, statuses = _codes(facility)
+    rows = board_rows(unit, now)
+    errors, posted = [], None
+    if request.method == "POST":
+        if not request.user.has_perm("facility.chart_floor"):
+            raise PermissionDenied("Your role cannot chart rounds.")
+        entries, posted, errors = _parse_round(request, rows, locations, statuses)
+        try:
+            key = uuid.UUID(request.POST.get("submission_key", ""))
+        except ValueError:
+            errors.append("This round form is out of date; reload the board.")
+            key = None
+        try:
+            minutes_back = int(request.POST.get("minutes_back", "0"))
+        except ValueError:
+            minutes_back = -1
+        if not 0 <= minutes_back <= 5:
+            errors.append("Observed at: choose now or up to 5 minutes back.")
+        if not errors:
+            try:
+                count, repeat = services.round_submit(
+                    actor=request.user,
+                    facility=facility,
+                    submission_key=key,
+                    observed_at=now - timedelta(minutes=minutes_back),
+                    entries=entries,
+                    late_reason=request.POST.get("late_reason", ""),
+                    now=now,
+                )
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                if repeat:
+                    messages.info(request, "This round was already recorded.")
+                else:
+                    messages.success(request, f"Round recorded for {count} clients.")
+                return redirect("observations:board", public_id=unit.public_id)
+        rows = board_rows(unit, now, posted)
+    context = {
+        "unit": unit,
+        "facility": facility,
+        "units": Unit.objects.filter(facility=facility).order_by("name"),
+        "rows": rows,
+        "locations": locations,
+        "statuses": statuses,
+        "errors": errors,
+        "submission_key": (request.POST.get("submission_key") if errors else None) or uuid.uuid4(),
+        "minutes_back": request.POST.get("minutes_back", "0"),
+        "late_reason": request.POST.get("late_reason", ""),
+        "can_chart": request.user.has_perm("facility.chart_floor"),
+        "now": now,
+    }
+    return render(request, "observations/board.html", context, status=400 if errors else 200)
+
+
+@require_perm("facility.view_census")
+@require_GET
+def board_status(request, public_id):
+    """The live part of the board: each client's state, swapped in place so entries survive."""
+    unit = _unit_for(request, public_id)
+    rows = board_rows(unit, timezone.now())
+    return render(request, "observations/board_status.html", {"rows": rows})
+
+
+@require_perm("facility.view_census")
+@require_http_methods(["GET", "POST"])
+def level_change(request, public_id):
+    admission = admission_for(request, public_id)
+    if not (
+        request.user.has_perm("facility.order_observation_level")
+        or request.user.has_perm("facility.raise_observation_level")
+    ):
+        raise PermissionDenied("Your role cannot change observation levels.")
+    current = services.current_levels([admission], timezone.now())[admission.pk]
+    form = LevelOrderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.level_order(actor=request.user, admission=admission, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errs in exc.message_dict.items() if hasattr(exc, "error_dict") else []:
+                form.add_error(field if field in form.fields else None, errs)
+            if not hasattr(exc, "error_dict"):
+                form.add_error(None, exc.messages)
+        except PermissionDenied as exc:
+            form.add_error("level", f"Level: {exc}")
+        else:
+            messages.success(request, "Observation level changed.")
+            return redirect("clients:chart", public_id=admission.client.public_id)
+    return render(
+        request,
+        "observations/level_form.html",
+        {"admission": admission, "client": admission.client, "form": form, "current": current},
+    )
+
+
+@require_perm("facility.order_observation_level")
+@require_POST
+def level_confirm(request, public_id):
+    visible = Admission.objects.filter(client__in=admission_scope(request))
+    order = get_object_or_404(LevelOrder, public_id=public_id, admission__in=visible)
+    try:
+        services.level_confirm(actor=request.user, order=order)
+        messages.success(request, "Level confirmed by your order.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("clients:chart", public_id=order.admission.client.public_id)
+
+
+def admission_scope(request):
+    from clients.models import Client
+
+    return Client.objects.visible_to(request.user)
+
+
+@require_perm("facility.chart_floor")
+@require_POST
+def observer_assign(request, public_id):
+    admission = admission_for(request, public_id)
+    form = ObserverForm(request.POST, facility=admission.facility)
+    if form.is_valid():
+        try:
+            services.observer_assign(
+                actor=request.user, admission=admission, observer=form.cleaned_data["observer"]
+            )
+            messages.success(request, f"{form.cleaned_data['observer']} now observes.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Observer: choose a staff member of this facility.")
+    return redirect("clients:chart", public_id=admission.client.public_id)
+
+
+def observer_choices(facility):
+    return User.objects.filter(
+        facilities=facility, is_active=True, role__in=["technician", "nurse", "supervisor"]
+    ).order_by("full_name")
