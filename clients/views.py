@@ -74,7 +74,9 @@ def census_rows(facility, unit=None, *, now=None) -> tuple[list[CensusRow], list
     """
     now = now or timezone.now()
     beds = Bed.objects.filter(unit__facility=facility, active=True).select_related("unit")
-    admissions = Admission.objects.current().filter(facility=facility).select_related("client", "facility")
+    admissions = (
+        Admission.objects.current().filter(facility=facility).select_related("client", "facility")
+    )
     if unit is not None:
         beds = beds.filter(unit=unit)
         admissions = admissions.filter(unit=unit)
