@@ -4,8 +4,8 @@ Blocks are clock-aligned half-open intervals [b, b + interval) on the wall clock
 `start`, and are returned in that zone. Python compares two datetimes of the same zone by wall
 time, ignoring `fold`, which is wrong across a fall-back hour, so every comparison here is made
 on UTC instants. Stepping from one block to the next happens in absolute time and is then
-re-aligned to the wall clock, so on the fall-back day the repeated hour has its own blocks (distinct UTC
-instants) and on the spring-forward day the skipped hour has none.
+re-aligned to the wall clock, so on the fall-back day the repeated hour has its own blocks
+(distinct UTC instants) and on the spring-forward day the skipped hour has none.
 
 A block counts only when it lies wholly inside [start, end): the block in progress at `end` has not
 ended yet, and a block that began before `start` (admission, level change, return from leave)

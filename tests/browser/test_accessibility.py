@@ -9,6 +9,8 @@ from playwright.sync_api import Page, expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BLOCKING = ("serious", "critical")
+# Tablet in portrait (the default viewport), then a phone: the phone layout restyles tables.
+WIDTHS = (768, 390)
 
 
 @pytest.fixture(scope="session")
@@ -17,11 +19,18 @@ def axe():
 
 
 def assert_no_blocking_violations(axe: Axe, page: Page) -> None:
-    results = axe.run(page)
-    violations = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    """Run axe at each width (media queries apply live, no reload) and collect what blocks."""
+    violations = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 1024})
+        results = axe.run(page)
+        violations += [
+            {**v, "width": width} for v in results.response["violations"] if v["impact"] in BLOCKING
+        ]
     summary = [
         {
             "rule": v["id"],
+            "width": v["width"],
             "impact": v["impact"],
             "help": v["help"],
             "nodes": [
