@@ -259,12 +259,12 @@ def board_status(request, public_id):
 @require_perm("facility.view_census")
 @require_http_methods(["GET", "POST"])
 def level_change(request, public_id):
-    admission = admission_for(request, public_id)
     if not (
         request.user.has_perm("facility.order_observation_level")
         or request.user.has_perm("facility.raise_observation_level")
     ):
         raise PermissionDenied("Your role cannot change observation levels.")
+    admission = admission_for(request, public_id)
     current = services.current_levels([admission], timezone.now())[admission.pk]
     form = LevelOrderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -52,6 +52,12 @@ TABLE: dict[str, Rule] = {
     "clients:leave_start": Rule("GET", FLOOR, True),
     "clients:orientation_tick": Rule("POST", FLOOR, True, (302,)),
     "clients:leave_return": Rule("GET", FLOOR, True),
+    "observations:rounds": Rule("GET", CENSUS, False, (302,)),
+    "observations:board": Rule("GET", CENSUS, True),
+    "observations:board_status": Rule("GET", CENSUS, True),
+    "observations:level_change": Rule("GET", {"nurse", "clinician"}, True),
+    "observations:observer_assign": Rule("POST", FLOOR, True, (302,)),
+    "observations:level_confirm": Rule("POST", {"clinician"}, True, (302,)),
 }
 
 # Third-party pages, by name prefix: reachable without a session (login, reset, MFA steps) or
@@ -108,7 +114,13 @@ def objects(cast, facility, admission):
         client_public_id=admission.client.public_id,
     )
     item = OrientationItem.objects.filter(facility=facility).first()
+    from facility.models import Unit
+    from observations.services import level_order
+
+    raise_ = level_order(actor=cast["nurse"], admission=admission, level="los", reason="Agitated")
     return {
+        "unit": Unit.objects.filter(facility=facility).order_by("name").first(),
+        "level_order": raise_,
         "staff_member": cast["nurse"],
         "admission": admission,
         "leave": leave,
@@ -136,6 +148,12 @@ def url_for(name: str, objects) -> str:
             kwargs["item_id"] = objects["item"].pk
     elif name == "clients:leave_return":
         kwargs["public_id"] = objects["leave"].public_id
+    elif name in ("observations:board", "observations:board_status"):
+        kwargs["public_id"] = objects["unit"].public_id
+    elif name in ("observations:level_change", "observations:observer_assign"):
+        kwargs["public_id"] = objects["admission"].public_id
+    elif name == "observations:level_confirm":
+        kwargs["public_id"] = objects["level_order"].public_id
     return reverse(name, kwargs=kwargs)
 
 
