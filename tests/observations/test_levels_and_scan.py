@@ -1,4 +1,4 @@
-"""Observation levels and the minute scan for missed checks, on a real database with time-machine."""
+"""Observation levels and the minute scan for missed checks, real database and time-machine."""
 
 import uuid
 from datetime import datetime, timedelta
