@@ -27,3 +27,40 @@ class ObserverForm(forms.Form):
         from observations.views import observer_choices
 
         self.fields["observer"].queryset = observer_choices(facility)
+
+
+class PeriodForm(forms.Form):
+    """A period of whole local days, at most 31."""
+
+    start = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "From: choose a date.", "invalid": "From: enter a valid date."},
+    )
+    end = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "To: choose a date.", "invalid": "To: enter a valid date."},
+    )
+    unit = forms.ModelChoiceField(queryset=None, required=False, empty_label="All units")
+
+    def __init__(self, *args, facility, **kwargs):
+        super().__init__(*args, **kwargs)
+        from facility.models import Unit
+
+        self.fields["unit"].queryset = Unit.objects.filter(facility=facility).order_by("name")
+        self.fields["unit"].to_field_name = "public_id"
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "To: must not be before From.")
+            elif (end - start).days > 30:
+                self.add_error("end", "To: a report covers at most 31 days.")
+        return data
+
+
+class SheetDayForm(forms.Form):
+    date = forms.DateField(
+        error_messages={"required": "Date: choose a day.", "invalid": "Date: enter a valid date."}
+    )

@@ -16,8 +16,10 @@ from clients.models import Admission, Leave
 from clients.views import admission_for
 from facility.access import current_facility, require_perm
 from facility.models import Alert, Unit, User
+from facility.pdf import pdf_response
 from observations import services
-from observations.forms import LevelOrderForm, ObserverForm
+from observations.compliance import compliance, local_day, observation_sheet
+from observations.forms import LevelOrderForm, ObserverForm, PeriodForm, SheetDayForm
 from observations.models import CodeKind, LevelOrder, RoundCode
 from observations.rounds import block_state
 
@@ -328,3 +330,78 @@ def observer_choices(facility):
     return User.objects.filter(
         facilities=facility, is_active=True, role__in=["technician", "nurse", "supervisor"]
     ).order_by("full_name")
+
+
+def _period(request, facility):
+    today = timezone.localtime(timezone.now(), facility.tz).date()
+    form = PeriodForm(request.GET or {"start": today, "end": today}, facility=facility)
+    if not form.is_valid():
+        return form, None
+    start, _ = local_day(facility, form.cleaned_data["start"])
+    _, end = local_day(facility, form.cleaned_data["end"])
+    end = min(end, timezone.now())  # mixed zones: compared as UTC instants
+    return form, (start, end)
+
+
+@require_perm("facility.print_shift_report")
+@require_GET
+def compliance_report(request):
+    """Blocks due, done, late and missed per client and per staff member for a period."""
+    facility = current_facility(request)
+    if facility is None:
+        raise Http404("You are not assigned to a facility.")
+    form, period = _period(request, facility)
+    context = {"facility": facility, "form": form, "query": request.GET.urlencode()}
+    if period:
+        per_client, per_staff, total = compliance(
+            facility, start=period[0], end=period[1], unit=form.cleaned_data["unit"]
+        )
+        context.update(per_client=per_client, per_staff=per_staff, total=total, period=period)
+    if request.GET.get("format") == "pdf" and period:
+        unit = form.cleaned_data["unit"]
+        return pdf_response(
+            request,
+            template="observations/pdf/compliance.html",
+            context=context,
+            facility=facility,
+            title="Rounds compliance",
+            unit=unit.name if unit else "All units",
+            period=f"{form.cleaned_data['start']} to {form.cleaned_data['end']}",
+            filename=f"rounds-compliance-{form.cleaned_data['start']}.pdf",
+        )
+    return render(request, "observations/compliance.html", context)
+
+
+@require_perm("facility.view_census")
+@require_GET
+def observation_sheet_pdf(request, public_id):
+    """The day's 15-minute observation sheet for one client (specs/rounds.md, printed sheet)."""
+    admission = admission_for(request, public_id)
+    facility = admission.facility
+    form = SheetDayForm(
+        request.GET or {"date": timezone.localtime(timezone.now(), facility.tz).date().isoformat()}
+    )
+    if not form.is_valid():
+        raise Http404(form.errors["date"][0])
+    day = form.cleaned_data["date"]
+    start, end = local_day(facility, day)
+    rows, levels, signers = observation_sheet(admission, day_start=start, day_end=end)
+    half = (len(rows) + 1) // 2
+    return pdf_response(
+        request,
+        template="observations/pdf/sheet.html",
+        context={
+            "admission": admission,
+            "client": admission.client,
+            "columns": [rows[:half], rows[half:]],
+            "levels": levels,
+            "signers": signers,
+            "day": day,
+        },
+        facility=facility,
+        client=admission.client,
+        title="15-minute observation sheet",
+        unit=admission.unit.name,
+        period=day.isoformat(),
+        filename=f"observation-sheet-{admission.client.mrn}-{day}.pdf",
+    )

@@ -58,6 +58,8 @@ TABLE: dict[str, Rule] = {
     "observations:level_change": Rule("GET", {"nurse", "clinician"}, True),
     "observations:observer_assign": Rule("POST", FLOOR, True, (302,)),
     "observations:level_confirm": Rule("POST", {"clinician"}, True, (302,)),
+    "observations:compliance": Rule("GET", {"nurse", "supervisor"}, False),
+    "observations:observation_sheet": Rule("GET", CENSUS, True),
 }
 
 # Third-party pages, by name prefix: reachable without a session (login, reset, MFA steps) or
@@ -150,7 +152,11 @@ def url_for(name: str, objects) -> str:
         kwargs["public_id"] = objects["leave"].public_id
     elif name in ("observations:board", "observations:board_status"):
         kwargs["public_id"] = objects["unit"].public_id
-    elif name in ("observations:level_change", "observations:observer_assign"):
+    elif name in (
+        "observations:level_change",
+        "observations:observer_assign",
+        "observations:observation_sheet",
+    ):
         kwargs["public_id"] = objects["admission"].public_id
     elif name == "observations:level_confirm":
         kwargs["public_id"] = objects["level_order"].public_id

@@ -1,0 +1,117 @@
+"""The compliance report and the printed observation sheet agree with the scan's block rules."""
+
+import io
+import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+from pypdf import PdfReader
+
+from facility.models import AccessEvent
+from observations.compliance import compliance, local_day
+from observations.models import RoundCheck, RoundCode
+from observations.services import RoundEntry, round_submit
+from tests.conftest import admit
+
+NY = ZoneInfo("America/New_York")
+
+
+def chart(admission, user, observed, recorded=None):
+    facility = admission.facility
+    round_submit(
+        actor=user,
+        facility=facility,
+        submission_key=uuid.uuid4(),
+        observed_at=observed,
+        entries=[
+            RoundEntry(
+                admission,
+                RoundCode.objects.get(facility=facility, kind="location", code="RM"),
+                RoundCode.objects.get(facility=facility, kind="status", code="A"),
+            )
+        ],
+        late_reason="late" if recorded else "",
+        now=recorded or observed,
+    )
+
+
+@pytest.fixture
+def morning(cast, facility):
+    """A client admitted 07:00, checked 07:03 and 07:31 (07:15 and 07:45 missed), one late."""
+    with time_machine.travel(datetime(2026, 5, 12, 7, 0, tzinfo=NY), tick=False):
+        stay = admit(facility, cast["nurse"], admitted_at=datetime(2026, 5, 12, 7, 0, tzinfo=NY))
+    chart(stay, cast["technician"], datetime(2026, 5, 12, 7, 3, tzinfo=NY))
+    # Observed 07:31 but only recorded at 07:51 (a sheet charted after a code): more than
+    # 5 minutes after its block ended, so a late entry. The board cannot make one; the
+    # report must still count it.
+    RoundCheck.objects.create(
+        admission=stay,
+        observed_at=datetime(2026, 5, 12, 7, 31, tzinfo=NY),
+        recorded_at=datetime(2026, 5, 12, 7, 51, tzinfo=NY),
+        recorded_by=cast["nurse"],
+        location=RoundCode.objects.get(facility=facility, kind="location", code="DR"),
+        status=RoundCode.objects.get(facility=facility, kind="status", code="E"),
+        late_reason="Charted after a code",
+        submission_key=uuid.uuid4(),
+    )
+    return stay
+
+
+@pytest.mark.django_db
+def test_compliance_counts_blocks_per_client_and_staff(cast, facility, morning):
+    start = datetime(2026, 5, 12, 7, 0, tzinfo=NY)
+    per_client, per_staff, total = compliance(facility, start=start, end=start + timedelta(hours=1))
+    ((_, tally),) = per_client
+    assert (tally.due, tally.done, tally.late, tally.missed) == (4, 2, 1, 2)
+    assert [b.strftime("%H:%M") for b in tally.missed_blocks] == ["07:15", "07:45"]
+    assert tally.done_pct == "50%"
+    staff = {person.username: t for person, t in per_staff}
+    assert staff["technician"].done == 1 and staff["nurse"].late == 1
+
+
+@pytest.mark.django_db
+def test_compliance_page_and_pdf(client, cast, facility, morning):
+    client.force_login(cast["supervisor"])
+    url = reverse("observations:compliance")
+    page = client.get(url, {"start": "2026-05-12", "end": "2026-05-12"}).content.decode()
+    assert morning.client.mrn in page
+    response = client.get(url, {"start": "2026-05-12", "end": "2026-05-12", "format": "pdf"})
+    assert response["Content-Type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Rounds compliance" in text and morning.client.mrn in text
+    assert AccessEvent.objects.filter(action="print", what="Rounds compliance").exists()
+    bad = client.get(url, {"start": "2026-05-12", "end": "2026-05-01"}).content.decode()
+    assert "To: must not be before From." in bad
+
+
+@pytest.mark.django_db
+def test_observation_sheet_has_96_slots_with_marks_and_notice(client, cast, facility, morning):
+    client.force_login(cast["technician"])
+    url = reverse("observations:observation_sheet", args=[morning.public_id])
+    response = client.get(url, {"date": "2026-05-12"})
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 1
+    text = re.sub(r"\s+", " ", reader.pages[0].extract_text())
+    slots = re.findall(r"\b([01]\d|2[0-3]):(00|15|30|45)\b", text)
+    assert len({f"{h}:{m}" for h, m in slots}) == 96
+    assert text.count("MISSED") >= 2
+    assert "LATE" in text
+    assert "42 CFR part 2 prohibits unauthorized use or disclosure of these records." in text
+    assert "TE = Technician, BHT" in text
+    event = AccessEvent.objects.get(action="print")
+    assert event.client_public_id == morning.client.public_id
+
+
+def test_local_day_is_23_or_25_hours_on_dst_days(db):
+    from facility.models import Facility
+
+    facility = Facility(name="x", time_zone="America/New_York")
+    spring = [t.astimezone(UTC) for t in local_day(facility, date(2026, 3, 8))]
+    fall = [t.astimezone(UTC) for t in local_day(facility, date(2026, 11, 1))]
+    assert spring[1] - spring[0] == timedelta(hours=23)
+    assert fall[1] - fall[0] == timedelta(hours=25)
