@@ -76,6 +76,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "observations.view_roundcode",
         "observations.change_roundcode",
         "observations.add_roundcode",
+        "observations.view_securityarea",
+        "observations.change_securityarea",
+        "observations.add_securityarea",
     },
 }
 

@@ -1,7 +1,7 @@
 """Admins edit each facility's round codes; a code is retired (inactive), never deleted."""
 
 from facility.admin import NoDeleteAdmin, admin_site
-from observations.models import RoundCode
+from observations.models import RoundCode, SecurityArea
 
 
 class RoundCodeAdmin(NoDeleteAdmin):
@@ -11,3 +11,11 @@ class RoundCodeAdmin(NoDeleteAdmin):
 
 
 admin_site.register(RoundCode, RoundCodeAdmin)
+
+
+class SecurityAreaAdmin(NoDeleteAdmin):
+    list_display = ["name", "facility", "position", "active"]
+    list_filter = ["facility", "active"]
+
+
+admin_site.register(SecurityArea, SecurityAreaAdmin)

@@ -191,3 +191,70 @@ class ScanMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} to {self.scanned_until:%Y-%m-%d %H:%M}"
+
+
+class SecurityArea(models.Model):
+    """A place walked on facility security rounds (doors, windows, med room, sharps…)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="security_areas")
+    name = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "name"], name="observations_area_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SecurityRound(models.Model):
+    """One completed walk of a facility for one scheduled window (specs/rounds.md)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    completed_at = models.DateTimeField()
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-window_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "window_start"], name="observations_securityround_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Security round {self.window_start:%Y-%m-%d %H:%M}"
+
+
+class SecurityCheck(models.Model):
+    """One area on one round: OK, or a finding with where, what and the action taken."""
+
+    round = models.ForeignKey(SecurityRound, on_delete=models.PROTECT, related_name="checks")
+    area = models.ForeignKey(SecurityArea, on_delete=models.PROTECT, related_name="+")
+    ok = models.BooleanField()
+    finding = models.CharField(max_length=300, blank=True)
+    location_detail = models.CharField(max_length=200, blank=True)
+    action_taken = models.CharField(max_length=300, blank=True)
+    alert_raised = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["round", "area__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "area"], name="observations_seccheck_once"),
+            models.CheckConstraint(
+                condition=Q(ok=True) | (~Q(finding="") & ~Q(action_taken="")),
+                name="observations_seccheck_finding_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area}: {'OK' if self.ok else self.finding}"

@@ -27,8 +27,12 @@ from observations.models import (
     RoundCheck,
     RoundCode,
     ScanMark,
+    SecurityArea,
+    SecurityCheck,
+    SecurityRound,
 )
 from observations.rounds import missed_blocks
+from observations.security import window_at, windows_between
 
 # Facility defaults (specs/rounds.md): q15 for the first 72 hours, then q60.
 ADMISSION_LEVEL = Level.Q15
@@ -419,6 +423,7 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
     raised = _raise_missed(candidates, now)
     ScanMark.objects.update_or_create(name=MISSED_SCAN, defaults={"scanned_until": now})
     raised += _scan_level_orders_overdue(now) + _scan_observer_gaps(now)
+    raised += scan_security_rounds(now=now)
     return raised
 
 
@@ -511,4 +516,108 @@ def _scan_observer_gaps(now) -> int:
             now=now,
         )
         raised += created
+    return raised
+
+
+# ---------------------------------------------------------------- facility security rounds
+
+SECURITY_SCAN = "security-rounds"
+DEFAULT_SECURITY_AREAS = [
+    "Exterior doors", "Windows and screens", "Bathrooms", "Outdoor areas", "Medication room",
+    "Sharps storage", "Laundry and chemicals",
+]  # fmt: skip
+
+
+def security_areas_seed_defaults(facility: Facility) -> int:
+    """Give a facility the default security round areas (idempotent)."""
+    made = 0
+    for position, name in enumerate(DEFAULT_SECURITY_AREAS):
+        made += SecurityArea.objects.get_or_create(
+            facility=facility, name=name, defaults={"position": position}
+        )[1]
+    return made
+
+
+@dataclass
+class AreaResult:
+    area: SecurityArea
+    ok: bool
+    finding: str = ""
+    location_detail: str = ""
+    action_taken: str = ""
+    raise_alert: bool = False
+
+
+@transaction.atomic
+def security_round_complete(
+    *, actor: User, facility: Facility, results: list[AreaResult], now: datetime | None = None
+) -> SecurityRound:
+    """Record the walk of the window in progress: every active area OK or a finding."""
+    now = now or timezone.now()
+    start, end = window_at(now, facility.tz)
+    active = set(
+        SecurityArea.objects.filter(facility=facility, active=True).values_list("pk", flat=True)
+    )
+    if {r.area.pk for r in results} != active:
+        raise ValidationError("Mark every area OK or record a finding.")
+    errors = []
+    for r in results:
+        if not r.ok and not (r.finding.strip() and r.action_taken.strip()):
+            errors.append(f"{r.area.name}: a finding needs what was found and the action taken.")
+    if errors:
+        raise ValidationError(errors)
+    if SecurityRound.objects.filter(facility=facility, window_start=start).exists():
+        raise ValidationError("This window's security round is already recorded.")
+    walk = SecurityRound.objects.create(
+        facility=facility, window_start=start, window_end=end, completed_at=now, completed_by=actor
+    )
+    for r in results:
+        SecurityCheck.objects.create(
+            round=walk,
+            area=r.area,
+            ok=r.ok,
+            finding=r.finding.strip(),
+            location_detail=r.location_detail.strip(),
+            action_taken=r.action_taken.strip(),
+            alert_raised=r.raise_alert and not r.ok,
+        )
+        if r.raise_alert and not r.ok:
+            alert_raise(
+                facility=facility,
+                kind="security_finding",
+                severity=AlertSeverity.WARNING,
+                message=f"Security round: {r.area.name} — {r.finding.strip()} "
+                f"(action: {r.action_taken.strip()})",
+                dedupe_key=f"security-finding:{walk.public_id}:{r.area.pk}",
+                now=now,
+            )
+    return walk
+
+
+def scan_security_rounds(*, now: datetime | None = None) -> int:
+    """Alert once per facility window that ended with no security round recorded."""
+    now = now or timezone.now()
+    mark = ScanMark.objects.filter(name=SECURITY_SCAN).first()
+    # The first run ever starts the clock: windows before Haven watched are not "missed".
+    since = max(mark.scanned_until if mark else now, now - SCAN_LOOKBACK)
+    raised = 0
+    for facility in Facility.objects.filter(security_areas__active=True).distinct():
+        done = set(
+            SecurityRound.objects.filter(
+                facility=facility, window_start__gte=since - timedelta(days=1)
+            ).values_list("window_start", flat=True)
+        )
+        for start, end in windows_between(since, now, facility.tz):
+            if start in done:
+                continue
+            _, created = alert_raise(
+                facility=facility,
+                kind="security_round_overdue",
+                severity=AlertSeverity.WARNING,
+                message=f"Security round {start:%H:%M}–{end:%H:%M} was not recorded.",
+                dedupe_key=f"security-round:{facility.public_id}:{start.astimezone(UTC).isoformat()}",
+                now=now,
+            )
+            raised += created
+    ScanMark.objects.update_or_create(name=SECURITY_SCAN, defaults={"scanned_until": now})
     return raised

@@ -20,8 +20,9 @@ from facility.pdf import pdf_response
 from observations import services
 from observations.compliance import compliance, local_day, observation_sheet
 from observations.forms import LevelOrderForm, ObserverForm, PeriodForm, SheetDayForm
-from observations.models import CodeKind, LevelOrder, RoundCode
+from observations.models import CodeKind, LevelOrder, RoundCode, SecurityArea, SecurityRound
 from observations.rounds import block_state
+from observations.security import window_at
 
 STATE_TEXT = {
     "done": "Done this block",
@@ -404,4 +405,61 @@ def observation_sheet_pdf(request, public_id):
         unit=admission.unit.name,
         period=day.isoformat(),
         filename=f"observation-sheet-{admission.client.mrn}-{day}.pdf",
+    )
+
+
+@require_perm("facility.chart_floor")
+@require_http_methods(["GET", "POST"])
+def security_round(request):
+    """Walk the building: every area OK or a finding, for the window in progress."""
+    facility = current_facility(request)
+    if facility is None:
+        raise Http404("You are not assigned to a facility.")
+    areas = list(SecurityArea.objects.filter(facility=facility, active=True))
+    if not areas and not SecurityArea.objects.filter(facility=facility).exists():
+        services.security_areas_seed_defaults(facility)
+        areas = list(SecurityArea.objects.filter(facility=facility, active=True))
+    now = timezone.now()
+    window = window_at(now, facility.tz)
+    errors, posted = [], {}
+    if request.method == "POST":
+        results = []
+        for area in areas:
+            values = {
+                "ok": request.POST.get(f"ok-{area.pk}", "ok") == "ok",
+                "finding": request.POST.get(f"finding-{area.pk}", "")[:300],
+                "location_detail": request.POST.get(f"where-{area.pk}", "")[:200],
+                "action_taken": request.POST.get(f"action-{area.pk}", "")[:300],
+                "raise_alert": request.POST.get(f"alert-{area.pk}") == "on",
+            }
+            posted[area.pk] = values
+            results.append(services.AreaResult(area=area, **values))
+        try:
+            services.security_round_complete(
+                actor=request.user, facility=facility, results=results, now=now
+            )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, "Security round recorded.")
+            return redirect("observations:security")
+    recent = list(
+        SecurityRound.objects.filter(facility=facility)
+        .select_related("completed_by")
+        .prefetch_related("checks__area")[:12]
+    )
+    done = next((r for r in recent if r.window_start == window[0]), None)
+    rows = [{"area": a, "posted": posted.get(a.pk, {"ok": True})} for a in areas]
+    return render(
+        request,
+        "observations/security.html",
+        {
+            "facility": facility,
+            "window": window,
+            "done": done,
+            "rows": rows,
+            "recent": recent,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
     )

@@ -59,6 +59,7 @@ TABLE: dict[str, Rule] = {
     "observations:observer_assign": Rule("POST", FLOOR, True, (302,)),
     "observations:level_confirm": Rule("POST", {"clinician"}, True, (302,)),
     "observations:compliance": Rule("GET", {"nurse", "supervisor"}, False),
+    "observations:security": Rule("GET", FLOOR, False),
     "observations:observation_sheet": Rule("GET", CENSUS, True),
 }
 

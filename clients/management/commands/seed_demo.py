@@ -6,6 +6,7 @@ Idempotent: running it again changes nothing. The names are invented; no real pe
 import random
 from datetime import date, timedelta
 
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -126,6 +127,7 @@ class Command(BaseCommand):
             staff[role] = user
         if Admission.objects.filter(facility=facility).exists():
             self.stdout.write("Demo facility already seeded.")
+            self._seed_other_apps()
             return
         rng = random.Random(2026)  # the same demo every time
         beds = list(Bed.objects.filter(unit__facility=facility).select_related("unit"))
@@ -172,3 +174,10 @@ class Command(BaseCommand):
                 f"{Client.objects.filter(facility=facility).count()} clients."
             )
         )
+        self._seed_other_apps()
+
+    def _seed_other_apps(self):
+        # Domain apps seed their own demo data; called by name so clients imports none of them.
+        for name in sorted(get_commands()):
+            if name.startswith("seed_demo_"):
+                call_command(name, stdout=self.stdout)
