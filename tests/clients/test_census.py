@@ -41,7 +41,7 @@ def test_census_query_count_does_not_grow_with_clients(client, cast, facility):
         "</strong>", ""
     )
     assert many == few
-    assert many <= 14
+    assert many <= 18  # page, user, facility, beds, admissions, leaves, and 2-3 per slot
 
 
 @pytest.mark.django_db
