@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -230,7 +231,9 @@ def board(request, public_id):
                 if repeat:
                     messages.info(request, "This round was already recorded.")
                 else:
-                    messages.success(request, f"Round recorded for {count} clients.")
+                    messages.success(
+                        request, f"Round recorded for {count} client{pluralize(count)}."
+                    )
                 return redirect("observations:board", public_id=unit.public_id)
         rows = board_rows(unit, now, posted)
     context = {

@@ -59,8 +59,11 @@
   });
   var submitted = false;
   form.addEventListener("submit", function (e) {
-    // A double tap sends one request; the server's submission key covers retries anyway.
+    // A double tap sends one request; the server's submission key covers retries anyway, so
+    // after a few seconds (a request lost on flaky Wi-Fi) the button works again.
     if (submitted) { e.preventDefault(); return; }
     submitted = true;
+    setTimeout(function () { submitted = false; }, 5000);
   });
+  window.addEventListener("pageshow", function () { submitted = false; });
 })();
