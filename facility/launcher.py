@@ -35,8 +35,8 @@ PG_DATA = VAR / "pg"
 PG_DATABASE = "haven"
 REDIS_CONF = VAR / "redis.conf"
 
-# The accounts `manage.py seed_demo` creates (facility/management/commands/seed_demo.py).
-DEMO_USERNAMES = ("tech", "nurse", "clinician", "supervisor", "admin")
+# The accounts `manage.py seed_demo` creates (clients/management/commands/seed_demo.py).
+DEMO_USERNAMES = ("tech", "nurse", "nurse2", "clinician", "supervisor", "admin")
 DEMO_PASSWORD = "haven-demo-pass-2026"
 
 # What the test suite expects when DATABASE_URL / REDIS_URL are not set (facility/settings.py).

@@ -200,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "observations.tasks.scan_missed_checks",
         "schedule": HAVEN_SCAN_SECONDS,
     },
+    "doses": {
+        "task": "medications.tasks.scan_doses",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
     "orientation-overdue": {
         "task": "clients.tasks.scan_orientation_overdue",
         "schedule": HAVEN_SCAN_SECONDS,

@@ -22,6 +22,7 @@ urlpatterns = [
     path("staff/<uuid:public_id>/reset-mfa/", views.staff_reset_mfa, name="staff_reset_mfa"),
     path("", include("clients.urls")),
     path("", include("observations.urls")),
+    path("", include("medications.urls")),
     path("accounts/", include("allauth.urls")),
     path("manage/", admin_site.urls),
 ]

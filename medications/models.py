@@ -1,1 +1,289 @@
-"""Models of the medications domain arrive with its issue."""
+"""The MAR: medication catalog, orders, scheduled doses and their documentation (specs/mar.md)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from clients.models import Admission
+from facility.models import Facility
+
+
+class Schedule(models.TextChoices):
+    NONE = "", "Not controlled"
+    II = "II", "Schedule II"
+    III = "III", "Schedule III"
+    IV = "IV", "Schedule IV"
+    V = "V", "Schedule V"
+
+
+class Route(models.TextChoices):
+    ORAL = "oral", "Oral (PO)"
+    SUBLINGUAL = "sublingual", "Sublingual (SL)"
+    TOPICAL = "topical", "Topical"
+    TRANSDERMAL = "transdermal", "Transdermal"
+    RECTAL = "rectal", "Rectal (PR)"
+    IM = "im", "Intramuscular (IM)"
+    SC = "sc", "Subcutaneous (SC)"
+    IV = "iv", "Intravenous (IV)"
+    INHALED = "inhaled", "Inhaled"
+    INTRANASAL = "intranasal", "Intranasal"
+
+
+class Medication(models.Model):
+    """A catalog entry of a facility: one drug, strength and form."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="medications")
+    name = models.CharField(max_length=120)
+    strength = models.CharField(max_length=60)
+    form = models.CharField(max_length=40, help_text="tablet, film, capsule, patch, solution…")
+    routes = models.CharField(
+        max_length=120, help_text="Allowed routes, comma-separated codes (oral, sublingual, im…)"
+    )
+    controlled_schedule = models.CharField(
+        max_length=3, choices=Schedule.choices, blank=True, default=""
+    )
+    time_critical = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility", "name", "strength"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "name", "strength", "form"],
+                name="medications_medication_unique",
+            ),
+            models.CheckConstraint(condition=~Q(routes=""), name="medications_medication_routes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.strength} {self.form}"
+
+    @property
+    def route_list(self) -> list[str]:
+        return [r.strip() for r in self.routes.split(",") if r.strip()]
+
+    @property
+    def is_controlled(self) -> bool:
+        return bool(self.controlled_schedule)
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    BID = "bid", "BID (twice a day)"
+    TID = "tid", "TID (three times a day)"
+    QID = "qid", "QID (four times a day)"
+    Q4H = "q4h", "Every 4 hours"
+    Q6H = "q6h", "Every 6 hours"
+    Q8H = "q8h", "Every 8 hours"
+    Q12H = "q12h", "Every 12 hours"
+    WEEKLY = "weekly", "Weekly"
+    TIMES = "times", "At specific times"
+    PRN = "prn", "PRN (as needed)"
+    ONCE = "once", "Once"
+
+
+class OrderQuerySet(models.QuerySet):
+    def active_at(self, moment) -> "OrderQuerySet":
+        """Verified, started, not stopped or discontinued at `moment`."""
+        return (
+            self.filter(verified_at__isnull=False, start_at__lte=moment)
+            .filter(Q(stop_at__isnull=True) | Q(stop_at__gt=moment))
+            .filter(Q(discontinued_at__isnull=True) | Q(discontinued_at__gt=moment))
+        )
+
+
+class Order(models.Model):
+    """A medication order, never edited: a change is a discontinuation plus a new order.
+
+    Transcribed by one nurse and verified by another before any dose is due (specs/mar.md).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="orders")
+    medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="orders")
+    dose = models.CharField(max_length=60, help_text="e.g. 8 mg / 2 mg, 1 tablet")
+    dose_units = models.DecimalField(
+        max_digits=7, decimal_places=2, help_text="Stock units per dose (tablets, films, mL)"
+    )
+    route = models.CharField(max_length=20, choices=Route.choices)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    times = models.CharField(
+        max_length=120, blank=True, help_text="Local administration times, e.g. 09:00,21:00"
+    )
+    start_at = models.DateTimeField()
+    stop_at = models.DateTimeField(null=True, blank=True)
+    indication = models.CharField(max_length=200, blank=True)
+    time_critical = models.BooleanField(default=False)
+    hold_parameters = models.CharField(max_length=300, blank=True)
+    prescriber_name = models.CharField(max_length=120)
+    prescriber_credentials = models.CharField(max_length=40)
+    prn_min_interval_minutes = models.PositiveIntegerField(null=True, blank=True)
+    prn_max_per_24h = models.PositiveSmallIntegerField(null=True, blank=True)
+    allergy_override_reason = models.CharField(max_length=300, blank=True)
+    transcribed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    transcribed_at = models.DateTimeField()
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    discontinued_at = models.DateTimeField(null=True, blank=True)
+    discontinued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    discontinue_reason = models.CharField(max_length=300, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["admission", "medication__name", "start_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | ~Q(verified_by=F("transcribed_by")),
+                name="medications_order_two_nurses",
+            ),
+            models.CheckConstraint(
+                condition=Q(stop_at__isnull=True) | Q(stop_at__gt=F("start_at")),
+                name="medications_order_stop_after_start",
+            ),
+            models.CheckConstraint(condition=~Q(route=""), name="medications_order_route"),
+            models.CheckConstraint(condition=Q(dose_units__gt=0), name="medications_order_units"),
+            models.CheckConstraint(
+                condition=~Q(frequency="prn")
+                | (Q(prn_min_interval_minutes__gt=0) & Q(prn_max_per_24h__gt=0)),
+                name="medications_order_prn_limits",
+            ),
+            models.CheckConstraint(
+                condition=Q(discontinued_at__isnull=True) | ~Q(discontinue_reason=""),
+                name="medications_order_discontinue_reason",
+            ),
+        ]
+        permissions = [("view_mar", "Can view the MAR")]
+
+    def __str__(self) -> str:
+        return f"{self.medication} {self.dose} {self.get_route_display()} {self.frequency}"
+
+    @property
+    def is_prn(self) -> bool:
+        return self.frequency == Frequency.PRN
+
+    @property
+    def status(self) -> str:
+        if self.discontinued_at:
+            return "discontinued"
+        if self.verified_at is None:
+            return "awaiting verification"
+        return "active"
+
+
+class ScheduledDose(models.Model):
+    """One due time of a scheduled order, materialized ahead so MAR, scans and reports share it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="doses")
+    scheduled_at = models.DateTimeField()
+    window_minutes = models.PositiveSmallIntegerField()
+    marked_missed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(
+        null=True, blank=True, help_text="The order was discontinued before this dose was due."
+    )
+
+    class Meta:
+        ordering = ["scheduled_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "scheduled_at"], name="medications_dose_once_per_time"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["scheduled_at"], name="med_dose_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.medication} at {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+
+class Outcome(models.TextChoices):
+    GIVEN = "given", "Given"
+    REFUSED = "refused", "Refused"
+    HELD = "held", "Held"
+    UNAVAILABLE = "unavailable", "Unavailable"
+    OFF_UNIT = "off_unit", "Client off unit"
+    OMITTED = "omitted", "Omitted per order"
+
+
+class Timing(models.TextChoices):
+    ON_TIME = "on_time", "On time"
+    EARLY = "early", "Given early"
+    LATE = "late", "Given late"
+    NONE = "", "—"
+
+
+class Administration(models.Model):
+    """The documentation of a dose: what happened, when, by whom.
+
+    One live documentation per scheduled dose, enforced by a partial unique index; a correction
+    strikes the entry (entered in error, with a reason) and the original stays visible.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="administrations")
+    dose = models.ForeignKey(
+        ScheduledDose,
+        on_delete=models.PROTECT,
+        related_name="administrations",
+        null=True,
+        blank=True,
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    given_at = models.DateTimeField(null=True, blank=True)
+    timing = models.CharField(max_length=8, choices=Timing.choices, blank=True, default="")
+    reason = models.CharField(max_length=300, blank=True)
+    self_administered = models.BooleanField(
+        default=False, help_text="Observed self-administration (technician, where policy allows)"
+    )
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    struck_at = models.DateTimeField(null=True, blank=True)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    struck_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dose"],
+                condition=Q(struck_at__isnull=True) & Q(dose__isnull=False),
+                name="medications_administration_one_per_dose",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="given") | ~Q(reason=""),
+                name="medications_administration_reason_unless_given",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="given") | Q(given_at__isnull=False),
+                name="medications_administration_given_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(timing__in=["", "on_time"]) | ~Q(reason=""),
+                name="medications_administration_early_late_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(struck_at__isnull=True) | ~Q(struck_reason=""),
+                name="medications_administration_strike_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(given_at__isnull=True) | Q(given_at__lte=F("recorded_at")),
+                name="medications_administration_not_in_future",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} {self.order.medication}"

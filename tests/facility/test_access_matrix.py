@@ -17,6 +17,7 @@ ANY_STAFF = {"technician", "nurse", "clinician", "supervisor", "admin"}
 CENSUS = {"technician", "nurse", "clinician", "supervisor"}
 FLOOR = {"technician", "nurse", "supervisor"}
 ADMITTERS = {"nurse", "supervisor"}
+MAR = {"technician", "nurse", "clinician", "supervisor"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,14 @@ TABLE: dict[str, Rule] = {
     "observations:level_confirm": Rule("POST", {"clinician"}, True, (302,)),
     "observations:compliance": Rule("GET", {"nurse", "supervisor"}, False),
     "observations:security": Rule("GET", FLOOR, False),
+    "medications:mar": Rule("GET", MAR, False),
+    "medications:med_pass": Rule("GET", MAR, True),
+    "medications:order_detail": Rule("GET", MAR, True),
+    "medications:order_new": Rule("GET", {"nurse"}, True),
+    "medications:order_verify": Rule("POST", {"nurse"}, True, (302,)),
+    "medications:order_discontinue": Rule("POST", {"nurse"}, True, (302,)),
+    "medications:dose_document": Rule("POST", {"technician", "nurse"}, True, (302,)),
+    "medications:administration_strike": Rule("POST", {"technician", "nurse"}, True, (302,)),
     "observations:observation_sheet": Rule("GET", CENSUS, True),
 }
 
@@ -121,7 +130,11 @@ def objects(cast, facility, admission):
     from observations.services import level_order
 
     raise_ = level_order(actor=cast["nurse"], admission=admission, level="los", reason="Agitated")
+    order, dose, administration = _mar_objects(cast, facility, admission)
     return {
+        "order": order,
+        "dose": dose,
+        "administration": administration,
         "unit": Unit.objects.filter(facility=facility).order_by("name").first(),
         "level_order": raise_,
         "staff_member": cast["nurse"],
@@ -130,6 +143,39 @@ def objects(cast, facility, admission):
         "alert": alert,
         "item": item,
     }
+
+
+def _mar_objects(cast, facility, admission):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from medications.models import Medication
+    from medications.services import administration_record, order_transcribe, order_verify
+    from tests.conftest import make_user
+
+    med = Medication.objects.create(
+        facility=facility, name="Ondansetron", strength="4 mg", form="tablet", routes="oral"
+    )
+    soon = timezone.localtime(timezone.now() + timedelta(minutes=10), facility.tz)
+    order = order_transcribe(
+        actor=cast["nurse"],
+        admission=admission,
+        medication=med,
+        dose="4 mg",
+        dose_units=Decimal("1"),
+        route="oral",
+        frequency="times",
+        times=soon.strftime("%H:%M"),
+        start_at=admission.admitted_at,
+        prescriber_name="Dr. Matrix",
+        prescriber_credentials="MD",
+    )
+    order_verify(actor=make_user("matrix_nurse", "nurse", facility), order=order)
+    dose = order.doses.order_by("scheduled_at").first()
+    administration = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+    return order, dose, administration
 
 
 def url_for(name: str, objects) -> str:
@@ -157,8 +203,14 @@ def url_for(name: str, objects) -> str:
         "observations:level_change",
         "observations:observer_assign",
         "observations:observation_sheet",
-    ):
+    ) or name in ("medications:med_pass", "medications:order_new"):
         kwargs["public_id"] = objects["admission"].public_id
+    elif name.startswith("medications:order_"):
+        kwargs["public_id"] = objects["order"].public_id
+    elif name == "medications:dose_document":
+        kwargs["public_id"] = objects["dose"].public_id
+    elif name == "medications:administration_strike":
+        kwargs["public_id"] = objects["administration"].public_id
     elif name == "observations:level_confirm":
         kwargs["public_id"] = objects["level_order"].public_id
     return reverse(name, kwargs=kwargs)

@@ -21,6 +21,7 @@ DEMO_FACILITY = "Cedar Ridge Recovery Center"
 DEMO_USERS = [
     ("tech", "Jordan Avery", "JA", "BHT", Role.TECHNICIAN),
     ("nurse", "Priya Raman", "PR", "RN", Role.NURSE),
+    ("nurse2", "Lee Okonkwo", "LO", "LPN", Role.NURSE),
     ("clinician", "Marcus Bell", "MB", "LCSW", Role.CLINICIAN),
     ("supervisor", "Dana Whitfield", "DW", "RN", Role.SUPERVISOR),
     ("admin", "Sam Okafor", "SO", "", Role.ADMIN),

@@ -1,0 +1,71 @@
+"""HTTP input for orders and dose documentation; every error names its field."""
+
+from django import forms
+
+from clients.forms import local_datetime_field
+from medications.models import Frequency, Medication, Outcome, Route
+
+
+class OrderForm(forms.Form):
+    medication = forms.ModelChoiceField(
+        queryset=Medication.objects.none(),
+        error_messages={"required": "Medication: choose one from the catalog."},
+    )
+    dose = forms.CharField(max_length=60, error_messages={"required": "Dose: required."})
+    dose_units = forms.DecimalField(
+        label="Units per dose",
+        min_value=0.01,
+        max_value=100,
+        decimal_places=2,
+        error_messages={
+            "required": "Units per dose: required.",
+            "min_value": "Units per dose: must be more than 0.",
+            "max_value": "Units per dose: at most 100.",
+            "invalid": "Units per dose: enter a number.",
+        },
+    )
+    route = forms.ChoiceField(
+        choices=[("", "Choose…"), *Route.choices],
+        required=False,
+    )
+    frequency = forms.ChoiceField(
+        choices=[("", "Choose…"), *Frequency.choices],
+        error_messages={"required": "Frequency: choose one."},
+    )
+    times = forms.CharField(
+        required=False, help_text="Only to override the default times: 08:00,20:00"
+    )
+    start_at = local_datetime_field("Start")
+    stop_at = local_datetime_field("Stop", required=False)
+    indication = forms.CharField(max_length=200, required=False)
+    time_critical = forms.BooleanField(required=False)
+    hold_parameters = forms.CharField(max_length=300, required=False)
+    prescriber_name = forms.CharField(
+        max_length=120, error_messages={"required": "Prescriber: required."}
+    )
+    prescriber_credentials = forms.CharField(
+        max_length=40, error_messages={"required": "Prescriber credentials: required."}
+    )
+    prn_min_interval_minutes = forms.IntegerField(
+        label="PRN minimum interval (minutes)", required=False, min_value=1, max_value=10080
+    )
+    prn_max_per_24h = forms.IntegerField(
+        label="PRN maximum doses per 24 hours", required=False, min_value=1, max_value=48
+    )
+    allergy_override_reason = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, facility, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["medication"].queryset = Medication.objects.filter(
+            facility=facility, active=True
+        )
+
+
+class DocumentForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Outcome.choices)
+    reason = forms.CharField(max_length=300, required=False)
+    self_administered = forms.BooleanField(required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300, error_messages={"required": "Reason: required."})

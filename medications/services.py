@@ -1,0 +1,575 @@
+"""Orders, scheduled doses and their documentation (specs/mar.md)."""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clients.models import Admission
+from facility.models import AlertSeverity, User
+from facility.services import alert_raise
+from medications.models import (
+    Administration,
+    Frequency,
+    Medication,
+    Order,
+    Outcome,
+    ScheduledDose,
+    Timing,
+)
+from medications.timing import dose_status, window_minutes
+
+HORIZON = timedelta(hours=48)
+SCAN_LOOKBACK = timedelta(hours=48)
+FUTURE_TOLERANCE = timedelta(minutes=1)
+TECH_SELF_ADMIN = getattr(settings, "HAVEN_TECH_OBSERVED_SELF_ADMINISTRATION", True)
+
+# Default local administration times per frequency (facility pharmacy schedule, *default*).
+DEFAULT_TIMES = {
+    Frequency.DAILY: ["09:00"],
+    Frequency.BID: ["09:00", "21:00"],
+    Frequency.TID: ["09:00", "13:00", "17:00"],
+    Frequency.QID: ["09:00", "13:00", "17:00", "21:00"],
+    Frequency.Q4H: ["02:00", "06:00", "10:00", "14:00", "18:00", "22:00"],
+    Frequency.Q6H: ["00:00", "06:00", "12:00", "18:00"],
+    Frequency.Q8H: ["06:00", "14:00", "22:00"],
+    Frequency.Q12H: ["09:00", "21:00"],
+    Frequency.WEEKLY: ["09:00"],
+}
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class DoseAlreadyCharted(ValidationError):
+    """Someone documented this dose first."""
+
+
+def parse_times(text: str) -> list[time]:
+    """ "09:00, 21:00" → sorted unique times; refuses anything that is not HH:MM."""
+    found = set()
+    for part in [p.strip() for p in text.split(",") if p.strip()]:
+        match = TIME_RE.match(part)
+        if not match:
+            raise ValidationError({"times": f"Times: “{part}” is not a time like 09:00."})
+        found.add(time(int(match[1]), int(match[2])))
+    return sorted(found)
+
+
+def order_times(order: Order) -> list[time]:
+    if order.frequency in (Frequency.PRN, Frequency.ONCE):
+        return []
+    if order.frequency == Frequency.TIMES or order.times:
+        return parse_times(order.times)
+    return [time.fromisoformat(t) for t in DEFAULT_TIMES[order.frequency]]
+
+
+def doses_per_day(order: Order) -> float:
+    if order.frequency == Frequency.WEEKLY:
+        return 1 / 7
+    if order.frequency == Frequency.ONCE:
+        return 1
+    return max(len(order_times(order)), 1)
+
+
+def order_window(order: Order) -> int:
+    return window_minutes(doses_per_day=doses_per_day(order), time_critical=order.time_critical)
+
+
+def allergy_conflicts(client, medication: Medication) -> list[str]:
+    """Allergies on the chart that name this medication (a simple, cautious match)."""
+    name = medication.name.lower()
+    return [a for a in client.allergy_list if a.lower() in name or name.split()[0] in a.lower()]
+
+
+@transaction.atomic
+def order_transcribe(
+    *,
+    actor: User,
+    admission: Admission,
+    medication: Medication,
+    dose: str,
+    dose_units: Decimal,
+    route: str,
+    frequency: str,
+    start_at: datetime,
+    prescriber_name: str,
+    prescriber_credentials: str,
+    times: str = "",
+    stop_at: datetime | None = None,
+    indication: str = "",
+    time_critical: bool = False,
+    hold_parameters: str = "",
+    prn_min_interval_minutes: int | None = None,
+    prn_max_per_24h: int | None = None,
+    allergy_override_reason: str = "",
+) -> Order:
+    """Enter a prescriber's order as written. It gives no dose until another nurse verifies it."""
+    if not actor.has_perm("facility.transcribe_order"):
+        raise PermissionDenied("Only nurses transcribe orders.")
+    if not admission.is_open:
+        raise ValidationError("This client has been discharged.")
+    errors = {}
+    if medication.facility_id != admission.facility_id or not medication.active:
+        errors["medication"] = "Medication: not in this facility's catalog."
+    if not route:
+        errors["route"] = "Route: choose how the dose is given."
+    elif route not in medication.route_list:
+        errors["route"] = f"Route: {medication.name} is not given {route}."
+    if dose_units is None or dose_units <= 0 or dose_units > 100:
+        errors["dose_units"] = "Units per dose: between 0 and 100."
+    if stop_at and stop_at <= start_at:
+        errors["stop_at"] = "Stop: must be after the start."
+    if frequency == Frequency.PRN:
+        if not prn_min_interval_minutes or prn_min_interval_minutes <= 0:
+            errors["prn_min_interval_minutes"] = "Minimum interval: required for a PRN order."
+        if not prn_max_per_24h or prn_max_per_24h <= 0:
+            errors["prn_max_per_24h"] = "Maximum per 24 hours: required for a PRN order."
+        if not indication.strip():
+            errors["indication"] = "Indication: required for a PRN order."
+    if frequency == Frequency.TIMES and not times.strip():
+        errors["times"] = "Times: list the administration times, e.g. 09:00,21:00."
+    if times.strip():
+        try:
+            parse_times(times)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if start_at < admission.admitted_at - timedelta(minutes=1):
+        errors["start_at"] = "Start: cannot be before admission."
+    conflicts = allergy_conflicts(admission.client, medication) if not errors else []
+    if conflicts and not allergy_override_reason.strip():
+        errors["allergy_override_reason"] = (
+            f"Allergy: the chart lists {', '.join(conflicts)}. Give a reason to override."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return Order.objects.create(
+        admission=admission,
+        medication=medication,
+        dose=dose.strip(),
+        dose_units=dose_units,
+        route=route,
+        frequency=frequency,
+        times=times.strip(),
+        start_at=start_at,
+        stop_at=stop_at,
+        indication=indication.strip(),
+        time_critical=time_critical or medication.time_critical,
+        hold_parameters=hold_parameters.strip(),
+        prescriber_name=prescriber_name.strip(),
+        prescriber_credentials=prescriber_credentials.strip(),
+        prn_min_interval_minutes=prn_min_interval_minutes if frequency == Frequency.PRN else None,
+        prn_max_per_24h=prn_max_per_24h if frequency == Frequency.PRN else None,
+        allergy_override_reason=allergy_override_reason.strip(),
+        transcribed_by=actor,
+        transcribed_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def order_verify(*, actor: User, order: Order, now: datetime | None = None) -> Order:
+    """A second nurse checks the transcription; doses are materialized at once."""
+    now = now or timezone.now()
+    if not actor.has_perm("facility.verify_order"):
+        raise PermissionDenied("Only nurses verify orders.")
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.verified_at is not None:
+        raise ValidationError(f"Already verified by {order.verified_by}.")
+    if order.discontinued_at is not None:
+        raise ValidationError("This order was discontinued.")
+    if order.transcribed_by_id == actor.pk:
+        raise ValidationError("Verify: a different nurse must verify the order you transcribed.")
+    order.verified_by = actor
+    order.verified_at = now
+    order.save(update_fields=["verified_by", "verified_at"])
+    doses_materialize(order, until=now + HORIZON, now=now)
+    return order
+
+
+@transaction.atomic
+def order_discontinue(
+    *, actor: User, order: Order, reason: str, now: datetime | None = None
+) -> Order:
+    """Stop an order; its future undocumented doses are cancelled at once."""
+    now = now or timezone.now()
+    if not actor.has_perm("facility.discontinue_order"):
+        raise PermissionDenied("Only nurses discontinue orders.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Reason: say why the order is discontinued."})
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.discontinued_at is not None:
+        raise ValidationError("This order is already discontinued.")
+    order.discontinued_at = now
+    order.discontinued_by = actor
+    order.discontinue_reason = reason.strip()
+    order.save(update_fields=["discontinued_at", "discontinued_by", "discontinue_reason"])
+    ScheduledDose.objects.filter(
+        order=order, scheduled_at__gt=now, cancelled_at__isnull=True, administrations__isnull=True
+    ).update(cancelled_at=now)
+    return order
+
+
+def dose_times_between(order: Order, tz, start: datetime, end: datetime) -> list[datetime]:
+    """The order's due times in [start, end), on the facility's wall clock.
+
+    A wall time that does not exist on a spring-forward day falls an hour later; a wall time
+    that happens twice on a fall-back day is given once, at its first occurrence.
+    """
+    if order.frequency == Frequency.ONCE:
+        return [order.start_at] if start <= order.start_at < end else []
+    local_start = start.astimezone(tz).date()
+    local_end = end.astimezone(tz).date()
+    start_weekday = order.start_at.astimezone(tz).weekday()
+    found = []
+    day = local_start
+    while day <= local_end:
+        if order.frequency != Frequency.WEEKLY or day.weekday() == start_weekday:
+            for t in order_times(order):
+                moment = datetime.combine(day, t, tzinfo=tz)
+                # Normalize through UTC so a non-existent wall time becomes a real instant.
+                moment = moment.astimezone(UTC)
+                if start <= moment < end:
+                    found.append(moment)
+        day += timedelta(days=1)
+    return found
+
+
+def doses_materialize(order: Order, *, until: datetime, now: datetime | None = None) -> int:
+    """Create the order's dose rows up to `until` (idempotent; a rerun adds nothing)."""
+    now = now or timezone.now()
+    if order.verified_at is None or order.frequency == Frequency.PRN:
+        return 0
+    # Doses before verification were never given under this order; a one-time dose keeps its time.
+    start = order.start_at
+    if order.frequency != Frequency.ONCE:
+        start = max(order.start_at, order.verified_at)
+    end = until
+    for limit in (order.stop_at, order.discontinued_at, order.admission.discharged_at):
+        if limit is not None:
+            end = min(end, limit)
+    if end <= start:
+        return 0
+    tz = order.admission.facility.tz
+    window = order_window(order)
+    have = set(
+        ScheduledDose.objects.filter(
+            order=order, scheduled_at__gte=start, scheduled_at__lt=end
+        ).values_list("scheduled_at", flat=True)
+    )
+    rows = [
+        ScheduledDose(order=order, scheduled_at=moment, window_minutes=window)
+        for moment in dose_times_between(order, tz, start, end)
+        if moment not in have
+    ]
+    # A concurrent run may insert the same rows: the unique (order, time) index drops them.
+    ScheduledDose.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def doses_extend_horizon(*, now: datetime | None = None) -> int:
+    """Keep every active scheduled order materialized 48 hours ahead (beat task)."""
+    now = now or timezone.now()
+    total = 0
+    orders = (
+        Order.objects.filter(
+            verified_at__isnull=False,
+            discontinued_at__isnull=True,
+            admission__discharged_at__isnull=True,
+        )
+        .exclude(frequency=Frequency.PRN)
+        .exclude(stop_at__lte=now)
+        .select_related("admission__facility")
+    )
+    for order in orders:
+        total += doses_materialize(order, until=now + HORIZON, now=now)
+    return total
+
+
+# ---------------------------------------------------------------- documenting
+
+
+@transaction.atomic
+def administration_record(
+    *,
+    actor: User,
+    dose: ScheduledDose,
+    outcome: str,
+    given_at: datetime | None = None,
+    reason: str = "",
+    self_administered: bool = False,
+    now: datetime | None = None,
+) -> Administration:
+    """Document one scheduled dose (specs/mar.md, Documenting a dose).
+
+    The partial unique index lets exactly one of two people charting the same dose succeed; the
+    other is told who charted it.
+    """
+    now = now or timezone.now()
+    if not actor.has_perm("facility.record_administration"):
+        raise PermissionDenied("Your role does not record administrations.")
+    dose = ScheduledDose.objects.select_related("order__admission", "order__medication").get(
+        pk=dose.pk
+    )
+    order, admission = dose.order, dose.order.admission
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "Outcome: choose one."})
+    reason = reason.strip()
+    tech_allowed = TECH_SELF_ADMIN and outcome == Outcome.GIVEN and self_administered
+    if actor.role == "technician" and not tech_allowed:
+        raise PermissionDenied(
+            "Technicians document observed self-administration only; call the nurse."
+        )
+    if outcome == Outcome.GIVEN:
+        given_at = given_at or now
+        if given_at > now + FUTURE_TOLERANCE:
+            raise ValidationError({"given_at": "Given at: cannot be in the future."})
+        if given_at < dose.scheduled_at - timedelta(hours=12):
+            raise ValidationError({"given_at": "Given at: too far before the scheduled time."})
+    else:
+        given_at = None
+        if not reason:
+            raise ValidationError({"reason": f"Reason: say why the dose was {outcome}."})
+    moment = given_at or now
+    if admission.discharged_at is not None and moment >= admission.discharged_at:
+        raise ValidationError("The MAR is closed: this client has been discharged.")
+    if dose.cancelled_at is not None:
+        raise ValidationError("This dose was cancelled when the order was discontinued.")
+    timing = Timing.NONE
+    if given_at is not None:
+        w = timedelta(minutes=dose.window_minutes)
+        if given_at < dose.scheduled_at - w:
+            timing = Timing.EARLY
+        elif given_at > dose.scheduled_at + w:
+            timing = Timing.LATE
+        else:
+            timing = Timing.ON_TIME
+        if timing != Timing.ON_TIME and not reason:
+            raise ValidationError({"reason": f"Reason: the dose is given {timing}; say why."})
+    existing = _live_documentation(dose)
+    if existing is not None:
+        raise DoseAlreadyCharted(_charted_by(existing))
+    try:
+        with transaction.atomic():
+            return Administration.objects.create(
+                order=order,
+                dose=dose,
+                outcome=outcome,
+                given_at=given_at,
+                timing=timing,
+                reason=reason,
+                self_administered=self_administered,
+                recorded_at=now,
+                recorded_by=actor,
+            )
+    except IntegrityError as exc:
+        if "one_per_dose" not in str(exc):
+            raise
+    raise DoseAlreadyCharted(_charted_by(_live_documentation(dose)))
+
+
+def _live_documentation(dose) -> Administration | None:
+    return (
+        Administration.objects.filter(dose=dose, struck_at__isnull=True)
+        .select_related("recorded_by")
+        .first()
+    )
+
+
+def _charted_by(admin: Administration | None) -> str:
+    if admin is None:
+        return "This dose was just charted by someone else."
+    local = timezone.localtime(admin.recorded_at)
+    return (
+        f"Already charted by {admin.recorded_by.signature} at {local:%H:%M}: "
+        f"{admin.get_outcome_display().lower()}."
+    )
+
+
+@transaction.atomic
+def administration_strike(*, actor: User, administration: Administration, reason: str):
+    """Entered in error: the entry stays visible, struck, and the dose can be charted again."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Reason: say what was wrong."})
+    admin = Administration.objects.select_for_update().get(pk=administration.pk)
+    if admin.struck_at is not None:
+        raise ValidationError("Already struck.")
+    if admin.recorded_by_id != actor.pk and not actor.has_perm("facility.verify_order"):
+        raise PermissionDenied("Only the person who charted it or a nurse can strike it.")
+    admin.struck_at = timezone.now()
+    admin.struck_by = actor
+    admin.struck_reason = reason.strip()
+    admin.save(update_fields=["struck_at", "struck_by", "struck_reason"])
+    return admin
+
+
+# ---------------------------------------------------------------- the MAR's reading of a dose
+
+
+@dataclass
+class DoseView:
+    dose: ScheduledDose
+    documentation: Administration | None
+    status: str
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+STATUS_LABELS = {
+    "scheduled": "Scheduled",
+    "due": "Due",
+    "late": "Late",
+    "missed": "Missed",
+    "cancelled": "Cancelled",
+    "given": "Given",
+    "given_early": "Given early",
+    "given_late": "Given late",
+    "refused": "Refused",
+    "held": "Held",
+    "unavailable": "Unavailable",
+    "off_unit": "Off unit",
+    "omitted": "Omitted",
+}
+
+
+def dose_views(doses, now: datetime) -> list[DoseView]:
+    """Status of each dose: its documentation if any, else the spec's rule against `now`.
+
+    `doses` must be ordered by (order, scheduled_at) and carry `live` (prefetched live
+    documentation); the next dose of the same order bounds the late period.
+    """
+    by_order = defaultdict(list)
+    for d in doses:
+        by_order[d.order_id].append(d)
+    views = {}
+    for order_doses in by_order.values():
+        for i, d in enumerate(order_doses):
+            doc = d.live[0] if d.live else None
+            if d.cancelled_at is not None and doc is None:
+                status = "cancelled"
+            elif doc is not None:
+                status = doc.outcome
+                if doc.outcome == Outcome.GIVEN and doc.timing in (Timing.EARLY, Timing.LATE):
+                    status = f"given_{doc.timing}"
+            else:
+                nxt = order_doses[i + 1] if i + 1 < len(order_doses) else None
+                status = dose_status(
+                    d.scheduled_at,
+                    now,
+                    window=d.window_minutes,
+                    next_scheduled_at=nxt.scheduled_at if nxt else None,
+                    next_window=nxt.window_minutes if nxt else None,
+                )
+            views[d.pk] = DoseView(d, doc, status)
+    return [views[d.pk] for d in doses]
+
+
+def live_prefetch():
+    from django.db.models import Prefetch
+
+    return Prefetch(
+        "administrations",
+        queryset=Administration.objects.filter(struck_at__isnull=True).select_related(
+            "recorded_by"
+        ),
+        to_attr="live",
+    )
+
+
+# ---------------------------------------------------------------- the minute scan
+
+
+def scan_doses(*, now: datetime | None = None) -> int:
+    """Late doses alert the nurse; missed doses are marked and alert (time-critical: supervisor).
+
+    Idempotent by dedupe key: reruns and late runs raise nothing twice.
+    """
+    now = now or timezone.now()
+    doses = list(
+        ScheduledDose.objects.filter(
+            scheduled_at__gte=now - SCAN_LOOKBACK,
+            scheduled_at__lte=now + timedelta(hours=3),
+            cancelled_at__isnull=True,
+            order__admission__discharged_at__isnull=True,
+        )
+        .select_related(
+            "order__admission__client", "order__admission__facility", "order__medication"
+        )
+        .prefetch_related(live_prefetch())
+        .order_by("order_id", "scheduled_at")
+    )
+    raised = 0
+    newly_missed = []
+    for view in dose_views(doses, now):
+        d = view.dose
+        if view.status not in ("late", "missed"):
+            continue
+        client = d.order.admission.client
+        facility = d.order.admission.facility
+        when = timezone.localtime(d.scheduled_at, facility.tz)
+        what = f"{d.order.medication} {d.order.dose} due {when:%H:%M} for {client.display_name}"
+        if view.status == "late":
+            raised += alert_raise(
+                facility=facility,
+                kind="dose_late",
+                severity=AlertSeverity.WARNING,
+                message=f"Late dose: {what}.",
+                dedupe_key=f"dose-late:{d.public_id}",
+                client_public_id=client.public_id,
+                client_label=client.mrn,
+                now=now,
+            )[1]
+            continue
+        if d.marked_missed_at is None:
+            newly_missed.append(d.pk)
+        raised += alert_raise(
+            facility=facility,
+            kind="dose_missed",
+            severity=AlertSeverity.WARNING,
+            message=f"Missed dose: {what}. File an incident.",
+            dedupe_key=f"dose-missed:{d.public_id}",
+            client_public_id=client.public_id,
+            client_label=client.mrn,
+            now=now,
+        )[1]
+        if d.order.time_critical:
+            raised += alert_raise(
+                facility=facility,
+                kind="dose_missed_critical",
+                severity=AlertSeverity.CRITICAL,
+                message=f"Time-critical dose missed: {what}. Supervisor: act now.",
+                dedupe_key=f"dose-missed-critical:{d.public_id}",
+                client_public_id=client.public_id,
+                client_label=client.mrn,
+                now=now,
+            )[1]
+    if newly_missed:
+        ScheduledDose.objects.filter(pk__in=newly_missed, marked_missed_at__isnull=True).update(
+            marked_missed_at=now
+        )
+    return raised
+
+
+def shift_bounds(day: date, shift: str, tz) -> tuple[datetime, datetime]:
+    """Day 07–15, evening 15–23, night 23–07 (next day), on the facility's clock."""
+    starts = {"day": (0, 7, 15), "evening": (0, 15, 23), "night": (0, 23, 31)}
+    _, a, b = starts[shift]
+    start = datetime.combine(day, time(a), tzinfo=tz)
+    end_day = day + timedelta(days=b // 24)
+    end = datetime.combine(end_day, time(b % 24), tzinfo=tz)
+    return start, end
+
+
+def current_shift(now: datetime, tz) -> tuple[date, str]:
+    local = now.astimezone(tz)
+    if 7 <= local.hour < 15:
+        return local.date(), "day"
+    if 15 <= local.hour < 23:
+        return local.date(), "evening"
+    day = local.date() if local.hour >= 23 else local.date() - timedelta(days=1)
+    return day, "night"

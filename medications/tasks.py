@@ -1,0 +1,12 @@
+"""Periodic work of the MAR, scheduled in settings.CELERY_BEAT_SCHEDULE."""
+
+from celery import shared_task
+
+from medications import services
+
+
+@shared_task
+def scan_doses() -> int:
+    """Keep doses 48 hours ahead, then flag late and missed doses."""
+    services.doses_extend_horizon()
+    return services.scan_doses()

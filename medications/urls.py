@@ -1,0 +1,24 @@
+from django.urls import path
+
+from medications import views
+
+app_name = "medications"
+
+urlpatterns = [
+    path("mar/", views.mar_board, name="mar"),
+    path("mar/clients/<uuid:public_id>/", views.med_pass, name="med_pass"),
+    path("mar/clients/<uuid:public_id>/orders/new/", views.order_new, name="order_new"),
+    path("mar/orders/<uuid:public_id>/", views.order_detail, name="order_detail"),
+    path("mar/orders/<uuid:public_id>/verify/", views.order_verify, name="order_verify"),
+    path(
+        "mar/orders/<uuid:public_id>/discontinue/",
+        views.order_discontinue,
+        name="order_discontinue",
+    ),
+    path("mar/doses/<uuid:public_id>/document/", views.dose_document, name="dose_document"),
+    path(
+        "mar/administrations/<uuid:public_id>/strike/",
+        views.administration_strike,
+        name="administration_strike",
+    ),
+]

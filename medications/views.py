@@ -1,0 +1,278 @@
+"""The MAR board, the med pass, and orders: transcribe, verify, discontinue."""
+
+from datetime import date, timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clients.models import Admission, Client
+from clients.views import admission_for
+from facility.access import current_facility, require_perm
+from facility.models import Unit
+from medications import services
+from medications.forms import DocumentForm, OrderForm, ReasonForm
+from medications.models import Administration, Order, Outcome, ScheduledDose
+
+SHIFTS = [("day", "Day 07–15"), ("evening", "Evening 15–23"), ("night", "Night 23–07")]
+
+
+def mar_access(view):
+    """Seeing the MAR: staff who give doses or read orders, in their own facility."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if not (
+            user.has_perm("facility.record_administration")
+            or user.has_perm("facility.view_medication_orders")
+        ):
+            raise PermissionDenied("Your role does not use the MAR.")
+        return view(request, *args, **kwargs)
+
+    return require_perm("facility.view_census")(wrapped)
+
+
+def _doses_between(admissions, start, end):
+    """Doses of these stays from `start` to a little past `end` (the next dose bounds `late`)."""
+    return list(
+        ScheduledDose.objects.filter(
+            order__admission__in=admissions,
+            scheduled_at__gte=start,
+            scheduled_at__lt=end + timedelta(hours=12),
+        )
+        .select_related("order__medication")
+        .prefetch_related(services.live_prefetch())
+        .order_by("order_id", "scheduled_at")
+    )
+
+
+@mar_access
+@require_GET
+def mar_board(request):
+    """Clients × doses of one shift, each dose with its status in colour and text."""
+    facility = current_facility(request)
+    if facility is None:
+        raise Http404("You are not assigned to a facility.")
+    now = timezone.now()
+    units = list(Unit.objects.filter(facility=facility).order_by("name"))
+    unit = None
+    if request.GET.get("unit"):
+        unit = next((u for u in units if str(u.public_id) == request.GET["unit"]), None)
+        if unit is None:
+            raise Http404("No such unit.")
+    day, shift = services.current_shift(now, facility.tz)
+    if request.GET.get("shift") in dict(SHIFTS):
+        shift = request.GET["shift"]
+    if request.GET.get("day"):
+        try:
+            day = date.fromisoformat(request.GET["day"])
+        except ValueError as exc:
+            raise Http404("No such day.") from exc
+    start, end = services.shift_bounds(day, shift, facility.tz)
+    admissions = Admission.objects.current().filter(facility=facility)
+    if unit is not None:
+        admissions = admissions.filter(unit=unit)
+    admissions = list(admissions.select_related("client", "bed").order_by("bed__label"))
+    doses = _doses_between(admissions, start, end)
+    views = [v for v in services.dose_views(doses, now) if start <= v.dose.scheduled_at < end]
+    by_admission = {a.pk: [] for a in admissions}
+    for v in sorted(views, key=lambda v: v.dose.scheduled_at):
+        by_admission[v.dose.order.admission_id].append(v)
+    rows = [(a, by_admission[a.pk]) for a in admissions]
+    return render(
+        request,
+        "medications/mar.html",
+        {
+            "facility": facility,
+            "units": units,
+            "unit": unit,
+            "rows": rows,
+            "shift": shift,
+            "shifts": SHIFTS,
+            "day": day,
+            "start": start,
+            "end": end,
+        },
+    )
+
+
+@mar_access
+@require_GET
+def med_pass(request, public_id):
+    """One client's doses around now, with the five rights shown before anything is recorded."""
+    admission = admission_for(request, public_id)
+    now = timezone.now()
+    doses = _doses_between([admission], now - timedelta(hours=12), now + timedelta(hours=6))
+    views = [
+        v for v in services.dose_views(doses, now) if v.dose.scheduled_at < now + timedelta(hours=6)
+    ]
+    views.sort(key=lambda v: v.dose.scheduled_at)
+    orders = list(
+        Order.objects.filter(admission=admission)
+        .select_related("medication", "transcribed_by", "verified_by")
+        .order_by("discontinued_at", "medication__name")
+    )
+    return render(
+        request,
+        "medications/med_pass.html",
+        {
+            "admission": admission,
+            "client": admission.client,
+            "views": views,
+            "orders": orders,
+            "outcomes": Outcome.choices,
+            "is_tech": request.user.role == "technician",
+            "can_transcribe": request.user.has_perm("facility.transcribe_order"),
+            "now": now,
+        },
+    )
+
+
+def _dose_for(request, public_id) -> ScheduledDose:
+    return get_object_or_404(
+        ScheduledDose.objects.select_related("order__admission__client"),
+        public_id=public_id,
+        order__admission__client__in=Client.objects.visible_to(request.user),
+    )
+
+
+@require_perm("facility.record_administration")
+@require_POST
+def dose_document(request, public_id):
+    dose = _dose_for(request, public_id)
+    admission = dose.order.admission
+    form = DocumentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Outcome: choose one.")
+        return redirect("medications:med_pass", public_id=admission.public_id)
+    try:
+        services.administration_record(actor=request.user, dose=dose, **form.cleaned_data)
+    except services.DoseAlreadyCharted as exc:
+        messages.warning(request, exc.messages[0])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{dose.order.medication}: {form.cleaned_data['outcome']}.")
+    return redirect("medications:med_pass", public_id=admission.public_id)
+
+
+@require_perm("facility.record_administration")
+@require_POST
+def administration_strike(request, public_id):
+    admin = get_object_or_404(
+        Administration.objects.select_related("order__admission"),
+        public_id=public_id,
+        order__admission__client__in=Client.objects.visible_to(request.user),
+    )
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.administration_strike(
+                actor=request.user, administration=admin, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, "Marked entered in error; chart the dose again.")
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.error(request, "Reason: say what was wrong.")
+    return redirect("medications:med_pass", public_id=admin.order.admission.public_id)
+
+
+@require_perm("facility.transcribe_order")
+@require_http_methods(["GET", "POST"])
+def order_new(request, public_id):
+    """Transcribe a prescriber's order; another nurse verifies it before any dose is due."""
+    admission = admission_for(request, public_id)
+    form = OrderForm(request.POST or None, facility=admission.facility)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items()}
+        try:
+            order = services.order_transcribe(actor=request.user, admission=admission, **data)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errs in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errs)
+            else:
+                form.add_error(None, exc.messages)
+        else:
+            messages.success(request, "Order transcribed. A second nurse must verify it.")
+            return redirect("medications:order_detail", public_id=order.public_id)
+    return render(
+        request,
+        "medications/order_form.html",
+        {"admission": admission, "client": admission.client, "form": form},
+    )
+
+
+def _order_for(request, public_id) -> Order:
+    return get_object_or_404(
+        Order.objects.select_related(
+            "medication", "admission__client", "transcribed_by", "verified_by", "discontinued_by"
+        ),
+        public_id=public_id,
+        admission__client__in=Client.objects.visible_to(request.user),
+    )
+
+
+@mar_access
+@require_GET
+def order_detail(request, public_id):
+    order = _order_for(request, public_id)
+    history = list(
+        Administration.objects.filter(order=order)
+        .select_related("recorded_by", "struck_by", "dose")
+        .order_by("-recorded_at")[:50]
+    )
+    return render(
+        request,
+        "medications/order_detail.html",
+        {
+            "order": order,
+            "admission": order.admission,
+            "client": order.admission.client,
+            "history": history,
+            "can_verify": request.user.has_perm("facility.verify_order")
+            and order.verified_at is None
+            and order.discontinued_at is None
+            and order.transcribed_by_id != request.user.pk,
+            "can_discontinue": request.user.has_perm("facility.discontinue_order")
+            and order.discontinued_at is None,
+        },
+    )
+
+
+@require_perm("facility.verify_order")
+@require_POST
+def order_verify(request, public_id):
+    order = _order_for(request, public_id)
+    try:
+        services.order_verify(actor=request.user, order=order)
+        messages.success(request, "Order verified; doses are on the MAR.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("medications:order_detail", public_id=order.public_id)
+
+
+@require_perm("facility.discontinue_order")
+@require_POST
+def order_discontinue(request, public_id):
+    order = _order_for(request, public_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Reason: say why the order is discontinued.")
+    else:
+        try:
+            services.order_discontinue(
+                actor=request.user, order=order, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, "Order discontinued; its future doses are cancelled.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect("medications:order_detail", public_id=order.public_id)

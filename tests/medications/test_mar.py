@@ -1,0 +1,375 @@
+"""Orders, doses and their documentation on a real database (specs/mar.md)."""
+
+import threading
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.services import admission_discharge
+from facility.models import Alert
+from medications.models import Administration, Medication, Order, ScheduledDose
+from medications.services import (
+    DoseAlreadyCharted,
+    administration_record,
+    administration_strike,
+    doses_extend_horizon,
+    order_discontinue,
+    order_transcribe,
+    order_verify,
+    scan_doses,
+)
+from tests.conftest import admit, make_user
+
+NY = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def catalog(facility):
+    return {
+        "bup": Medication.objects.create(
+            facility=facility, name="Buprenorphine/naloxone", strength="8 mg/2 mg", form="film",
+            routes="sublingual", controlled_schedule="III", time_critical=True,
+        ),
+        "clonidine": Medication.objects.create(
+            facility=facility, name="Clonidine", strength="0.1 mg", form="tablet", routes="oral"
+        ),
+        "penicillin": Medication.objects.create(
+            facility=facility, name="Penicillin VK", strength="500 mg", form="tablet",
+            routes="oral",
+        ),
+    }  # fmt: skip
+
+
+@pytest.fixture
+def nurse2(facility):
+    return make_user("nurse_two", "nurse", facility)
+
+
+def transcribe(admission, nurse, med, **overrides):
+    fields = dict(
+        dose="0.1 mg",
+        dose_units=Decimal("1"),
+        route="oral",
+        frequency="bid",
+        start_at=admission.admitted_at,
+        prescriber_name="Dr. Rivera",
+        prescriber_credentials="MD",
+    )
+    fields.update(overrides)
+    return order_transcribe(actor=nurse, admission=admission, medication=med, **fields)
+
+
+@pytest.fixture
+def bid_order(cast, admission, catalog, nurse2):
+    with time_machine.travel(datetime(2026, 5, 12, 6, 0, tzinfo=NY), tick=False):
+        admission.admitted_at = datetime(2026, 5, 11, 12, 0, tzinfo=NY)
+        admission.save(update_fields=["admitted_at"])
+        order = transcribe(admission, cast["nurse"], catalog["clonidine"])
+        order_verify(actor=nurse2, order=order)
+    return order
+
+
+@pytest.mark.django_db
+def test_an_order_gives_no_dose_until_a_second_nurse_verifies_it(cast, admission, catalog, nurse2):
+    order = transcribe(admission, cast["nurse"], catalog["clonidine"])
+    assert ScheduledDose.objects.count() == 0
+    with pytest.raises(ValidationError, match="different nurse"):
+        order_verify(actor=cast["nurse"], order=order)
+    with pytest.raises(PermissionDenied):
+        order_verify(actor=cast["supervisor"], order=order)
+    order_verify(actor=nurse2, order=order)
+    assert ScheduledDose.objects.filter(order=order).count() in (3, 4, 5)  # 48 h of BID
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_an_order_verified_by_its_transcriber(cast, admission, catalog):
+    order = transcribe(admission, cast["nurse"], catalog["clonidine"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(
+            verified_by=cast["nurse"], verified_at=timezone.now()
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"route": ""}, "route", "Route: choose how the dose is given."),
+        ({"route": "iv"}, "route", "is not given iv"),
+        ({"dose_units": Decimal("0")}, "dose_units", "Units per dose"),
+        ({"dose_units": Decimal("-2")}, "dose_units", "Units per dose"),
+        ({"frequency": "prn"}, "prn_min_interval_minutes", "Minimum interval"),
+        ({"frequency": "times", "times": "9am"}, "times", "is not a time like 09:00"),
+        ({"stop_at": datetime(2020, 1, 1, tzinfo=NY)}, "stop_at", "Stop: must be after"),
+    ],
+)
+def test_bad_orders_name_the_field_and_save_nothing(
+    cast, admission, catalog, overrides, field, message
+):
+    with pytest.raises(ValidationError) as info:
+        transcribe(admission, cast["nurse"], catalog["clonidine"], **overrides)
+    assert field in info.value.message_dict
+    assert message in " ".join(info.value.message_dict[field])
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_allergy_conflict_needs_an_override_reason(cast, admission, catalog):
+    # The admission fixture's client is allergic to Penicillin.
+    with pytest.raises(ValidationError, match="Allergy: the chart lists Penicillin"):
+        transcribe(admission, cast["nurse"], catalog["penicillin"])
+    order = transcribe(
+        admission, cast["nurse"], catalog["penicillin"],
+        allergy_override_reason="Prescriber aware; rash only, benefits outweigh",
+    )  # fmt: skip
+    assert order.allergy_override_reason.startswith("Prescriber aware")
+
+
+@pytest.mark.django_db
+def test_doses_fall_on_local_times_across_spring_forward(cast, facility, catalog, nurse2):
+    with time_machine.travel(datetime(2026, 3, 7, 12, 0, tzinfo=NY), tick=False):
+        stay = admit(facility, cast["nurse"], admitted_at=datetime(2026, 3, 7, 11, 0, tzinfo=NY))
+        order = transcribe(
+            stay,
+            cast["nurse"],
+            catalog["clonidine"],
+            frequency="times",
+            times="02:30,09:00",
+            start_at=datetime(2026, 3, 7, 11, 0, tzinfo=NY),
+        )
+        order_verify(actor=nurse2, order=order)
+    local = [
+        d.scheduled_at.astimezone(NY).strftime("%m-%d %H:%M %Z")
+        for d in ScheduledDose.objects.filter(order=order)
+    ]
+    # 02:30 does not exist on March 8: the dose falls at 03:30 EDT, once.
+    assert local == ["03-08 03:30 EDT", "03-08 09:00 EDT", "03-09 02:30 EDT", "03-09 09:00 EDT"]
+
+
+@pytest.mark.django_db
+def test_horizon_is_kept_48_hours_ahead_and_reruns_add_nothing(bid_order):
+    later = datetime(2026, 5, 14, 6, 0, tzinfo=NY)
+    with time_machine.travel(later, tick=False):
+        first = doses_extend_horizon()
+        again = doses_extend_horizon()
+    assert first > 0 and again == 0
+    last = ScheduledDose.objects.filter(order=bid_order).order_by("-scheduled_at").first()
+    # BID at 09:00 and 21:00: the last dose within 48 h of Thursday 06:00 is Friday 21:00.
+    assert last.scheduled_at == datetime(2026, 5, 15, 21, 0, tzinfo=NY)
+
+
+@pytest.mark.django_db
+def test_discontinuing_cancels_future_doses_at_once(cast, bid_order):
+    with time_machine.travel(datetime(2026, 5, 12, 10, 0, tzinfo=NY), tick=False):
+        with pytest.raises(ValidationError, match="Reason"):
+            order_discontinue(actor=cast["nurse"], order=bid_order, reason="")
+        order_discontinue(actor=cast["nurse"], order=bid_order, reason="BP low all week")
+    future = ScheduledDose.objects.filter(
+        order=bid_order, scheduled_at__gt=datetime(2026, 5, 12, 10, 0, tzinfo=NY)
+    )
+    assert future.exists() and not future.filter(cancelled_at__isnull=True).exists()
+
+
+def first_dose(order):
+    return ScheduledDose.objects.filter(order=order).order_by("scheduled_at").first()
+
+
+@pytest.mark.django_db
+def test_given_on_time_early_and_late_need_reasons_outside_the_window(cast, bid_order):
+    dose = first_dose(bid_order)  # 05-12 09:00, ±60
+    with time_machine.travel(dose.scheduled_at + timedelta(minutes=90), tick=False):
+        with pytest.raises(ValidationError, match="given late"):
+            administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+        admin = administration_record(
+            actor=cast["nurse"], dose=dose, outcome="given", reason="Client was in group"
+        )
+    assert admin.timing == "late"
+
+
+@pytest.mark.django_db
+def test_refusal_needs_a_reason_and_a_given_time_cannot_be_in_the_future(cast, bid_order):
+    dose = first_dose(bid_order)
+    with time_machine.travel(dose.scheduled_at, tick=False):
+        with pytest.raises(ValidationError, match="Reason: say why the dose was refused"):
+            administration_record(actor=cast["nurse"], dose=dose, outcome="refused")
+        with pytest.raises(ValidationError, match="Given at: cannot be in the future"):
+            administration_record(
+                actor=cast["nurse"], dose=dose, outcome="given",
+                given_at=dose.scheduled_at + timedelta(hours=1),
+            )  # fmt: skip
+    assert Administration.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_second_charting_of_a_dose_is_told_who_charted_it(cast, bid_order):
+    dose = first_dose(bid_order)
+    with time_machine.travel(dose.scheduled_at, tick=False):
+        administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+        with pytest.raises(DoseAlreadyCharted, match="Already charted by Nurse, RN at"):
+            administration_record(
+                actor=cast["supervisor"] if False else cast["nurse"], dose=dose, outcome="given"
+            )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_charting_one_dose_at_once_exactly_one_wins(cast, facility, catalog):
+    nurse2 = make_user("nurse_race", "nurse", facility)
+    stay = admit(facility, cast["nurse"], admitted_at=timezone.now() - timedelta(hours=2))
+    order = transcribe(
+        stay, cast["nurse"], catalog["clonidine"], frequency="times",
+        times=timezone.localtime(timezone.now() + timedelta(minutes=20), facility.tz).strftime(
+            "%H:%M"
+        ),
+        start_at=timezone.now() - timedelta(hours=1),
+    )  # fmt: skip
+    order_verify(actor=nurse2, order=order)
+    dose = first_dose(order)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def chart(user):
+        try:
+            barrier.wait()
+            administration_record(actor=user, dose=dose, outcome="given")
+            results.append("ok")
+        except DoseAlreadyCharted as exc:
+            results.append(exc.messages[0])
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=chart, args=(u,)) for u in (cast["nurse"], nurse2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("ok") == 1
+    assert any(r.startswith("Already charted by") for r in results)
+    assert Administration.objects.filter(dose=dose).count() == 1
+
+
+@pytest.mark.django_db
+def test_entered_in_error_keeps_the_original_and_frees_the_dose(cast, bid_order):
+    dose = first_dose(bid_order)
+    with time_machine.travel(dose.scheduled_at, tick=False):
+        wrong = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+        administration_strike(actor=cast["nurse"], administration=wrong, reason="Wrong client")
+        administration_record(actor=cast["nurse"], dose=dose, outcome="refused", reason="Nauseous")
+    rows = list(Administration.objects.filter(dose=dose).order_by("recorded_at", "id"))
+    assert [r.outcome for r in rows] == ["given", "refused"]
+    assert rows[0].struck_reason == "Wrong client" and rows[1].struck_at is None
+
+
+@pytest.mark.django_db
+def test_technicians_document_only_observed_self_administration(cast, bid_order):
+    dose = first_dose(bid_order)
+    with time_machine.travel(dose.scheduled_at, tick=False):
+        with pytest.raises(PermissionDenied):
+            administration_record(actor=cast["technician"], dose=dose, outcome="given")
+        admin = administration_record(
+            actor=cast["technician"], dose=dose, outcome="given", self_administered=True
+        )
+    assert admin.self_administered
+
+
+@pytest.mark.django_db
+def test_discharge_locks_the_mar(cast, bid_order):
+    dose = first_dose(bid_order)
+    with time_machine.travel(dose.scheduled_at, tick=False):
+        admission_discharge(
+            actor=cast["nurse"], admission=bid_order.admission,
+            discharged_at=dose.scheduled_at - timedelta(minutes=5), discharge_type="ama",
+        )  # fmt: skip
+        with pytest.raises(ValidationError, match="MAR is closed"):
+            administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+
+
+@pytest.mark.django_db
+def test_scan_flags_late_then_missed_once_and_time_critical_alerts_supervisor(
+    cast, admission, catalog, nurse2
+):
+    with time_machine.travel(datetime(2026, 5, 12, 6, 0, tzinfo=NY), tick=False) as traveller:
+        admission.admitted_at = datetime(2026, 5, 11, 12, 0, tzinfo=NY)
+        admission.save(update_fields=["admitted_at"])
+        order = transcribe(
+            admission, cast["nurse"], catalog["bup"], dose="8 mg/2 mg", route="sublingual",
+            frequency="daily", times="08:00",
+        )  # fmt: skip
+        order_verify(actor=nurse2, order=order)
+        traveller.move_to(datetime(2026, 5, 12, 8, 30, tzinfo=NY))
+        assert scan_doses() == 0  # due (±30, time-critical)
+        traveller.move_to(datetime(2026, 5, 12, 8, 31, tzinfo=NY))
+        assert scan_doses() == 1  # late
+        assert scan_doses() == 0
+        traveller.move_to(datetime(2026, 5, 12, 9, 0, tzinfo=NY))
+        assert scan_doses() == 2  # missed + supervisor's critical alert
+        traveller.move_to(datetime(2026, 5, 12, 12, 0, tzinfo=NY))
+        assert scan_doses() == 0  # a late run adds nothing
+    kinds = sorted(Alert.objects.values_list("kind", flat=True))
+    assert kinds == ["dose_late", "dose_missed", "dose_missed_critical"]
+    assert Alert.objects.get(kind="dose_missed_critical").severity == "critical"
+    assert first_dose(order).marked_missed_at is not None
+
+
+@pytest.mark.django_db
+def test_mar_board_query_count_is_constant_in_clients_and_orders(
+    client, cast, facility, catalog, nurse2
+):
+    client.force_login(cast["nurse"])
+    url = reverse("medications:mar")
+
+    def add_client(n):
+        stay = admit(facility, cast["nurse"], n=n, admitted_at=timezone.now() - timedelta(hours=2))
+        for _ in range(2):
+            order = transcribe(
+                stay,
+                cast["nurse"],
+                catalog["clonidine"],
+                frequency="qid",
+                start_at=timezone.now() - timedelta(hours=1),
+            )
+            order_verify(actor=nurse2, order=order)
+
+    add_client(1)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url, {"shift": "day"}).status_code == 200
+    for n in range(2, 8):
+        add_client(n)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url, {"shift": "day"})
+    assert response.status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert "Test7 Person7" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_med_pass_shows_the_five_rights_and_a_second_browser_sees_it_charted(
+    client, cast, bid_order
+):
+    dose = first_dose(bid_order)
+    with time_machine.travel(dose.scheduled_at, tick=True):
+        client.force_login(cast["nurse"])
+        url = reverse("medications:med_pass", args=[bid_order.admission.public_id])
+        page = client.get(url).content.decode()
+        client_ = bid_order.admission.client
+        for text in (client_.mrn, "Penicillin", "Clonidine 0.1 mg", "Oral (PO)", "Due"):
+            assert text in page
+        client.post(
+            reverse("medications:dose_document", args=[dose.public_id]), {"outcome": "given"}
+        )
+        other = client.__class__()
+        other.force_login(cast["nurse"])
+        response = other.post(
+            reverse("medications:dose_document", args=[dose.public_id]), {"outcome": "given"},
+            follow=True,
+        )  # fmt: skip
+    assert "Already charted by Nurse, RN" in response.content.decode()
+    assert Administration.objects.filter(dose=dose).count() == 1
