@@ -3,7 +3,7 @@
 from django import forms
 
 from clients.forms import local_datetime_field
-from medications.models import Frequency, Medication, Outcome, Route
+from medications.models import Effect, Frequency, Medication, Outcome, Route
 
 
 class OrderForm(forms.Form):
@@ -69,3 +69,27 @@ class DocumentForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=300, error_messages={"required": "Reason: required."})
+
+
+class PrnGiveForm(forms.Form):
+    indication = forms.CharField(
+        max_length=200, error_messages={"required": "Indication: say why the dose is needed."}
+    )
+    pre_assessment = forms.CharField(
+        label="Pre-dose assessment",
+        max_length=200,
+        error_messages={"required": "Pre-dose assessment: record pain, anxiety or the score."},
+    )
+    override_reason = forms.CharField(max_length=300, required=False)
+    second_nurse = forms.CharField(label="Second nurse (username)", required=False)
+    second_password = forms.CharField(
+        label="Second nurse's password", required=False, widget=forms.PasswordInput
+    )
+
+
+class FollowUpForm(forms.Form):
+    result = forms.ChoiceField(
+        choices=Effect.choices, error_messages={"required": "Result: choose one."}
+    )
+    post_assessment = forms.CharField(max_length=200, required=False)
+    note = forms.CharField(max_length=500, required=False)

@@ -249,6 +249,13 @@ class Administration(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # PRN: why it was given, what was assessed first, and a second nurse for an override.
+    prn_indication = models.CharField(max_length=200, blank=True)
+    pre_assessment = models.CharField(max_length=200, blank=True)
+    override_reason = models.CharField(max_length=300, blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     struck_at = models.DateTimeField(null=True, blank=True)
     struck_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -283,7 +290,39 @@ class Administration(models.Model):
                 condition=Q(given_at__isnull=True) | Q(given_at__lte=F("recorded_at")),
                 name="medications_administration_not_in_future",
             ),
+            models.CheckConstraint(
+                condition=Q(override_by__isnull=True)
+                | (~Q(override_by=F("recorded_by")) & ~Q(override_reason="")),
+                name="medications_administration_override_second_nurse",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order", "-given_at"], name="med_admin_order_given_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} {self.order.medication}"
+
+
+class Effect(models.TextChoices):
+    EFFECTIVE = "effective", "Effective"
+    PARTIAL = "partial", "Partially effective"
+    NOT_EFFECTIVE = "not_effective", "Not effective"
+
+
+class PrnFollowUp(models.Model):
+    """The effectiveness reassessment of one PRN dose (specs/mar.md, PRN)."""
+
+    administration = models.OneToOneField(
+        Administration, on_delete=models.PROTECT, related_name="follow_up"
+    )
+    result = models.CharField(max_length=14, choices=Effect.choices)
+    post_assessment = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.get_result_display()} ({self.administration})"

@@ -573,3 +573,158 @@ def current_shift(now: datetime, tz) -> tuple[date, str]:
         return local.date(), "evening"
     day = local.date() if local.hour >= 23 else local.date() - timedelta(days=1)
     return day, "night"
+
+
+# ---------------------------------------------------------------- PRN
+
+
+def prn_last_and_count(order: Order, at: datetime) -> tuple[Administration | None, int]:
+    """The last live PRN dose given before `at`, and how many were given in the 24 hours
+    ending at `at` (a dose exactly 24 hours earlier has rolled off)."""
+    given = Administration.objects.filter(
+        order=order, outcome=Outcome.GIVEN, struck_at__isnull=True, given_at__lte=at
+    )
+    last = given.order_by("-given_at").first()
+    count = given.filter(given_at__gt=at - timedelta(hours=24)).count()
+    return last, count
+
+
+def prn_blocks(order: Order, at: datetime) -> list[str]:
+    """Why a PRN dose at `at` is not allowed without an override (empty: allowed)."""
+    last, count = prn_last_and_count(order, at)
+    reasons = []
+    if last is not None:
+        allowed_from = last.given_at + timedelta(minutes=order.prn_min_interval_minutes)
+        if at < allowed_from:
+            local = timezone.localtime(allowed_from, order.admission.facility.tz)
+            reasons.append(f"Too soon: the next dose is allowed from {local:%H:%M}.")
+    if count + 1 > order.prn_max_per_24h:
+        reasons.append(f"Maximum reached: {count} of {order.prn_max_per_24h} in 24 hours.")
+    return reasons
+
+
+@transaction.atomic
+def prn_give(
+    *,
+    actor: User,
+    order: Order,
+    indication: str,
+    pre_assessment: str,
+    given_at: datetime | None = None,
+    override_reason: str = "",
+    override_by: User | None = None,
+    now: datetime | None = None,
+) -> Administration:
+    """Give a PRN dose within its limits; past a limit, a reason and a second nurse override.
+
+    The order row is locked so two nurses giving the same PRN at once are judged one after the
+    other: the second sees the first dose.
+    """
+    now = now or timezone.now()
+    if not actor.has_perm("facility.record_administration") or actor.role == "technician":
+        raise PermissionDenied("PRN doses are given by a nurse.")
+    order = Order.objects.select_for_update().select_related("admission__facility").get(pk=order.pk)
+    given_at = given_at or now
+    admission = order.admission
+    errors = {}
+    if not order.is_prn:
+        raise ValidationError("This is not a PRN order.")
+    if given_at > now + FUTURE_TOLERANCE:
+        errors["given_at"] = "Given at: cannot be in the future."
+    if not indication.strip():
+        errors["indication"] = "Indication: say why the dose is needed."
+    if not pre_assessment.strip():
+        errors["pre_assessment"] = "Pre-dose assessment: record pain, anxiety or the score."
+    if errors:
+        raise ValidationError(errors)
+    if admission.discharged_at is not None and given_at >= admission.discharged_at:
+        raise ValidationError("The MAR is closed: this client has been discharged.")
+    if not Order.objects.active_at(given_at).filter(pk=order.pk).exists():
+        raise ValidationError("This order is not active (unverified, stopped or discontinued).")
+    blocks = prn_blocks(order, given_at)
+    if blocks:
+        if not override_reason.strip() or override_by is None:
+            raise ValidationError(blocks + ["An override needs a reason and a second nurse."])
+        if override_by.pk == actor.pk or not override_by.has_perm("facility.verify_order"):
+            raise ValidationError({"override_by": "Second nurse: a different nurse must agree."})
+    else:
+        override_reason, override_by = "", None
+    return Administration.objects.create(
+        order=order,
+        outcome=Outcome.GIVEN,
+        given_at=given_at,
+        recorded_at=now,
+        recorded_by=actor,
+        prn_indication=indication.strip(),
+        pre_assessment=pre_assessment.strip(),
+        override_reason=override_reason.strip(),
+        override_by=override_by,
+    )
+
+
+@transaction.atomic
+def prn_follow_up(
+    *, actor: User, administration: Administration, result: str, post_assessment: str = "",
+    note: str = "",
+):  # fmt: skip
+    """Record how well a PRN dose worked."""
+    from medications.models import Effect, PrnFollowUp
+
+    if result not in Effect.values:
+        raise ValidationError({"result": "Result: effective, partially or not effective."})
+    if administration.dose_id is not None or administration.struck_at is not None:
+        raise ValidationError("Only a live PRN dose takes a follow-up.")
+    if PrnFollowUp.objects.filter(administration=administration).exists():
+        raise ValidationError("This dose already has its follow-up.")
+    return PrnFollowUp.objects.create(
+        administration=administration,
+        result=result,
+        post_assessment=post_assessment.strip(),
+        note=note.strip(),
+        recorded_at=timezone.now(),
+        recorded_by=actor,
+    )
+
+
+def prn_pending(admission_ids, now: datetime):
+    """Live PRN doses of the last day without a follow-up, with their reassessment status."""
+    from medications.timing import prn_reassessment_status
+
+    doses = (
+        Administration.objects.filter(
+            order__admission__in=admission_ids,
+            dose__isnull=True,
+            outcome=Outcome.GIVEN,
+            struck_at__isnull=True,
+            follow_up__isnull=True,
+            given_at__gte=now - timedelta(hours=24),
+        )
+        .select_related("order__medication", "order__admission__client",
+                        "order__admission__facility", "recorded_by")
+        .order_by("given_at")
+    )  # fmt: skip
+    return [(a, prn_reassessment_status(a.given_at, now, route=a.order.route)) for a in doses]
+
+
+def scan_prn_reassessments(*, now: datetime | None = None) -> int:
+    """Alert once for each PRN dose whose effectiveness reassessment is overdue."""
+    now = now or timezone.now()
+    open_ids = Admission.objects.current().values_list("pk", flat=True)
+    raised = 0
+    for admin, status in prn_pending(open_ids, now):
+        if status != "overdue":
+            continue
+        client = admin.order.admission.client
+        raised += alert_raise(
+            facility=admin.order.admission.facility,
+            kind="prn_reassessment_overdue",
+            severity=AlertSeverity.WARNING,
+            message=f"PRN follow-up overdue: {admin.order.medication} given "
+            f"{timezone.localtime(admin.given_at, admin.order.admission.facility.tz):%H:%M} "
+            f"to {client.display_name}.",
+            dedupe_key=f"prn-followup:{admin.public_id}",
+            client_public_id=client.public_id,
+            client_label=client.mrn,
+            now=now,
+        )[1]
+    return raised

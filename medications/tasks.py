@@ -7,6 +7,6 @@ from medications import services
 
 @shared_task
 def scan_doses() -> int:
-    """Keep doses 48 hours ahead, then flag late and missed doses."""
+    """Keep doses 48 hours ahead, then flag late and missed doses and overdue PRN follow-ups."""
     services.doses_extend_horizon()
-    return services.scan_doses()
+    return services.scan_doses() + services.scan_prn_reassessments()

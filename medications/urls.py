@@ -16,6 +16,12 @@ urlpatterns = [
         name="order_discontinue",
     ),
     path("mar/doses/<uuid:public_id>/document/", views.dose_document, name="dose_document"),
+    path("mar/orders/<uuid:public_id>/prn/", views.prn_give, name="prn_give"),
+    path(
+        "mar/administrations/<uuid:public_id>/follow-up/",
+        views.prn_follow_up,
+        name="prn_follow_up",
+    ),
     path(
         "mar/administrations/<uuid:public_id>/strike/",
         views.administration_strike,

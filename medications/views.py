@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +16,7 @@ from clients.views import admission_for
 from facility.access import current_facility, require_perm
 from facility.models import Unit
 from medications import services
-from medications.forms import DocumentForm, OrderForm, ReasonForm
+from medications.forms import DocumentForm, FollowUpForm, OrderForm, PrnGiveForm, ReasonForm
 from medications.models import Administration, Order, Outcome, ScheduledDose
 
 SHIFTS = [("day", "Day 07–15"), ("evening", "Evening 15–23"), ("night", "Night 23–07")]
@@ -117,6 +118,8 @@ def med_pass(request, public_id):
         .select_related("medication", "transcribed_by", "verified_by")
         .order_by("discontinued_at", "medication__name")
     )
+    active = {o.pk for o in Order.objects.active_at(now).filter(admission=admission)}
+    prn = [(o, services.prn_blocks(o, now)) for o in orders if o.is_prn and o.pk in active]
     return render(
         request,
         "medications/med_pass.html",
@@ -128,6 +131,9 @@ def med_pass(request, public_id):
             "outcomes": Outcome.choices,
             "is_tech": request.user.role == "technician",
             "can_transcribe": request.user.has_perm("facility.transcribe_order"),
+            "prn": prn,
+            "follow_ups": services.prn_pending([admission.pk], now),
+            "effects": FollowUpForm.base_fields["result"].choices,
             "now": now,
         },
     )
@@ -276,3 +282,61 @@ def order_discontinue(request, public_id):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     return redirect("medications:order_detail", public_id=order.public_id)
+
+
+@require_perm("facility.record_administration")
+@require_POST
+def prn_give(request, public_id):
+    """Give a PRN dose; past its limits a second nurse co-signs with their own password."""
+    order = _order_for(request, public_id)
+    form = PrnGiveForm(request.POST)
+    back = redirect("medications:med_pass", public_id=order.admission.public_id)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return back
+    data = form.cleaned_data
+    second = None
+    if data["second_nurse"]:
+        second = authenticate(
+            request, username=data["second_nurse"], password=data["second_password"]
+        )
+        if second is None:
+            messages.error(request, "Second nurse: username or password is not correct.")
+            return back
+    try:
+        services.prn_give(
+            actor=request.user,
+            order=order,
+            indication=data["indication"],
+            pre_assessment=data["pre_assessment"],
+            override_reason=data["override_reason"],
+            override_by=second,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{order.medication} PRN given. Reassess its effect later.")
+    return back
+
+
+@require_perm("facility.record_administration")
+@require_POST
+def prn_follow_up(request, public_id):
+    admin = get_object_or_404(
+        Administration.objects.select_related("order__admission"),
+        public_id=public_id,
+        order__admission__client__in=Client.objects.visible_to(request.user),
+    )
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.prn_follow_up(actor=request.user, administration=admin, **form.cleaned_data)
+            messages.success(request, "Follow-up recorded.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Result: choose one.")
+    return redirect("medications:med_pass", public_id=admin.order.admission.public_id)

@@ -69,6 +69,8 @@ TABLE: dict[str, Rule] = {
     "medications:order_discontinue": Rule("POST", {"nurse"}, True, (302,)),
     "medications:dose_document": Rule("POST", {"technician", "nurse"}, True, (302,)),
     "medications:administration_strike": Rule("POST", {"technician", "nurse"}, True, (302,)),
+    "medications:prn_give": Rule("POST", {"technician", "nurse"}, True, (302,)),
+    "medications:prn_follow_up": Rule("POST", {"technician", "nurse"}, True, (302,)),
     "observations:observation_sheet": Rule("GET", CENSUS, True),
 }
 
@@ -205,11 +207,11 @@ def url_for(name: str, objects) -> str:
         "observations:observation_sheet",
     ) or name in ("medications:med_pass", "medications:order_new"):
         kwargs["public_id"] = objects["admission"].public_id
-    elif name.startswith("medications:order_"):
+    elif name.startswith("medications:order_") or name == "medications:prn_give":
         kwargs["public_id"] = objects["order"].public_id
     elif name == "medications:dose_document":
         kwargs["public_id"] = objects["dose"].public_id
-    elif name == "medications:administration_strike":
+    elif name in ("medications:administration_strike", "medications:prn_follow_up"):
         kwargs["public_id"] = objects["administration"].public_id
     elif name == "observations:level_confirm":
         kwargs["public_id"] = objects["level_order"].public_id

@@ -1,0 +1,149 @@
+"""PRN doses: minimum interval and rolling 24-hour maximum at their boundaries, overrides,
+pre-dose assessment and the effectiveness follow-up (specs/mar.md, PRN)."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from facility.models import Alert
+from medications.models import Administration, Medication
+from medications.services import (
+    order_transcribe,
+    order_verify,
+    prn_follow_up,
+    prn_give,
+    scan_prn_reassessments,
+)
+from tests.conftest import PASSWORD, make_user
+
+NY = ZoneInfo("America/New_York")
+DAY = datetime(2026, 5, 12, 8, 0, tzinfo=NY)
+
+
+@pytest.fixture
+def prn_order(cast, facility, admission):
+    nurse2 = make_user("prn_verifier", "nurse", facility)
+    med = Medication.objects.create(
+        facility=facility, name="Acetaminophen", strength="500 mg", form="tablet",
+        routes="oral",
+    )  # fmt: skip
+    with time_machine.travel(DAY, tick=False):
+        admission.admitted_at = DAY - timedelta(days=2)
+        admission.save(update_fields=["admitted_at"])
+        order = order_transcribe(
+            actor=cast["nurse"], admission=admission, medication=med, dose="500 mg",
+            dose_units=Decimal("1"), route="oral", frequency="prn", start_at=DAY - timedelta(days=1),
+            prescriber_name="Dr. Prn", prescriber_credentials="MD", indication="pain",
+            prn_min_interval_minutes=240, prn_max_per_24h=3,
+        )  # fmt: skip
+        order_verify(actor=nurse2, order=order)
+    order.verifier = nurse2
+    return order
+
+
+def give(order, nurse, at, **extra):
+    with time_machine.travel(at, tick=False):
+        return prn_give(
+            actor=nurse, order=order, indication="headache", pre_assessment="pain 6/10", **extra
+        )
+
+
+@pytest.mark.django_db
+def test_q4h_prn_last_given_at_10_is_blocked_at_1359_and_allowed_at_1400(cast, prn_order):
+    give(prn_order, cast["nurse"], DAY.replace(hour=10))
+    with pytest.raises(ValidationError, match="Too soon: the next dose is allowed from 14:00"):
+        give(prn_order, cast["nurse"], DAY.replace(hour=13, minute=59))
+    give(prn_order, cast["nurse"], DAY.replace(hour=14))
+    assert Administration.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_rolling_24_hour_maximum_counts_only_the_last_24_hours(cast, prn_order):
+    for hour in (0, 4, 8):
+        give(prn_order, cast["nurse"], DAY.replace(hour=hour) + timedelta(days=1))
+    # The fourth within 24 hours is refused even after the interval has passed.
+    with pytest.raises(ValidationError, match="Maximum reached: 3 of 3 in 24 hours"):
+        give(prn_order, cast["nurse"], DAY.replace(hour=23, minute=59) + timedelta(days=1))
+    # Exactly 24 hours after the first, it has rolled off.
+    give(prn_order, cast["nurse"], DAY.replace(hour=0) + timedelta(days=2))
+
+
+@pytest.mark.django_db
+def test_override_needs_a_reason_and_a_different_nurse(cast, prn_order):
+    give(prn_order, cast["nurse"], DAY.replace(hour=10))
+    early = DAY.replace(hour=11)
+    with pytest.raises(ValidationError, match="An override needs a reason and a second nurse"):
+        give(prn_order, cast["nurse"], early, override_reason="Severe pain")
+    with pytest.raises(ValidationError, match="different nurse"):
+        give(prn_order, cast["nurse"], early, override_reason="Severe", override_by=cast["nurse"])
+    with pytest.raises(ValidationError, match="different nurse"):
+        give(
+            prn_order,
+            cast["nurse"],
+            early,
+            override_reason="Severe",
+            override_by=cast["technician"],
+        )
+    admin = give(
+        prn_order,
+        cast["nurse"],
+        early,
+        override_reason="Severe pain, MD called",
+        override_by=prn_order.verifier,
+    )
+    assert admin.override_by == prn_order.verifier
+
+
+@pytest.mark.django_db
+def test_prn_needs_indication_and_pre_dose_assessment(cast, prn_order):
+    with time_machine.travel(DAY, tick=False), pytest.raises(ValidationError) as info:
+        prn_give(actor=cast["nurse"], order=prn_order, indication="", pre_assessment="")
+    assert set(info.value.message_dict) == {"indication", "pre_assessment"}
+    with pytest.raises(PermissionDenied):
+        prn_give(actor=cast["technician"], order=prn_order, indication="x", pre_assessment="y")
+
+
+@pytest.mark.django_db
+def test_reassessment_overdue_alerts_once_and_follow_up_closes_it(cast, prn_order):
+    admin = give(prn_order, cast["nurse"], DAY.replace(hour=10))
+    with time_machine.travel(DAY.replace(hour=11, minute=30), tick=False):
+        assert scan_prn_reassessments() == 0  # oral: due 11:00 through 11:30
+    with time_machine.travel(DAY.replace(hour=11, minute=31), tick=False):
+        assert scan_prn_reassessments() == 1
+        assert scan_prn_reassessments() == 0
+        prn_follow_up(
+            actor=cast["nurse"],
+            administration=admin,
+            result="effective",
+            post_assessment="pain 2/10",
+        )
+        assert scan_prn_reassessments() == 0
+    assert Alert.objects.filter(kind="prn_reassessment_overdue").count() == 1
+    with pytest.raises(ValidationError, match="already has its follow-up"):
+        prn_follow_up(actor=cast["nurse"], administration=admin, result="partial")
+
+
+@pytest.mark.django_db
+def test_second_nurse_cosigns_an_override_with_their_password(client, cast, prn_order):
+    give(prn_order, cast["nurse"], DAY.replace(hour=10))
+    client.force_login(cast["nurse"])
+    url = reverse("medications:prn_give", args=[prn_order.public_id])
+    with time_machine.travel(DAY.replace(hour=11), tick=True):
+        data = {
+            "indication": "pain",
+            "pre_assessment": "8/10",
+            "override_reason": "Post-fall",
+            "second_nurse": prn_order.verifier.username,
+            "second_password": "wrong-password",
+        }
+        page = client.post(url, data, follow=True).content.decode()
+        assert "Second nurse: username or password is not correct." in page
+        data["second_password"] = PASSWORD
+        page = client.post(url, data, follow=True).content.decode()
+    assert "PRN given" in page
+    assert Administration.objects.filter(override_by=prn_order.verifier).count() == 1
