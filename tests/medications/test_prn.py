@@ -37,7 +37,8 @@ def prn_order(cast, facility, admission):
         admission.save(update_fields=["admitted_at"])
         order = order_transcribe(
             actor=cast["nurse"], admission=admission, medication=med, dose="500 mg",
-            dose_units=Decimal("1"), route="oral", frequency="prn", start_at=DAY - timedelta(days=1),
+            dose_units=Decimal("1"), route="oral", frequency="prn",
+            start_at=DAY - timedelta(days=1),
             prescriber_name="Dr. Prn", prescriber_credentials="MD", indication="pain",
             prn_min_interval_minutes=240, prn_max_per_24h=3,
         )  # fmt: skip
