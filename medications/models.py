@@ -326,3 +326,119 @@ class PrnFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_result_display()} ({self.administration})"
+
+
+class ControlledStock(models.Model):
+    """A declining count of one controlled medication, for one client or the house."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="stocks")
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="stocks", null=True, blank=True,
+        help_text="Empty for house stock",
+    )  # fmt: skip
+    quantity = models.DecimalField(max_digits=9, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["medication__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="medications_stock_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["facility", "medication", "admission"],
+                name="medications_stock_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.admission.client.mrn if self.admission_id else "house"
+        return f"{self.medication} ({owner})"
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    ADMINISTRATION = "administration", "Administration"
+    WASTE = "waste", "Waste"
+    ADJUSTMENT = "adjustment", "Adjustment after a signed-off discrepancy"
+
+
+class StockMovement(models.Model):
+    """Every change to a controlled count, signed (specs/mar.md, Controlled substances)."""
+
+    stock = models.ForeignKey(ControlledStock, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=16, choices=MovementKind.choices)
+    change = models.DecimalField(max_digits=9, decimal_places=2)
+    balance = models.DecimalField(max_digits=9, decimal_places=2)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    administration = models.ForeignKey(
+        Administration, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="waste") | (Q(witness__isnull=False) & ~Q(witness=F("by"))),
+                name="medications_movement_waste_witness",
+            ),
+            models.CheckConstraint(condition=Q(balance__gte=0), name="medications_movement_bal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.change:+} = {self.balance}"
+
+
+class ControlledCount(models.Model):
+    """A shift count by two distinct staff, the counted quantity entered blind."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stock = models.ForeignKey(ControlledStock, on_delete=models.PROTECT, related_name="counts")
+    counted_at = models.DateTimeField()
+    first_signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    second_signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    counted_quantity = models.DecimalField(max_digits=9, decimal_places=2)
+    expected_quantity = models.DecimalField(max_digits=9, decimal_places=2)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    discrepancy_explanation = models.TextField(blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-counted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(first_signer=F("second_signer")),
+                name="medications_count_two_signers",
+            ),
+            models.CheckConstraint(
+                condition=Q(counted_quantity__gte=0), name="medications_count_not_negative"
+            ),
+            # A variance completes only with a signed-off discrepancy record.
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True)
+                | Q(counted_quantity=F("expected_quantity"))
+                | (Q(signed_off_by__isnull=False) & ~Q(discrepancy_explanation="")),
+                name="medications_count_variance_signed_off",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Count of {self.stock} at {self.counted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def variance(self):
+        return self.counted_quantity - self.expected_quantity

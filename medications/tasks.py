@@ -9,4 +9,4 @@ from medications import services
 def scan_doses() -> int:
     """Keep doses 48 hours ahead, then flag late and missed doses and overdue PRN follow-ups."""
     services.doses_extend_horizon()
-    return services.scan_doses() + services.scan_prn_reassessments()
+    return services.scan_doses() + services.scan_prn_reassessments() + services.scan_shift_counts()

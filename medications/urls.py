@@ -17,6 +17,16 @@ urlpatterns = [
     ),
     path("mar/doses/<uuid:public_id>/document/", views.dose_document, name="dose_document"),
     path("mar/orders/<uuid:public_id>/prn/", views.prn_give, name="prn_give"),
+    path("mar/controlled/", views.controlled, name="controlled"),
+    path("mar/controlled/new/", views.stock_new, name="stock_new"),
+    path("mar/controlled/<uuid:public_id>/receive/", views.stock_receive, name="stock_receive"),
+    path("mar/controlled/<uuid:public_id>/waste/", views.stock_waste, name="stock_waste"),
+    path("mar/controlled/<uuid:public_id>/count/", views.count_submit, name="count_submit"),
+    path(
+        "mar/counts/<uuid:public_id>/sign-off/",
+        views.discrepancy_sign_off,
+        name="discrepancy_sign_off",
+    ),
     path(
         "mar/administrations/<uuid:public_id>/follow-up/",
         views.prn_follow_up,

@@ -6,6 +6,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +18,15 @@ from facility.access import current_facility, require_perm
 from facility.models import Unit
 from medications import services
 from medications.forms import DocumentForm, FollowUpForm, OrderForm, PrnGiveForm, ReasonForm
-from medications.models import Administration, Order, Outcome, ScheduledDose
+from medications.models import (
+    Administration,
+    ControlledCount,
+    ControlledStock,
+    Medication,
+    Order,
+    Outcome,
+    ScheduledDose,
+)
 
 SHIFTS = [("day", "Day 07–15"), ("evening", "Evening 15–23"), ("night", "Night 23–07")]
 
@@ -340,3 +349,184 @@ def prn_follow_up(request, public_id):
     else:
         messages.error(request, "Result: choose one.")
     return redirect("medications:med_pass", public_id=admin.order.admission.public_id)
+
+
+# ---------------------------------------------------------------- controlled substances
+
+
+def _second_person(request, username_field="second_nurse", password_field="second_password"):  # noqa: S107
+    """The co-signer present at the cart, proven by their own password."""
+    username = request.POST.get(username_field, "").strip()
+    if not username:
+        return None
+    return authenticate(request, username=username, password=request.POST.get(password_field, ""))
+
+
+def _stock_for(request, public_id) -> ControlledStock:
+    facility = current_facility(request)
+    return get_object_or_404(
+        ControlledStock.objects.select_related("medication", "admission__client"),
+        public_id=public_id,
+        facility=facility,
+    )
+
+
+@require_perm("facility.sign_controlled_count")
+@require_GET
+def controlled(request):
+    """Controlled stocks of the facility: blind shift counts, receipts, waste, discrepancies."""
+    facility = current_facility(request)
+    if facility is None:
+        raise Http404("You are not assigned to a facility.")
+    stocks = list(
+        ControlledStock.objects.filter(facility=facility)
+        .select_related("medication", "admission__client")
+        .order_by("medication__name", "admission_id")
+    )
+    counts = {}
+    for count in (
+        ControlledCount.objects.filter(stock__in=stocks)
+        .select_related("first_signer", "second_signer")
+        .order_by("stock_id", "-counted_at")
+        .distinct("stock_id")
+    ):
+        counts[count.stock_id] = count
+    open_variances = list(
+        ControlledCount.objects.filter(stock__in=stocks, completed_at__isnull=True).select_related(
+            "stock__medication", "first_signer", "second_signer"
+        )
+    )
+    return render(
+        request,
+        "medications/controlled.html",
+        {
+            "facility": facility,
+            "rows": [(s, counts.get(s.pk)) for s in stocks],
+            "open_variances": open_variances,
+            "medications": Medication.objects.filter(facility=facility, active=True).exclude(
+                controlled_schedule=""
+            ),
+            "admissions": Admission.objects.current()
+            .filter(facility=facility)
+            .select_related("client", "bed")
+            .order_by("bed__label"),
+            "can_receive": request.user.has_perm("facility.verify_order"),
+            "can_sign_off": request.user.has_perm("facility.resolve_alert"),
+        },
+    )
+
+
+def _report(request, exc):
+    messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+
+
+@require_perm("facility.verify_order")
+@require_POST
+def stock_new(request):
+    """Start keeping a count: a controlled medication for the house or one client."""
+    facility = current_facility(request)
+    medication = get_object_or_404(
+        Medication, pk=request.POST.get("medication") or 0, facility=facility
+    )
+    admission = None
+    if request.POST.get("admission"):
+        admission = get_object_or_404(
+            Admission, public_id=request.POST["admission"], facility=facility
+        )
+    try:
+        with transaction.atomic():
+            if not medication.is_controlled:
+                raise ValidationError("Medication: only controlled medications are counted.")
+            stock, _ = ControlledStock.objects.get_or_create(
+                facility=facility, medication=medication, admission=admission
+            )
+            services.stock_receive(
+                actor=request.user, stock=stock, quantity=request.POST.get("quantity"),
+                note=request.POST.get("note", ""),
+            )  # fmt: skip
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, f"Receipt recorded for {stock}.")
+    return redirect("medications:controlled")
+
+
+@require_perm("facility.verify_order")
+@require_POST
+def stock_receive(request, public_id):
+    stock = _stock_for(request, public_id)
+    try:
+        services.stock_receive(
+            actor=request.user, stock=stock, quantity=request.POST.get("quantity"),
+            note=request.POST.get("note", ""),
+        )  # fmt: skip
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, f"Receipt recorded for {stock}.")
+    return redirect("medications:controlled")
+
+
+@require_perm("facility.sign_controlled_count")
+@require_POST
+def stock_waste(request, public_id):
+    stock = _stock_for(request, public_id)
+    witness = _second_person(request)
+    if request.POST.get("second_nurse") and witness is None:
+        messages.error(request, "Witness: username or password is not correct.")
+        return redirect("medications:controlled")
+    try:
+        services.stock_waste(
+            actor=request.user, witness=witness, stock=stock,
+            quantity=request.POST.get("quantity"), reason=request.POST.get("reason", ""),
+        )  # fmt: skip
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, f"Waste recorded for {stock}, witnessed by {witness}.")
+    return redirect("medications:controlled")
+
+
+@require_perm("facility.sign_controlled_count")
+@require_POST
+def count_submit(request, public_id):
+    """A blind count: the expected quantity is shown only after the count is saved."""
+    stock = _stock_for(request, public_id)
+    second = _second_person(request)
+    if request.POST.get("second_nurse") and second is None:
+        messages.error(request, "Second signer: username or password is not correct.")
+        return redirect("medications:controlled")
+    try:
+        count = services.count_submit(
+            actor=request.user, second=second, stock=stock,
+            counted_quantity=request.POST.get("counted_quantity", ""),
+        )  # fmt: skip
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+    else:
+        if count.completed_at:
+            messages.success(request, f"Count complete: {stock} matches.")
+        else:
+            messages.error(
+                request,
+                f"Variance: counted {services._fmt(count.counted_quantity)}, expected "
+                f"{services._fmt(count.expected_quantity)}. The count stays open until a "
+                "supervisor signs off a discrepancy record.",
+            )
+    return redirect("medications:controlled")
+
+
+@require_perm("facility.resolve_alert")
+@require_POST
+def discrepancy_sign_off(request, public_id):
+    facility = current_facility(request)
+    count = get_object_or_404(ControlledCount, public_id=public_id, stock__facility=facility)
+    try:
+        services.discrepancy_sign_off(
+            actor=request.user, count=count, explanation=request.POST.get("explanation", "")
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, "Discrepancy signed off; the count is complete.")
+    return redirect("medications:controlled")

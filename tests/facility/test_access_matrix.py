@@ -71,6 +71,12 @@ TABLE: dict[str, Rule] = {
     "medications:administration_strike": Rule("POST", {"technician", "nurse"}, True, (302,)),
     "medications:prn_give": Rule("POST", {"technician", "nurse"}, True, (302,)),
     "medications:prn_follow_up": Rule("POST", {"technician", "nurse"}, True, (302,)),
+    "medications:controlled": Rule("GET", FLOOR, False),
+    "medications:stock_new": Rule("POST", {"nurse"}, False, (404,)),  # no medication posted
+    "medications:stock_receive": Rule("POST", {"nurse"}, True, (302,)),
+    "medications:stock_waste": Rule("POST", FLOOR, True, (302,)),
+    "medications:count_submit": Rule("POST", FLOOR, True, (302,)),
+    "medications:discrepancy_sign_off": Rule("POST", {"supervisor"}, True, (302,)),
     "observations:observation_sheet": Rule("GET", CENSUS, True),
 }
 
@@ -177,6 +183,19 @@ def _mar_objects(cast, facility, admission):
     order_verify(actor=make_user("matrix_nurse", "nurse", facility), order=order)
     dose = order.doses.order_by("scheduled_at").first()
     administration = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+    from medications.models import ControlledStock
+    from medications.services import count_submit, stock_receive
+
+    controlled = Medication.objects.create(
+        facility=facility, name="Lorazepam", strength="1 mg", form="tablet", routes="oral",
+        controlled_schedule="IV",
+    )  # fmt: skip
+    stock = ControlledStock.objects.create(facility=facility, medication=controlled)
+    stock_receive(actor=cast["nurse"], stock=stock, quantity="10")
+    variance = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="9"
+    )
+    order.stock, order.variance = stock, variance
     return order, dose, administration
 
 
@@ -213,6 +232,14 @@ def url_for(name: str, objects) -> str:
         kwargs["public_id"] = objects["dose"].public_id
     elif name in ("medications:administration_strike", "medications:prn_follow_up"):
         kwargs["public_id"] = objects["administration"].public_id
+    elif name in (
+        "medications:stock_receive",
+        "medications:stock_waste",
+        "medications:count_submit",
+    ):
+        kwargs["public_id"] = objects["order"].stock.public_id
+    elif name == "medications:discrepancy_sign_off":
+        kwargs["public_id"] = objects["order"].variance.public_id
     elif name == "observations:level_confirm":
         kwargs["public_id"] = objects["level_order"].public_id
     return reverse(name, kwargs=kwargs)
