@@ -114,9 +114,11 @@ def test_a_controlled_dose_with_no_stock_is_refused_and_nothing_saved(
     )  # fmt: skip
     order_verify(actor=nurse2, order=order)
     dose = order.doses.first()
-    with time_machine.travel(dose.scheduled_at, tick=False):
-        with pytest.raises(ValidationError, match="no count is kept"):
-            administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+    with (
+        time_machine.travel(dose.scheduled_at, tick=False),
+        pytest.raises(ValidationError, match="no count is kept"),
+    ):
+        administration_record(actor=cast["nurse"], dose=dose, outcome="given")
     assert Administration.objects.count() == 0
 
 
