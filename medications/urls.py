@@ -8,6 +8,7 @@ urlpatterns = [
     path("mar/", views.mar_board, name="mar"),
     path("mar/clients/<uuid:public_id>/", views.med_pass, name="med_pass"),
     path("mar/clients/<uuid:public_id>/orders/new/", views.order_new, name="order_new"),
+    path("mar/clients/<uuid:public_id>/print/", views.mar_pdf, name="mar_pdf"),
     path("mar/orders/<uuid:public_id>/", views.order_detail, name="order_detail"),
     path("mar/orders/<uuid:public_id>/verify/", views.order_verify, name="order_verify"),
     path(

@@ -72,6 +72,7 @@ TABLE: dict[str, Rule] = {
     "medications:prn_give": Rule("POST", {"technician", "nurse"}, True, (302,)),
     "medications:prn_follow_up": Rule("POST", {"technician", "nurse"}, True, (302,)),
     "medications:controlled": Rule("GET", FLOOR, False),
+    "medications:mar_pdf": Rule("GET", MAR, True),
     "medications:stock_new": Rule("POST", {"nurse"}, False, (404,)),  # no medication posted
     "medications:stock_receive": Rule("POST", {"nurse"}, True, (302,)),
     "medications:stock_waste": Rule("POST", FLOOR, True, (302,)),

@@ -373,3 +373,29 @@ def test_med_pass_shows_the_five_rights_and_a_second_browser_sees_it_charted(
         )  # fmt: skip
     assert "Already charted by Nurse, RN" in response.content.decode()
     assert Administration.objects.filter(dose=dose).count() == 1
+
+
+@pytest.mark.django_db
+def test_mar_pdf_lists_doses_outcomes_initials_and_the_notice(client, cast, bid_order):
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    dose = first_dose(bid_order)
+    with time_machine.travel(dose.scheduled_at, tick=False):
+        administration_record(actor=cast["nurse"], dose=dose, outcome="refused", reason="Asleep")
+    client.force_login(cast["nurse"])
+    url = reverse("medications:mar_pdf", args=[bid_order.admission.public_id])
+    response = client.get(url, {"start": "2026-05-12", "end": "2026-05-13"})
+    assert response["Content-Type"] == "application/pdf"
+    text = re.sub(
+        r"\s+",
+        " ",
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages),
+    )
+    assert "Medication administration record" in text
+    assert "Clonidine 0.1 mg tablet" in text and "Refused" in text and "Asleep" in text
+    assert "NU = Nurse, RN" in text
+    assert "42 CFR part 2 prohibits unauthorized use or disclosure of these records." in text
+    assert client.get(url, {"start": "2026-05-13", "end": "2026-05-01"}).status_code == 404
