@@ -225,7 +225,7 @@ def url_for(name: str, objects) -> str:
         "observations:level_change",
         "observations:observer_assign",
         "observations:observation_sheet",
-    ) or name in ("medications:med_pass", "medications:order_new"):
+    ) or name in ("medications:med_pass", "medications:order_new", "medications:mar_pdf"):
         kwargs["public_id"] = objects["admission"].public_id
     elif name.startswith("medications:order_") or name == "medications:prn_give":
         kwargs["public_id"] = objects["order"].public_id
