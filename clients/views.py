@@ -22,6 +22,7 @@ from clients.forms import (
 )
 from clients.models import Admission, Client, Leave, OrientationItem
 from facility.access import client_ip, current_facility, require_perm
+from facility.forms import add_service_errors
 from facility.models import AccessAction, Bed, Unit
 from facility.pdf import pdf_response
 from facility.registry import registry
@@ -47,14 +48,6 @@ def admission_for(request, public_id) -> Admission:
         public_id=public_id,
         client__in=visible,
     )
-
-
-def _field_errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @dataclass
@@ -235,7 +228,7 @@ def admit(request):
                 )
             except ValidationError as exc:
                 target = placement if _touches(exc, placement) else client_form
-                _field_errors_to_form(target, exc)
+                add_service_errors(target, exc)
             else:
                 messages.success(
                     request,
@@ -276,7 +269,7 @@ def readmit(request, public_id):
                 **placement.cleaned_data,
             )
         except ValidationError as exc:
-            _field_errors_to_form(placement, exc)
+            add_service_errors(placement, exc)
         else:
             messages.success(request, f"Readmitted {client.display_name} to {admission.bed.label}.")
             return redirect("clients:chart", public_id=client.public_id)
@@ -292,7 +285,7 @@ def _admission_form_view(request, public_id, *, form_class, service, template, s
         try:
             service(actor=request.user, admission=admission, **form.cleaned_data)
         except ValidationError as exc:
-            _field_errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, success.format(client=admission.client.display_name))
             return redirect("clients:chart", public_id=admission.client.public_id)
@@ -357,7 +350,7 @@ def leave_return(request, public_id):
         try:
             services.leave_return(actor=request.user, leave=leave, **form.cleaned_data)
         except ValidationError as exc:
-            _field_errors_to_form(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{client.display_name} is back on site.")
             return redirect("clients:chart", public_id=client.public_id)

@@ -6,6 +6,15 @@ from django.core.exceptions import ValidationError
 from facility.models import AccessAction, Facility, Role, User
 
 
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names, else on the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
 class StaffForm(forms.Form):
     """Create or edit a staff account. Every field names itself in its errors."""
 

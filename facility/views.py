@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from facility import services
 from facility.access import SESSION_FACILITY_KEY, current_facility, require_perm, user_facilities
-from facility.forms import AuditFilterForm, ResolveAlertForm, StaffForm
+from facility.forms import AuditFilterForm, ResolveAlertForm, StaffForm, add_service_errors
 from facility.models import AccessEvent, Alert, Role, User
 
 
@@ -170,14 +170,6 @@ def _staff_form(request, data=None, instance=None):
     return form
 
 
-def _apply_field_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @require_perm("facility.manage_staff")
 @require_http_methods(["GET", "POST"])
 def staff_create(request):
@@ -188,7 +180,7 @@ def staff_create(request):
         try:
             user = services.staff_create(actor=request.user, **data)
         except ValidationError as exc:
-            _apply_field_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             request_password_reset(request, user.email, [user], default_token_generator)
             messages.success(
@@ -217,7 +209,7 @@ def staff_edit(request, public_id):
             try:
                 services.staff_update(actor=request.user, user=member, **data)
             except ValidationError as exc:
-                _apply_field_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Saved {member.full_name}.")
                 return redirect("staff_list")

@@ -487,6 +487,16 @@ def live_prefetch():
 # ---------------------------------------------------------------- the minute scan
 
 
+def _dose_alert(dose: ScheduledDose, kind: str, severity: str, message: str, now) -> int:
+    """Raise one alert of `kind` for a dose (dedupe key: kind and dose); 1 if new."""
+    admission = dose.order.admission
+    return alert_raise(
+        facility=admission.facility, kind=kind, severity=severity, message=message,
+        dedupe_key=f"{kind.replace('_', '-')}:{dose.public_id}",
+        client_public_id=admission.client.public_id, client_label=admission.client.mrn, now=now,
+    )[1]  # fmt: skip
+
+
 def scan_doses(*, now: datetime | None = None) -> int:
     """Late doses alert the nurse; missed doses are marked and alert (time-critical: supervisor).
 
@@ -516,41 +526,20 @@ def scan_doses(*, now: datetime | None = None) -> int:
         facility = d.order.admission.facility
         when = timezone.localtime(d.scheduled_at, facility.tz)
         what = f"{d.order.medication} {d.order.dose} due {when:%H:%M} for {client.display_name}"
+
         if view.status == "late":
-            raised += alert_raise(
-                facility=facility,
-                kind="dose_late",
-                severity=AlertSeverity.WARNING,
-                message=f"Late dose: {what}.",
-                dedupe_key=f"dose-late:{d.public_id}",
-                client_public_id=client.public_id,
-                client_label=client.mrn,
-                now=now,
-            )[1]
+            raised += _dose_alert(d, "dose_late", AlertSeverity.WARNING, f"Late dose: {what}.", now)
             continue
         if d.marked_missed_at is None:
             newly_missed.append(d.pk)
-        raised += alert_raise(
-            facility=facility,
-            kind="dose_missed",
-            severity=AlertSeverity.WARNING,
-            message=f"Missed dose: {what}. File an incident.",
-            dedupe_key=f"dose-missed:{d.public_id}",
-            client_public_id=client.public_id,
-            client_label=client.mrn,
-            now=now,
-        )[1]
+        raised += _dose_alert(
+            d, "dose_missed", AlertSeverity.WARNING, f"Missed dose: {what}. File an incident.", now
+        )
         if d.order.time_critical:
-            raised += alert_raise(
-                facility=facility,
-                kind="dose_missed_critical",
-                severity=AlertSeverity.CRITICAL,
-                message=f"Time-critical dose missed: {what}. Supervisor: act now.",
-                dedupe_key=f"dose-missed-critical:{d.public_id}",
-                client_public_id=client.public_id,
-                client_label=client.mrn,
-                now=now,
-            )[1]
+            raised += _dose_alert(
+                d, "dose_missed_critical", AlertSeverity.CRITICAL,
+                f"Time-critical dose missed: {what}. Supervisor: act now.", now,
+            )  # fmt: skip
     if newly_missed:
         ScheduledDose.objects.filter(pk__in=newly_missed, marked_missed_at__isnull=True).update(
             marked_missed_at=now

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clients.models import Admission, Client
 from clients.views import admission_for
 from facility.access import current_facility, require_perm
+from facility.forms import add_service_errors
 from facility.models import Unit
 from facility.pdf import pdf_response
 from medications import services
@@ -212,11 +213,7 @@ def order_new(request, public_id):
         try:
             order = services.order_transcribe(actor=request.user, admission=admission, **data)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errs in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errs)
-            else:
-                form.add_error(None, exc.messages)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Order transcribed. A second nurse must verify it.")
             return redirect("medications:order_detail", public_id=order.public_id)
@@ -434,28 +431,23 @@ def stock_new(request):
         admission = get_object_or_404(
             Admission, public_id=request.POST["admission"], facility=facility
         )
-    try:
-        with transaction.atomic():
-            if not medication.is_controlled:
-                raise ValidationError("Medication: only controlled medications are counted.")
-            stock, _ = ControlledStock.objects.get_or_create(
-                facility=facility, medication=medication, admission=admission
-            )
-            services.stock_receive(
-                actor=request.user, stock=stock, quantity=request.POST.get("quantity"),
-                note=request.POST.get("note", ""),
-            )  # fmt: skip
-    except (ValidationError, PermissionDenied) as exc:
-        _report(request, exc)
-    else:
-        messages.success(request, f"Receipt recorded for {stock}.")
-    return redirect("medications:controlled")
+    if not medication.is_controlled:
+        messages.error(request, "Medication: only controlled medications are counted.")
+        return redirect("medications:controlled")
+    with transaction.atomic():
+        stock, _ = ControlledStock.objects.get_or_create(
+            facility=facility, medication=medication, admission=admission
+        )
+        return _receive(request, stock)
 
 
 @require_perm("facility.verify_order")
 @require_POST
 def stock_receive(request, public_id):
-    stock = _stock_for(request, public_id)
+    return _receive(request, _stock_for(request, public_id))
+
+
+def _receive(request, stock):
     try:
         services.stock_receive(
             actor=request.user, stock=stock, quantity=request.POST.get("quantity"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clients.models import Admission, Leave
 from clients.views import admission_for
 from facility.access import current_facility, require_perm
+from facility.forms import add_service_errors
 from facility.models import Alert, Unit, User
 from facility.pdf import pdf_response
 from observations import services
@@ -277,10 +278,7 @@ def level_change(request, public_id):
         try:
             services.level_order(actor=request.user, admission=admission, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errs in exc.message_dict.items() if hasattr(exc, "error_dict") else []:
-                form.add_error(field if field in form.fields else None, errs)
-            if not hasattr(exc, "error_dict"):
-                form.add_error(None, exc.messages)
+            add_service_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error("level", f"Level: {exc}")
         else:
