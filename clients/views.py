@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,7 +38,9 @@ def _facility(request):
 
 def client_for(request, public_id) -> Client:
     """A client the user may see, else 404 (DESIGN.md §3: strangers do not exist)."""
-    return get_object_or_404(Client.objects.visible_to(request.user), public_id=public_id)
+    return get_object_or_404(
+        Client.objects.visible_to(request.user).select_related("facility"), public_id=public_id
+    )
 
 
 def admission_for(request, public_id) -> Admission:
@@ -151,14 +153,12 @@ def census_pdf(request):
 def client_chart(request, public_id):
     """The chart: the identity band, then each app's section. Every view is logged."""
     client = client_for(request, public_id)
+    # The open stay if there is one, else the most recent.
     admission = (
         client.admissions.select_related("unit", "bed", "facility")
-        .order_by("discharged_at", "-admitted_at")
+        .order_by(F("discharged_at").desc(nulls_first=True), "-admitted_at")
         .first()
     )
-    if admission is not None and admission.discharged_at is not None:
-        # Show the most recent stay when no stay is open.
-        admission = client.admissions.select_related("unit", "bed", "facility").first()
     sections = []
     for section in registry.chart_sections:
         if request.user.has_perm(section.permission):

@@ -36,7 +36,9 @@ class IdleTimeoutMiddleware:
                     response["HX-Redirect"] = reverse("account_login")
                     return response
                 return redirect(f"{reverse('account_login')}?next={request.path}")
-            if not request.META.get(POLL_HEADER):
+            # Saving the session costs a write per request; a minute's precision is plenty for
+            # a 15-minute limit.
+            if not request.META.get(POLL_HEADER) and (last is None or now - last >= 60):
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 

@@ -63,6 +63,7 @@ class OrderForm(forms.Form):
 
 class DocumentForm(forms.Form):
     outcome = forms.ChoiceField(choices=Outcome.choices)
+    given_at = local_datetime_field("Given at", required=False)
     reason = forms.CharField(max_length=300, required=False)
     self_administered = forms.BooleanField(required=False)
 

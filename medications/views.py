@@ -165,7 +165,8 @@ def dose_document(request, public_id):
     admission = dose.order.admission
     form = DocumentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Outcome: choose one.")
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
         return redirect("medications:med_pass", public_id=admission.public_id)
     try:
         services.administration_record(actor=request.user, dose=dose, **form.cleaned_data)

@@ -399,3 +399,24 @@ def test_mar_pdf_lists_doses_outcomes_initials_and_the_notice(client, cast, bid_
     assert "NU = Nurse, RN" in text
     assert "42 CFR part 2 prohibits unauthorized use or disclosure of these records." in text
     assert client.get(url, {"start": "2026-05-13", "end": "2026-05-01"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_given_time_in_the_future_is_refused_on_the_med_pass(client, cast, bid_order):
+    from tests.conftest import form_time
+
+    dose = first_dose(bid_order)
+    with time_machine.travel(dose.scheduled_at, tick=True):
+        client.force_login(cast["nurse"])
+        page = client.post(
+            reverse("medications:dose_document", args=[dose.public_id]),
+            {
+                "outcome": "given",
+                "given_at": form_time(
+                    dose.scheduled_at + timedelta(hours=2), bid_order.admission.facility
+                ),
+            },
+            follow=True,
+        ).content.decode()  # fmt: skip
+    assert "Given at: cannot be in the future." in page
+    assert Administration.objects.count() == 0
