@@ -1,0 +1,56 @@
+"""Shared start-up of the bench scripts: environment defaults, then django.setup().
+
+The bench runs against its own database (haven_bench by default), never the development one.
+Settings are the project's own (facility.settings) with DEBUG=1, which is what lets them load
+without a production SECRET_KEY and static manifest; bench/run.py turns DEBUG off for the timed
+requests themselves (see there).
+"""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/haven_bench"
+BENCH_FACILITY = "Haven Bench Facility"
+
+
+def configure_env() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "facility.settings")
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    # Keep the bench's cache keys apart from the development server's (tests use db 15).
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/2")
+    os.environ.setdefault("CACHE_KEY_PREFIX", "haven-bench")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+def database_name() -> str:
+    return urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+
+
+def check_bench_database() -> None:
+    """Refuse to write bench data into a database whose name does not say it is a bench."""
+    name = database_name()
+    if "bench" not in name:
+        sys.exit(
+            f"Refusing to use database {name!r}: the bench writes volume data and access events; "
+            "point DATABASE_URL at a database whose name contains 'bench'."
+        )
+
+
+def setup() -> None:
+    configure_env()
+    check_bench_database()
+    import warnings
+
+    import django
+
+    # WhiteNoise warns that STATIC_ROOT (staticfiles/) is missing: collectstatic is not run here.
+    warnings.filterwarnings("ignore", message="No directory at")
+
+    django.setup()
