@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from clients.models import Admission
 from facility.models import Facility, User
-from medications.models import Medication, Order
-from medications.services import order_transcribe, order_verify
+from medications.models import ControlledStock, Medication, Order
+from medications.services import order_transcribe, order_verify, stock_receive
 
 # name, strength, form, routes, schedule, time-critical
 CATALOG = [
@@ -49,6 +49,14 @@ class Command(BaseCommand):
                     },
                 )
             nurses = list(User.objects.filter(facilities=facility, role="nurse")[:2])
+            if nurses and not ControlledStock.objects.filter(facility=facility).exists():
+                # House stock of every controlled medication, received from the pharmacy.
+                for med in Medication.objects.filter(facility=facility).exclude(
+                    controlled_schedule=""
+                ):
+                    stock = ControlledStock.objects.create(facility=facility, medication=med)
+                    stock_receive(actor=nurses[0], stock=stock, quantity="60",
+                                  note="Demo opening stock")  # fmt: skip
             if len(nurses) < 2 or Order.objects.filter(admission__facility=facility).exists():
                 continue
             # Two different nurses: one transcribes, the other verifies (specs/mar.md).
