@@ -33,7 +33,9 @@ class OrderForm(forms.Form):
         error_messages={"required": "Frequency: choose one."},
     )
     times = forms.CharField(
-        required=False, help_text="Only to override the default times: 08:00,20:00"
+        required=False,
+        help_text="Required for “At specific times”; otherwise overrides the default times, "
+        "e.g. 08:00,20:00",
     )
     start_at = local_datetime_field("Start")
     stop_at = local_datetime_field("Stop", required=False)

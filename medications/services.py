@@ -377,7 +377,7 @@ def administration_record(
 def _live_documentation(dose) -> Administration | None:
     return (
         Administration.objects.filter(dose=dose, struck_at__isnull=True)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "order__admission__facility")
         .first()
     )
 
@@ -385,7 +385,7 @@ def _live_documentation(dose) -> Administration | None:
 def _charted_by(admin: Administration | None) -> str:
     if admin is None:
         return "This dose was just charted by someone else."
-    local = timezone.localtime(admin.recorded_at)
+    local = timezone.localtime(admin.recorded_at, admin.order.admission.facility.tz)
     return (
         f"Already charted by {admin.recorded_by.signature} at {local:%H:%M}: "
         f"{admin.get_outcome_display().lower()}."
