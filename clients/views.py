@@ -37,19 +37,27 @@ def _facility(request):
 
 
 def client_for(request, public_id) -> Client:
-    """A client the user may see, else 404 (DESIGN.md §3: strangers do not exist)."""
-    return get_object_or_404(
+    """A client the user may see, else 404 (DESIGN.md §3: strangers do not exist).
+
+    Times on the page are shown and entered on the client's facility clock, which may not be
+    the facility the user is working in.
+    """
+    client = get_object_or_404(
         Client.objects.visible_to(request.user).select_related("facility"), public_id=public_id
     )
+    timezone.activate(client.facility.tz)
+    return client
 
 
 def admission_for(request, public_id) -> Admission:
     visible = Client.objects.visible_to(request.user)
-    return get_object_or_404(
+    admission = get_object_or_404(
         Admission.objects.select_related("client", "facility", "bed", "unit"),
         public_id=public_id,
         client__in=visible,
     )
+    timezone.activate(admission.facility.tz)
+    return admission
 
 
 @dataclass

@@ -6,6 +6,7 @@ known person lacking a permission gets 403 (DESIGN.md §3).
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
@@ -16,11 +17,39 @@ SESSION_FACILITY_KEY = "haven_facility_id"
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The address the request came from (the proxy's X-Forwarded-For when behind one)."""
+    """The address the request came from, for the audit trail.
+
+    X-Forwarded-For is trusted only behind the configured TLS proxy, and only its last entry
+    (the one the proxy appended); anything before it is whatever the client chose to send.
+    """
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip() or None
+    if forwarded and settings.SECURE_PROXY_SSL_HEADER:
+        return forwarded.split(",")[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
+
+
+def verify_cosigner(request: HttpRequest, *, username: str, password: str, facility: Facility):
+    """The second person at the cart proves it with their own password.
+
+    Goes through allauth so failed attempts count against the same sign-in throttle, and the
+    co-signer must work at the facility of the record.
+    """
+    from allauth.account.adapter import get_adapter
+    from django.core.exceptions import ValidationError
+
+    if not username.strip():
+        return None
+    try:
+        user = get_adapter(request).authenticate(
+            request, username=username.strip(), password=password
+        )
+    except ValidationError as exc:  # too many failed attempts
+        raise ValidationError("Second person: too many failed attempts; try later.") from exc
+    if user is None:
+        raise ValidationError("Second person: username or password is not correct.")
+    if facility.pk not in user.facility_ids():
+        raise ValidationError("Second person: must work at this facility.")
+    return user
 
 
 def user_facilities(user: User):

@@ -26,8 +26,27 @@ admin_site = HavenAdminSite(name="admin")
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
+    """No deletes, and an admin sees and picks only the facilities they are assigned to.
+
+    `facility_path` is the lookup from the model to its Facility ("" for Facility itself).
+    """
+
+    facility_path = "facility"
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        lookup = f"{self.facility_path}__in" if self.facility_path else "pk__in"
+        return super().get_queryset(request).filter(**{lookup: request.user.facility_ids()})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        ids = request.user.facility_ids()
+        if db_field.related_model is Facility:
+            kwargs["queryset"] = Facility.objects.filter(pk__in=ids)
+        elif db_field.related_model is Unit:
+            kwargs["queryset"] = Unit.objects.filter(facility__in=ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class UnitInline(admin.TabularInline):
@@ -44,7 +63,14 @@ class BedInline(admin.TabularInline):
 
 @admin.register(Facility, site=admin_site)
 class FacilityAdmin(NoDeleteAdmin):
+    facility_path = ""
     list_display = ["name", "time_zone"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            # The admin who opens a facility administers it (and so can still see it).
+            request.user.facilities.add(obj)
     inlines = [UnitInline]
 
 
@@ -57,5 +83,6 @@ class UnitAdmin(NoDeleteAdmin):
 
 @admin.register(Bed, site=admin_site)
 class BedAdmin(NoDeleteAdmin):
+    facility_path = "unit__facility"
     list_display = ["label", "unit", "active"]
     list_filter = ["unit__facility", "unit", "active"]

@@ -205,15 +205,26 @@ def alert_raise(
     return alert, True
 
 
+def alerts_raise_many(alerts: list[Alert]) -> int:
+    """Raise many new alerts in two queries (for scans); keys raised before, open or resolved,
+    are skipped, and a racing scan's duplicate is dropped by the open-key unique index."""
+    keys = [a.dedupe_key for a in alerts]
+    known = set(Alert.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    fresh = {a.dedupe_key: a for a in alerts if a.dedupe_key not in known}
+    Alert.objects.bulk_create(fresh.values(), ignore_conflicts=True)
+    return len(fresh)
+
+
 @transaction.atomic
 def alert_resolve(*, alert: Alert, user: User, note: str) -> Alert:
     """Close an alert with who, when and what was done."""
     note = note.strip()
     if not note:
         raise ValueError("Resolution note: say what was done.")
-    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    locked = Alert.objects.select_for_update().select_related("facility").get(pk=alert.pk)
     if locked.resolved_at is not None:
-        raise ValueError(f"Already resolved by {locked.resolved_by} at {locked.resolved_at:%H:%M}.")
+        when = timezone.localtime(locked.resolved_at, locked.facility.tz)
+        raise ValueError(f"Already resolved by {locked.resolved_by} at {when:%H:%M}.")
     locked.resolved_at = timezone.now()
     locked.resolved_by = user
     locked.resolution_note = note

@@ -7,7 +7,7 @@ from allauth.account.internal.flows.password_reset import request_password_reset
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -194,14 +194,24 @@ def staff_create(request):
     return render(request, "facility/staff_form.html", {"form": form, "creating": True})
 
 
-def _staff_member(request, public_id) -> User:
-    return get_object_or_404(_staff_scope(request), public_id=public_id)
+def _staff_member(request, public_id, *, to_change: bool = False) -> User:
+    """A staff member the admin may see; to change them, all their facilities must be the
+    admin's too (else an admin of one site could take over an account that reaches another)."""
+    member = get_object_or_404(_staff_scope(request), public_id=public_id)
+    if to_change:
+        mine = set(request.user.facility_ids())
+        theirs = {f.pk for f in member.facilities.all()}
+        if not theirs <= mine:
+            raise PermissionDenied(
+                "This person also works at a facility you do not administer; ask its admin."
+            )
+    return member
 
 
 @require_perm("facility.manage_staff")
 @require_http_methods(["GET", "POST"])
 def staff_edit(request, public_id):
-    member = _staff_member(request, public_id)
+    member = _staff_member(request, public_id, to_change=request.method == "POST")
     form = _staff_form(request, request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -224,7 +234,7 @@ def staff_edit(request, public_id):
 @require_perm("facility.manage_staff")
 @require_POST
 def staff_deactivate(request, public_id):
-    member = _staff_member(request, public_id)
+    member = _staff_member(request, public_id, to_change=True)
     try:
         services.staff_deactivate(actor=request.user, user=member)
     except ValueError as exc:
@@ -237,7 +247,7 @@ def staff_deactivate(request, public_id):
 @require_perm("facility.manage_staff")
 @require_POST
 def staff_reactivate(request, public_id):
-    member = _staff_member(request, public_id)
+    member = _staff_member(request, public_id, to_change=True)
     services.staff_reactivate(actor=request.user, user=member)
     messages.success(request, f"{member.full_name} can sign in again.")
     return redirect("staff_list")
@@ -246,7 +256,7 @@ def staff_reactivate(request, public_id):
 @require_perm("facility.manage_staff")
 @require_POST
 def staff_reset_mfa(request, public_id):
-    member = _staff_member(request, public_id)
+    member = _staff_member(request, public_id, to_change=True)
     services.staff_reset_mfa(actor=request.user, user=member)
     messages.success(request, f"{member.full_name} will set up two-factor again at next sign-in.")
     return redirect("staff_list")

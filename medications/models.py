@@ -135,6 +135,8 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     discontinue_reason = models.CharField(max_length=300, blank=True)
+    # Doses exist up to here; the beat task tops up orders that fall behind the horizon.
+    materialized_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = OrderQuerySet.as_manager()
 

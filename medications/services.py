@@ -9,12 +9,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from clients.models import Admission
 from facility.models import AlertSeverity, User
-from facility.services import alert_raise
+from facility.services import alert_raise, alerts_raise_many
 from medications.models import (
     Administration,
     Frequency,
@@ -27,6 +27,7 @@ from medications.models import (
 from medications.timing import dose_status, window_minutes
 
 HORIZON = timedelta(hours=48)
+NO_WINDOW_DUE_BEFORE = timedelta(minutes=60)
 SCAN_LOOKBACK = timedelta(hours=48)
 FUTURE_TOLERANCE = timedelta(minutes=1)
 TECH_SELF_ADMIN = getattr(settings, "HAVEN_TECH_OBSERVED_SELF_ADMINISTRATION", True)
@@ -261,13 +262,19 @@ def doses_materialize(order: Order, *, until: datetime, now: datetime | None = N
             order=order, scheduled_at__gte=start, scheduled_at__lt=end
         ).values_list("scheduled_at", flat=True)
     )
+    first_ever = order.materialized_until is None
     rows = [
         ScheduledDose(order=order, scheduled_at=moment, window_minutes=window)
         for moment in dose_times_between(order, tz, start, end)
         if moment not in have
     ]
+    if rows and (first_ever or order.frequency == Frequency.ONCE):
+        # One-time and first doses have no window (specs/mar.md): they are due until given.
+        rows[0].window_minutes = 0
     # A concurrent run may insert the same rows: the unique (order, time) index drops them.
     ScheduledDose.objects.bulk_create(rows, ignore_conflicts=True)
+    Order.objects.filter(pk=order.pk).update(materialized_until=until)
+    order.materialized_until = until
     return len(rows)
 
 
@@ -275,13 +282,19 @@ def doses_extend_horizon(*, now: datetime | None = None) -> int:
     """Keep every active scheduled order materialized 48 hours ahead (beat task)."""
     now = now or timezone.now()
     total = 0
+    # Only orders whose doses run out within 47 hours: each order is topped up about once an
+    # hour, not every minute.
     orders = (
         Order.objects.filter(
             verified_at__isnull=False,
             discontinued_at__isnull=True,
             admission__discharged_at__isnull=True,
         )
-        .exclude(frequency=Frequency.PRN)
+        .filter(
+            Q(materialized_until__isnull=True)
+            | Q(materialized_until__lt=now + HORIZON - timedelta(hours=1))
+        )
+        .exclude(frequency__in=[Frequency.PRN, Frequency.ONCE])
         .exclude(stop_at__lte=now)
         .select_related("admission__facility")
     )
@@ -330,6 +343,7 @@ def administration_record(
             raise ValidationError({"given_at": "Given at: cannot be in the future."})
         if given_at < dose.scheduled_at - timedelta(hours=12):
             raise ValidationError({"given_at": "Given at: too far before the scheduled time."})
+        given_at = min(given_at, now)  # a tablet clock a few seconds fast is not the future
     else:
         given_at = None
         if not reason:
@@ -340,7 +354,9 @@ def administration_record(
     if dose.cancelled_at is not None:
         raise ValidationError("This dose was cancelled when the order was discontinued.")
     timing = Timing.NONE
-    if given_at is not None:
+    if given_at is not None and not dose.window_minutes:
+        timing = Timing.ON_TIME  # one-time and first doses have no window (specs/mar.md)
+    elif given_at is not None:
         w = timedelta(minutes=dose.window_minutes)
         if given_at < dose.scheduled_at - w:
             timing = Timing.EARLY
@@ -406,7 +422,21 @@ def administration_strike(*, actor: User, administration: Administration, reason
     admin.struck_by = actor
     admin.struck_reason = reason.strip()
     admin.save(update_fields=["struck_at", "struck_by", "struck_reason"])
+    _restore_stock(admin, actor)
     return admin
+
+
+def _restore_stock(admin: Administration, actor: User) -> None:
+    """A struck controlled dose was never taken from the count: put it back, recorded."""
+    from medications.models import MovementKind, StockMovement
+
+    taken = StockMovement.objects.filter(
+        administration=admin, kind=MovementKind.ADMINISTRATION
+    ).first()
+    if taken is not None:
+        _move(taken.stock, kind=MovementKind.ADJUSTMENT, change=-taken.change, by=actor,
+              at=timezone.now(), administration=admin,
+              note=f"Entered in error: {admin.struck_reason}")  # fmt: skip
 
 
 # ---------------------------------------------------------------- the MAR's reading of a dose
@@ -459,6 +489,10 @@ def dose_views(doses, now: datetime) -> list[DoseView]:
                 status = doc.outcome
                 if doc.outcome == Outcome.GIVEN and doc.timing in (Timing.EARLY, Timing.LATE):
                     status = f"given_{doc.timing}"
+            elif not d.window_minutes:
+                # No window (one-time or first dose): due from an hour before its time until
+                # documented; never late or missed (specs/mar.md, Windows).
+                status = "due" if now >= d.scheduled_at - NO_WINDOW_DUE_BEFORE else "scheduled"
             else:
                 nxt = order_doses[i + 1] if i + 1 < len(order_doses) else None
                 status = dose_status(
@@ -487,20 +521,24 @@ def live_prefetch():
 # ---------------------------------------------------------------- the minute scan
 
 
-def _dose_alert(dose: ScheduledDose, kind: str, severity: str, message: str, now) -> int:
-    """Raise one alert of `kind` for a dose (dedupe key: kind and dose); 1 if new."""
+def _dose_alert(dose: ScheduledDose, kind: str, severity: str, message: str, now):
+    """An unsaved alert of `kind` for a dose (dedupe key: kind and dose)."""
+    from facility.models import Alert
+
     admission = dose.order.admission
-    return alert_raise(
+    return Alert(
         facility=admission.facility, kind=kind, severity=severity, message=message,
         dedupe_key=f"{kind.replace('_', '-')}:{dose.public_id}",
-        client_public_id=admission.client.public_id, client_label=admission.client.mrn, now=now,
-    )[1]  # fmt: skip
+        client_public_id=admission.client.public_id, client_label=admission.client.mrn,
+        raised_at=now,
+    )  # fmt: skip
 
 
 def scan_doses(*, now: datetime | None = None) -> int:
     """Late doses alert the nurse; missed doses are marked and alert (time-critical: supervisor).
 
-    Idempotent by dedupe key: reruns and late runs raise nothing twice.
+    Idempotent by dedupe key: reruns and late runs raise nothing twice. Alerts are raised in one
+    batch, so the scan's query count does not grow with the number of late doses.
     """
     now = now or timezone.now()
     doses = list(
@@ -516,35 +554,33 @@ def scan_doses(*, now: datetime | None = None) -> int:
         .prefetch_related(live_prefetch())
         .order_by("order_id", "scheduled_at")
     )
-    raised = 0
+    alerts = []
     newly_missed = []
     for view in dose_views(doses, now):
         d = view.dose
         if view.status not in ("late", "missed"):
             continue
         client = d.order.admission.client
-        facility = d.order.admission.facility
-        when = timezone.localtime(d.scheduled_at, facility.tz)
+        when = timezone.localtime(d.scheduled_at, d.order.admission.facility.tz)
         what = f"{d.order.medication} {d.order.dose} due {when:%H:%M} for {client.display_name}"
-
         if view.status == "late":
-            raised += _dose_alert(d, "dose_late", AlertSeverity.WARNING, f"Late dose: {what}.", now)
+            alerts.append(_dose_alert(d, "dose_late", AlertSeverity.WARNING,
+                                      f"Late dose: {what}.", now))  # fmt: skip
             continue
         if d.marked_missed_at is None:
             newly_missed.append(d.pk)
-        raised += _dose_alert(
-            d, "dose_missed", AlertSeverity.WARNING, f"Missed dose: {what}. File an incident.", now
-        )
+        alerts.append(_dose_alert(d, "dose_missed", AlertSeverity.WARNING,
+                                  f"Missed dose: {what}. File an incident.", now))  # fmt: skip
         if d.order.time_critical:
-            raised += _dose_alert(
+            alerts.append(_dose_alert(
                 d, "dose_missed_critical", AlertSeverity.CRITICAL,
                 f"Time-critical dose missed: {what}. Supervisor: act now.", now,
-            )  # fmt: skip
+            ))  # fmt: skip
     if newly_missed:
         ScheduledDose.objects.filter(pk__in=newly_missed, marked_missed_at__isnull=True).update(
             marked_missed_at=now
         )
-    return raised
+    return alerts_raise_many(alerts)
 
 
 def shift_bounds(day: date, shift: str, tz) -> tuple[datetime, datetime]:
@@ -623,6 +659,7 @@ def prn_give(
         raise ValidationError("This is not a PRN order.")
     if given_at > now + FUTURE_TOLERANCE:
         errors["given_at"] = "Given at: cannot be in the future."
+    given_at = min(given_at, now)
     if not indication.strip():
         errors["indication"] = "Indication: say why the dose is needed."
     if not pre_assessment.strip():
@@ -668,16 +705,18 @@ def prn_follow_up(
         raise ValidationError({"result": "Result: effective, partially or not effective."})
     if administration.dose_id is not None or administration.struck_at is not None:
         raise ValidationError("Only a live PRN dose takes a follow-up.")
-    if PrnFollowUp.objects.filter(administration=administration).exists():
-        raise ValidationError("This dose already has its follow-up.")
-    return PrnFollowUp.objects.create(
-        administration=administration,
-        result=result,
-        post_assessment=post_assessment.strip(),
-        note=note.strip(),
-        recorded_at=timezone.now(),
-        recorded_by=actor,
-    )
+    try:
+        with transaction.atomic():
+            return PrnFollowUp.objects.create(
+                administration=administration,
+                result=result,
+                post_assessment=post_assessment.strip(),
+                note=note.strip(),
+                recorded_at=timezone.now(),
+                recorded_by=actor,
+            )
+    except IntegrityError as exc:
+        raise ValidationError("This dose already has its follow-up.") from exc
 
 
 def prn_pending(admission_ids, now: datetime):
@@ -849,6 +888,10 @@ def count_submit(*, actor: User, second: User | None, stock, counted_quantity, n
     stock = (
         ControlledStock.objects.select_for_update().select_related("medication").get(pk=stock.pk)
     )
+    if ControlledCount.objects.filter(stock=stock, completed_at__isnull=True).exists():
+        raise ValidationError(
+            "A variance on this stock is still open: a supervisor must sign it off first."
+        )
     count = ControlledCount.objects.create(
         stock=stock, counted_at=now, first_signer=actor, second_signer=second,
         counted_quantity=counted, expected_quantity=stock.quantity,
@@ -882,8 +925,9 @@ def discrepancy_sign_off(*, actor: User, count, explanation: str):
         raise ValidationError("This count is already complete.")
     now = timezone.now()
     stock = count.stock
-    stock.refresh_from_db()
-    change = count.counted_quantity - stock.quantity
+    # What the count found missing or extra, not a reset to the count: doses given since the
+    # count have already moved the stock.
+    change = count.counted_quantity - count.expected_quantity
     if change:
         _move(stock, kind=MovementKind.ADJUSTMENT, change=change, by=actor, at=now,
               note=f"Discrepancy: {explanation.strip()}")  # fmt: skip

@@ -4,7 +4,6 @@ from datetime import date, datetime, time, timedelta
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -14,10 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clients.models import Admission, Client
 from clients.views import admission_for
-from facility.access import current_facility, require_perm
+from facility.access import client_ip, current_facility, require_perm, verify_cosigner
 from facility.forms import add_service_errors
-from facility.models import Unit
+from facility.models import AccessAction, Unit
 from facility.pdf import pdf_response
+from facility.services import access_log
 from medications import services
 from medications.forms import DocumentForm, FollowUpForm, OrderForm, PrnGiveForm, ReasonForm
 from medications.models import (
@@ -118,6 +118,10 @@ def mar_board(request):
 def med_pass(request, public_id):
     """One client's doses around now, with the five rights shown before anything is recorded."""
     admission = admission_for(request, public_id)
+    access_log(
+        action=AccessAction.VIEW, actor=request.user, facility=admission.facility,
+        client=admission.client, what="med pass", ip=client_ip(request),
+    )  # fmt: skip
     now = timezone.now()
     doses = _doses_between([admission], now - timedelta(hours=12), now + timedelta(hours=6))
     views = [
@@ -226,19 +230,30 @@ def order_new(request, public_id):
 
 
 def _order_for(request, public_id) -> Order:
-    return get_object_or_404(
+    order = get_object_or_404(
         Order.objects.select_related(
-            "medication", "admission__client", "transcribed_by", "verified_by", "discontinued_by"
+            "medication",
+            "admission__client",
+            "admission__facility",
+            "transcribed_by",
+            "verified_by",
+            "discontinued_by",
         ),
         public_id=public_id,
         admission__client__in=Client.objects.visible_to(request.user),
     )
+    timezone.activate(order.admission.facility.tz)
+    return order
 
 
 @mar_access
 @require_GET
 def order_detail(request, public_id):
     order = _order_for(request, public_id)
+    access_log(
+        action=AccessAction.VIEW, actor=request.user, facility=order.admission.facility,
+        client=order.admission.client, what="medication order", ip=client_ip(request),
+    )  # fmt: skip
     history = list(
         Administration.objects.filter(order=order)
         .select_related("recorded_by", "struck_by", "dose")
@@ -304,14 +319,14 @@ def prn_give(request, public_id):
             messages.error(request, errors[0])
         return back
     data = form.cleaned_data
-    second = None
-    if data["second_nurse"]:
-        second = authenticate(
-            request, username=data["second_nurse"], password=data["second_password"]
-        )
-        if second is None:
-            messages.error(request, "Second nurse: username or password is not correct.")
-            return back
+    try:
+        second = verify_cosigner(
+            request, username=data["second_nurse"], password=data["second_password"],
+            facility=order.admission.facility,
+        )  # fmt: skip
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return back
     try:
         services.prn_give(
             actor=request.user,
@@ -353,12 +368,14 @@ def prn_follow_up(request, public_id):
 # ---------------------------------------------------------------- controlled substances
 
 
-def _second_person(request, username_field="second_nurse", password_field="second_password"):  # noqa: S107
-    """The co-signer present at the cart, proven by their own password."""
-    username = request.POST.get(username_field, "").strip()
-    if not username:
-        return None
-    return authenticate(request, username=username, password=request.POST.get(password_field, ""))
+def _second_person(request, stock):
+    """The co-signer or witness at the cabinet; ValidationError if they cannot prove it."""
+    return verify_cosigner(
+        request,
+        username=request.POST.get("second_nurse", ""),
+        password=request.POST.get("second_password", ""),
+        facility=stock.facility,
+    )
 
 
 def _stock_for(request, public_id) -> ControlledStock:
@@ -392,7 +409,7 @@ def controlled(request):
         counts[count.stock_id] = count
     open_variances = list(
         ControlledCount.objects.filter(stock__in=stocks, completed_at__isnull=True).select_related(
-            "stock__medication", "first_signer", "second_signer"
+            "stock__medication", "stock__admission__client", "first_signer", "second_signer"
         )
     )
     return render(
@@ -465,11 +482,8 @@ def _receive(request, stock):
 @require_POST
 def stock_waste(request, public_id):
     stock = _stock_for(request, public_id)
-    witness = _second_person(request)
-    if request.POST.get("second_nurse") and witness is None:
-        messages.error(request, "Witness: username or password is not correct.")
-        return redirect("medications:controlled")
     try:
+        witness = _second_person(request, stock)
         services.stock_waste(
             actor=request.user, witness=witness, stock=stock,
             quantity=request.POST.get("quantity"), reason=request.POST.get("reason", ""),
@@ -486,11 +500,8 @@ def stock_waste(request, public_id):
 def count_submit(request, public_id):
     """A blind count: the expected quantity is shown only after the count is saved."""
     stock = _stock_for(request, public_id)
-    second = _second_person(request)
-    if request.POST.get("second_nurse") and second is None:
-        messages.error(request, "Second signer: username or password is not correct.")
-        return redirect("medications:controlled")
     try:
+        second = _second_person(request, stock)
         count = services.count_submit(
             actor=request.user, second=second, stock=stock,
             counted_quantity=request.POST.get("counted_quantity", ""),
@@ -501,10 +512,10 @@ def count_submit(request, public_id):
         if count.completed_at:
             messages.success(request, f"Count complete: {stock} matches.")
         else:
+            # The expected figure stays hidden from the counters, so a recount stays blind.
             messages.error(
                 request,
-                f"Variance: counted {services._fmt(count.counted_quantity)}, expected "
-                f"{services._fmt(count.expected_quantity)}. The count stays open until a "
+                f"Variance: the count of {stock} does not match. It stays open until a "
                 "supervisor signs off a discrepancy record.",
             )
     return redirect("medications:controlled")

@@ -29,7 +29,11 @@ class Block:
 
     @property
     def late(self) -> bool:
-        return self.check is not None and self.check.recorded_at > self.end + LATE_AFTER_BLOCK
+        # On UTC: `+` on a local time drops `fold` and lands in the wrong repeated hour.
+        return (
+            self.check is not None
+            and self.check.recorded_at > self.end.astimezone(UTC) + LATE_AFTER_BLOCK
+        )
 
 
 @dataclass

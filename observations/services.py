@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from clients.models import Admission
 from clients.services import leaves_overlapping
 from facility.models import AlertSeverity, Facility, User
-from facility.services import alert_raise
+from facility.services import alert_raise, alerts_raise_many
 from observations.models import (
     CONTINUOUS_LEVELS,
     LEVEL_INTERVAL,
@@ -31,7 +31,7 @@ from observations.models import (
     SecurityCheck,
     SecurityRound,
 )
-from observations.rounds import missed_blocks
+from observations.rounds import block_floor, missed_blocks
 from observations.security import window_at, windows_between
 
 # Facility defaults (specs/rounds.md): q15 for the first 72 hours, then q60.
@@ -333,6 +333,7 @@ def round_submit(
     ]
     # ON CONFLICT DO NOTHING: a retry racing this very request cannot double the round.
     RoundCheck.objects.bulk_create(checks, ignore_conflicts=True)
+    _close_missed_alerts(entries, observed_at, actor, now)
     for entry in entries:
         if entry.safety_concern or entry.status.raises_alert:
             client = entry.admission.client
@@ -349,6 +350,24 @@ def round_submit(
                 now=now,
             )
     return len(checks), False
+
+
+def _close_missed_alerts(entries, observed_at, actor, now) -> None:
+    """A check moved back into a block the scan already called missed closes that alert: the
+    block was checked after all (a late entry, shown as such)."""
+    from facility.models import Alert
+
+    keys = []
+    for entry in entries:
+        for interval in sorted(set(LEVEL_INTERVAL.values())):
+            block = block_floor(observed_at.astimezone(entry.admission.facility.tz), interval)
+            keys.append(f"missed:{entry.admission.public_id}:{block.astimezone(UTC).isoformat()}")
+    when = timezone.localtime(observed_at, entries[0].admission.facility.tz)
+    Alert.objects.open().filter(dedupe_key__in=keys).update(
+        resolved_at=now,
+        resolved_by=actor,
+        resolution_note=f"Checked at {when:%H:%M} (late entry by {actor.initials}).",
+    )
 
 
 # ---------------------------------------------------------------- the minute scan
@@ -430,33 +449,24 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
 def _raise_missed(candidates, now) -> int:
     from facility.models import Alert
 
-    keys = {
-        f"missed:{adm.public_id}:{block.astimezone(UTC).isoformat()}": (adm, block, n)
-        for adm, block, n in candidates
-    }
-    known = set(
-        Alert.objects.filter(dedupe_key__in=list(keys)).values_list("dedupe_key", flat=True)
+    return alerts_raise_many(
+        [
+            Alert(
+                facility=adm.facility,
+                kind="missed_check",
+                severity=AlertSeverity.WARNING,
+                message=(
+                    f"Missed check: {adm.client.display_name}, "
+                    f"{timezone.localtime(block, adm.facility.tz):%H:%M} block (q{n})."
+                ),
+                dedupe_key=f"missed:{adm.public_id}:{block.astimezone(UTC).isoformat()}",
+                client_public_id=adm.client.public_id,
+                client_label=adm.client.mrn,
+                raised_at=now,
+            )
+            for adm, block, n in candidates
+        ]
     )
-    fresh = [
-        Alert(
-            facility=adm.facility,
-            kind="missed_check",
-            severity=AlertSeverity.WARNING,
-            message=(
-                f"Missed check: {adm.client.display_name}, "
-                f"{timezone.localtime(block, adm.facility.tz):%H:%M} block (q{n})."
-            ),
-            dedupe_key=key,
-            client_public_id=adm.client.public_id,
-            client_label=adm.client.mrn,
-            raised_at=now,
-        )
-        for key, (adm, block, n) in keys.items()
-        if key not in known
-    ]
-    # Alerts are system rows: bulk insert, and let the open-key index drop a racing duplicate.
-    Alert.objects.bulk_create(fresh, ignore_conflicts=True)
-    return len(fresh)
 
 
 def _scan_level_orders_overdue(now) -> int:
@@ -566,11 +576,14 @@ def security_round_complete(
             errors.append(f"{r.area.name}: a finding needs what was found and the action taken.")
     if errors:
         raise ValidationError(errors)
-    if SecurityRound.objects.filter(facility=facility, window_start=start).exists():
-        raise ValidationError("This window's security round is already recorded.")
-    walk = SecurityRound.objects.create(
-        facility=facility, window_start=start, window_end=end, completed_at=now, completed_by=actor
-    )
+    try:
+        with transaction.atomic():
+            walk = SecurityRound.objects.create(
+                facility=facility, window_start=start, window_end=end, completed_at=now,
+                completed_by=actor,
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise ValidationError("This window's security round is already recorded.") from exc
     for r in results:
         SecurityCheck.objects.create(
             round=walk,
@@ -602,13 +615,16 @@ def scan_security_rounds(*, now: datetime | None = None) -> int:
     since = max(mark.scanned_until if mark else now, now - SCAN_LOOKBACK)
     raised = 0
     for facility in Facility.objects.filter(security_areas__active=True).distinct():
-        done = set(
-            SecurityRound.objects.filter(
+        # Compared as UTC instants: in the repeated fall-back hour a local time never equals
+        # anything in another zone.
+        done = {
+            ws.astimezone(UTC)
+            for ws in SecurityRound.objects.filter(
                 facility=facility, window_start__gte=since - timedelta(days=1)
             ).values_list("window_start", flat=True)
-        )
+        }
         for start, end in windows_between(since, now, facility.tz):
-            if start in done:
+            if start.astimezone(UTC) in done:
                 continue
             _, created = alert_raise(
                 facility=facility,

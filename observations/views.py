@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -449,7 +449,8 @@ def security_round(request):
         .select_related("completed_by")
         .prefetch_related("checks__area")[:12]
     )
-    done = next((r for r in recent if r.window_start == window[0]), None)
+    opened = window[0].astimezone(UTC)
+    done = next((r for r in recent if r.window_start.astimezone(UTC) == opened), None)
     rows = [{"area": a, "posted": posted.get(a.pk, {"ok": True})} for a in areas]
     return render(
         request,

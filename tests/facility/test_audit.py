@@ -123,3 +123,26 @@ def test_other_facilitys_events_are_not_in_the_trail(client, cast, admission, ot
     body = client.get(reverse("audit_trail"), {"action": "view"}).content.decode()
     assert other_admission.client.mrn not in body
     assert Client.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_forwarded_for_is_ignored_unless_behind_the_configured_proxy(
+    client, cast, admission, settings
+):
+    client.force_login(cast["nurse"])
+    url = reverse("clients:chart", args=[admission.client.public_id])
+    client.get(url, REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    client.get(url, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.7")
+    ips = list(
+        AccessEvent.objects.filter(action="view").order_by("id").values_list("ip", flat=True)
+    )
+    assert ips == ["10.0.0.5", "192.0.2.7"]
+
+
+@pytest.mark.django_db
+def test_med_pass_views_are_audited(client, cast, admission):
+    client.force_login(cast["nurse"])
+    client.get(reverse("medications:med_pass", args=[admission.public_id]))
+    event = AccessEvent.objects.get(action="view")
+    assert event.what == "med pass" and event.client_public_id == admission.client.public_id

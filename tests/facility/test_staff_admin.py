@@ -141,3 +141,25 @@ def test_admins_do_not_read_charts(client, cast, admission):
         client.get(reverse("clients:chart", args=[admission.client.public_id])).status_code == 403
     )
     assert client.get(reverse("clients:census")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_cannot_change_someone_who_also_works_elsewhere(
+    client, cast, facility, other_facility
+):
+    float_nurse = cast["nurse"]
+    float_nurse.facilities.add(other_facility)
+    client.force_login(cast["admin"])
+    assert client.post(reverse("staff_reset_mfa", args=[float_nurse.public_id])).status_code == 403
+    assert client.post(reverse("staff_deactivate", args=[float_nurse.public_id])).status_code == 403
+    assert set(float_nurse.facilities.all()) == {facility, other_facility}
+    assert User.objects.get(pk=float_nurse.pk).is_active
+
+
+@pytest.mark.django_db
+def test_django_admin_shows_only_the_admins_facilities(client, cast, facility, other_facility):
+    client.force_login(cast["admin"])
+    page = client.get(reverse("admin:facility_facility_changelist")).content.decode()
+    assert "Alder House" in page and "Birch House" not in page
+    foreign = other_facility.units.first()
+    assert client.get(reverse("admin:facility_unit_change", args=[foreign.pk])).status_code == 302

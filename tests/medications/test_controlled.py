@@ -177,7 +177,7 @@ def test_count_page_is_blind_and_second_signer_proves_it_with_a_password(client,
         {"counted_quantity": "30", "second_nurse": "technician", "second_password": "nope"},
         follow=True,
     )
-    assert "Second signer: username or password is not correct." in wrong.content.decode()
+    assert "Second person: username or password is not correct." in wrong.content.decode()
     done = client.post(
         url,
         {"counted_quantity": "30", "second_nurse": "technician", "second_password": PASSWORD},
@@ -202,3 +202,71 @@ def test_a_shift_change_without_a_completed_count_alerts_once(cast, facility, lo
         assert scan_shift_counts() == 1  # nobody counted at 15:00
         assert scan_shift_counts() == 0
     assert "15:00 shift change" in Alert.objects.get(kind="count_missing").message
+
+
+@pytest.mark.django_db
+def test_striking_a_controlled_dose_puts_it_back_on_the_count(
+    cast, facility, admission, lorazepam, stock
+):
+    from medications.services import administration_strike
+
+    nurse2 = make_user("nurse_s", "nurse", facility)
+    order = order_transcribe(
+        actor=cast["nurse"], admission=admission, medication=lorazepam, dose="2 mg",
+        dose_units=Decimal("2"), route="oral", frequency="times", times="23:59",
+        start_at=admission.admitted_at, prescriber_name="Dr. C", prescriber_credentials="MD",
+    )  # fmt: skip
+    order_verify(actor=nurse2, order=order)
+    dose = order.doses.order_by("scheduled_at").first()
+    with time_machine.travel(dose.scheduled_at, tick=False):
+        given = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+        administration_strike(actor=cast["nurse"], administration=given, reason="Wrong client")
+        administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+    stock.refresh_from_db()
+    assert stock.quantity == Decimal("28")  # 30 - 2 - (2 back) - 2
+
+
+@pytest.mark.django_db
+def test_sign_off_corrects_by_the_variance_and_keeps_later_doses(cast, stock):
+    off = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="28"
+    )
+    stock_waste(
+        actor=cast["nurse"],
+        witness=cast["technician"],
+        stock=stock,
+        quantity="1",
+        reason="Dropped after the count",
+    )
+    discrepancy_sign_off(actor=cast["supervisor"], count=off, explanation="Two missing")
+    stock.refresh_from_db()
+    assert stock.quantity == Decimal("27")  # 30 - 1 wasted - 2 missing
+
+
+@pytest.mark.django_db
+def test_no_recount_while_a_variance_is_open_and_counters_never_see_the_expected(
+    client, cast, stock
+):
+    count_submit(actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="0")
+    with pytest.raises(ValidationError, match="variance on this stock is still open"):
+        count_submit(
+            actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="30"
+        )
+    client.force_login(cast["technician"])
+    page = client.get(reverse("medications:controlled")).content.decode()
+    assert (
+        "count does not match" in page and "expected" not in page.split("Open variances")[1][:400]
+    )
+
+
+@pytest.mark.django_db
+def test_a_cosigner_from_another_facility_is_refused(client, cast, stock):
+    client.force_login(cast["nurse"])
+    page = client.post(
+        reverse("medications:count_submit", args=[stock.public_id]),
+        {"counted_quantity": "30", "second_nurse": "other_technician",
+         "second_password": PASSWORD},
+        follow=True,
+    ).content.decode()  # fmt: skip
+    assert "Second person: must work at this facility." in page
+    assert ControlledCount.objects.count() == 0

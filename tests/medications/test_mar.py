@@ -179,7 +179,12 @@ def test_discontinuing_cancels_future_doses_at_once(cast, bid_order):
 
 
 def first_dose(order):
-    return ScheduledDose.objects.filter(order=order).order_by("scheduled_at").first()
+    """The first dose that has a window (an order's very first dose has none)."""
+    return (
+        ScheduledDose.objects.filter(order=order, window_minutes__gt=0)
+        .order_by("scheduled_at")
+        .first()
+    )
 
 
 @pytest.mark.django_db
@@ -231,7 +236,7 @@ def test_two_people_charting_one_dose_at_once_exactly_one_wins(cast, facility, c
         start_at=timezone.now() - timedelta(hours=1),
     )  # fmt: skip
     order_verify(actor=nurse2, order=order)
-    dose = first_dose(order)
+    dose = order.doses.order_by("scheduled_at").first()  # due in 20 minutes
     barrier = threading.Barrier(2)
     results = []
 
@@ -295,7 +300,7 @@ def test_discharge_locks_the_mar(cast, bid_order):
 def test_scan_flags_late_then_missed_once_and_time_critical_alerts_supervisor(
     cast, admission, catalog, nurse2
 ):
-    with time_machine.travel(datetime(2026, 5, 12, 6, 0, tzinfo=NY), tick=False) as traveller:
+    with time_machine.travel(datetime(2026, 5, 11, 13, 0, tzinfo=NY), tick=False) as traveller:
         admission.admitted_at = datetime(2026, 5, 11, 12, 0, tzinfo=NY)
         admission.save(update_fields=["admitted_at"])
         order = transcribe(
@@ -303,19 +308,45 @@ def test_scan_flags_late_then_missed_once_and_time_critical_alerts_supervisor(
             frequency="daily", times="08:00",
         )  # fmt: skip
         order_verify(actor=nurse2, order=order)
-        traveller.move_to(datetime(2026, 5, 12, 8, 30, tzinfo=NY))
-        assert scan_doses() == 0  # due (±30, time-critical)
-        traveller.move_to(datetime(2026, 5, 12, 8, 31, tzinfo=NY))
+        # 05-12 08:00 is the order's first dose: no window, never late or missed.
+        traveller.move_to(datetime(2026, 5, 12, 23, 0, tzinfo=NY))
+        assert scan_doses() == 0
+        # 05-13 08:00 is time-critical, ±30.
+        traveller.move_to(datetime(2026, 5, 13, 8, 30, tzinfo=NY))
+        assert scan_doses() == 0  # due
+        traveller.move_to(datetime(2026, 5, 13, 8, 31, tzinfo=NY))
         assert scan_doses() == 1  # late
         assert scan_doses() == 0
-        traveller.move_to(datetime(2026, 5, 12, 9, 0, tzinfo=NY))
+        traveller.move_to(datetime(2026, 5, 13, 9, 0, tzinfo=NY))
         assert scan_doses() == 2  # missed + supervisor's critical alert
-        traveller.move_to(datetime(2026, 5, 12, 12, 0, tzinfo=NY))
+        traveller.move_to(datetime(2026, 5, 13, 12, 0, tzinfo=NY))
         assert scan_doses() == 0  # a late run adds nothing
     kinds = sorted(Alert.objects.values_list("kind", flat=True))
     assert kinds == ["dose_late", "dose_missed", "dose_missed_critical"]
     assert Alert.objects.get(kind="dose_missed_critical").severity == "critical"
     assert first_dose(order).marked_missed_at is not None
+    assert first_dose(order).scheduled_at == datetime(2026, 5, 13, 8, 0, tzinfo=NY)
+
+
+@pytest.mark.django_db
+def test_first_and_one_time_doses_have_no_window(cast, admission, catalog, nurse2):
+    with time_machine.travel(datetime(2026, 5, 12, 6, 0, tzinfo=NY), tick=False) as traveller:
+        admission.admitted_at = datetime(2026, 5, 12, 5, 0, tzinfo=NY)
+        admission.save(update_fields=["admitted_at"])
+        once = transcribe(
+            admission,
+            cast["nurse"],
+            catalog["clonidine"],
+            frequency="once",
+            start_at=datetime(2026, 5, 12, 9, 0, tzinfo=NY),
+        )
+        order_verify(actor=nurse2, order=once)
+        dose = once.doses.get()
+        assert dose.window_minutes == 0
+        traveller.move_to(datetime(2026, 5, 12, 15, 0, tzinfo=NY))
+        assert scan_doses() == 0
+        admin = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+    assert admin.timing == "on_time"
 
 
 @pytest.mark.django_db

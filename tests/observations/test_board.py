@@ -274,3 +274,35 @@ def test_two_technicians_charting_one_client_at_once_both_kept(cast, facility, w
         t.join()
     assert sorted(results) == [(1, False), (1, False)]
     assert RoundCheck.objects.filter(admission=ward[0]).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_check_moved_back_into_a_missed_block_closes_its_alert(cast, facility, ward):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from observations.services import scan_missed_checks
+
+    ny = ZoneInfo("America/New_York")
+    stay = ward[0]
+    with time_machine.travel(datetime(2026, 11, 20, 7, 0, tzinfo=ny), tick=False) as traveller:
+        stay.admitted_at = datetime(2026, 11, 20, 6, 50, tzinfo=ny)
+        stay.save(update_fields=["admitted_at"])
+        traveller.move_to(datetime(2026, 11, 20, 7, 15, 30, tzinfo=ny))
+        scan_missed_checks()
+        alert = Alert.objects.get(
+            kind="missed_check",
+            client_public_id=stay.client.public_id,
+            message__contains="07:00 block",
+        )
+        traveller.move_to(datetime(2026, 11, 20, 7, 17, tzinfo=ny))
+        round_submit(
+            actor=cast["technician"], facility=facility, submission_key=uuid.uuid4(),
+            observed_at=datetime(2026, 11, 20, 7, 14, tzinfo=ny), late_reason="Charted late",
+            entries=[RoundEntry(stay, code(facility, "location", "RM"),
+                                code(facility, "status", "A"))],
+        )  # fmt: skip
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None and "late entry" in alert.resolution_note

@@ -115,3 +115,21 @@ def test_local_day_is_23_or_25_hours_on_dst_days(db):
     fall = [t.astimezone(UTC) for t in local_day(facility, date(2026, 11, 1))]
     assert spring[1] - spring[0] == timedelta(hours=23)
     assert fall[1] - fall[0] == timedelta(hours=25)
+
+
+@pytest.mark.django_db
+def test_checks_in_the_repeated_fall_back_hour_are_not_called_late(cast, facility):
+    from observations.compliance import compliance
+
+    admitted = datetime(2026, 11, 1, 0, 50, tzinfo=NY)
+    with time_machine.travel(admitted, tick=False):
+        stay = admit(facility, cast["nurse"], admitted_at=admitted)
+    # One on-time check in each quarter of both 01:00 hours.
+    moment = datetime(2026, 11, 1, 1, 2, tzinfo=NY).astimezone(UTC)
+    for _ in range(8):
+        chart(stay, cast["technician"], moment)
+        moment += timedelta(minutes=15)
+    start = datetime(2026, 11, 1, 1, 0, tzinfo=NY)
+    end = datetime(2026, 11, 1, 2, 0, tzinfo=NY)  # EST: two real hours later
+    ((_, tally),) = compliance(facility, start=start, end=end)[0]
+    assert (tally.due, tally.done, tally.late, tally.missed) == (8, 8, 0, 0)

@@ -94,3 +94,20 @@ def test_a_window_that_ends_with_no_round_alerts_once(cast, facility, areas):
         "Security round 03:00–05:00 was not recorded.",
         "Security round 05:00–07:00 was not recorded.",
     ]
+
+
+@pytest.mark.django_db
+def test_a_round_walked_in_the_repeated_fall_back_hour_counts(cast, facility, areas):
+    from observations.services import AreaResult, security_round_complete
+
+    with time_machine.travel(datetime(2026, 11, 1, 1, 5, tzinfo=NY), tick=False) as traveller:
+        assert scan_security_rounds() == 0  # starts the clock after the 23:00 window
+        # 01:30 EDT, inside the 01:00–03:00 window (three real hours long tonight).
+        traveller.move_to(datetime(2026, 11, 1, 1, 30, tzinfo=NY))
+        security_round_complete(
+            actor=cast["technician"], facility=facility,
+            results=[AreaResult(area=a, ok=True) for a in areas],
+        )  # fmt: skip
+        traveller.move_to(datetime(2026, 11, 1, 3, 1, tzinfo=NY))
+        assert scan_security_rounds() == 0
+    assert not Alert.objects.filter(kind="security_round_overdue").exists()
