@@ -4,6 +4,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -333,7 +334,7 @@ def round_submit(
     ]
     # ON CONFLICT DO NOTHING: a retry racing this very request cannot double the round.
     RoundCheck.objects.bulk_create(checks, ignore_conflicts=True)
-    _close_missed_alerts(entries, observed_at, actor, now)
+    _close_missed_alerts(entries, observed_at, actor, now, facility.tz)
     for entry in entries:
         if entry.safety_concern or entry.status.raises_alert:
             client = entry.admission.client
@@ -352,7 +353,7 @@ def round_submit(
     return len(checks), False
 
 
-def _close_missed_alerts(entries, observed_at, actor, now) -> None:
+def _close_missed_alerts(entries, observed_at, actor, now, tz) -> None:
     """A check moved back into a block the scan already called missed closes that alert: the
     block was checked after all (a late entry, shown as such)."""
     from facility.models import Alert
@@ -360,9 +361,9 @@ def _close_missed_alerts(entries, observed_at, actor, now) -> None:
     keys = []
     for entry in entries:
         for interval in sorted(set(LEVEL_INTERVAL.values())):
-            block = block_floor(observed_at.astimezone(entry.admission.facility.tz), interval)
+            block = block_floor(observed_at.astimezone(tz), interval)
             keys.append(f"missed:{entry.admission.public_id}:{block.astimezone(UTC).isoformat()}")
-    when = timezone.localtime(observed_at, entries[0].admission.facility.tz)
+    when = timezone.localtime(observed_at, tz)
     Alert.objects.open().filter(dedupe_key__in=keys).update(
         resolved_at=now,
         resolved_by=actor,
@@ -405,6 +406,11 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     mark = ScanMark.objects.filter(name=MISSED_SCAN).first()
+    extras = _scan_level_orders_overdue(now) + _scan_observer_gaps(now)
+    extras += scan_security_rounds(now=now)
+    if mark is not None and not _block_ended_since(mark.scanned_until, now):
+        # Blocks end on quarter hours: in the other 14 minutes there is nothing new to judge.
+        return extras
     start = max(mark.scanned_until if mark else now - SCAN_LOOKBACK, now - SCAN_LOOKBACK)
     # Blocks are at most 60 minutes: look back one more hour so a block that started before the
     # mark and ended after it is judged whole.
@@ -418,9 +424,13 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
     orders, checks, leaves = defaultdict(list), defaultdict(list), defaultdict(list)
     for order in LevelOrder.objects.filter(admission__in=ids).order_by("effective_from", "id"):
         orders[order.admission_id].append(order)
-    for adm_id, observed in RoundCheck.objects.filter(
-        admission__in=ids, observed_at__gte=window_start, observed_at__lt=now
-    ).values_list("admission_id", "observed_at"):
+    for adm_id, observed in (
+        RoundCheck.objects.filter(
+            admission__in=ids, observed_at__gte=window_start, observed_at__lt=now
+        )
+        .order_by()  # the model's default ordering would join and sort for nothing
+        .values_list("admission_id", "observed_at")
+    ):
         checks[adm_id].append(observed)
     for leave in leaves_overlapping(ids, start=window_start, end=now):
         leaves[leave.admission_id].append(leave)
@@ -441,9 +451,20 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
                     candidates.append((admission, block, interval))
     raised = _raise_missed(candidates, now)
     ScanMark.objects.update_or_create(name=MISSED_SCAN, defaults={"scanned_until": now})
-    raised += _scan_level_orders_overdue(now) + _scan_observer_gaps(now)
-    raised += scan_security_rounds(now=now)
-    return raised
+    return raised + extras
+
+
+def _block_ended_since(mark: datetime, now: datetime) -> bool:
+    """Whether a quarter-hour boundary (which every block ends on) lies in (mark, now], on the
+    wall clock of any facility's zone (zones with a 45-minute offset differ from UTC)."""
+    from facility.models import Facility
+
+    zones = set(Facility.objects.values_list("time_zone", flat=True))
+    for zone in zones:
+        boundary = block_floor(now.astimezone(ZoneInfo(zone)), 15)
+        if boundary.astimezone(UTC) > mark.astimezone(UTC):
+            return True
+    return False
 
 
 def _raise_missed(candidates, now) -> int:
@@ -496,8 +517,12 @@ def _scan_level_orders_overdue(now) -> int:
 
 def _scan_observer_gaps(now) -> int:
     """A client on a continuous level with no assigned observer is a critical deviation."""
+    # The default levels are never continuous: only stays with a continuous order can be.
+    ordered = LevelOrder.objects.filter(level__in=CONTINUOUS_LEVELS, effective_from__lte=now)
     open_admissions = list(
-        Admission.objects.current().filter(admitted_at__lt=now).select_related("client", "facility")
+        Admission.objects.current()
+        .filter(admitted_at__lt=now, pk__in=ordered.values("admission_id"))
+        .select_related("client", "facility")
     )
     levels = current_levels(open_admissions, now)
     continuous = [a for a in open_admissions if levels[a.pk].is_continuous]
