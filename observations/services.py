@@ -408,10 +408,15 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
     mark = ScanMark.objects.filter(name=MISSED_SCAN).first()
     extras = _scan_level_orders_overdue(now) + _scan_observer_gaps(now)
     extras += scan_security_rounds(now=now)
-    if mark is not None and not _block_ended_since(mark.scanned_until, now):
+    if mark is None:
+        # The first scan ever starts the clock: blocks before Haven watched are not "missed"
+        # (a new installation would otherwise raise a day of alerts for every client).
+        ScanMark.objects.create(name=MISSED_SCAN, scanned_until=now)
+        return extras
+    if not _block_ended_since(mark.scanned_until, now):
         # Blocks end on quarter hours: in the other 14 minutes there is nothing new to judge.
         return extras
-    start = max(mark.scanned_until if mark else now - SCAN_LOOKBACK, now - SCAN_LOOKBACK)
+    start = max(mark.scanned_until, now - SCAN_LOOKBACK)
     # Blocks are at most 60 minutes: look back one more hour so a block that started before the
     # mark and ended after it is judged whole.
     window_start = start - timedelta(hours=1)
@@ -447,7 +452,7 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
                 interval_minutes=interval,
             ):
                 block_end = block + timedelta(minutes=interval)
-                if block_end > start or mark is None:
+                if block_end.astimezone(UTC) > start.astimezone(UTC):
                     candidates.append((admission, block, interval))
     raised = _raise_missed(candidates, now)
     ScanMark.objects.update_or_create(name=MISSED_SCAN, defaults={"scanned_until": now})

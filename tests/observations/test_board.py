@@ -290,6 +290,7 @@ def test_a_check_moved_back_into_a_missed_block_closes_its_alert(cast, facility,
     with time_machine.travel(datetime(2026, 11, 20, 7, 0, tzinfo=ny), tick=False) as traveller:
         stay.admitted_at = datetime(2026, 11, 20, 6, 50, tzinfo=ny)
         stay.save(update_fields=["admitted_at"])
+        scan_missed_checks()  # the first scan starts the clock
         traveller.move_to(datetime(2026, 11, 20, 7, 15, 30, tzinfo=ny))
         scan_missed_checks()
         alert = Alert.objects.get(

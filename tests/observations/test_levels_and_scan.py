@@ -131,6 +131,18 @@ def test_scan_flags_each_missed_block_once_within_a_minute(cast, facility):
 
 
 @pytest.mark.django_db
+def test_the_first_scan_ever_starts_the_clock(cast, facility):
+    admitted = datetime(2026, 5, 12, 6, 0, tzinfo=NY)
+    with time_machine.travel(admitted, tick=False) as traveller:
+        admit(facility, cast["nurse"], admitted_at=admitted)
+        # Haven installed at 09:00: the unwatched morning is not a day of missed checks.
+        traveller.move_to(datetime(2026, 5, 12, 9, 0, 30, tzinfo=NY))
+        assert scan_missed_checks() == 0
+        traveller.move_to(datetime(2026, 5, 12, 9, 15, 30, tzinfo=NY))
+        assert scan_missed_checks() == 1  # 09:00 block
+
+
+@pytest.mark.django_db
 def test_a_late_scan_catches_up_on_every_block_since_the_last_run(cast, facility):
     admitted = datetime(2026, 5, 12, 6, 55, tzinfo=NY)
     with time_machine.travel(admitted, tick=False) as traveller:
@@ -149,6 +161,7 @@ def test_a_scan_that_died_before_saving_its_mark_repeats_nothing(cast, facility)
     admitted = datetime(2026, 5, 12, 6, 55, tzinfo=NY)
     with time_machine.travel(admitted, tick=False) as traveller:
         admit(facility, cast["nurse"], admitted_at=admitted)
+        assert scan_missed_checks() == 0  # the first scan starts the clock
         traveller.move_to(datetime(2026, 5, 12, 7, 31, tzinfo=NY))
         assert scan_missed_checks() == 2
         # Roll the mark back as if the run died after raising alerts but before saving it.
@@ -163,6 +176,7 @@ def test_time_off_site_before_admission_and_after_discharge_is_not_owed(cast, fa
     with time_machine.travel(admitted, tick=False) as traveller:
         stay = admit(facility, cast["nurse"], admitted_at=admitted)
         gone = admit(facility, cast["nurse"], admitted_at=admitted, n=9)
+        scan_missed_checks()  # the first scan starts the clock
         traveller.move_to(datetime(2026, 5, 12, 7, 1, tzinfo=NY))
         chart(stay, cast["technician"], datetime(2026, 5, 12, 7, 1, tzinfo=NY))
         chart(gone, cast["technician"], datetime(2026, 5, 12, 7, 1, tzinfo=NY))
@@ -197,6 +211,7 @@ def test_fall_back_night_owes_each_repeated_block(cast, facility):
     admitted = datetime(2026, 11, 1, 0, 50, tzinfo=NY)
     with time_machine.travel(admitted, tick=False) as traveller:
         admit(facility, cast["nurse"], admitted_at=admitted)
+        assert scan_missed_checks() == 0  # the first scan starts the clock
         traveller.move_to(datetime(2026, 11, 1, 2, 0, 30, tzinfo=NY))  # 02:00 EST
         assert scan_missed_checks() == 8  # 01:00-02:00 twice, q15
 
