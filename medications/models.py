@@ -185,7 +185,9 @@ class ScheduledDose(models.Model):
     """One due time of a scheduled order, materialized ahead so MAR, scans and reports share it."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="doses")
+    # No index of its own: the unique (order, scheduled_at) index serves every lookup by order
+    # and, unlike a plain order index, lets PostgreSQL bound the time range too.
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="doses", db_index=False)
     scheduled_at = models.DateTimeField()
     window_minutes = models.PositiveSmallIntegerField()
     marked_missed_at = models.DateTimeField(null=True, blank=True)
@@ -232,7 +234,10 @@ class Administration(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="administrations")
+    # Covered by med_admin_order_given_idx (order, -given_at).
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="administrations", db_index=False
+    )
     dose = models.ForeignKey(
         ScheduledDose,
         on_delete=models.PROTECT,

@@ -9,7 +9,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Subquery,
+    Value,
+)
 from django.utils import timezone
 
 from clients.models import Admission
@@ -240,67 +250,73 @@ def dose_times_between(order: Order, tz, start: datetime, end: datetime) -> list
     return found
 
 
-def doses_materialize(order: Order, *, until: datetime, now: datetime | None = None) -> int:
-    """Create the order's dose rows up to `until` (idempotent; a rerun adds nothing)."""
-    now = now or timezone.now()
+def _new_dose_rows(order: Order, until: datetime) -> list[ScheduledDose]:
+    """Unsaved dose rows of an order from where it was last materialized up to `until`."""
     if order.verified_at is None or order.frequency == Frequency.PRN:
-        return 0
+        return []
     # Doses before verification were never given under this order; a one-time dose keeps its time.
     start = order.start_at
     if order.frequency != Frequency.ONCE:
         start = max(order.start_at, order.verified_at)
+    first_ever = order.materialized_until is None
+    if not first_ever:
+        start = max(start, order.materialized_until)
     end = until
     for limit in (order.stop_at, order.discontinued_at, order.admission.discharged_at):
         if limit is not None:
             end = min(end, limit)
     if end <= start:
-        return 0
-    tz = order.admission.facility.tz
+        return []
     window = order_window(order)
-    have = set(
-        ScheduledDose.objects.filter(
-            order=order, scheduled_at__gte=start, scheduled_at__lt=end
-        ).values_list("scheduled_at", flat=True)
-    )
-    first_ever = order.materialized_until is None
     rows = [
         ScheduledDose(order=order, scheduled_at=moment, window_minutes=window)
-        for moment in dose_times_between(order, tz, start, end)
-        if moment not in have
+        for moment in dose_times_between(order, order.admission.facility.tz, start, end)
     ]
     if rows and (first_ever or order.frequency == Frequency.ONCE):
         # One-time and first doses have no window (specs/mar.md): they are due until given.
         rows[0].window_minutes = 0
+    return rows
+
+
+def doses_materialize(order: Order, *, until: datetime, now: datetime | None = None) -> int:
+    """Create the order's dose rows up to `until` (idempotent; a rerun adds nothing)."""
+    rows = _new_dose_rows(order, until)
     # A concurrent run may insert the same rows: the unique (order, time) index drops them.
     ScheduledDose.objects.bulk_create(rows, ignore_conflicts=True)
-    Order.objects.filter(pk=order.pk).update(materialized_until=until)
-    order.materialized_until = until
+    if order.verified_at is not None:
+        Order.objects.filter(pk=order.pk).update(materialized_until=until)
+        order.materialized_until = until
     return len(rows)
 
 
+TOP_UP_BATCH = 500
+
+
+@transaction.atomic
 def doses_extend_horizon(*, now: datetime | None = None) -> int:
-    """Keep every active scheduled order materialized 48 hours ahead (beat task)."""
+    """Keep active scheduled orders materialized 48 hours ahead (beat task).
+
+    Each order is topped up about once an hour, at most TOP_UP_BATCH orders a run (those
+    furthest behind first), in three queries: the orders, one insert, one update.
+    """
     now = now or timezone.now()
-    total = 0
-    # Only orders whose doses run out within 47 hours: each order is topped up about once an
-    # hour, not every minute.
-    orders = (
+    until = now + HORIZON
+    orders = list(
         Order.objects.filter(
             verified_at__isnull=False,
             discontinued_at__isnull=True,
             admission__discharged_at__isnull=True,
-        )
-        .filter(
-            Q(materialized_until__isnull=True)
-            | Q(materialized_until__lt=now + HORIZON - timedelta(hours=1))
+            materialized_until__lt=until - timedelta(hours=1),
         )
         .exclude(frequency__in=[Frequency.PRN, Frequency.ONCE])
         .exclude(stop_at__lte=now)
         .select_related("admission__facility")
+        .order_by("materialized_until")[:TOP_UP_BATCH]
     )
-    for order in orders:
-        total += doses_materialize(order, until=now + HORIZON, now=now)
-    return total
+    rows = [row for order in orders for row in _new_dose_rows(order, until)]
+    ScheduledDose.objects.bulk_create(rows, ignore_conflicts=True)
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(materialized_until=until)
+    return len(rows)
 
 
 # ---------------------------------------------------------------- documenting
@@ -537,35 +553,57 @@ def _dose_alert(dose: ScheduledDose, kind: str, severity: str, message: str, now
 def scan_doses(*, now: datetime | None = None) -> int:
     """Late doses alert the nurse; missed doses are marked and alert (time-critical: supervisor).
 
-    Idempotent by dedupe key: reruns and late runs raise nothing twice. Alerts are raised in one
-    batch, so the scan's query count does not grow with the number of late doses.
+    The database picks the candidates (undocumented, windowed doses whose window has passed),
+    so the scan's work follows the number of late doses, not of doses. Idempotent by dedupe
+    key: reruns and late runs raise nothing twice.
     """
     now = now or timezone.now()
+    minute = Value(timedelta(minutes=1), output_field=DurationField())
+    later = ScheduledDose.objects.filter(
+        order=OuterRef("order"), scheduled_at__gt=OuterRef("scheduled_at")
+    ).order_by("scheduled_at")
+    live = Administration.objects.filter(dose=OuterRef("pk"), struck_at__isnull=True)
     doses = list(
         ScheduledDose.objects.filter(
             scheduled_at__gte=now - SCAN_LOOKBACK,
-            scheduled_at__lte=now + timedelta(hours=3),
+            scheduled_at__lt=now,
+            window_minutes__gt=0,
             cancelled_at__isnull=True,
             order__admission__discharged_at__isnull=True,
+        )
+        .annotate(
+            window_end=ExpressionWrapper(
+                F("scheduled_at")
+                + ExpressionWrapper(F("window_minutes") * minute, output_field=DurationField()),
+                output_field=DateTimeField(),
+            )
+        )
+        .filter(window_end__lt=now)
+        .exclude(Exists(live))
+        .annotate(
+            next_at=Subquery(later.values("scheduled_at")[:1]),
+            next_window=Subquery(later.values("window_minutes")[:1]),
         )
         .select_related(
             "order__admission__client", "order__admission__facility", "order__medication"
         )
-        .prefetch_related(live_prefetch())
-        .order_by("order_id", "scheduled_at")
+        .order_by()
     )
     alerts = []
     newly_missed = []
-    for view in dose_views(doses, now):
-        d = view.dose
-        if view.status not in ("late", "missed"):
-            continue
+    for d in doses:
+        status = dose_status(
+            d.scheduled_at, now, window=d.window_minutes,
+            next_scheduled_at=d.next_at, next_window=d.next_window or None,
+        )  # fmt: skip
         client = d.order.admission.client
         when = timezone.localtime(d.scheduled_at, d.order.admission.facility.tz)
         what = f"{d.order.medication} {d.order.dose} due {when:%H:%M} for {client.display_name}"
-        if view.status == "late":
+        if status == "late":
             alerts.append(_dose_alert(d, "dose_late", AlertSeverity.WARNING,
                                       f"Late dose: {what}.", now))  # fmt: skip
+            continue
+        if status != "missed":
             continue
         if d.marked_missed_at is None:
             newly_missed.append(d.pk)
@@ -743,24 +781,29 @@ def scan_prn_reassessments(*, now: datetime | None = None) -> int:
     """Alert once for each PRN dose whose effectiveness reassessment is overdue."""
     now = now or timezone.now()
     open_ids = Admission.objects.current().values_list("pk", flat=True)
-    raised = 0
+    from facility.models import Alert
+
+    alerts = []
     for admin, status in prn_pending(open_ids, now):
         if status != "overdue":
             continue
         client = admin.order.admission.client
-        raised += alert_raise(
-            facility=admin.order.admission.facility,
-            kind="prn_reassessment_overdue",
-            severity=AlertSeverity.WARNING,
-            message=f"PRN follow-up overdue: {admin.order.medication} given "
-            f"{timezone.localtime(admin.given_at, admin.order.admission.facility.tz):%H:%M} "
-            f"to {client.display_name}.",
-            dedupe_key=f"prn-followup:{admin.public_id}",
-            client_public_id=client.public_id,
-            client_label=client.mrn,
-            now=now,
-        )[1]
-    return raised
+        facility = admin.order.admission.facility
+        alerts.append(
+            Alert(
+                facility=facility,
+                kind="prn_reassessment_overdue",
+                severity=AlertSeverity.WARNING,
+                message=f"PRN follow-up overdue: {admin.order.medication} given "
+                f"{timezone.localtime(admin.given_at, facility.tz):%H:%M} "
+                f"to {client.display_name}.",
+                dedupe_key=f"prn-followup:{admin.public_id}",
+                client_public_id=client.public_id,
+                client_label=client.mrn,
+                raised_at=now,
+            )
+        )
+    return alerts_raise_many(alerts)
 
 
 # ---------------------------------------------------------------- controlled substances

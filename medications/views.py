@@ -50,17 +50,26 @@ def mar_access(view):
 
 
 def _doses_between(admissions, start, end):
-    """Doses of these stays from `start` to a little past `end` (the next dose bounds `late`)."""
-    return list(
+    """Doses of these stays from `start` to 6 hours past `end`: a next dose can end the late
+    period of one before it only within 2·window + next window ≤ 6 hours (specs/mar.md).
+
+    Orders and medications are read once and shared, not built again for every dose row.
+    """
+    orders = {
+        o.pk: o for o in Order.objects.filter(admission__in=admissions).select_related("medication")
+    }
+    doses = list(
         ScheduledDose.objects.filter(
-            order__admission__in=admissions,
+            order__in=list(orders),
             scheduled_at__gte=start,
-            scheduled_at__lt=end + timedelta(hours=12),
+            scheduled_at__lt=end + timedelta(hours=6),
         )
-        .select_related("order__medication")
         .prefetch_related(services.live_prefetch())
         .order_by("order_id", "scheduled_at")
     )
+    for dose in doses:
+        dose.order = orders[dose.order_id]
+    return doses
 
 
 @mar_access
