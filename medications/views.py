@@ -64,6 +64,7 @@ def _doses_between(admissions, start, end):
             scheduled_at__gte=start,
             scheduled_at__lt=end + timedelta(hours=6),
         )
+        .only("id", "public_id", "order_id", "scheduled_at", "window_minutes", "cancelled_at")
         .prefetch_related(services.live_prefetch())
         .order_by("order_id", "scheduled_at")
     )
