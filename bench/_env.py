@@ -9,7 +9,7 @@ requests themselves (see there).
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/haven_bench"
@@ -54,3 +54,32 @@ def setup() -> None:
     warnings.filterwarnings("ignore", message="No directory at")
 
     django.setup()
+
+
+def ensure_database(force: bool) -> bool:
+    """Create the bench database if missing (drop it first with --force); True if created."""
+    import psycopg
+    from psycopg import sql
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    conninfo = {
+        "host": url.hostname or "127.0.0.1",
+        "port": url.port or 5432,
+        "user": unquote(url.username or "postgres"),
+        "dbname": "postgres",
+        "autocommit": True,
+    }
+    if url.password:
+        conninfo["password"] = unquote(url.password)
+    with psycopg.connect(**conninfo) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and force:
+            print(f"Dropping database {name}")
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            exists = None
+        if not exists:
+            print(f"Creating database {name}")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            return True
+    return False

@@ -26,14 +26,12 @@ import bisect
 import heapq
 import io
 import math
-import os
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _env  # noqa: E402
@@ -134,35 +132,6 @@ def poisson(rng, lam: float) -> int:
 
 
 # --- the database -----------------------------------------------------------------------------
-
-
-def ensure_database(force: bool) -> bool:
-    """Create the bench database if missing (drop it first with --force); True if created."""
-    import psycopg
-    from psycopg import sql
-
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    conninfo = {
-        "host": url.hostname or "127.0.0.1",
-        "port": url.port or 5432,
-        "user": unquote(url.username or "postgres"),
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    if url.password:
-        conninfo["password"] = unquote(url.password)
-    with psycopg.connect(**conninfo) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and force:
-            print(f"Dropping database {name}")
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-            exists = None
-        if not exists:
-            print(f"Creating database {name}")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            return True
-    return False
 
 
 # --- the plan: stays on beds over the year ----------------------------------------------------
@@ -904,7 +873,7 @@ def main(argv=None) -> int:
     _env.configure_env()
     _env.check_bench_database()
     started = time.perf_counter()
-    ensure_database(args.force)
+    _env.ensure_database(args.force)
 
     import django
 

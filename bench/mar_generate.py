@@ -49,7 +49,6 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven_bench_mar")
@@ -181,33 +180,6 @@ SHIFT_HOURS = (7, 15, 23)
 
 
 # --- the database -----------------------------------------------------------------------------
-
-
-def ensure_database(force: bool) -> None:
-    """Create the bench database if missing (drop it first with --force)."""
-    import psycopg
-    from psycopg import sql
-
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    conninfo = {
-        "host": url.hostname or "127.0.0.1",
-        "port": url.port or 5432,
-        "user": unquote(url.username or "postgres"),
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    if url.password:
-        conninfo["password"] = unquote(url.password)
-    with psycopg.connect(**conninfo) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and force:
-            print(f"Dropping database {name}")
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-            exists = None
-        if not exists:
-            print(f"Creating database {name}")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 # --- charting in SQL --------------------------------------------------------------------------
@@ -765,7 +737,7 @@ def main(argv=None) -> int:
     _env.configure_env()
     _env.check_bench_database()
     started = time.perf_counter()
-    ensure_database(args.force)
+    _env.ensure_database(args.force)
 
     import django
 

@@ -36,7 +36,6 @@ import argparse
 import cProfile
 import gc
 import io
-import math
 import os
 import platform
 import pstats
@@ -52,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven_bench_mar")
 import _env  # noqa: E402
 import mar_generate as gen  # noqa: E402
+from _report import explain, fmt_queries, percentile, short  # noqa: E402
 
 SCAN_ALERT_KINDS = [
     "dose_late",
@@ -95,12 +95,6 @@ def app_revision() -> str:
     except OSError:
         return "app revision unknown"
     return f"app at {rev}{' + uncommitted changes' if dirty else ''}"
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 class DbTimer:
@@ -194,11 +188,6 @@ def reset_scan_state(now: datetime) -> dict[str, int]:
         return {"alerts deleted": alerts, "missed marks cleared": cursor.rowcount}
 
 
-def fmt_queries(values: list[int]) -> str:
-    lo, hi = min(values), max(values)
-    return str(lo) if lo == hi else f"{lo}–{hi}"
-
-
 def table(cases: list[Case]) -> str:
     lines = [
         "| Case | N | p50 ms | p95 ms | max ms | queries | DB ms p50 | Python CPU ms p50 "
@@ -216,27 +205,11 @@ def table(cases: list[Case]) -> str:
     return "\n".join(lines)
 
 
-def explain(sql: str) -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
-def short(sql: str, n: int = 300) -> str:
-    """Long IN lists shortened to their length."""
-    sql = re.sub(
-        r"IN \(([^()]{200,})\)", lambda m: f"IN (…{m.group(1).count(',') + 1} values…)", sql
-    )
-    return sql if len(sql) <= n else sql[:n] + " …"
-
-
 def web_plans(client, url: str, unit_name: str) -> list[tuple[str, str, str]]:
     """EXPLAIN (ANALYZE, BUFFERS) of the board's dose query and its prefetch, captured from a real
     request; then the dose query again without Django's plain index on ScheduledDose.order_id
     (dropped inside a transaction that is rolled back: the bench database keeps it)."""
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as ctx:
@@ -252,30 +225,13 @@ def web_plans(client, url: str, unit_name: str) -> list[tuple[str, str, str]]:
             explain(prefetch),
         ),
     ]
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = "
-                "'medications_scheduleddose' AND indexdef LIKE '%%(order_id)'"
-            )
-            fk_index = cursor.fetchone()[0]
-            cursor.execute(f'DROP INDEX "{fk_index}"')
-        plan = explain(doses)
-        transaction.set_rollback(True)
-    out.append(
-        (
-            f"What if: MAR board, {unit_name} day shift: doses, without {fk_index} (Django's plain "
-            "index on ScheduledDose.order_id; dropped in a rolled-back transaction)",
-            "",
-            plan,
-        )
-    )
     return out
 
 
 def scan_plans(now, year_order) -> list[tuple[str, str, str]]:
-    """EXPLAIN (ANALYZE, BUFFERS) of scan_doses()' two queries, captured from a real (steady)
-    run, and of doses_materialize()'s read of the existing doses of one year-long order."""
+    """EXPLAIN (ANALYZE, BUFFERS) of scan_doses()' candidate query, captured from a real
+    (steady) run. (The hourly top-up no longer reads existing doses: it starts from each
+    order's materialized_until.)"""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -285,27 +241,12 @@ def scan_plans(now, year_order) -> list[tuple[str, str, str]]:
         services.scan_doses(now=now)
     sqls = [q["sql"] for q in ctx.captured_queries]
     main = next(s for s in sqls if s.startswith('SELECT "medications_scheduleddose"'))
-    prefetch = next(s for s in sqls if s.startswith('SELECT "medications_administration"'))
-    with CaptureQueriesContext(connection) as ctx:
-        services.doses_materialize(year_order, until=now + services.HORIZON, now=now)
-    extend = next(
-        q["sql"]
-        for q in ctx.captured_queries
-        if q["sql"].startswith('SELECT "medications_scheduleddose"')
-    )
     return [
         (
-            "scan_doses(): doses of the look-back window with order, stay, client, facility, "
-            "medication",
+            "scan_doses(): undocumented, windowed doses past their window, with the next dose "
+            "of each order, their order, stay, client, facility and medication",
             main,
             explain(main),
-        ),
-        ("scan_doses(): their live administrations (prefetch)", prefetch, explain(prefetch)),
-        (
-            "doses_materialize() in the hourly top-up: existing dose times of one year-long "
-            f"order ({year_order.get_frequency_display()})",
-            extend,
-            explain(extend),
         ),
     ]
 

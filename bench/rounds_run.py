@@ -33,7 +33,6 @@ the same work.
 import argparse
 import cProfile
 import io
-import math
 import os
 import platform
 import pstats
@@ -50,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven_bench_rounds")
 import _env  # noqa: E402
 import rounds_generate as gen  # noqa: E402
+from _report import explain, fmt_queries, percentile, short  # noqa: E402
 
 TRANSACTION_SQL = {"BEGIN", "COMMIT", "ROLLBACK"}
 SAFE_STATUSES = ["A", "A", "A", "T", "G", "R", "E", "RB", "S"]  # S: with respirations observed
@@ -67,12 +67,6 @@ class Case:
     queries: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     last_sql: list[tuple[float, str]] = field(default_factory=list)
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 class DbTimer:
@@ -192,11 +186,6 @@ def forget_rounds(keys: list[str]) -> int:
         return cursor.rowcount
 
 
-def fmt_queries(values: list[int]) -> str:
-    lo, hi = min(values), max(values)
-    return str(lo) if lo == hi else f"{lo}–{hi}"
-
-
 def table(cases: list[Case]) -> str:
     lines = [
         "| Case | N | p50 ms | p95 ms | max ms | queries | DB ms p50 | Python CPU ms p50 "
@@ -212,27 +201,6 @@ def table(cases: list[Case]) -> str:
             f"{statistics.median(c.cpu_ms):.1f} | {c.budget} | {met} |"
         )
     return "\n".join(lines)
-
-
-def explain(sql: str) -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
-def short(sql: str, n: int = 300) -> str:
-    """Long IN lists and array literals (5,000 ids) shortened to their length."""
-    import re
-
-    sql = re.sub(
-        r"IN \(([^()]{200,})\)", lambda m: f"IN (…{m.group(1).count(',') + 1} values…)", sql
-    )
-    sql = re.sub(
-        r"'\{([^}]{200,})\}'", lambda m: f"'{{…{m.group(1).count(',') + 1} values…}}'", sql
-    )
-    return sql if len(sql) <= n else sql[:n] + " …"
 
 
 def transactions_of(sqls: list[str]) -> str:

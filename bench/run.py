@@ -20,7 +20,6 @@ templates and cursors behave as in production. --debug keeps DEBUG on while timi
 """
 
 import argparse
-import math
 import os
 import platform
 import statistics
@@ -32,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _env  # noqa: E402
+from _report import fmt_queries, percentile  # noqa: E402
 
 TECHNICIAN = "tech01"
 NURSE = "nurse01"  # the audit trail needs view_audit_trail, which technicians lack
@@ -47,12 +47,6 @@ class Case:
     db_ms: list[float] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)  # this process only (not PostgreSQL)
     last_sql: list[tuple[float, str]] = field(default_factory=list)
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 TRANSACTION_SQL = {"BEGIN", "COMMIT", "ROLLBACK"}
@@ -133,11 +127,6 @@ def measure(client, case: Case, *, record: bool = True) -> None:
         else:
             ms = next(durations)
         case.last_sql.append((ms, q["sql"]))
-
-
-def fmt_queries(values: list[int]) -> str:
-    lo, hi = min(values), max(values)
-    return str(lo) if lo == hi else f"{lo}–{hi}"
 
 
 def table(cases: list[Case]) -> str:
