@@ -650,14 +650,20 @@ def current_shift(now: datetime, tz) -> tuple[date, str]:
 
 
 def prn_last_and_count(order: Order, at: datetime) -> tuple[Administration | None, int]:
-    """The last live PRN dose given before `at`, and how many were given in the 24 hours
-    ending at `at` (a dose exactly 24 hours earlier has rolled off)."""
-    given = Administration.objects.filter(
-        order=order, outcome=Outcome.GIVEN, struck_at__isnull=True, given_at__lte=at
+    """The latest live PRN dose given after `at` less 24 hours, and how many there are.
+
+    Every dose from 24 hours before `at` onwards counts, later ones included (a dose exactly
+    24 hours earlier has rolled off). A dose stamped a moment after `at` (another nurse's, on
+    another server's clock) must block this one, not slip past the limits (issue 7).
+    """
+    recent = Administration.objects.filter(
+        order=order,
+        outcome=Outcome.GIVEN,
+        struck_at__isnull=True,
+        given_at__gt=at - timedelta(hours=24),
     )
-    last = given.order_by("-given_at").first()
-    count = given.filter(given_at__gt=at - timedelta(hours=24)).count()
-    return last, count
+    last = recent.order_by("-given_at").first()
+    return last, recent.count()
 
 
 def prn_blocks(order: Order, at: datetime) -> list[str]:
@@ -688,13 +694,14 @@ def prn_give(
 ) -> Administration:
     """Give a PRN dose within its limits; past a limit, a reason and a second nurse override.
 
-    The order row is locked so two nurses giving the same PRN at once are judged one after the
-    other: the second sees the first dose.
+    The order row is locked first, and only then is the clock read and the limits counted, so
+    two nurses giving the same PRN at once are judged one after the other: the second sees the
+    first dose (issue 7: reading the clock before the lock let both through).
     """
-    now = now or timezone.now()
     if not actor.has_perm("facility.record_administration") or actor.role == "technician":
         raise PermissionDenied("PRN doses are given by a nurse.")
     order = Order.objects.select_for_update().select_related("admission__facility").get(pk=order.pk)
+    now = now or timezone.now()
     given_at = given_at or now
     admission = order.admission
     errors = {}
