@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -31,6 +32,21 @@ class Sex(models.TextChoices):
     UNKNOWN = "U", "Unknown"
 
 
+PHOTO_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
+
+
+def photo_storage_name(instance, filename: str) -> str:
+    """A random name for an uploaded photo: the client's name or MRN never reaches the disk,
+    and the name cannot be guessed (issue 7). Photos are served only by the scoped view."""
+    suffix = Path(filename).suffix.lower()
+    return f"client-photos/{uuid.uuid4().hex}{suffix if suffix in PHOTO_TYPES else '.jpg'}"
+
+
 class Client(models.Model):
     """A person in treatment at a facility. Every record about them is a 42 CFR Part 2 record."""
 
@@ -43,7 +59,7 @@ class Client(models.Model):
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=1, choices=Sex.choices)
     pronouns = models.CharField(max_length=30, blank=True)
-    photo = models.ImageField(upload_to="client-photos/", blank=True)
+    photo = models.ImageField(upload_to=photo_storage_name, blank=True)
     allergies = models.TextField(
         blank=True, help_text="One per line. Write NKDA when there are no known drug allergies."
     )

@@ -1,6 +1,5 @@
 """The project's URLs. Naming every app here is the one allowed exception to one-way imports."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -27,9 +26,7 @@ urlpatterns = [
     path("manage/", admin_site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No URL serves MEDIA_ROOT, in any mode: uploaded files (client photos) are PHI and are served
+# only by scoped views such as clients:photo (issue 7).
 
 admin.site.site_header = "Haven administration"

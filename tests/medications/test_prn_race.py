@@ -40,7 +40,9 @@ def _wait_for(condition, seconds: float = 10.0) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_nurse_waiting_on_the_lock_sees_the_dose_saved_while_she_waited(
-    cast, facility, prn_order  # noqa: F811
+    cast,
+    facility,
+    prn_order,  # noqa: F811
 ):
     """The exact interleaving the probe found: nurse B reaches the order first but waits on
     its lock while nurse A, holding it, saves a dose stamped after B arrived."""
