@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
@@ -79,8 +80,25 @@ def staff_create(
     user.save()
     user.facilities.set(facilities)
     user_sync_role_group(user)
+    # The address is proven when the person uses the set-password link sent to it.
+    EmailAddress.objects.create(user=user, email=email.lower(), primary=True, verified=False)
     access_log(actor=actor, action=AccessAction.ROLE_CHANGE, what=f"created {username} as {role}")
     return user
+
+
+@transaction.atomic
+def staff_email_proven(*, user: User) -> None:
+    """The person set a password from the link e-mailed to them, so their address is theirs.
+
+    Leaves exactly one address, verified and primary: allauth refuses TOTP enrolment while any
+    address of the account is unverified (issue 7), and staff have one admin-entered address.
+    """
+    email = (user.email or "").lower()
+    EmailAddress.objects.filter(user=user).exclude(email=email).delete()
+    if email:
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
 
 
 @transaction.atomic
@@ -98,6 +116,9 @@ def staff_update(
     """Change a staff member's details, role or facilities; role changes are audited."""
     facilities = list(facilities)
     before = (user.role, sorted(user.facilities.values_list("id", flat=True)))
+    if email.lower() != (user.email or "").lower():
+        # An old address left behind, unverified, would block enrolment (issue 7).
+        EmailAddress.objects.filter(user=user).exclude(email=email.lower()).delete()
     user.email = email
     user.full_name = full_name
     user.initials = initials.upper()

@@ -117,3 +117,51 @@ def test_supervisor_without_mfa_must_enrol_before_reaching_the_census(page: Page
     page.goto("/census/")
     expect(page).to_have_url(CENSUS)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Census")
+
+
+def test_admin_adds_a_supervisor_who_sets_a_password_enrols_totp_and_reaches_home(
+    new_page, cast, facility
+):
+    """Issue 7: a new supervisor was locked out ("verify your email address") after using the
+    set-password link; an anonymous reset request for them must not lock them out either."""
+    page = new_page()
+    login(page, cast["admin"])
+    page.goto("/staff/new/")
+    page.get_by_label("Username").fill("casey.super")
+    page.get_by_label("Full name").fill("Casey Super")
+    page.get_by_label("Email").fill("casey.super@example.test")
+    page.get_by_label("Initials").fill("CS")
+    page.get_by_label("Role").select_option(label="Supervisor")
+    page.get_by_label(facility.name).check()
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("status")).to_contain_text("Casey Super can now set a password")
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", mail.outbox[-1].body)
+
+    prankster = new_page()  # anyone may ask for a reset of the same address
+    prankster.goto("/accounts/password/reset/")
+    prankster.get_by_label(re.compile("e-?mail", re.I)).fill("casey.super@example.test")
+    prankster.get_by_role("button", name=re.compile("reset", re.I)).click()
+
+    newcomer = new_page()
+    newcomer.goto(link.group(0))
+    new_password = "quiet-harbour-lantern-2026"
+    newcomer.get_by_label(re.compile(r"^New password:?$", re.I)).fill(new_password)
+    newcomer.get_by_label(re.compile(r"^New password \(again\):?$", re.I)).fill(new_password)
+    newcomer.get_by_role("button", name="Change password").click()
+    person = User.objects.get(username="casey.super")
+    login(newcomer, person, password=new_password)
+
+    activate = re.compile(r"/accounts/2fa/totp/activate/")
+    if "/accounts/reauthenticate/" in newcomer.url:
+        newcomer.get_by_label("Password").fill(new_password)
+        newcomer.get_by_role("button", name="Confirm").click()
+    expect(newcomer).to_have_url(activate)
+    expect(newcomer.get_by_text("verified your email")).to_have_count(0)
+    secret = newcomer.get_by_label("Authenticator secret").input_value()
+    newcomer.get_by_label("Authenticator code").fill(
+        format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    )
+    newcomer.get_by_role("button", name="Activate").click()
+    expect(newcomer).not_to_have_url(activate)
+    newcomer.goto("/")
+    expect(newcomer).to_have_url(re.compile(r"/(census|alerts)/$"))
