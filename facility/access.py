@@ -31,20 +31,32 @@ def client_ip(request: HttpRequest) -> str | None:
 def verify_cosigner(request: HttpRequest, *, username: str, password: str, facility: Facility):
     """The second person at the cart proves it with their own password.
 
-    Goes through allauth so failed attempts count against the same sign-in throttle, and the
-    co-signer must work at the facility of the record.
+    Wrong passwords count on the co-signer's own counter (facility/throttle.py), never on their
+    sign-in: after the limit, co-signing for that account is refused for the window, and a
+    locked sign-in does not stop them co-signing. The co-signer must be active and work at the
+    facility of the record.
     """
-    from allauth.account.adapter import get_adapter
+    from allauth.account.auth_backends import AuthenticationBackend
+    from django.contrib.auth import authenticate
     from django.core.exceptions import ValidationError
+    from django.db import transaction
 
-    if not username.strip():
+    from facility import throttle
+    from facility.models import SignInFailureKind
+
+    username = username.strip()
+    if not username:
         return None
-    try:
-        user = get_adapter(request).authenticate(
-            request, username=username.strip(), password=password
-        )
-    except ValidationError as exc:  # too many failed attempts
-        raise ValidationError("Second person: too many failed attempts; try later.") from exc
+    key = throttle.account_key(username)
+    with transaction.atomic():
+        throttle.account_lock(key)
+        if throttle.locked_minutes(kind=SignInFailureKind.COSIGN, key=key):
+            raise ValidationError("Second person: too many failed attempts; try later.")
+        user = authenticate(request, username=username, password=password)
+        # allauth's backend stashes a deactivated user whose password matched; they never sign.
+        AuthenticationBackend.unstash_authenticated_user()
+        if user is None:
+            throttle.failure_record(kind=SignInFailureKind.COSIGN, key=key, ip=client_ip(request))
     if user is None:
         raise ValidationError("Second person: username or password is not correct.")
     if facility.pk not in user.facility_ids():

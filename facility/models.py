@@ -280,6 +280,43 @@ class AccessEvent(models.Model):
         return hashlib.sha256(encoded).hexdigest()
 
 
+class SignInFailureKind(models.TextChoices):
+    SIGN_IN = "sign_in", "Sign-in (password or authenticator code)"
+    COSIGN = "cosign", "Second-person password"
+
+
+class SignInFailure(models.Model):
+    """One failed password or authenticator code, kept while it counts towards a lock-out.
+
+    Stored in PostgreSQL, not the cache, so a Redis restart does not lift a lock-out (privacy.md:
+    lockout after 5 failures in 15 minutes). `facility/throttle.py` reads and prunes it.
+    """
+
+    kind = models.CharField(max_length=10, choices=SignInFailureKind.choices)
+    # "user:<pk>" for a known account, else a hash of what was typed (it may be a password).
+    username_key = models.CharField(max_length=80)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SignInFailureKind.values),
+                name="facility_signinfailure_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "username_key", "at"], name="facility_signin_fail_acct_idx"
+            ),
+            models.Index(fields=["kind", "ip", "at"], name="facility_signin_fail_ip_idx"),
+            models.Index(fields=["at"], name="facility_signin_fail_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.username_key} {self.ip}"
+
+
 class ClinicalPermission(models.Model):  # noqa: DJ008 (never instantiated)
     """Holds the custom permissions for clinical actions that have no model of their own yet.
 
