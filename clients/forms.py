@@ -1,11 +1,16 @@
 """HTTP input for admissions, bed moves, discharges and leaves. Times are entered in the
 facility's local time (the active time zone) and every error names its field."""
 
+from datetime import timedelta
+
 from django import forms
 from django.utils import timezone
 
 from clients.models import Admission, Client, DischargeType, LeaveKind, LevelOfCare
+from clients.services import leave_max
+from facility.forms import HavenForm, HavenModelForm
 from facility.models import Bed, Facility
+from facility.validators import PlausibleDateValidator
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -44,7 +49,7 @@ def free_beds(facility: Facility):
     )
 
 
-class PlacementForm(forms.Form):
+class PlacementForm(HavenForm):
     """Where and when a client is admitted."""
 
     bed = BedChoiceField(
@@ -67,9 +72,30 @@ class PlacementForm(forms.Form):
             self.initial.setdefault("admitted_at", timezone.localtime().replace(second=0))
 
 
-class NewClientForm(forms.ModelForm):
+class NewClientForm(HavenModelForm):
     """A person's identity at first admission."""
 
+    date_of_birth = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[
+            PlausibleDateValidator(
+                "Date of birth",
+                future=timedelta(0),
+                too_early="Date of birth: must be 1900 or later.",
+                too_late="Date of birth: cannot be in the future.",
+            )
+        ],
+        error_messages={
+            "required": "Date of birth: required.",
+            "invalid": "Date of birth: enter a valid date.",
+        },
+    )
+    allergies = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=Client._meta.get_field("allergies").help_text,
+    )
     confirm_new_person = forms.BooleanField(
         required=False,
         label="I checked the possible matches: this is a different person",
@@ -104,17 +130,8 @@ class NewClientForm(forms.ModelForm):
             "sex": {"required": "Sex: choose one."},
         }
 
-    def clean_date_of_birth(self):
-        born = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError("Date of birth: cannot be in the future.")
-        if born.year < 1900:
-            raise forms.ValidationError("Date of birth: must be 1900 or later.")
-        return born
 
-
-class MoveBedForm(forms.Form):
+class MoveBedForm(HavenForm):
     bed = BedChoiceField(
         queryset=Bed.objects.none(),
         error_messages={
@@ -132,13 +149,15 @@ class MoveBedForm(forms.Form):
             self.initial.setdefault("moved_at", timezone.localtime().replace(second=0))
 
 
-class DischargeForm(forms.Form):
+class DischargeForm(HavenForm):
     discharged_at = local_datetime_field("Discharged at")
     discharge_type = forms.ChoiceField(
         choices=[("", "Choose…"), *DischargeType.choices],
         error_messages={"required": "Discharge type: choose how the stay ended."},
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,15 +165,20 @@ class DischargeForm(forms.Form):
             self.initial.setdefault("discharged_at", timezone.localtime().replace(second=0))
 
 
-class LeaveForm(forms.Form):
+class LeaveForm(HavenForm):
     kind = forms.ChoiceField(
         choices=[("", "Choose…"), *LeaveKind.choices],
         error_messages={"required": "Kind of leave: choose one."},
     )
     destination = forms.CharField(max_length=200, required=False)
     left_at = local_datetime_field("Left at")
-    expected_back_at = local_datetime_field("Expected back")
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    expected_back_at = local_datetime_field(
+        "Expected back",
+        validators=[PlausibleDateValidator("Expected back", past=timedelta(days=1))],
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=1000
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,10 +190,16 @@ class LeaveForm(forms.Form):
         left, back = data.get("left_at"), data.get("expected_back_at")
         if left and back and back <= left:
             self.add_error("expected_back_at", "Expected back: must be after the time left.")
+        elif left and back and back - left > leave_max():
+            self.add_error(
+                "expected_back_at",
+                f"Expected back: a leave lasts at most {leave_max().days} days; "
+                "discharge the client for a longer absence.",
+            )
         return data
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(HavenForm):
     returned_at = local_datetime_field("Returned at")
 
     def __init__(self, *args, **kwargs):

@@ -7,6 +7,7 @@ people admit to one bed at once, the second gets a clear error, not a second occ
 
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
@@ -29,6 +30,11 @@ ORIENTATION_DEADLINE = timedelta(hours=24)
 # Entries may be back-dated (a late admission entry); not by more than this.
 MAX_BACKDATE = timedelta(days=7)
 FUTURE_TOLERANCE = timedelta(minutes=1)
+
+
+def leave_max() -> timedelta:
+    """The longest leave off site; longer than this is a discharge, not a pass (issue 7)."""
+    return timedelta(days=getattr(settings, "HAVEN_LEAVE_MAX_DAYS", 30))
 
 
 def _mrn_next(facility: Facility) -> str:
@@ -225,6 +231,10 @@ def leave_start(
     _check_time(left_at, "left_at", now=timezone.now(), earliest=admission.admitted_at)
     if expected_back_at <= left_at:
         raise ValidationError({"expected_back_at": "Expected back must be after leaving."})
+    if expected_back_at - left_at > leave_max():
+        raise ValidationError(
+            {"expected_back_at": f"Expected back: a leave lasts at most {leave_max().days} days."}
+        )
     if admission.leaves.open().exists():
         raise ValidationError("This client is already off site.")
     leave = Leave(

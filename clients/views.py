@@ -1,6 +1,9 @@
 """Census board, client chart, admission, bed moves, discharge, leaves, orientation."""
 
+import uuid
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +23,7 @@ from clients.forms import (
     PlacementForm,
     ReturnForm,
 )
-from clients.models import Admission, Client, Leave, OrientationItem
+from clients.models import PHOTO_TYPES, Admission, Client, Leave, OrientationItem
 from facility.access import client_ip, current_facility, require_perm
 from facility.forms import add_service_errors
 from facility.models import AccessAction, Bed, Unit
@@ -58,6 +61,23 @@ def admission_for(request, public_id) -> Admission:
     )
     timezone.activate(admission.facility.tz)
     return admission
+
+
+def stay_days(admission: Admission) -> tuple[date, date]:
+    """The first and last local day of a stay (today while it is open): the days a MAR or an
+    observation sheet of it can be printed for."""
+    tz = admission.facility.tz
+    last = admission.discharged_at or timezone.now()
+    return timezone.localtime(admission.admitted_at, tz).date(), timezone.localtime(last, tz).date()
+
+
+def _unit_param(facility, value: str) -> Unit:
+    """The unit a query string names, by public id; anything else is a 404, not a 500."""
+    try:
+        public_id = uuid.UUID(value)
+    except ValueError as exc:
+        raise Http404("No such unit.") from exc
+    return get_object_or_404(Unit, facility=facility, public_id=public_id)
 
 
 @dataclass
@@ -141,7 +161,7 @@ def census_pdf(request):
     facility = _facility(request)
     unit = None
     if request.GET.get("unit"):
-        unit = get_object_or_404(Unit, facility=facility, public_id=request.GET["unit"])
+        unit = _unit_param(facility, request.GET["unit"])
     rows, slots = census_rows(facility, unit)
     now = timezone.localtime(timezone.now(), facility.tz)
     return pdf_response(
@@ -386,4 +406,12 @@ def client_photo(request, public_id):
     client = client_for(request, public_id)
     if not client.photo:
         raise Http404("No photo.")
-    return FileResponse(client.photo.open("rb"), content_type="image/jpeg")
+    try:
+        handle = client.photo.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("No photo.") from exc
+    suffix = Path(client.photo.name).suffix.lower()
+    response = FileResponse(handle, content_type=PHOTO_TYPES.get(suffix, "image/jpeg"))
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -2,8 +2,61 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.forms.utils import pretty_name
 
 from facility.models import AccessAction, Facility, Role, User
+from facility.validators import PlausibleDateValidator, SafeTextValidator
+
+# Text fields that name no limit get this one: the form, not PostgreSQL, refuses a novel.
+DEFAULT_TEXT_MAX_LENGTH = 1000
+
+
+def harden_field(field: forms.Field, name: str) -> None:
+    """Give one field the project's input checks (see SafeInputMixin)."""
+    label = str(field.label or pretty_name(name))
+    # UUID and JSON fields are CharFields that clean to something other than text.
+    if isinstance(field, forms.CharField) and not isinstance(
+        field, forms.UUIDField | forms.JSONField
+    ):
+        if not isinstance(field.widget, forms.PasswordInput):
+            # Ours refuses NUL too, with a message that names the field.
+            field.validators = [
+                v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+            ]
+            field.validators.append(SafeTextValidator(label))
+        if field.max_length is None:
+            field.max_length = DEFAULT_TEXT_MAX_LENGTH
+            field.validators.append(MaxLengthValidator(DEFAULT_TEXT_MAX_LENGTH))
+            field.widget.attrs.setdefault("maxlength", str(DEFAULT_TEXT_MAX_LENGTH))
+        field.error_messages["max_length"] = (
+            f"{label}: at most %(limit_value)d characters (this has %(show_value)d)."
+        )
+    elif isinstance(field, forms.DateField | forms.DateTimeField) and not any(
+        isinstance(v, PlausibleDateValidator) for v in field.validators
+    ):
+        field.validators.append(PlausibleDateValidator(label))
+
+
+class SafeInputMixin:
+    """Every form of the project: each text field has a maximum length and refuses NUL and
+    bidirectional control characters; each date is within a plausible range (issue 7).
+
+    Applied when the form is built, so a field added later, or built per row, gets it too.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            harden_field(field, name)
+
+
+class HavenForm(SafeInputMixin, forms.Form):
+    """The base of every plain form."""
+
+
+class HavenModelForm(SafeInputMixin, forms.ModelForm):
+    """The base of every model form."""
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -15,7 +68,7 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-class StaffForm(forms.Form):
+class StaffForm(HavenForm):
     """Create or edit a staff account. Every field names itself in its errors."""
 
     username = forms.RegexField(
@@ -33,7 +86,13 @@ class StaffForm(forms.Form):
     credentials = forms.CharField(max_length=60, required=False, help_text="e.g. BHT, RN, LCSW")
     role = forms.ChoiceField(choices=Role.choices)
     facilities = forms.ModelMultipleChoiceField(
-        queryset=Facility.objects.all(), widget=forms.CheckboxSelectMultiple
+        queryset=Facility.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Facilities: choose at least one.",
+            "invalid_choice": "Facilities: choose facilities you administer.",
+            "invalid_pk_value": "Facilities: choose facilities you administer.",
+        },
     )
 
     def __init__(self, *args, instance: User | None = None, **kwargs):
@@ -58,7 +117,7 @@ class StaffForm(forms.Form):
         return email
 
 
-class ResolveAlertForm(forms.Form):
+class ResolveAlertForm(HavenForm):
     note = forms.CharField(
         label="What was done",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -67,11 +126,11 @@ class ResolveAlertForm(forms.Form):
     )
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(HavenForm):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    user = forms.CharField(required=False, label="User name")
-    client = forms.CharField(required=False, label="Client MRN")
+    user = forms.CharField(required=False, label="User name", max_length=150)
+    client = forms.CharField(required=False, label="Client MRN", max_length=20)
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AccessAction.choices])
 
     def clean(self):

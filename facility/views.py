@@ -1,8 +1,8 @@
 """Pages of the facility core: home, facility switch, alerts, audit trail, staff accounts."""
 
+import uuid
 from datetime import datetime, time, timedelta
 
-from allauth.account.forms import default_token_generator
 from allauth.account.internal.flows.password_reset import request_password_reset
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
@@ -43,7 +43,11 @@ def ping(request):
 @require_POST
 def facility_switch(request):
     """Switch the facility the user is working in, among those they are assigned to."""
-    facility = user_facilities(request.user).filter(public_id=request.POST.get("facility")).first()
+    try:
+        public_id = uuid.UUID(request.POST.get("facility", ""))
+    except ValueError as exc:
+        raise Http404("No such facility.") from exc
+    facility = user_facilities(request.user).filter(public_id=public_id).first()
     if facility is None:
         raise Http404("No such facility.")
     request.session[SESSION_FACILITY_KEY] = facility.pk
@@ -185,7 +189,7 @@ def staff_create(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            request_password_reset(request, user.email, [user], default_token_generator)
+            request_password_reset(request, user.email, [user], None)
             messages.success(
                 request,
                 f"{user.full_name} can now set a password from the link sent to {user.email}.",

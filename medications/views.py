@@ -12,14 +12,26 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.models import Admission, Client
-from clients.views import admission_for
+from clients.views import admission_for, stay_days
 from facility.access import client_ip, current_facility, require_perm, verify_cosigner
 from facility.forms import add_service_errors
 from facility.models import AccessAction, Unit
 from facility.pdf import pdf_response
 from facility.services import access_log
+from facility.validators import PlausibleDateValidator
 from medications import services
-from medications.forms import DocumentForm, FollowUpForm, OrderForm, PrnGiveForm, ReasonForm
+from medications.forms import (
+    CountForm,
+    DocumentForm,
+    FollowUpForm,
+    OrderForm,
+    PrnGiveForm,
+    ReasonForm,
+    ReceiveForm,
+    SignOffForm,
+    StockNewForm,
+    WasteForm,
+)
 from medications.models import (
     Administration,
     ControlledCount,
@@ -73,6 +85,18 @@ def _doses_between(admissions, start, end):
     return doses
 
 
+def _query_day(value: str, label: str) -> date:
+    """A day named in a query string, within the plausible range, else 404."""
+    try:
+        day = date.fromisoformat(value)
+        PlausibleDateValidator(label)(day)
+    except ValueError as exc:
+        raise Http404(f"{label}: use YYYY-MM-DD.") from exc
+    except ValidationError as exc:
+        raise Http404(exc.messages[0]) from exc
+    return day
+
+
 @mar_access
 @require_GET
 def mar_board(request):
@@ -91,10 +115,7 @@ def mar_board(request):
     if request.GET.get("shift") in dict(SHIFTS):
         shift = request.GET["shift"]
     if request.GET.get("day"):
-        try:
-            day = date.fromisoformat(request.GET["day"])
-        except ValueError as exc:
-            raise Http404("No such day.") from exc
+        day = _query_day(request.GET["day"], "Day")
     start, end = services.shift_bounds(day, shift, facility.tz)
     admissions = Admission.objects.current().filter(facility=facility)
     if unit is not None:
@@ -172,6 +193,12 @@ def _dose_for(request, public_id) -> ScheduledDose:
     )
 
 
+def _field_messages(request, form) -> None:
+    """A refused form's first message per field, on the page the view redirects to."""
+    for errors in form.errors.values():
+        messages.error(request, errors[0])
+
+
 @require_perm("facility.record_administration")
 @require_POST
 def dose_document(request, public_id):
@@ -212,8 +239,10 @@ def administration_strike(request, public_id):
             messages.success(request, "Marked entered in error; chart the dose again.")
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    else:
+    elif "reason" in form.errors and not form.data.get("reason"):
         messages.error(request, "Reason: say what was wrong.")
+    else:
+        _field_messages(request, form)
     return redirect("medications:med_pass", public_id=admin.order.admission.public_id)
 
 
@@ -304,8 +333,10 @@ def order_verify(request, public_id):
 def order_discontinue(request, public_id):
     order = _order_for(request, public_id)
     form = ReasonForm(request.POST)
-    if not form.is_valid():
+    if not form.is_valid() and not form.data.get("reason"):
         messages.error(request, "Reason: say why the order is discontinued.")
+    elif not form.is_valid():
+        _field_messages(request, form)
     else:
         try:
             services.order_discontinue(
@@ -371,19 +402,19 @@ def prn_follow_up(request, public_id):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, "Result: choose one.")
+        _field_messages(request, form)
     return redirect("medications:med_pass", public_id=admin.order.admission.public_id)
 
 
 # ---------------------------------------------------------------- controlled substances
 
 
-def _second_person(request, stock):
+def _second_person(request, stock, form):
     """The co-signer or witness at the cabinet; ValidationError if they cannot prove it."""
     return verify_cosigner(
         request,
-        username=request.POST.get("second_nurse", ""),
-        password=request.POST.get("second_password", ""),
+        username=form.cleaned_data["second_nurse"],
+        password=form.cleaned_data["second_password"],
         facility=stock.facility,
     )
 
@@ -446,41 +477,32 @@ def _report(request, exc):
     messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
 
 
+def _form_refused(request, form) -> bool:
+    """Report a refused form's field messages on the controlled page; True if it was refused."""
+    if form.is_valid():
+        return False
+    _field_messages(request, form)
+    return True
+
+
 @require_perm("facility.verify_order")
 @require_POST
 def stock_new(request):
     """Start keeping a count: a controlled medication for the house or one client."""
     facility = current_facility(request)
-    medication = get_object_or_404(
-        Medication, pk=request.POST.get("medication") or 0, facility=facility
-    )
-    admission = None
-    if request.POST.get("admission"):
-        admission = get_object_or_404(
-            Admission, public_id=request.POST["admission"], facility=facility
-        )
-    if not medication.is_controlled:
-        messages.error(request, "Medication: only controlled medications are counted.")
+    if facility is None:
+        raise Http404("You are not assigned to a facility.")
+    form = StockNewForm(request.POST, facility=facility)
+    if _form_refused(request, form):
         return redirect("medications:controlled")
-    with transaction.atomic():
-        stock, _ = ControlledStock.objects.get_or_create(
-            facility=facility, medication=medication, admission=admission
-        )
-        return _receive(request, stock)
-
-
-@require_perm("facility.verify_order")
-@require_POST
-def stock_receive(request, public_id):
-    return _receive(request, _stock_for(request, public_id))
-
-
-def _receive(request, stock):
     try:
-        services.stock_receive(
-            actor=request.user, stock=stock, quantity=request.POST.get("quantity"),
-            note=request.POST.get("note", ""),
-        )  # fmt: skip
+        with transaction.atomic():  # a refused receipt leaves no empty stock behind
+            stock, _ = ControlledStock.objects.get_or_create(
+                facility=facility,
+                medication=form.cleaned_data["medication"],
+                admission=form.cleaned_data["admission"],
+            )
+            _receive(request, stock, form)
     except (ValidationError, PermissionDenied) as exc:
         _report(request, exc)
     else:
@@ -488,15 +510,41 @@ def _receive(request, stock):
     return redirect("medications:controlled")
 
 
+@require_perm("facility.verify_order")
+@require_POST
+def stock_receive(request, public_id):
+    stock = _stock_for(request, public_id)
+    form = ReceiveForm(request.POST)
+    if _form_refused(request, form):
+        return redirect("medications:controlled")
+    try:
+        _receive(request, stock, form)
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, f"Receipt recorded for {stock}.")
+    return redirect("medications:controlled")
+
+
+def _receive(request, stock, form):
+    services.stock_receive(
+        actor=request.user, stock=stock, quantity=form.cleaned_data["quantity"],
+        note=form.cleaned_data["note"],
+    )  # fmt: skip
+
+
 @require_perm("facility.sign_controlled_count")
 @require_POST
 def stock_waste(request, public_id):
     stock = _stock_for(request, public_id)
+    form = WasteForm(request.POST)
+    if _form_refused(request, form):
+        return redirect("medications:controlled")
     try:
-        witness = _second_person(request, stock)
+        witness = _second_person(request, stock, form)
         services.stock_waste(
             actor=request.user, witness=witness, stock=stock,
-            quantity=request.POST.get("quantity"), reason=request.POST.get("reason", ""),
+            quantity=form.cleaned_data["quantity"], reason=form.cleaned_data["reason"],
         )  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
         _report(request, exc)
@@ -510,11 +558,14 @@ def stock_waste(request, public_id):
 def count_submit(request, public_id):
     """A blind count: the expected quantity is shown only after the count is saved."""
     stock = _stock_for(request, public_id)
+    form = CountForm(request.POST)
+    if _form_refused(request, form):
+        return redirect("medications:controlled")
     try:
-        second = _second_person(request, stock)
+        second = _second_person(request, stock, form)
         count = services.count_submit(
             actor=request.user, second=second, stock=stock,
-            counted_quantity=request.POST.get("counted_quantity", ""),
+            counted_quantity=form.cleaned_data["counted_quantity"],
         )  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
         _report(request, exc)
@@ -536,9 +587,12 @@ def count_submit(request, public_id):
 def discrepancy_sign_off(request, public_id):
     facility = current_facility(request)
     count = get_object_or_404(ControlledCount, public_id=public_id, stock__facility=facility)
+    form = SignOffForm(request.POST)
+    if _form_refused(request, form):
+        return redirect("medications:controlled")
     try:
         services.discrepancy_sign_off(
-            actor=request.user, count=count, explanation=request.POST.get("explanation", "")
+            actor=request.user, count=count, explanation=form.cleaned_data["explanation"]
         )
     except (ValidationError, PermissionDenied) as exc:
         _report(request, exc)
@@ -554,15 +608,13 @@ def mar_pdf(request, public_id):
     admission = admission_for(request, public_id)
     facility = admission.facility
     today = timezone.localtime(timezone.now(), facility.tz).date()
-    try:
-        first = (
-            date.fromisoformat(request.GET.get("start", "")) if request.GET.get("start") else today
-        )
-        last = date.fromisoformat(request.GET.get("end", "")) if request.GET.get("end") else first
-    except ValueError as exc:
-        raise Http404("Dates: use YYYY-MM-DD.") from exc
+    first = _query_day(request.GET["start"], "From") if request.GET.get("start") else today
+    last = _query_day(request.GET["end"], "To") if request.GET.get("end") else first
     if last < first or (last - first).days > 30:
         raise Http404("Period: at most 31 days, end not before start.")
+    earliest, latest = stay_days(admission)
+    if first > latest or last < earliest:
+        raise Http404(f"Period: this stay runs from {earliest} to {latest}.")
     start = datetime.combine(first, time.min, tzinfo=facility.tz)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=facility.tz)
     orders = list(

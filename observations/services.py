@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -269,6 +269,30 @@ def last_checks(admissions) -> dict[int, RoundCheck]:
     return {ids[c.pk]: c for c in checks}
 
 
+# What makes two posts of one submission key the same round.
+ROUND_CONTENT = (
+    "admission_id", "recorded_by_id", "location_id", "status_id", "respirations_observed",
+    "safety_concern", "remark",
+)  # fmt: skip
+
+
+def _round_content(entries: list[RoundEntry], actor: User) -> list[tuple]:
+    return [
+        (e.admission.pk, actor.pk, e.location.pk, e.status.pk, e.respirations_observed,
+         e.safety_concern, e.remark.strip())
+        for e in entries
+    ]  # fmt: skip
+
+
+def _lock_submission_key(key: uuid.UUID) -> None:
+    """Hold a lock on this key until the transaction ends: a racing post of the same key waits
+    here and then sees what the first one saved."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(key.bytes[:8], "big", signed=True)]
+        )
+
+
 def is_late(observed_at: datetime, recorded_at: datetime, interval_minutes: int = 15) -> bool:
     """Recorded more than 5 minutes after the end of the block observed in (specs/rounds.md)."""
     from observations.rounds import block_floor
@@ -290,12 +314,24 @@ def round_submit(
 ) -> tuple[int, bool]:
     """Record a round: one check per entry, all or none. Returns (checks recorded, was_repeat).
 
-    The same submission key posted again records nothing (a network retry or double tap).
+    The same submission key posted again with the same round records nothing and says so (a
+    network retry or double tap); the key reused for a different round is refused, never
+    silently dropped. Posts of one key are serialized by a transaction-level advisory lock, so
+    of ten identical posts racing, exactly one is told "recorded" (issue 7).
     Safety concerns and alerting statuses (SIB) raise an alert in the same transaction.
     """
     now = now or timezone.now()
-    if RoundCheck.objects.filter(submission_key=submission_key).exists():
-        return 0, True
+    _lock_submission_key(submission_key)
+    earlier = sorted(
+        RoundCheck.objects.filter(submission_key=submission_key).values_list(*ROUND_CONTENT)
+    )
+    if earlier:
+        if earlier == sorted(_round_content(entries, actor)):
+            return 0, True
+        raise ValidationError(
+            "This round form was already used to record a different round; nothing was saved. "
+            "Reload the board and chart again."
+        )
     if not entries:
         raise ValidationError("Tap at least one client to record a round.")
     if observed_at > now + timedelta(seconds=30):

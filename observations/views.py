@@ -14,14 +14,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.models import Admission, Leave
-from clients.views import admission_for
+from clients.views import admission_for, stay_days
 from facility.access import current_facility, require_perm
 from facility.forms import add_service_errors
 from facility.models import Alert, Unit, User
 from facility.pdf import pdf_response
 from observations import services
 from observations.compliance import compliance, local_day, observation_sheet
-from observations.forms import LevelOrderForm, ObserverForm, PeriodForm, SheetDayForm
+from observations.forms import (
+    LevelOrderForm,
+    ObserverForm,
+    PeriodForm,
+    RoundForm,
+    SecurityRoundForm,
+    SheetDayForm,
+)
 from observations.models import CodeKind, LevelOrder, RoundCode, SecurityArea, SecurityRound
 from observations.rounds import block_state
 from observations.security import window_at
@@ -145,49 +152,21 @@ def rounds_home(request):
     return redirect("observations:board", public_id=unit.public_id)
 
 
-def _parse_round(request, rows, locations, statuses):
-    """Read the posted round; keep what was entered per client so an error loses nothing."""
-    by_code = {("location", str(c.pk)): c for c in locations}
-    by_code.update({("status", str(c.pk)): c for c in statuses})
+def _posted(request, rows) -> dict:
+    """What was entered per client, as typed, so a refused round loses nothing on the page."""
     included = set(request.POST.getlist("include"))
-    entries, posted, errors = [], {}, []
+    posted = {}
     for row in rows:
         pid = str(row.admission.public_id)
-        loc_id, st_id = request.POST.get(f"loc-{pid}", ""), request.POST.get(f"st-{pid}", "")
-        values = {
+        posted[pid] = {
             "include": pid in included,
-            "loc": loc_id,
-            "st": st_id,
+            "loc": request.POST.get(f"loc-{pid}", ""),
+            "st": request.POST.get(f"st-{pid}", ""),
             "resp": request.POST.get(f"resp-{pid}") == "on",
             "safety": request.POST.get(f"safety-{pid}") == "on",
-            "remark": request.POST.get(f"remark-{pid}", "")[:500],
+            "remark": request.POST.get(f"remark-{pid}", ""),
         }
-        posted[pid] = values
-        if pid not in included:
-            continue
-        if row.leave is not None:
-            errors.append(f"{row.admission.client.display_name}: off site, not charted.")
-            continue
-        location, status = by_code.get(("location", loc_id)), by_code.get(("status", st_id))
-        if location is None:
-            errors.append(f"{row.admission.client.display_name}: Location: choose one in use here.")
-        if status is None:
-            errors.append(f"{row.admission.client.display_name}: Status: choose one in use here.")
-        if location and status:
-            entries.append(
-                services.RoundEntry(
-                    admission=row.admission,
-                    location=location,
-                    status=status,
-                    respirations_observed=values["resp"],
-                    safety_concern=values["safety"],
-                    remark=values["remark"],
-                )
-            )
-    unknown = included - set(posted)
-    if unknown:
-        errors.append("A client in this round is not admitted to this unit.")
-    return entries, posted, errors
+    return posted
 
 
 @require_perm("facility.view_census")
@@ -199,31 +178,24 @@ def board(request, public_id):
     now = timezone.now()
     locations, statuses = _codes(facility)
     rows = board_rows(unit, now)
-    errors, posted = [], None
+    errors, posted, form = [], None, None
     if request.method == "POST":
         if not request.user.has_perm("facility.chart_floor"):
             raise PermissionDenied("Your role cannot chart rounds.")
-        entries, posted, errors = _parse_round(request, rows, locations, statuses)
-        try:
-            key = uuid.UUID(request.POST.get("submission_key", ""))
-        except ValueError:
-            errors.append("This round form is out of date; reload the board.")
-            key = None
-        try:
-            minutes_back = int(request.POST.get("minutes_back", "0"))
-        except ValueError:
-            minutes_back = -1
-        if not 0 <= minutes_back <= 5:
-            errors.append("Observed at: choose now or up to 5 minutes back.")
-        if not errors:
+        form = RoundForm(request.POST, rows=rows, locations=locations, statuses=statuses)
+        posted = _posted(request, rows)
+        if not form.is_valid():
+            errors = form.messages()
+        else:
+            data = form.cleaned_data
             try:
                 count, repeat = services.round_submit(
                     actor=request.user,
                     facility=facility,
-                    submission_key=key,
-                    observed_at=now - timedelta(minutes=minutes_back),
-                    entries=entries,
-                    late_reason=request.POST.get("late_reason", ""),
+                    submission_key=data["submission_key"],
+                    observed_at=now - timedelta(minutes=data["minutes_back"]),
+                    entries=form.entries(),
+                    late_reason=data["late_reason"],
                     now=now,
                 )
             except ValidationError as exc:
@@ -245,7 +217,9 @@ def board(request, public_id):
         "locations": locations,
         "statuses": statuses,
         "errors": errors,
-        "submission_key": (request.POST.get("submission_key") if errors else None) or uuid.uuid4(),
+        # A refused round keeps its key (nothing was saved under it); a garbled one is replaced.
+        "submission_key": (form.cleaned_data.get("submission_key") if errors else None)
+        or uuid.uuid4(),
         "minutes_back": request.POST.get("minutes_back", "0"),
         "late_reason": request.POST.get("late_reason", ""),
         "can_chart": request.user.has_perm("facility.chart_floor"),
@@ -386,6 +360,9 @@ def observation_sheet_pdf(request, public_id):
     if not form.is_valid():
         raise Http404(form.errors["date"][0])
     day = form.cleaned_data["date"]
+    earliest, latest = stay_days(admission)
+    if not earliest <= day <= latest:
+        raise Http404(f"Date: this stay runs from {earliest} to {latest}.")
     start, end = local_day(facility, day)
     rows, levels, signers = observation_sheet(admission, day_start=start, day_end=end)
     half = (len(rows) + 1) // 2
@@ -424,26 +401,27 @@ def security_round(request):
     window = window_at(now, facility.tz)
     errors, posted = [], {}
     if request.method == "POST":
-        results = []
+        form = SecurityRoundForm(request.POST, areas=areas)
         for area in areas:
-            values = {
-                "ok": request.POST.get(f"ok-{area.pk}", "ok") == "ok",
-                "finding": request.POST.get(f"finding-{area.pk}", "")[:300],
-                "location_detail": request.POST.get(f"where-{area.pk}", "")[:200],
-                "action_taken": request.POST.get(f"action-{area.pk}", "")[:300],
+            posted[area.pk] = {
+                "ok": {"ok": True, "finding": False}.get(request.POST.get(f"ok-{area.pk}")),
+                "finding": request.POST.get(f"finding-{area.pk}", ""),
+                "location_detail": request.POST.get(f"where-{area.pk}", ""),
+                "action_taken": request.POST.get(f"action-{area.pk}", ""),
                 "raise_alert": request.POST.get(f"alert-{area.pk}") == "on",
             }
-            posted[area.pk] = values
-            results.append(services.AreaResult(area=area, **values))
-        try:
-            services.security_round_complete(
-                actor=request.user, facility=facility, results=results, now=now
-            )
-        except ValidationError as exc:
-            errors = exc.messages
+        if not form.is_valid():
+            errors = form.messages()
         else:
-            messages.success(request, "Security round recorded.")
-            return redirect("observations:security")
+            try:
+                services.security_round_complete(
+                    actor=request.user, facility=facility, results=form.results(), now=now
+                )
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                messages.success(request, "Security round recorded.")
+                return redirect("observations:security")
     recent = list(
         SecurityRound.objects.filter(facility=facility)
         .select_related("completed_by")
@@ -451,7 +429,8 @@ def security_round(request):
     )
     opened = window[0].astimezone(UTC)
     done = next((r for r in recent if r.window_start.astimezone(UTC) == opened), None)
-    rows = [{"area": a, "posted": posted.get(a.pk, {"ok": True})} for a in areas]
+    # Nothing is pre-marked: each area is marked OK or a finding by the person who walked it.
+    rows = [{"area": a, "posted": posted.get(a.pk, {"ok": None})} for a in areas]
     return render(
         request,
         "observations/security.html",

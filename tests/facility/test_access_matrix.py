@@ -73,7 +73,8 @@ TABLE: dict[str, Rule] = {
     "medications:prn_follow_up": Rule("POST", {"technician", "nurse"}, True, (302,)),
     "medications:controlled": Rule("GET", FLOOR, False),
     "medications:mar_pdf": Rule("GET", MAR, True),
-    "medications:stock_new": Rule("POST", {"nurse"}, False, (404,)),  # no medication posted
+    # No medication posted: the form refuses it with a message on the controlled page.
+    "medications:stock_new": Rule("POST", {"nurse"}, False, (302,)),
     "medications:stock_receive": Rule("POST", {"nurse"}, True, (302,)),
     "medications:stock_waste": Rule("POST", FLOOR, True, (302,)),
     "medications:count_submit": Rule("POST", FLOOR, True, (302,)),
@@ -113,6 +114,8 @@ def test_every_url_has_an_expectation():
 @pytest.fixture
 def objects(cast, facility, admission):
     """One object of the home facility for every kind of URL argument."""
+    from datetime import timedelta
+
     from django.utils import timezone
 
     from clients.models import OrientationItem
@@ -124,7 +127,7 @@ def objects(cast, facility, admission):
         admission=admission,
         kind="appointment",
         left_at=now,
-        expected_back_at=now.replace(year=now.year + 1),
+        expected_back_at=now + timedelta(days=1),
     )
     alert, _ = alert_raise(
         facility=facility,

@@ -77,7 +77,7 @@ def test_bad_staff_input_names_the_field_and_saves_nothing(
 def test_admin_cannot_assign_a_facility_they_do_not_manage(client, cast, other_facility):
     client.force_login(cast["admin"])
     response = client.post(reverse("staff_create"), {**NEW, "facilities": [other_facility.pk]})
-    assert "Select a valid choice" in response.content.decode()
+    assert "Facilities: choose facilities you administer." in response.content.decode()
     assert not User.objects.filter(username="jrivera").exists()
 
 

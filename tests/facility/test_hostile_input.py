@@ -1,0 +1,718 @@
+"""Hostile input on every form and every query string: never a 500, always a field message (or a
+404), and nothing written (issue 7, items 5, 6, 8 and 9).
+
+One table of endpoints (each with its text fields and their limits, its dates, its ids and its
+quantities) × one table of poisons (NUL, bidirectional controls, one character too many, an id
+that is not one, year 9999, a third decimal). A new form joins by adding a line to ENDPOINTS;
+`test_every_form_is_hardened` fails if a form skips the shared checks.
+"""
+
+import importlib
+import inspect
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django import forms
+from django.apps import apps
+from django.db import close_old_connections, connection
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from clients.models import Admission, Leave
+from clients.services import leave_start
+from facility.forms import SafeInputMixin
+from facility.models import Alert, Bed, Unit
+from facility.services import alert_raise
+from medications.models import ControlledCount, StockMovement
+from observations.models import RoundCheck, RoundCode, SecurityArea, SecurityRound
+from observations.services import RoundEntry, round_submit, security_areas_seed_defaults
+from tests.conftest import admit, form_time
+from tests.facility.test_access_matrix import _mar_objects
+
+CTRL = "control characters"
+LONG = "at most"
+FAR = "enter a date between"
+DECIMALS = "decimal places"
+NOT_FOUND = 404
+
+NUL = "Fire door\x00propped"
+BIDI = ["Ash\u202edrow", "Ash\u202adrow", "Ash\u2066drow", "Ash\u200fdrow", "Ash\u061cdrow"]
+FAR_DATETIME = "9999-12-31T23:59"
+FAR_DATE = "9999-12-31"
+
+
+@dataclass
+class World:
+    """Objects of the home facility every endpoint can name."""
+
+    facility: Any
+    admission: Admission
+    away: Admission  # a second client, off site
+    leave: Leave
+    unit: Unit
+    order: Any
+    dose: Any
+    administration: Any
+    stock: Any
+    variance: Any
+    alert: Alert
+    staff_member: Any
+    areas: list
+
+
+@pytest.fixture
+def world(cast, facility, admission):
+    order, dose, administration = _mar_objects(cast, facility, admission)
+    away = admit(facility, cast["nurse"], n=7)
+    now = timezone.now()
+    leave = leave_start(
+        actor=cast["nurse"], admission=away, kind="appointment", left_at=now,
+        expected_back_at=now + timedelta(hours=2),
+    )  # fmt: skip
+    alert, _ = alert_raise(
+        facility=facility, kind="test", severity="warning", message="Test", dedupe_key="t:hostile"
+    )
+    security_areas_seed_defaults(facility)
+    return World(
+        facility=facility,
+        admission=admission,
+        away=away,
+        leave=leave,
+        unit=admission.unit,
+        order=order,
+        dose=dose,
+        administration=administration,
+        stock=order.stock,
+        variance=order.variance,
+        alert=alert,
+        staff_member=cast["technician"],
+        areas=list(SecurityArea.objects.filter(facility=facility, active=True)),
+    )
+
+
+def code(w: World, kind: str, value: str) -> RoundCode:
+    return RoundCode.objects.get(facility=w.facility, kind=kind, code=value)
+
+
+def round_base(w: World) -> dict:
+    pid = w.admission.public_id
+    return {
+        "submission_key": str(uuid.uuid4()),
+        "minutes_back": "0",
+        "include": [str(pid)],
+        f"loc-{pid}": str(code(w, "location", "RM").pk),
+        f"st-{pid}": str(code(w, "status", "A").pk),
+        "late_reason": "",
+        f"remark-{pid}": "",
+    }
+
+
+def security_base(w: World) -> dict:
+    data = {f"ok-{a.pk}": "ok" for a in w.areas}
+    door = w.areas[0].pk
+    data.update({f"ok-{door}": "finding", f"finding-{door}": "Door propped",
+                 f"where-{door}": "East stairs", f"action-{door}": "Closed it"})  # fmt: skip
+    return data
+
+
+def admit_base(w: World) -> dict:
+    bed = Bed.objects.filter(unit__facility=w.facility).exclude(admissions__isnull=False).first()
+    return {
+        "legal_first_name": "Morgan", "legal_last_name": "Tillbury", "preferred_name": "",
+        "date_of_birth": "1988-04-12", "sex": "X", "pronouns": "", "allergies": "Sulfa",
+        "emergency_contact_name": "", "emergency_contact_relationship": "",
+        "emergency_contact_phone": "", "bed": bed.pk, "level_of_care": "3.5",
+        "admitted_at": form_time(timezone.now() - timedelta(minutes=5), w.facility),
+    }  # fmt: skip
+
+
+def order_base(w: World) -> dict:
+    return {
+        "medication": w.order.medication.pk, "dose": "4 mg", "dose_units": "1", "route": "oral",
+        "frequency": "times", "times": "09:00", "indication": "", "hold_parameters": "",
+        "start_at": form_time(timezone.now(), w.facility), "stop_at": "",
+        "prescriber_name": "Dr. Table", "prescriber_credentials": "MD",
+        "allergy_override_reason": "",
+    }  # fmt: skip
+
+
+def staff_base(w: World) -> dict:
+    return {
+        "username": "new.person", "full_name": "New Person", "email": "new@example.test",
+        "initials": "NP", "credentials": "BHT", "role": "technician",
+        "facilities": [w.facility.pk],
+    }  # fmt: skip
+
+
+def now_field(w: World) -> str:
+    return form_time(timezone.now(), w.facility)
+
+
+@dataclass
+class Endpoint:
+    name: str
+    role: str
+    method: str
+    url: Any  # World -> str
+    base: Any = lambda w: {}  # World -> dict of valid input
+    text: dict = field(default_factory=dict)  # field -> max length
+    dates: dict = field(default_factory=dict)  # field -> (far value, expected)
+    ids: dict = field(default_factory=dict)  # field -> expected for "abc" and ""
+    decimals: dict = field(default_factory=dict)  # field -> a value with a third decimal
+    optional_ids: dict = field(default_factory=dict)  # like ids, but may be left empty
+    tiny: dict = field(default_factory=dict)  # field -> a quantity below 0.01
+
+
+def pid_field(prefix: str):
+    """A per-client field of the round board, named by the admission's public id."""
+    return lambda w: f"{prefix}-{w.admission.public_id}"
+
+
+ENDPOINTS = [
+    Endpoint(
+        "facility_switch",
+        "nurse",
+        "POST",
+        lambda w: reverse("facility_switch"),
+        ids={"facility": NOT_FOUND},
+    ),
+    Endpoint(
+        "alert_resolve",
+        "supervisor",
+        "POST",
+        lambda w: reverse("alert_resolve", args=[w.alert.public_id]),
+        lambda w: {"note": "Handled"},
+        text={"note": 1000},
+    ),
+    Endpoint(
+        "audit_trail",
+        "supervisor",
+        "GET",
+        lambda w: reverse("audit_trail"),
+        text={"user": 150, "client": 20},
+        dates={"start": (FAR_DATE, FAR), "end": (FAR_DATE, FAR)},
+    ),
+    Endpoint(
+        "staff_create",
+        "admin",
+        "POST",
+        lambda w: reverse("staff_create"),
+        staff_base,
+        text={"full_name": 150, "credentials": 60},
+        ids={"facilities": "Facilities: choose"},
+    ),
+    Endpoint(
+        "staff_edit",
+        "admin",
+        "POST",
+        lambda w: reverse("staff_edit", args=[w.staff_member.public_id]),
+        staff_base,
+        text={"full_name": 150, "credentials": 60},
+    ),
+    Endpoint(
+        "census", "nurse", "GET", lambda w: reverse("clients:census"), ids={"unit": NOT_FOUND}
+    ),
+    Endpoint(
+        "census_pdf",
+        "nurse",
+        "GET",
+        lambda w: reverse("clients:census_pdf"),
+        ids={"unit": NOT_FOUND},
+    ),
+    Endpoint(
+        "admit",
+        "nurse",
+        "POST",
+        lambda w: reverse("clients:admit"),
+        admit_base,
+        text={
+            "legal_first_name": 80,
+            "legal_last_name": 80,
+            "preferred_name": 80,
+            "pronouns": 30,
+            "allergies": 1000,
+            "emergency_contact_name": 120,
+            "emergency_contact_relationship": 60,
+            "emergency_contact_phone": 30,
+        },  # fmt: skip
+        dates={
+            "date_of_birth": (FAR_DATE, "cannot be in the future"),
+            "admitted_at": (FAR_DATETIME, FAR),
+        },  # fmt: skip
+        ids={"bed": "Bed: "},
+    ),
+    Endpoint(
+        "readmit",
+        "nurse",
+        "POST",
+        lambda w: reverse("clients:readmit", args=[w.admission.client.public_id]),
+        lambda w: {"bed": "", "level_of_care": "3.5", "admitted_at": now_field(w)},
+        dates={"admitted_at": (FAR_DATETIME, FAR)},
+        ids={"bed": "Bed: "},
+    ),
+    Endpoint(
+        "move_bed",
+        "nurse",
+        "POST",
+        lambda w: reverse("clients:move_bed", args=[w.admission.public_id]),
+        lambda w: {"bed": "", "moved_at": now_field(w), "reason": "Quieter room"},
+        text={"reason": 200},
+        dates={"moved_at": (FAR_DATETIME, FAR)},
+        ids={"bed": "Bed: "},
+    ),
+    Endpoint(
+        "discharge",
+        "nurse",
+        "POST",
+        lambda w: reverse("clients:discharge", args=[w.admission.public_id]),
+        lambda w: {"discharged_at": now_field(w), "discharge_type": "planned", "note": "Done"},
+        text={"note": 2000},
+        dates={"discharged_at": (FAR_DATETIME, FAR)},
+    ),
+    Endpoint(
+        "leave_start",
+        "technician",
+        "POST",
+        lambda w: reverse("clients:leave_start", args=[w.admission.public_id]),
+        lambda w: {
+            "kind": "appointment",
+            "destination": "Dentist",
+            "left_at": now_field(w),
+            "expected_back_at": form_time(timezone.now() + timedelta(hours=2), w.facility),
+            "note": "",
+        },  # fmt: skip
+        text={"destination": 200, "note": 1000},
+        dates={
+            "left_at": (FAR_DATETIME, FAR),
+            "expected_back_at": (FAR_DATETIME, FAR),
+        },
+    ),
+    Endpoint(
+        "leave_return",
+        "technician",
+        "POST",
+        lambda w: reverse("clients:leave_return", args=[w.leave.public_id]),
+        lambda w: {"returned_at": now_field(w)},
+        dates={"returned_at": (FAR_DATETIME, FAR)},
+    ),
+    Endpoint(
+        "board",
+        "technician",
+        "POST",
+        lambda w: reverse("observations:board", args=[w.unit.public_id]),
+        round_base,
+        text={pid_field("remark"): 500, "late_reason": 200},
+        ids={
+            "submission_key": "out of date",
+            "include": "not admitted to this unit",
+            pid_field("loc"): "Location: choose one",
+        },  # fmt: skip
+    ),
+    Endpoint(
+        "level_change",
+        "nurse",
+        "POST",
+        lambda w: reverse("observations:level_change", args=[w.admission.public_id]),
+        lambda w: {"level": "q15", "reason": "Agitated"},
+        text={"reason": 1000},
+    ),
+    Endpoint(
+        "observer_assign",
+        "technician",
+        "POST",
+        lambda w: reverse("observations:observer_assign", args=[w.admission.public_id]),
+        ids={"observer": "Observer: choose"},
+    ),
+    Endpoint(
+        "compliance",
+        "supervisor",
+        "GET",
+        lambda w: reverse("observations:compliance"),
+        lambda w: {
+            "start": timezone.localdate().isoformat(),
+            "end": timezone.localdate().isoformat(),
+        },  # fmt: skip
+        dates={"start": (FAR_DATE, FAR), "end": (FAR_DATE, FAR)},
+        ids={"unit": "valid"},
+    ),
+    Endpoint(
+        "security",
+        "technician",
+        "POST",
+        lambda w: reverse("observations:security"),
+        security_base,
+        text={
+            (lambda w: f"finding-{w.areas[0].pk}"): 300,
+            (lambda w: f"where-{w.areas[0].pk}"): 200,
+            (lambda w: f"action-{w.areas[0].pk}"): 300,
+        },
+        ids={(lambda w: f"ok-{w.areas[1].pk}"): "mark it OK or record a finding"},
+    ),
+    Endpoint(
+        "observation_sheet",
+        "technician",
+        "GET",
+        lambda w: reverse("observations:observation_sheet", args=[w.admission.public_id]),
+        dates={"date": (FAR_DATE, NOT_FOUND)},
+    ),
+    Endpoint(
+        "mar",
+        "nurse",
+        "GET",
+        lambda w: reverse("medications:mar"),
+        dates={"day": (FAR_DATE, NOT_FOUND)},
+        ids={"unit": NOT_FOUND},
+    ),
+    Endpoint(
+        "mar_pdf",
+        "nurse",
+        "GET",
+        lambda w: reverse("medications:mar_pdf", args=[w.admission.public_id]),
+        dates={"start": (FAR_DATE, NOT_FOUND), "end": (FAR_DATE, NOT_FOUND)},
+    ),
+    Endpoint(
+        "order_new",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:order_new", args=[w.admission.public_id]),
+        order_base,
+        text={
+            "dose": 60,
+            "times": 120,
+            "indication": 200,
+            "hold_parameters": 300,
+            "prescriber_name": 120,
+            "prescriber_credentials": 40,
+            "allergy_override_reason": 300,
+        },  # fmt: skip
+        dates={"start_at": (FAR_DATETIME, FAR), "stop_at": (FAR_DATETIME, FAR)},
+        ids={"medication": "Medication: choose"},
+        decimals={"dose_units": "1.005"},
+    ),
+    Endpoint(
+        "order_discontinue",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:order_discontinue", args=[w.order.public_id]),
+        lambda w: {"reason": "Stopped"},
+        text={"reason": 300},
+    ),
+    Endpoint(
+        "dose_document",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:dose_document", args=[w.dose.public_id]),
+        lambda w: {"outcome": "refused", "reason": "Asleep", "given_at": ""},
+        text={"reason": 300},
+        dates={"given_at": (FAR_DATETIME, FAR)},
+    ),
+    Endpoint(
+        "administration_strike",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:administration_strike", args=[w.administration.public_id]),
+        lambda w: {"reason": "Wrong client"},
+        text={"reason": 300},
+    ),
+    Endpoint(
+        "prn_give",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:prn_give", args=[w.order.public_id]),
+        lambda w: {"indication": "Nausea", "pre_assessment": "Nausea 6/10"},
+        text={
+            "indication": 200,
+            "pre_assessment": 200,
+            "override_reason": 300,
+            "second_nurse": 150,
+        },  # fmt: skip
+    ),
+    Endpoint(
+        "prn_follow_up",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:prn_follow_up", args=[w.administration.public_id]),
+        lambda w: {"result": "effective"},
+        text={"post_assessment": 200, "note": 500},
+    ),
+    Endpoint(
+        "stock_new",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:stock_new"),
+        lambda w: {"medication": w.stock.medication.pk, "quantity": "5", "note": ""},
+        text={"note": 300},
+        ids={"medication": "Medication: "},
+        optional_ids={"admission": "valid"},
+        decimals={"quantity": "5.001"},
+    ),
+    Endpoint(
+        "stock_receive",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:stock_receive", args=[w.stock.public_id]),
+        lambda w: {"quantity": "5", "note": "From pharmacy"},
+        text={"note": 300},
+        decimals={"quantity": "5.001"},
+        tiny={"quantity": "0.001"},
+    ),
+    Endpoint(
+        "stock_waste",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:stock_waste", args=[w.stock.public_id]),
+        lambda w: {
+            "quantity": "1",
+            "reason": "Dropped",
+            "second_nurse": "technician",
+            "second_password": "x",
+        },  # fmt: skip
+        text={"reason": 300, "second_nurse": 150},
+        decimals={"quantity": "1.001"},
+        tiny={"quantity": "0.001"},
+    ),
+    Endpoint(
+        "count_submit",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:count_submit", args=[w.stock.public_id]),
+        lambda w: {
+            "counted_quantity": "9",
+            "second_nurse": "technician",
+            "second_password": "x",
+        },  # fmt: skip
+        text={"second_nurse": 150},
+        decimals={"counted_quantity": "59.996"},
+    ),
+    Endpoint(
+        "discrepancy_sign_off",
+        "supervisor",
+        "POST",
+        lambda w: reverse("medications:discrepancy_sign_off", args=[w.variance.public_id]),
+        lambda w: {"explanation": "Miscounted"},
+        text={"explanation": 280},
+    ),
+]
+
+
+@dataclass
+class Case:
+    endpoint: Endpoint
+    field: Any  # a name, or World -> name
+    value: str
+    expect: Any  # NOT_FOUND, or text the page (or the page redirected to) shows
+
+
+def cases() -> list:
+    out = []
+    for e in ENDPOINTS:
+        for name, limit in e.text.items():
+            out.append(Case(e, name, NUL, CTRL))
+            out.extend(Case(e, name, bidi, CTRL) for bidi in BIDI[:1] if e.method == "POST")
+            out.append(Case(e, name, "x" * (limit + 1), LONG))
+            out.append(Case(e, name, "x" * 100_011, LONG))
+        for name, (far, expect) in e.dates.items():
+            out.append(Case(e, name, far, expect))
+        for name, expect in e.ids.items():
+            out.append(Case(e, name, "abc", expect))
+            if e.method == "POST":
+                out.append(Case(e, name, "", expect))
+        for name, expect in e.optional_ids.items():
+            out.append(Case(e, name, "abc", expect))
+        for name, value in e.tiny.items():
+            out.append(Case(e, name, value, "at least 0.01"))
+        for name, value in e.decimals.items():
+            out.append(Case(e, name, value, DECIMALS))
+    return [
+        pytest.param(c, id=f"{c.endpoint.name}-{_field_id(c.field)}-{_value_id(c.value)}")
+        for c in out
+    ]
+
+
+def _field_id(name) -> str:
+    return name if isinstance(name, str) else "per-row"
+
+
+def _value_id(value: str) -> str:
+    if "\x00" in value:
+        return "nul"
+    if any(ch in value for ch in "\u202e\u202a\u2066\u200f\u061c"):
+        return "bidi"
+    if len(value) > 40:
+        return f"{len(value)}-chars"
+    return value or "empty"
+
+
+# Tables whose rows a refused request must leave exactly as they were. The access log is left
+# out: reading a page or printing is logged on purpose.
+SKIP_MODELS = {"AccessEvent", "ScanMark"}
+
+
+def snapshot() -> dict:
+    state, tables = {}, set(connection.introspection.table_names())
+    for label in ("facility", "clients", "observations", "medications"):
+        for model in apps.get_app_config(label).get_models():
+            if model.__name__ not in SKIP_MODELS and model._meta.db_table in tables:
+                state[model.__name__] = list(model.objects.order_by("pk").values())
+    return state
+
+
+def page_text(response) -> str:
+    return response.content.decode(errors="replace")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", cases())
+def test_hostile_input_is_refused_with_a_message_and_saves_nothing(client, cast, world, case):
+    e = case.endpoint
+    name = case.field if isinstance(case.field, str) else case.field(world)
+    client.force_login(cast[e.role])
+    data = e.base(world)
+    data[name] = case.value
+    before = snapshot()
+    url = e.url(world)
+    response = client.post(url, data) if e.method == "POST" else client.get(url, data)
+    assert response.status_code != 500
+    if case.expect == NOT_FOUND:
+        assert response.status_code == 404, response.status_code
+    else:
+        assert response.status_code in (200, 302, 400)
+        if response.status_code == 302:
+            response = client.get(response["Location"])
+        assert escape(case.expect) in page_text(response), (case.expect, response.status_code)
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_an_empty_security_round_is_refused_area_by_area(client, cast, world):
+    client.force_login(cast["technician"])
+    response = client.post(reverse("observations:security"), {})
+    assert response.status_code == 400
+    body = page_text(response)
+    for area in world.areas:
+        assert escape(f"{area.name}: mark it OK or record a finding.") in body
+    assert SecurityRound.objects.count() == 0
+    # Nothing is pre-marked OK on the page either.
+    assert "checked" not in page_text(client.get(reverse("observations:security")))
+
+
+@pytest.mark.django_db
+def test_a_repeated_round_says_already_recorded_and_a_reused_key_is_refused(client, cast, world):
+    client.force_login(cast["technician"])
+    url = reverse("observations:board", args=[world.unit.public_id])
+    data = round_base(world)
+    first = client.post(url, data, follow=True)
+    assert "Round recorded for 1 client." in page_text(first)
+    again = client.post(url, data, follow=True)
+    assert "This round was already recorded." in page_text(again)
+    assert "Round recorded" not in page_text(again)
+    # The same key for another client: refused, not silently dropped as "already recorded".
+    other = admit(world.facility, cast["nurse"], n=9, bed=Bed.objects.filter(
+        unit=world.unit).exclude(admissions__isnull=False).first())  # fmt: skip
+    pid = other.public_id
+    data.update({"include": [str(pid)], f"loc-{pid}": data[f"loc-{world.admission.public_id}"],
+                 f"st-{pid}": data[f"st-{world.admission.public_id}"]})  # fmt: skip
+    reused = client.post(url, data)
+    assert reused.status_code == 400
+    assert "already used to record a different round" in page_text(reused)
+    assert RoundCheck.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_identical_rounds_racing_record_one_and_say_so_once(cast, facility, admission):
+    rm = RoundCode.objects.get(facility=facility, kind="location", code="RM")
+    awake = RoundCode.objects.get(facility=facility, kind="status", code="A")
+    key, barrier, results = uuid.uuid4(), threading.Barrier(10), []
+
+    def post():
+        try:
+            barrier.wait()
+            results.append(
+                round_submit(
+                    actor=cast["technician"],
+                    facility=facility,
+                    submission_key=key,
+                    observed_at=timezone.now(),
+                    entries=[RoundEntry(admission, rm, awake)],
+                )  # fmt: skip
+            )
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=post) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [(0, True)] * 9 + [(1, False)]
+    assert RoundCheck.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("days, saved", [(30, True), (31, False), (365 * 73, False)])
+def test_a_leave_lasts_at_most_thirty_days(client, cast, world, days, saved):
+    client.force_login(cast["technician"])
+    now = timezone.now()
+    response = client.post(
+        reverse("clients:leave_start", args=[world.admission.public_id]),
+        {
+            "kind": "pass",
+            "left_at": form_time(now, world.facility),
+            "expected_back_at": form_time(now + timedelta(days=days), world.facility),
+        },  # fmt: skip
+    )
+    assert (response.status_code == 302) is saved
+    assert world.admission.leaves.exists() is saved
+    if not saved:
+        assert "Expected back:" in page_text(response)
+
+
+@pytest.mark.django_db
+def test_a_count_with_a_third_decimal_is_refused_not_rounded_into_a_variance(client, cast, world):
+    from medications.services import discrepancy_sign_off, stock_receive
+
+    discrepancy_sign_off(actor=cast["supervisor"], count=world.variance, explanation="Recount")
+    stock_receive(actor=cast["nurse"], stock=world.stock, quantity="51")  # 60 on hand
+    client.force_login(cast["nurse"])
+    counts, alerts = ControlledCount.objects.count(), Alert.objects.count()
+    response = client.post(
+        reverse("medications:count_submit", args=[world.stock.public_id]),
+        {"counted_quantity": "59.996", "second_nurse": "technician", "second_password": "x"},
+        follow=True,
+    )
+    assert "Counted: at most 2 decimal places" in page_text(response)
+    assert (ControlledCount.objects.count(), Alert.objects.count()) == (counts, alerts)
+    assert StockMovement.objects.filter(change__lt="0.01", change__gt="-0.01").count() == 0
+
+
+def test_every_form_is_hardened():
+    """Every form class of the project gets the shared text, length and date checks."""
+    missing = []
+    for label in ("facility", "clients", "observations", "medications"):
+        module = importlib.import_module(f"{label}.forms")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(cls, forms.BaseForm)
+                and cls.__module__ == module.__name__
+                and not issubclass(cls, SafeInputMixin)
+            ):
+                missing.append(f"{label}.forms.{name}")
+    assert missing == []
+
+
+def test_the_table_covers_every_form_and_query_endpoint():
+    """A URL that takes input but has no line in ENDPOINTS fails here."""
+    takes_input = {
+        "facility_switch", "alert_resolve", "audit_trail", "staff_create", "staff_edit",
+        "census", "census_pdf", "admit", "readmit", "move_bed", "discharge", "leave_start",
+        "leave_return", "board", "level_change", "observer_assign", "compliance", "security",
+        "observation_sheet", "mar", "mar_pdf", "order_new", "order_discontinue", "dose_document",
+        "administration_strike", "prn_give", "prn_follow_up", "stock_new", "stock_receive",
+        "stock_waste", "count_submit", "discrepancy_sign_off",
+    }  # fmt: skip
+    assert takes_input <= {e.name for e in ENDPOINTS}
