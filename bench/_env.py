@@ -56,6 +56,15 @@ def setup() -> None:
     django.setup()
 
 
+def sql(statement: str, params=None) -> int:
+    """Run one statement on Django's connection; the number of rows it touched."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
 def ensure_database(force: bool) -> bool:
     """Create the bench database if missing (drop it first with --force); True if created."""
     import psycopg

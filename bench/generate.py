@@ -1,52 +1,37 @@
 #!/usr/bin/env python
 """Generate a year of realistic volume for the benchmarks, in a database of its own.
 
-Shape (defaults): one facility (America/New_York), 4 units x 30 beds, every bed occupied now
-(120 admitted clients), and a year of history behind them: ~1,700 discharged stays of ~1,500
-past clients (some readmitted), bed moves, leaves off site (a few still open), orientation
-checklist ticks, open and resolved alerts, and ~300,000 hash-chained access events (logins,
-logouts, failed logins, chart views, prints). Staff: 24 technicians, 12 nurses, 6 clinicians,
-3 supervisors, 2 admins. One client ("long history") has 8 earlier stays and a long current stay
-with many bed moves and leaves; bench/run.py charts that client.
-
-Rows are written with bulk_create, bypassing the services (and their back-dating limits), but
-every database constraint holds and the access-log chain verifies (each row's digest is made by
-AccessEvent.content_digest over the previous row's, exactly as facility.services.access_log does).
+One facility (America/New_York), 4 units x 30 beds, every bed occupied now, and a year of
+history: discharged stays (some readmissions), bed moves, leaves, orientation ticks, alerts and
+~300,000 hash-chained access events; one client with a long history for bench/run.py. Rows are
+written with bulk_create (bench/_build.py), but every constraint holds and the access-log chain
+verifies. See bench/README.md.
 
     .venv/bin/python bench/generate.py            # create haven_bench, migrate, fill (once)
     .venv/bin/python bench/generate.py --force    # drop haven_bench and build it again
 
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432/haven_bench) picks the database; its name
-must contain "bench". The same --seed gives the same shape; exact counts vary a little with the
-time of day it is run at (times are relative to now).
+must contain "bench". The same --seed gives the same shape (times are relative to now).
 """
 
-import argparse
 import bisect
 import heapq
-import io
+import itertools
 import math
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _env  # noqa: E402
+from _build import Builder, minute, parser, prepare  # noqa: E402
 
 TZ_NAME = "America/New_York"
-PASSWORD = "haven-bench-pass-2026"
 UNITS = [("North Hall", "N"), ("South Hall", "S"), ("East Wing", "E"), ("West Wing", "W")]
 ROOMS_PER_UNIT = 15  # two beds (A, B) a room: 30 beds a unit
-STAFF = [  # role, username prefix, how many, credentials
-    ("technician", "tech", 24, "BHT"),
-    ("nurse", "nurse", 12, "RN"),
-    ("clinician", "clin", 6, "LCSW"),
-    ("supervisor", "sup", 3, "RN"),
-    ("admin", "admin", 2, ""),
-]
+STAFF = {"technician": 24, "nurse": 12, "clinician": 6, "supervisor": 3, "admin": 2}
 ORIENTATION_ITEMS = [
     "Tour of the unit and emergency exits",
     "Client rights and grievance procedure",
@@ -55,21 +40,6 @@ ORIENTATION_ITEMS = [
     "Belongings search explained and inventory signed",
     "Medication times and how to ask for PRN",
 ]
-FIRST = (  # noqa: SIM905 (a list literal of 60 names would be 60 lines)
-    "Avery Blake Casey Devon Emerson Finley Gray Harper Indigo Jesse Kai Logan Morgan Noel Oakley "
-    "Parker Quinn Reese Rowan Sage Tatum Wren Alex Jamie Taylor Jordan Riley Cameron Drew Skyler "
-    "Hayden Peyton Dakota Elliot Frankie Jules Kendall Lane Marlowe Nico Remy Shawn Toby Val "
-    "Ari Bo Cody Dana Eden Fran Glen Hollis Ira Jody Kit Lee Mel Pat Robin Sam"
-).split()
-LAST = (  # noqa: SIM905
-    "Ashby Brennan Calloway Dunmore Ellery Fairbanks Galloway Hollis Iverson Jessup Kingsley "
-    "Lockhart Merriweather Northcott Oswald Prescott Quimby Radcliffe Stroud Thackeray Underhill "
-    "Vance Whitlock Yardley Abbott Barlow Crane Delacroix Easton Fenwick Garrison Holloway Ingram "
-    "Jarvis Keller Langford Maddox Nash Ogden Pembroke Rutherford Sinclair Talbot Upton Vaughn "
-    "Wainwright Yates Zeller Ainsley Beckett Corbin Darrow Ellison Fitch Gentry Harlow Irving "
-    "Jasper Kerr Lowell"
-).split()
-ALLERGIES = ["NKDA"] * 6 + ["Penicillin", "Sulfa drugs", "Codeine", "Latex\nPeanuts", ""]
 # Level of care: weight, length of stay in days (low, high, mode).
 LEVELS = {
     "3.7-WM": (0.22, (3, 8, 5)),
@@ -78,13 +48,21 @@ LEVELS = {
     "3.1": (0.15, (21, 90, 45)),
     "MH-RES": (0.10, (14, 60, 30)),
 }
-DISCHARGE_TYPES = [
-    ("completed", 0.55),
-    ("ama", 0.20),
-    ("transfer", 0.12),
-    ("administrative", 0.05),
-    ("hospital", 0.05),
-    ("other", 0.03),
+# Discharge type: weight, note (given to 60% of the stays not completed).
+DISCHARGES = {
+    "completed": (0.55, ""),
+    "ama": (0.20, "Client chose to leave; risks explained, declined to stay."),
+    "transfer": (0.12, "Stepped down to a lower level of care."),
+    "administrative": (0.05, "Discharged for repeated program rule violations."),
+    "hospital": (0.05, "Sent to the ED by EMS; bed released."),
+    "other": (0.03, "See clinical record."),
+}
+MOVE_REASONS = [
+    "Roommate conflict",
+    "Closer to nursing station",
+    "Maintenance in room",
+    "Step-down",
+    "",
 ]
 # Leave kind: weight, planned hours (low, high), destinations.
 LEAVE_KINDS = {
@@ -102,14 +80,14 @@ RESOLUTION_NOTES = [
     "Client returned; searched per policy.",
     "Orientation completed with client.",
 ]
-
-
-def uid(rng) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
-
-
-def minute(dt: datetime) -> datetime:
-    return dt.replace(second=0, microsecond=0)
+# Alerts of the later apps' scans: kind, severity, per day of history, open now, key, message.
+HISTORY_ALERTS = [
+    ("missed_round", "warning", 5, 4, "round", "Round check for {} missed at {:%H:%M}."),
+    ("overdue_dose", "critical", 1, 2, "dose", "Scheduled dose for {} at {:%H:%M} not recorded."),
+]
+EVENT_FIELDS = (
+    "at user_id username role facility_id client_public_id client_label action what ip outcome"
+)
 
 
 def weighted(rng, pairs):
@@ -131,12 +109,6 @@ def poisson(rng, lam: float) -> int:
         k += 1
 
 
-# --- the database -----------------------------------------------------------------------------
-
-
-# --- the plan: stays on beds over the year ----------------------------------------------------
-
-
 @dataclass
 class Stay:
     bed: object
@@ -150,88 +122,37 @@ class Stay:
     leaves: list = field(default_factory=list)
 
 
-class Generator:
+class Generator(Builder):
     def __init__(self, *, seed: int, days: int, events: int):
-        import random
-
-        from django.utils import timezone
-
-        self.rng = random.Random(seed)
+        super().__init__(seed, width=34)
         self.days = days
         self.events_target = events
-        self.now = timezone.now()
         self.window_start = self.now - timedelta(days=days)
-        self.timings: list[tuple[str, float]] = []
-        self._t = time.perf_counter()
 
-    def lap(self, label: str) -> None:
-        t = time.perf_counter()
-        self.timings.append((label, t - self._t))
-        print(f"  {label:<34} {t - self._t:6.1f} s", flush=True)
-        self._t = t
-
-    # facility, beds, staff
-
-    def make_facility(self):
+    def make_facility_and_staff(self):
         from clients.models import OrientationItem
-        from facility.models import Bed, Facility, Unit
 
-        rng = self.rng
-        self.facility = Facility.objects.create(
-            public_id=uid(rng),
-            name=_env.BENCH_FACILITY,
-            time_zone=TZ_NAME,
-            address="1 Benchmark Road, Asheville, NC 28801",
-        )
+        units = [
+            (
+                name,
+                [
+                    f"{p}{100 + room}-{side}"
+                    for room in range(1, ROOMS_PER_UNIT + 1)
+                    for side in "AB"
+                ],
+            )
+            for name, p in UNITS
+        ]
+        self.facility, self.beds = self.add_facility(
+            _env.BENCH_FACILITY, TZ_NAME, units,
+            address="1 Benchmark Road, Asheville, NC 28801", codes=False,
+        )  # fmt: skip
         self.tz = self.facility.tz
-        self.units = Unit.objects.bulk_create(
-            Unit(public_id=uid(rng), facility=self.facility, name=name) for name, _ in UNITS
-        )
-        beds = []
-        for unit, (_, prefix) in zip(self.units, UNITS, strict=True):
-            for room in range(1, ROOMS_PER_UNIT + 1):
-                for side in "AB":
-                    beds.append(
-                        Bed(public_id=uid(rng), unit=unit, label=f"{prefix}{100 + room}-{side}")
-                    )
-        self.beds = Bed.objects.bulk_create(beds)
         self.items = OrientationItem.objects.bulk_create(
             OrientationItem(facility=self.facility, label=label, position=i)
             for i, label in enumerate(ORIENTATION_ITEMS)
         )
-
-    def make_staff(self):
-        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-        from django.contrib.auth.hashers import make_password
-
-        from facility.models import User
-        from facility.services import user_sync_role_group
-
-        rng = self.rng
-        hashed = make_password(PASSWORD)  # one hash for all: PBKDF2 is slow on purpose
-        self.staff: dict[str, list] = {}
-        names = rng.sample([(f, last) for f in FIRST for last in LAST], sum(s[2] for s in STAFF))
-        for role, prefix, count, creds in STAFF:
-            people = []
-            for n in range(1, count + 1):
-                first, last = names.pop()
-                user = User(
-                    public_id=uid(rng),
-                    username=f"{prefix}{n:02d}",
-                    email=f"{prefix}{n:02d}@bench.haven.invalid",
-                    full_name=f"{first} {last}",
-                    initials=f"{first[0]}{last[0]}",
-                    credentials=creds,
-                    role=role,
-                    password=hashed,
-                )
-                user.save()
-                user.facilities.add(self.facility)
-                user_sync_role_group(user)
-                if role in ("supervisor", "admin"):
-                    TOTP.activate(user, generate_totp_secret())
-                people.append(user)
-            self.staff[role] = people
+        self.staff = self.add_staff(self.facility, "", STAFF, totp=("supervisor", "admin"))
 
     # stays
 
@@ -312,24 +233,7 @@ class Generator:
             ss.append(s)
 
     def _new_client(self) -> int:
-        rng = self.rng
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        self.clients.append(
-            {
-                "legal_first_name": first,
-                "legal_last_name": last,
-                "preferred_name": rng.choice(["", "", "", "", first[:3]]),
-                "date_of_birth": date(1958, 1, 1) + timedelta(days=rng.randint(0, 365 * 47)),
-                "sex": rng.choice(["F", "F", "M", "M", "M", "X", "U"]),
-                "pronouns": rng.choice(["she/her", "he/him", "they/them", "", ""]),
-                "allergies": rng.choice(ALLERGIES),
-                "emergency_contact_name": f"{rng.choice(FIRST)} {last}",
-                "emergency_contact_relationship": rng.choice(
-                    ["Parent", "Sibling", "Partner", "Friend"]
-                ),
-                "emergency_contact_phone": f"828-555-{rng.randint(0, 9999):04d}",
-            }
-        )
+        self.clients.append(self.person())
         return len(self.clients) - 1
 
     def occupant(self, t: datetime):
@@ -347,31 +251,26 @@ class Generator:
     # writes
 
     def write_clients_and_admissions(self):
-        from clients.models import Admission, Client, MrnSequence
+        from django.db import connection
+
+        from clients.models import Admission
 
         rng = self.rng
         first_start: dict[int, datetime] = {}
         for s in self.stays:
             first_start.setdefault(s.client, s.start)
         order = sorted(range(len(self.clients)), key=lambda i: first_start[i])
-        objs: list = [None] * len(self.clients)
-        for number, i in enumerate(order, start=1):
-            objs[i] = Client(
-                public_id=uid(rng),
-                facility=self.facility,
-                mrn=f"H{self.facility.pk:02d}-{number:06d}",
-                **self.clients[i],
-            )
-        Client.objects.bulk_create([objs[i] for i in order], batch_size=2000)
-        self.client_objs = objs
-        MrnSequence.objects.create(facility=self.facility, last_number=len(objs))
+        made = self.add_clients(self.facility, [self.clients[i] for i in order], "H")
+        self.client_objs = [None] * len(self.clients)
+        for i, obj in zip(order, made, strict=True):
+            self.client_objs[i] = obj
 
         nurses, sups = self.staff["nurse"], self.staff["supervisor"]
         admissions = []
         for s in self.stays:
             a = Admission(
-                public_id=uid(rng),
-                client=objs[s.client],
+                public_id=self.uid(),
+                client=self.client_objs[s.client],
                 facility=self.facility,
                 unit_id=s.bed.unit_id,
                 bed=s.bed,
@@ -381,22 +280,14 @@ class Generator:
             )
             if s.end is not None:
                 a.discharged_at = s.end
-                a.discharge_type = weighted(rng, DISCHARGE_TYPES)
+                a.discharge_type = weighted(rng, [(k, v[0]) for k, v in DISCHARGES.items()])
                 a.discharged_by = rng.choice(nurses + sups)
                 if a.discharge_type != "completed" and rng.random() < 0.6:
-                    a.discharge_note = {
-                        "ama": "Client chose to leave; risks explained, declined to stay.",
-                        "transfer": "Stepped down to a lower level of care.",
-                        "administrative": "Discharged for repeated program rule violations.",
-                        "hospital": "Sent to the ED by EMS; bed released.",
-                        "other": "See clinical record.",
-                    }[a.discharge_type]
+                    a.discharge_note = DISCHARGES[a.discharge_type][1]
             s.admission = a
             admissions.append(a)
         Admission.objects.bulk_create(admissions, batch_size=2000)
         # Clients were "created" at their first admission, not when this script ran.
-        from django.db import connection
-
         with connection.cursor() as cursor:
             cursor.execute(
                 """
@@ -441,15 +332,7 @@ class Generator:
                         to_bed=chain[i + 1],
                         moved_at=minute(at),
                         moved_by=rng.choice(who),
-                        reason=rng.choice(
-                            [
-                                "Roommate conflict",
-                                "Closer to nursing station",
-                                "Maintenance in room",
-                                "Step-down",
-                                "",
-                            ]
-                        ),
+                        reason=rng.choice(MOVE_REASONS),
                     )
                 )
         BedMove.objects.bulk_create(moves, batch_size=5000)
@@ -489,7 +372,7 @@ class Generator:
                 if back < left:
                     continue
                 leave = Leave(
-                    public_id=uid(rng),
+                    public_id=self.uid(),
                     admission=s.admission,
                     kind=kind,
                     destination=rng.choice(dests),
@@ -508,7 +391,7 @@ class Generator:
                 _, (ph_lo, ph_hi), dests = LEAVE_KINDS[kind]
                 expected = minute(s.open_leave_at + timedelta(hours=rng.uniform(ph_lo, ph_hi)))
                 leave = Leave(
-                    public_id=uid(rng),
+                    public_id=self.uid(),
                     admission=s.admission,
                     kind=kind,
                     destination=rng.choice(dests),
@@ -527,24 +410,26 @@ class Generator:
         from clients.models import OrientationTick
         from facility.models import Alert
 
-        rng = self.rng
+        rng, now, tz = self.rng, self.now, self.tz
         techs = self.staff["technician"]
         resolvers = self.staff["nurse"] + self.staff["supervisor"]
-        ticks, alerts = [], []
-        open_keys: set[str] = set()
+        ticks, alerts, open_keys = [], [], set()
 
-        def alert(s, *, kind, severity, message, key, raised, resolve=True, note=None):
+        def alert(s, kind, message, key, raised, *, severity="warning", resolve=True, note=None,
+                  resolved=None):  # fmt: skip
+            """resolve: resolved 5–90 minutes after being raised, with `note` or a random one
+            (open if that time has not come); else resolved at `resolved` (None: open)."""
             client = self.client_objs[s.client]
-            resolved = raised + timedelta(minutes=rng.uniform(5, 90)) if resolve else None
-            if resolved is not None and resolved >= self.now:
-                resolved = None  # too recent to be handled yet
+            if resolve:
+                resolved = raised + timedelta(minutes=rng.uniform(5, 90))
+                resolved = resolved if resolved < now else None  # too recent to be handled yet
             if resolved is None:
                 if key in open_keys:
                     return
                 open_keys.add(key)
             alerts.append(
                 Alert(
-                    public_id=uid(rng),
+                    public_id=self.uid(),
                     facility=self.facility,
                     client_public_id=client.public_id,
                     client_label=client.mrn,
@@ -561,78 +446,62 @@ class Generator:
 
         deadline = timedelta(hours=24)
         for s in self.stays:
-            client = self.client_objs[s.client]
-            recent = s.end is None and s.start > self.now - deadline
+            recent = s.end is None and s.start > now - deadline
             complete = rng.random() < (0.5 if recent else 0.92)
             done = self.items if complete else self.items[: rng.randint(0, len(self.items) - 1)]
             t, n_done = s.start, 0
             for item in done:
                 t = t + timedelta(minutes=rng.uniform(10, 150))
-                if t >= self.now or (s.end is not None and t >= s.end):
+                if t >= now or (s.end is not None and t >= s.end):
                     break
-                ticks.append(
-                    OrientationTick(
-                        admission=s.admission, item=item, ticked_at=t, ticked_by=rng.choice(techs)
-                    )
-                )
+                ticks.append(OrientationTick(admission=s.admission, item=item, ticked_at=t,
+                                             ticked_by=rng.choice(techs)))  # fmt: skip
                 n_done += 1
-            if n_done < len(self.items) and s.start + deadline < self.now:
+            if n_done < len(self.items) and s.start + deadline < now:
+                name = self.client_objs[s.client].display_name
                 alert(
                     s,
-                    kind="orientation_overdue",
-                    severity="warning",
-                    message=(
-                        f"Orientation checklist for {client.display_name} not complete 24 hours "
-                        f"after admission ({n_done} of {len(self.items)} items)."
-                    ),
-                    key=f"orientation:{s.admission.public_id}",
-                    raised=s.start + deadline + timedelta(seconds=rng.uniform(0, 60)),
+                    "orientation_overdue",
+                    f"Orientation checklist for {name} not complete 24 hours after admission "
+                    f"({n_done} of {len(self.items)} items).",
+                    f"orientation:{s.admission.public_id}",
+                    s.start + deadline + timedelta(seconds=rng.uniform(0, 60)),
                     resolve=s.end is not None,
                     note="Orientation completed with client.",
                 )
 
         for leave, s in self.late_leaves:
-            due = leave.expected_back_at + timedelta(minutes=30)
-            client = self.client_objs[s.client]
-            alerts.append(
-                Alert(
-                    public_id=uid(rng),
-                    facility=self.facility,
-                    client_public_id=client.public_id,
-                    client_label=client.mrn,
-                    kind="leave_overdue",
-                    severity="warning",
-                    message=f"{client.display_name} is not back from {leave.kind}: expected "
-                    f"{leave.expected_back_at.astimezone(self.tz):%H:%M}.",
-                    dedupe_key=f"leave_overdue:{leave.public_id}",
-                    raised_at=due,
-                    resolved_at=leave.returned_at,
-                    resolved_by=rng.choice(resolvers) if leave.returned_at else None,
-                    resolution_note=(
-                        f"Client returned at {leave.returned_at.astimezone(self.tz):%H:%M}."
-                        if leave.returned_at
-                        else ""
-                    ),
-                )
+            back = leave.returned_at
+            alert(
+                s,
+                "leave_overdue",
+                f"{self.client_objs[s.client].display_name} is not back from {leave.kind}: "
+                f"expected {leave.expected_back_at.astimezone(tz):%H:%M}.",
+                f"leave_overdue:{leave.public_id}",
+                leave.expected_back_at + timedelta(minutes=30),
+                resolve=False,
+                resolved=back,
+                note=back and f"Client returned at {back.astimezone(tz):%H:%M}.",
             )
 
         # Missed round checks and overdue doses over the year (the later apps' scans), mostly
         # resolved; a few from the last hours still open.
-        span = (self.now - self.window_start).total_seconds()
-        for kind, severity, per_day in (
-            ("missed_round", "warning", 5),
-            ("overdue_dose", "critical", 1),
-        ):
-            for _ in range(per_day * self.days):
-                at = self.window_start + timedelta(seconds=rng.uniform(0, span))
-                s = self.occupant(at)
+        span = (now - self.window_start).total_seconds()
+        for kind, severity, per_day, open_now, prefix, text in HISTORY_ALERTS:
+            history = per_day * self.days
+            for i in range(history + open_now):
+                if i < history:
+                    at = self.window_start + timedelta(seconds=rng.uniform(0, span))
+                    s, at = self.occupant(at), minute(at)
+                else:
+                    s = rng.choice(self.current)
+                    at = minute(now - timedelta(minutes=rng.uniform(5, 120)))
                 if s is None:
                     continue
-                self._history_alert(alert, s, kind, severity, minute(at))
-            for _ in range(4 if kind == "missed_round" else 2):
-                s = self.rng.choice(self.current)
-                at = minute(self.now - timedelta(minutes=rng.uniform(5, 120)))
-                self._history_alert(alert, s, kind, severity, at, resolve=False)
+                local = at.astimezone(tz)
+                message = text.format(self.client_objs[s.client].display_name, local)
+                key = f"{prefix}:{s.admission.public_id}:{local:%Y%m%dT%H%M}"
+                alert(s, kind, message, key, at, severity=severity, resolve=i < history)
 
         OrientationTick.objects.bulk_create(ticks, batch_size=5000)
         Alert.objects.bulk_create(alerts, batch_size=5000)
@@ -640,72 +509,44 @@ class Generator:
         self.n_alerts = len(alerts)
         self.n_open_alerts = sum(1 for a in alerts if a.resolved_at is None)
 
-    def _history_alert(self, alert, s, kind, severity, at, resolve=True):
-        client = self.client_objs[s.client]
-        local = at.astimezone(self.tz)
-        if kind == "missed_round":
-            message = f"Round check for {client.display_name} missed at {local:%H:%M}."
-            key = f"round:{s.admission.public_id}:{local:%Y%m%dT%H%M}"
-        else:
-            message = f"Scheduled dose for {client.display_name} at {local:%H:%M} not recorded."
-            key = f"dose:{s.admission.public_id}:{local:%Y%m%dT%H%M}"
-        alert(s, kind=kind, severity=severity, message=message, key=key, raised=at, resolve=resolve)
-
     # the access log
 
     def plan_access_events(self) -> list[tuple]:
         """Shifts of staff logging in and out, failing to, printing, and reading charts."""
-        rng = self.rng
-        fac = self.facility.pk
-        tz = self.tz
+        rng, tz, staff = self.rng, self.tz, self.staff
         stations = [f"10.20.{u}.{n}" for u in range(1, 5) for n in range(11, 19)]
         nursing = [f"10.20.9.{n}" for n in range(11, 15)]
-        utc = UTC
         events: list[tuple] = []
         shifts = []  # (start, end, [users])
-        per_shift = {  # day, evening, night
+        per_shift = {
             "technician": (8, 7, 5),
             "nurse": (3, 3, 2),
             "clinician": (4, 1, 0),
             "supervisor": (1, 1, 0),
-        }
-        first_day = self.window_start.astimezone(tz).date()
-        last_day = self.now.astimezone(tz).date()
-        day = first_day - timedelta(days=1)
-        while day <= last_day:
+        }  # fmt: skip  (day, evening, night)
+        day = self.window_start.astimezone(tz).date() - timedelta(days=1)
+        while day <= self.now.astimezone(tz).date():
             weekday = day.weekday() < 5
             for k, hour in enumerate((7, 15, 23)):
-                start = datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(utc)
-                end = start + timedelta(hours=8)
+                start = datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(UTC)
                 on = []
                 for role, counts in per_shift.items():
-                    n = counts[k]
-                    if role == "clinician" and not weekday:
-                        n = min(n, 1)
-                    on += rng.sample(self.staff[role], n)
+                    n = min(counts[k], 1) if role == "clinician" and not weekday else counts[k]
+                    on += rng.sample(staff[role], n)
                 if k == 0 and weekday:
-                    on.append(rng.choice(self.staff["admin"]))
-                shifts.append((start, end, on))
+                    on.append(rng.choice(staff["admin"]))
+                shifts.append((start, start + timedelta(hours=8), on))
             day += timedelta(days=1)
 
-        def add(at, user, action, *, client=None, what="", ip=None, outcome="ok", username=None):
+        def add(at, user, action, ip, what="", *, client=None, outcome="ok", username=None):
             if not (self.window_start <= at < self.now - timedelta(minutes=1)):
                 return
-            events.append(
-                (
-                    at,
-                    user.pk if user else None,
-                    user.username if user else username,
-                    user.role if user else "",
-                    fac if client is not None or action in ("view", "print") else None,
-                    client.public_id if client is not None else None,
-                    client.mrn if client is not None else "",
-                    action,
-                    what,
-                    ip,
-                    outcome,
-                )
-            )
+            fac = self.facility.pk if client is not None or action in ("view", "print") else None
+            events.append((
+                at, user.pk if user else None, user.username if user else username,
+                user.role if user else "", fac, client.public_id if client is not None else None,
+                client.mrn if client is not None else "", action, what, ip, outcome,
+            ))  # fmt: skip
 
         readers = []  # (shift, user, weight) for chart views
         weights = {"technician": 1.0, "nurse": 1.4, "clinician": 1.6, "supervisor": 0.8}
@@ -715,81 +556,54 @@ class Generator:
                 sessions = rng.randint(2, 6)  # the 15-minute idle timeout logs people out
                 marks = sorted(rng.uniform(-900, 8 * 3600) for _ in range(sessions))
                 for i, m in enumerate(marks):
-                    at = start + timedelta(seconds=m)
-                    add(at, user, "login", ip=ip)
+                    add(start + timedelta(seconds=m), user, "login", ip)
                     nxt = marks[i + 1] if i + 1 < len(marks) else 8 * 3600 + 900
                     if rng.random() < 0.8:
-                        add(
-                            start + timedelta(seconds=rng.uniform(m + 60, max(m + 61, nxt - 5))),
-                            user,
-                            "logout",
-                            ip=ip,
-                        )
+                        at = start + timedelta(seconds=rng.uniform(m + 60, max(m + 61, nxt - 5)))
+                        add(at, user, "logout", ip)
                 if user.role in weights:
                     readers.append((start, end, user, ip, weights[user.role]))
             printer = next((u for u in on if u.role in ("nurse", "supervisor")), None)
             if printer is not None:
-                add(
-                    start + timedelta(minutes=rng.uniform(5, 40)),
-                    printer,
-                    "print",
-                    client=None,
-                    what="Census",
-                    ip=rng.choice(nursing),
-                )
+                at = start + timedelta(minutes=rng.uniform(5, 40))
+                add(at, printer, "print", rng.choice(nursing), "Census")
             for _ in range(poisson(rng, 0.7)):
                 typo = rng.choice(on).username + rng.choice(["", "1", "x"])
-                add(
-                    start + timedelta(seconds=rng.uniform(0, 8 * 3600)),
-                    None,
-                    "login_failed",
-                    ip=rng.choice(stations),
-                    outcome="failed",
-                    username=typo,
-                )
+                at = start + timedelta(seconds=rng.uniform(0, 8 * 3600))
+                add(at, None, "login_failed", rng.choice(stations), outcome="failed", username=typo)
         # A few account events by the admins over the year: lost phones (MFA reset) and leaves
         # of absence (deactivated, later reactivated).
-        admins = self.staff["admin"]
         for _ in range(12):
             at = self.window_start + timedelta(days=rng.uniform(0, self.days))
-            who = rng.choice(self.staff["supervisor"])
+            who = rng.choice(staff["supervisor"]).username
             add(
                 at,
-                rng.choice(admins),
+                rng.choice(staff["admin"]),
                 "mfa_reset",
-                what=f"reset MFA of {who.username}",
-                ip=rng.choice(nursing),
+                rng.choice(nursing),
+                f"reset MFA of {who}",
             )
         for _ in range(10):
             at = self.window_start + timedelta(days=rng.uniform(0, self.days - 30))
-            who = rng.choice(self.staff["technician"] + self.staff["nurse"])
+            who = rng.choice(staff["technician"] + staff["nurse"]).username
+            what = f"deactivated {who}; ended {rng.randint(0, 2)} sessions"
+            add(at, rng.choice(staff["admin"]), "deactivate", rng.choice(nursing), what)
+            at += timedelta(days=rng.uniform(3, 28))
             add(
                 at,
-                rng.choice(admins),
-                "deactivate",
-                what=f"deactivated {who.username}; ended {rng.randint(0, 2)} sessions",
-                ip=rng.choice(nursing),
-            )
-            add(
-                at + timedelta(days=rng.uniform(3, 28)),
-                rng.choice(admins),
+                rng.choice(staff["admin"]),
                 "role_change",
-                what=f"reactivated {who.username}",
-                ip=rng.choice(nursing),
+                rng.choice(nursing),
+                f"reactivated {who}",
             )
 
         # Chart views fill the rest, spread over staff-shifts by role weight.
         n_views = max(0, self.events_target - len(events))
-        total_w = sum(r[4] for r in readers)
-        cum, acc = [], 0.0
-        for r in readers:
-            acc += r[4]
-            cum.append(acc)
+        cum = list(itertools.accumulate(r[4] for r in readers))
         made = tries = 0
-        clients = self.client_objs
         while made < n_views and tries < n_views * 3:
             tries += 1
-            start, end, user, ip, _ = readers[bisect.bisect_left(cum, rng.uniform(0, total_w))]
+            start, end, user, ip, _ = readers[bisect.bisect_left(cum, rng.uniform(0, cum[-1]))]
             at = start + timedelta(seconds=rng.uniform(0, 8 * 3600))
             if not (self.window_start <= at < self.now - timedelta(minutes=1)):
                 continue
@@ -797,7 +611,7 @@ class Generator:
             if s is None:
                 continue
             before = len(events)
-            add(at, user, "view", client=clients[s.client], what="client chart", ip=ip)
+            add(at, user, "view", ip, "client chart", client=self.client_objs[s.client])
             made += len(events) - before
         events.sort(key=lambda e: e[0])
         return events
@@ -812,89 +626,39 @@ class Generator:
         prev = prev or GENESIS_HASH
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
+        names = EVENT_FIELDS.split()
         for i in range(0, len(events), batch):
             objs = []
-            for (
-                at,
-                user_id,
-                username,
-                role,
-                fac,
-                client,
-                label,
-                action,
-                what,
-                ip,
-                outcome,
-            ) in events[i : i + batch]:
-                e = AccessEvent(
-                    at=at,
-                    user_id=user_id,
-                    username=username,
-                    role=role,
-                    facility_id=fac,
-                    client_public_id=client,
-                    client_label=label,
-                    action=action,
-                    what=what,
-                    ip=ip,
-                    outcome=outcome,
-                    prev_hash=prev,
-                )
+            for event in events[i : i + batch]:
+                e = AccessEvent(**dict(zip(names, event, strict=True)), prev_hash=prev)
                 e.row_hash = prev = e.content_digest(prev)
                 objs.append(e)
             AccessEvent.objects.bulk_create(objs, batch_size=batch)
         self.n_events = len(events)
 
 
-def already_generated() -> bool:
-    from facility.models import AccessEvent, Facility
-
-    facility = Facility.objects.filter(name=_env.BENCH_FACILITY).first()
-    if facility is None:
-        return False
-    if not AccessEvent.objects.filter(facility=facility).exists():
-        sys.exit(
-            f"{_env.BENCH_FACILITY} exists but has no access events: an earlier run was cut "
-            "short. Run again with --force to rebuild."
-        )
-    return True
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--force", action="store_true", help="drop the bench database and rebuild")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--days", type=int, default=365, help="days of history (default 365)")
-    parser.add_argument("--events", type=int, default=300_000, help="access events (default 300k)")
-    parser.add_argument("--no-verify", action="store_true", help="skip verifying the access chain")
-    args = parser.parse_args(argv)
+    p = parser(__doc__, "days of history (default 365)")
+    p.add_argument("--events", type=int, default=300_000, help="access events (default 300k)")
+    p.add_argument("--no-verify", action="store_true", help="skip verifying the access chain")
+    args = p.parse_args(argv)
 
-    _env.configure_env()
-    _env.check_bench_database()
-    started = time.perf_counter()
-    _env.ensure_database(args.force)
+    def complete() -> bool:
+        from facility.models import AccessEvent
 
-    import django
+        return AccessEvent.objects.filter(facility__name=_env.BENCH_FACILITY).exists()
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection, transaction
-
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("sync_roles", stdout=io.StringIO())
-    print(f"  {'create + migrate + sync_roles':<34} {time.perf_counter() - started:6.1f} s")
-    if already_generated():
-        print(
-            f"{_env.BENCH_FACILITY} is already generated in {_env.database_name()}; "
-            "nothing to do (--force rebuilds)."
-        )
+    started = prepare(args.force, _env.BENCH_FACILITY, complete, 34)
+    if started is None:
         return 0
+    from django.db import transaction
+
+    from clients.models import Admission, Client
+
     print(f"Generating into {_env.database_name()} (seed {args.seed}, {args.days} days)")
     gen = Generator(seed=args.seed, days=args.days, events=args.events)
     with transaction.atomic():
-        gen.make_facility()
-        gen.make_staff()
+        gen.make_facility_and_staff()
         gen.lap("facility, beds, staff")
         gen.plan_stays()
         gen.write_clients_and_admissions()
@@ -907,12 +671,8 @@ def main(argv=None) -> int:
         gen.lap(f"plan {len(events):,} access events")
         gen.write_access_events(events)
         gen.lap("write access events (hash chain)")
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    gen.lap("vacuum analyze")
+    gen.vacuum()
     generated = time.perf_counter() - started
-
-    from clients.models import Admission, Client
 
     lh = next(s for s in gen.current if s.long_history)
     lh_client = gen.client_objs[lh.client]

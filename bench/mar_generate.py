@@ -1,36 +1,15 @@
 #!/usr/bin/env python
 """Generate a year of MAR history for the medication benchmarks, in a database of its own.
 
-Two facilities in database haven_bench_mar:
-
-- "Haven Bench MAR" (America/New_York): unit "Main" of 60 beds, all full, clients admitted a
-  year ago, each with 8 verified scheduled orders (daily ×2, BID ×2, TID ×2, QID, q6h: 2.5 doses
-  a day on average; buprenorphine and chlordiazepoxide are time-critical) and 2 PRN orders, and a
-  YEAR of history: every ScheduledDose row since the orders were verified (~440,000), nearly all
-  documented (given on time; ~1.5% refused, ~0.3% held, ~0.5% given late with a reason, ~0.2%
-  undocumented = missed, marked and alerted, the alert resolved; ~0.2% of entries struck as
-  entered in error and charted again), PRN administrations with their follow-ups. Plus a small
-  unit "Annex" (10 beds, clients admitted 14 days ago, same regimen) so bench/mar_run.py can show
-  that the MAR's query count does not grow with clients.
-- "Haven Bench MAR Scan" (America/Chicago): 5,000 beds in 50 units of 100, all full, each client
-  with 2 scheduled orders (2.5 doses a day) verified 49 hours ago, doses for the last 49 hours
-  and the next 48 (the app's horizon); 1.5% of due doses undocumented (late or missed work for
-  the scan), 20% of clients with a PRN order, 10% of PRN doses without a follow-up, and
-  controlled stocks (3 house, 12 client) with two-person counts at every shift change but one
-  stock left uncounted at every 15:00 change.
-
-Facilities, staff, clients, stays and orders are written with bulk_create (the services refuse
-back-dated admissions and verify orders "now"). The first dose of every order is made by the
-app's own services.doses_materialize() (so whatever the app does with a first dose, it does);
-the rest are computed with the app's dose_times_between() and order_window() (so
-doses_extend_horizon() finds them and adds nothing twice) and loaded with COPY;
-Order.materialized_until, where the app has it, is set to the horizon. Documentation, PRN
-doses, follow-ups and historical alerts are written by INSERT … SELECT in PostgreSQL; "random"
-choices there come from hashtextextended() of stable values, so top_up() can re-run the same
-rules over any period and add only what is missing: bench/mar_run.py uses it to bring charting
-up to "now" before timing.
-Every database constraint holds (transcriber ≠ verifier, one live administration per dose,
-given_at ≤ recorded_at, reasons where required, two count signers, …). Then VACUUM ANALYZE.
+Two facilities in database haven_bench_mar: "Haven Bench MAR" (unit Main, 60 beds, clients
+admitted a year ago, 8 verified scheduled orders and 2 PRN each, a year of doses nearly all
+documented; unit Annex, 10 beds, 14 days) and "Haven Bench MAR Scan" (5,000 clients, 2
+scheduled orders each, the last 49 hours and next 48 of doses, controlled stocks and counts):
+see bench/README.md. People, stays and the catalog come from bench/_build.py; the first dose
+of every order is made by the app's services.doses_materialize(), the rest with the app's
+dose_times_between()/order_window() and COPY; documentation, PRN doses, follow-ups and
+historical alerts are INSERT ... SELECT, "random" by hashtextextended() of stable values, so
+top_up() can re-run the same rules over any period (bench/mar_run.py uses it before timing).
 
     .venv/bin/python bench/mar_generate.py            # create, migrate, fill (once)
     .venv/bin/python bench/mar_generate.py --force    # drop the database and build it again
@@ -39,20 +18,19 @@ DATABASE_URL (default postgres://postgres@127.0.0.1:5432/haven_bench_mar) picks 
 its name must contain "bench".
 """
 
-import argparse
-import io
 import os
 import random
 import sys
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven_bench_mar")
 import _env  # noqa: E402
+from _build import Builder, grid, parser, prepare, sizes  # noqa: E402
 
 BOARD_FACILITY = "Haven Bench MAR"
 BOARD_TZ = "America/New_York"
@@ -61,13 +39,11 @@ ANNEX = ("Annex", "X", 10)
 ANNEX_DAYS = 14
 SCAN_FACILITY = "Haven Bench MAR Scan"
 SCAN_TZ = "America/Chicago"
-SCAN_UNITS = 50
-SCAN_BEDS_PER_UNIT = 100
 SCAN_HISTORY = timedelta(hours=49)  # B's orders were verified this long ago
 SCAN_PRN_SHARE = 0.2
 NURSE = "mnurse01"  # bench/mar_run.py signs in as this nurse of the board facility
-PASSWORD = "haven-bench-pass-2026"
 HASH_SEED = 2026
+LEVELS = ["3.5", "3.7", "3.1", "3.7-WM"]
 
 # Per facility: undocumented doses per mille, PRN doses per mille of slots, follow-ups forgotten
 # per mille. The board facility is a well-run unit; the scan facility leaves the scan work.
@@ -76,110 +52,57 @@ RATES = {
     SCAN_FACILITY: {"skip": 15, "prn_rate": 300, "forget": 100},
 }
 
-FIRST = (  # noqa: SIM905
-    "Avery Blake Casey Devon Emerson Finley Gray Harper Indigo Jesse Kai Logan Morgan Noel Oakley "
-    "Parker Quinn Reese Rowan Sage Tatum Wren Alex Jamie Taylor Jordan Riley Cameron Drew Skyler"
-).split()
-LAST = (  # noqa: SIM905
-    "Ashby Brennan Calloway Dunmore Ellery Fairbanks Galloway Hollis Iverson Jessup Kingsley "
-    "Lockhart Merriweather Northcott Oswald Prescott Quimby Radcliffe Stroud Thackeray Underhill"
-).split()
-
-# name, strength, form, routes, controlled schedule, time-critical
-CATALOG = [
-    ("Buprenorphine/naloxone", "8 mg/2 mg", "film", "sublingual", "III", True),
-    ("Chlordiazepoxide", "25 mg", "capsule", "oral", "IV", True),
-    ("Lorazepam", "1 mg", "tablet", "oral,im", "IV", False),
-    ("Thiamine", "100 mg", "tablet", "oral,im", "", False),
-    ("Folic acid", "1 mg", "tablet", "oral", "", False),
-    ("Multivitamin", "1 tablet", "tablet", "oral", "", False),
-    ("Sertraline", "50 mg", "tablet", "oral", "", False),
-    ("Naltrexone", "50 mg", "tablet", "oral", "", False),
-    ("Lisinopril", "10 mg", "tablet", "oral", "", False),
-    ("Nicotine", "21 mg/24 h", "patch", "transdermal", "", False),
-    ("Clonidine", "0.1 mg", "tablet", "oral", "", False),
-    ("Metformin", "500 mg", "tablet", "oral", "", False),
-    ("Quetiapine", "50 mg", "tablet", "oral", "", False),
-    ("Propranolol", "10 mg", "tablet", "oral", "", False),
-    ("Gabapentin", "300 mg", "capsule", "oral", "", False),
-    ("Acamprosate", "333 mg", "delayed-release tablet", "oral", "", False),
-    ("Baclofen", "10 mg", "tablet", "oral", "", False),
-    ("Hydroxyzine", "25 mg", "tablet", "oral", "", False),
-    ("Dicyclomine", "20 mg", "tablet", "oral", "", False),
-    ("Methocarbamol", "500 mg", "tablet", "oral", "", False),
-    ("Acetaminophen", "325 mg", "tablet", "oral", "", False),
-    ("Ibuprofen", "400 mg", "tablet", "oral", "", False),
-    ("Ondansetron", "4 mg", "orally disintegrating tablet", "oral", "", False),
-    ("Loperamide", "2 mg", "capsule", "oral", "", False),
-]
-# Scheduled regimen of a board client: one medication from each pool, by frequency.
-# (medication, dose text, units, indication)
-POOLS = {
-    "daily": [
-        ("Buprenorphine/naloxone", "8 mg/2 mg", "1", "Opioid use disorder"),
-        ("Thiamine", "100 mg", "1", "Alcohol use disorder, prophylaxis"),
-        ("Folic acid", "1 mg", "1", "Supplement"),
-        ("Multivitamin", "1 tablet", "1", "Supplement"),
-        ("Sertraline", "50 mg", "1", "Depression"),
-        ("Naltrexone", "50 mg", "1", "Alcohol use disorder"),
-        ("Lisinopril", "10 mg", "1", "Hypertension"),
-        ("Nicotine", "21 mg patch", "1", "Tobacco use disorder"),
-    ],
-    "bid": [
-        ("Clonidine", "0.1 mg", "1", "Withdrawal symptoms"),
-        ("Metformin", "500 mg", "1", "Type 2 diabetes"),
-        ("Quetiapine", "50 mg", "1", "Mood"),
-        ("Propranolol", "10 mg", "1", "Anxiety"),
-    ],
-    "tid": [
-        ("Gabapentin", "300 mg", "1", "Withdrawal, neuropathic pain"),
-        ("Acamprosate", "666 mg", "2", "Alcohol use disorder"),
-        ("Baclofen", "10 mg", "1", "Muscle spasm"),
-    ],
-    "qid": [
-        ("Hydroxyzine", "25 mg", "1", "Anxiety"),
-        ("Dicyclomine", "20 mg", "1", "Abdominal cramping"),
-    ],
-    "q6h": [
-        ("Chlordiazepoxide", "25 mg", "1", "Alcohol withdrawal (CIWA-Ar taper)"),
-        ("Methocarbamol", "500 mg", "1", "Muscle aches"),
-    ],
-}
+# One line a medication: name|strength|form|routes|controlled schedule|time-critical (tc)|
+# frequency|dose|units|indication|PRN minimum interval (minutes)|PRN maximum per 24 h. A board
+# client gets one medication of each frequency pool by BOARD_PATTERN, a scan client by
+# SCAN_PATTERNS; PRN orders draw from the prn lines (the last, lorazepam, for the scan only).
+MEDICATIONS = """
+Buprenorphine/naloxone|8 mg/2 mg|film|sublingual|III|tc|daily|8 mg/2 mg|1|Opioid use disorder||
+Thiamine|100 mg|tablet|oral,im|||daily|100 mg|1|Alcohol use disorder, prophylaxis||
+Folic acid|1 mg|tablet|oral|||daily|1 mg|1|Supplement||
+Multivitamin|1 tablet|tablet|oral|||daily|1 tablet|1|Supplement||
+Sertraline|50 mg|tablet|oral|||daily|50 mg|1|Depression||
+Naltrexone|50 mg|tablet|oral|||daily|50 mg|1|Alcohol use disorder||
+Lisinopril|10 mg|tablet|oral|||daily|10 mg|1|Hypertension||
+Nicotine|21 mg/24 h|patch|transdermal|||daily|21 mg patch|1|Tobacco use disorder||
+Clonidine|0.1 mg|tablet|oral|||bid|0.1 mg|1|Withdrawal symptoms||
+Metformin|500 mg|tablet|oral|||bid|500 mg|1|Type 2 diabetes||
+Quetiapine|50 mg|tablet|oral|||bid|50 mg|1|Mood||
+Propranolol|10 mg|tablet|oral|||bid|10 mg|1|Anxiety||
+Gabapentin|300 mg|capsule|oral|||tid|300 mg|1|Withdrawal, neuropathic pain||
+Acamprosate|333 mg|delayed-release tablet|oral|||tid|666 mg|2|Alcohol use disorder||
+Baclofen|10 mg|tablet|oral|||tid|10 mg|1|Muscle spasm||
+Hydroxyzine|25 mg|tablet|oral|||qid|25 mg|1|Anxiety||
+Dicyclomine|20 mg|tablet|oral|||qid|20 mg|1|Abdominal cramping||
+Chlordiazepoxide|25 mg|capsule|oral|IV|tc|q6h|25 mg|1|Alcohol withdrawal (CIWA-Ar taper)||
+Methocarbamol|500 mg|tablet|oral|||q6h|500 mg|1|Muscle aches||
+Acetaminophen|325 mg|tablet|oral|||prn|650 mg|2|Pain or fever|360|4
+Ibuprofen|400 mg|tablet|oral|||prn|400 mg|1|Pain|360|4
+Ondansetron|4 mg|orally disintegrating tablet|oral|||prn|4 mg|1|Nausea|480|3
+Loperamide|2 mg|capsule|oral|||prn|2 mg|1|Diarrhea|240|6
+Lorazepam|1 mg|tablet|oral,im|IV||prn|1 mg|1|Anxiety, CIWA-Ar ≥ 10|360|4
+"""
+MEDS = [line.split("|") for line in MEDICATIONS.strip().splitlines()]
+CATALOG = [(n, s, f, r, c, tc == "tc") for n, s, f, r, c, tc, *_ in MEDS]
+POOLS: dict[str, list[tuple]] = {}  # frequency: (medication, dose, units, indication)
+PRN = []  # (medication, dose, units, indication, min interval minutes, max per 24 h)
+for n, *_, freq, dose, units, why, lo, hi in MEDS:
+    if freq == "prn":
+        PRN.append((n, dose, units, why, int(lo), int(hi)))
+    else:
+        POOLS.setdefault(freq, []).append((n, dose, units, why))
 BOARD_PATTERN = ["daily", "daily", "bid", "bid", "tid", "tid", "qid", "q6h"]  # 20 doses / 8 = 2.5
 SCAN_PATTERNS = [("daily", "qid"), ("bid", "tid"), ("daily", "q6h"), ("bid", "tid")]  # 2.5 each
-# (medication, dose, units, indication, min interval minutes, max per 24 h)
-PRN = [
-    ("Acetaminophen", "650 mg", "2", "Pain or fever", 360, 4),
-    ("Ibuprofen", "400 mg", "1", "Pain", 360, 4),
-    ("Ondansetron", "4 mg", "1", "Nausea", 480, 3),
-    ("Loperamide", "2 mg", "1", "Diarrhea", 240, 6),
-    ("Lorazepam", "1 mg", "1", "Anxiety, CIWA-Ar ≥ 10", 360, 4),
-]
-PRE_ASSESSMENTS = [
-    "Pain 6/10",
-    "Pain 4/10",
-    "Nausea, no vomiting",
-    "Anxious, CIWA-Ar 12",
-    "Loose stools ×3",
-    "Headache 5/10",
-]
-POST_ASSESSMENTS = [
-    "Pain 2/10",
-    "Resting comfortably",
-    "Nausea resolved",
-    "CIWA-Ar 6",
-    "No further stools",
-    "Pain 4/10",
-]
+PRE_ASSESSMENTS = ["Pain 6/10", "Pain 4/10", "Nausea, no vomiting", "Anxious, CIWA-Ar 12",
+                   "Loose stools ×3", "Headache 5/10"]  # fmt: skip
+POST_ASSESSMENTS = ["Pain 2/10", "Resting comfortably", "Nausea resolved", "CIWA-Ar 6",
+                    "No further stools", "Pain 4/10"]  # fmt: skip
 REFUSED = "Client refused: says it upsets their stomach."
 HELD = "Held per order: client sedated, hold if RASS ≤ -2."
 LATE = "Client asleep at the med pass; given on waking."
 STRUCK = "Charted on the wrong client; re-charted."
 RESOLUTION = "Dose reviewed with the prescriber; incident filed."
 SHIFT_HOURS = (7, 15, 23)
-
-
-# --- the database -----------------------------------------------------------------------------
 
 
 # --- charting in SQL --------------------------------------------------------------------------
@@ -479,188 +402,44 @@ def top_up(facility, now: datetime) -> dict[str, int]:
     return out
 
 
-# --- facilities, people, stays, orders --------------------------------------------------------
-
-
-class Generator:
-    def __init__(self, *, seed: int):
-        from django.utils import timezone
-
-        self.rng = random.Random(seed)
-        self.now = timezone.now()
-        self._t = time.perf_counter()
-        self.hashed = None
-        self.mrns: dict[int, int] = {}
-
-    def lap(self, label: str) -> None:
-        t = time.perf_counter()
-        print(f"  {label:<58} {t - self._t:7.1f} s", flush=True)
-        self._t = t
-
-    def uid(self) -> uuid.UUID:
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
-
-    def facility(self, name, tz, units: list[tuple[str, str, int]]):
-        from facility.models import Bed, Facility, Unit
-        from medications.models import Medication
-        from observations.services import codes_seed_defaults
-
-        facility = Facility.objects.create(
-            public_id=self.uid(), name=name, time_zone=tz, address="1 Benchmark Road"
-        )
-        unit_objs = Unit.objects.bulk_create(
-            Unit(public_id=self.uid(), facility=facility, name=n) for n, _, _ in units
-        )
-        beds = [
-            Bed(public_id=self.uid(), unit=u, label=f"{prefix}{i:03d}")
-            for u, (_, prefix, count) in zip(unit_objs, units, strict=True)
-            for i in range(1, count + 1)
-        ]
-        Bed.objects.bulk_create(beds, batch_size=2000)
-        codes_seed_defaults(facility)
-        meds = Medication.objects.bulk_create(
-            Medication(
-                facility=facility,
-                name=n,
-                strength=s,
-                form=f,
-                routes=r,
-                controlled_schedule=c,
-                time_critical=tc,
-            )
-            for n, s, f, r, c, tc in CATALOG
-        )
-        facility.catalog = {m.name: m for m in meds}
-        return facility, beds
-
-    def staff(self, facility, prefix: str, roles: dict[str, int]) -> dict[str, list]:
-        from django.contrib.auth.hashers import make_password
-
-        from facility.models import User
-        from facility.services import user_sync_role_group
-
-        self.hashed = self.hashed or make_password(PASSWORD)
-        people: dict[str, list] = {}
-        for role, count in roles.items():
-            short = {"technician": "tech", "nurse": "nurse"}[role]
-            for n in range(1, count + 1):
-                first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
-                user = User(
-                    public_id=self.uid(),
-                    username=f"{prefix}{short}{n:02d}",
-                    email=f"{prefix}{short}{n:02d}@bench.haven.invalid",
-                    full_name=f"{first} {last}",
-                    initials=f"{first[0]}{last[0]}",
-                    credentials={"technician": "BHT", "nurse": "RN"}[role],
-                    role=role,
-                    password=self.hashed,
-                )
-                user.save()
-                user.facilities.add(facility)
-                user_sync_role_group(user)
-                people.setdefault(role, []).append(user)
-        return people
-
-    def admit_all(self, facility, beds, nurses, admitted_at) -> list:
-        """A client in every bed, admitted at admitted_at(i)."""
-        from clients.models import Admission, BedMove, Client, MrnSequence
-
-        rng = self.rng
-        issued = self.mrns.get(facility.pk, 0)
-        clients = []
-        for i, _ in enumerate(beds, start=issued + 1):
-            clients.append(
-                Client(
-                    public_id=self.uid(),
-                    facility=facility,
-                    mrn=f"M{facility.pk:02d}-{i:06d}",
-                    legal_first_name=rng.choice(FIRST),
-                    legal_last_name=rng.choice(LAST),
-                    preferred_name=rng.choice(FIRST) if rng.random() < 0.15 else "",
-                    date_of_birth=date(1960, 1, 1) + timedelta(days=rng.randrange(0, 16000)),
-                    sex=rng.choice("FMXU"),
-                    allergies=rng.choice(["NKDA", "NKDA", "NKDA", "Penicillin", "Sulfa drugs"]),
-                )
-            )
-        Client.objects.bulk_create(clients, batch_size=2000)
-        self.mrns[facility.pk] = issued + len(clients)
-        MrnSequence.objects.update_or_create(
-            facility=facility, defaults={"last_number": self.mrns[facility.pk]}
-        )
-        admissions = [
-            Admission(
-                public_id=self.uid(),
-                client=client,
-                facility=facility,
-                unit_id=bed.unit_id,
-                bed=bed,
-                level_of_care=rng.choice(["3.5", "3.7", "3.1", "3.7-WM"]),
-                admitted_at=admitted_at(i),
-                admitted_by=rng.choice(nurses),
-            )
-            for i, (client, bed) in enumerate(zip(clients, beds, strict=True))
-        ]
-        Admission.objects.bulk_create(admissions, batch_size=2000)
-        BedMove.objects.bulk_create(
-            (
-                BedMove(admission=a, to_bed=a.bed, moved_at=a.admitted_at, moved_by=a.admitted_by)
-                for a in admissions
-            ),
-            batch_size=2000,
-        )
-        return admissions
-
-    def order(self, facility, admission, nurses, spec, frequency, start_at, **extra):
-        from medications.models import Order
-
-        name, dose, units, indication = spec[:4]
-        med = facility.catalog[name]
-        a, b = self.rng.sample(nurses, 2)  # transcribed and verified by two distinct nurses
-        return Order(
-            public_id=self.uid(),
-            admission=admission,
-            medication=med,
-            dose=dose,
-            dose_units=Decimal(units),
-            route=med.route_list[0],
-            frequency=frequency,
-            start_at=start_at,
-            indication=indication,
-            time_critical=med.time_critical,
-            prescriber_name=self.rng.choice(["Dr. Rivera", "Dr. Okafor", "Dr. Lindqvist"]),
-            prescriber_credentials="MD",
-            transcribed_by=a,
-            transcribed_at=start_at - timedelta(minutes=10),
-            verified_by=b,
-            verified_at=start_at + timedelta(minutes=15),
-            **extra,
-        )
-
-    def prn_order(self, facility, admission, nurses, spec, start_at):
-        return self.order(
-            facility,
-            admission,
-            nurses,
-            spec,
-            "prn",
-            start_at,
-            prn_min_interval_minutes=spec[4],
-            prn_max_per_24h=spec[5],
-        )
-
-
-def has_materialized_until() -> bool:
+def order(b: Builder, admission, nurses, spec, frequency, start_at):
+    """A verified order (transcribed and verified by two distinct nurses); PRN specs carry the
+    minimum interval and the 24-hour maximum."""
     from medications.models import Order
 
-    return any(f.name == "materialized_until" for f in Order._meta.get_fields())
+    name, dose, units, indication = spec[:4]
+    med = admission.facility.catalog[name]
+    a, v = b.rng.sample(nurses, 2)
+    extra = {}
+    if frequency == "prn":
+        extra = {"prn_min_interval_minutes": spec[4], "prn_max_per_24h": spec[5]}
+    return Order(
+        public_id=b.uid(),
+        admission=admission,
+        medication=med,
+        dose=dose,
+        dose_units=Decimal(units),
+        route=med.route_list[0],
+        frequency=frequency,
+        start_at=start_at,
+        indication=indication,
+        time_critical=med.time_critical,
+        prescriber_name=b.rng.choice(["Dr. Rivera", "Dr. Okafor", "Dr. Lindqvist"]),
+        prescriber_credentials="MD",
+        transcribed_by=a,
+        transcribed_at=start_at - timedelta(minutes=10),
+        verified_by=v,
+        verified_at=start_at + timedelta(minutes=15),
+        **extra,
+    )
 
 
 def copy_doses(facility, orders, until: datetime) -> int:
     """Every dose of these scheduled orders from verification to `until`. The first dose of each
     order is made by the app itself (services.doses_materialize() up to just past it: whatever
     it does with a first dose, e.g. no window, is done); the rest are computed with the app's
-    dose_times_between() and order_window() and loaded with COPY. Order.materialized_until, where
-    the app has it, is set to `until`."""
+    dose_times_between() and order_window() and loaded with COPY; Order.materialized_until is
+    set to `until`."""
     from django.db import connection
 
     from medications import services
@@ -691,8 +470,7 @@ def copy_doses(facility, orders, until: datetime) -> int:
                         (uuid.UUID(int=rng.getrandbits(128), version=4), order.pk, moment, window)
                     )
                     n += 1
-    if has_materialized_until():
-        Order.objects.filter(pk__in=[o.pk for o in scheduled]).update(materialized_until=until)
+    Order.objects.filter(pk__in=[o.pk for o in scheduled]).update(materialized_until=until)
     return n
 
 
@@ -707,44 +485,25 @@ ANALYZED = [
 
 
 def analyze(tables: list[str]) -> None:
-    """Statistics for the planner after a bulk load (inside the transaction: ANALYZE, not
-    VACUUM)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ANALYZE {table}")
-
-
-def already_generated() -> bool:
-    from facility.models import Facility
-    from medications.models import ControlledCount
-
-    if not Facility.objects.filter(name=BOARD_FACILITY).exists():
-        return False
-    if not ControlledCount.objects.filter(stock__facility__name=SCAN_FACILITY).exists():
-        sys.exit(f"{BOARD_FACILITY} exists but the run that made it was cut short: use --force.")
-    return True
+    """Statistics for the planner after a bulk load (in the transaction: ANALYZE, no VACUUM)."""
+    for table in tables:
+        _env.sql(f"ANALYZE {table}")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--force", action="store_true", help="drop the database and rebuild")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--days", type=int, default=365, help="days of history, Main unit (365)")
-    args = parser.parse_args(argv)
+    args = parser(__doc__, "days of history, Main unit (365)").parse_args(argv)
 
-    _env.configure_env()
-    _env.check_bench_database()
-    started = time.perf_counter()
-    _env.ensure_database(args.force)
+    def complete() -> bool:
+        from medications.models import ControlledCount
 
-    import django
+        return ControlledCount.objects.filter(stock__facility__name=SCAN_FACILITY).exists()
 
-    django.setup()
-    from django.core.management import call_command
+    started = prepare(args.force, BOARD_FACILITY, complete, 58)
+    if started is None:
+        return 0
     from django.db import connection, transaction
 
+    from facility.models import Alert
     from medications import services
     from medications.models import (
         Administration,
@@ -755,15 +514,8 @@ def main(argv=None) -> int:
         StockMovement,
     )
 
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("sync_roles", stdout=io.StringIO())
-    print(f"  {'create + migrate + sync_roles':<58} {time.perf_counter() - started:7.1f} s")
-    if already_generated():
-        print(f"Already generated in {_env.database_name()}; nothing to do (--force rebuilds).")
-        return 0
-
-    gen = Generator(seed=args.seed)
-    rng, now = gen.rng, gen.now
+    b = Builder(args.seed, width=58)
+    rng, now = b.rng, b.now
     until = now + services.HORIZON
     year_ago = now - timedelta(days=args.days)
     counts: dict[str, dict[str, int]] = {}
@@ -772,42 +524,28 @@ def main(argv=None) -> int:
             cursor.execute("SET LOCAL synchronous_commit = off")
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no million deferred FK events
         # ---- facility A: the MAR board
-        board, board_beds = gen.facility(BOARD_FACILITY, BOARD_TZ, [MAIN, ANNEX])
-        board_people = gen.staff(board, "m", {"nurse": 8, "technician": 4})
-        nurses = board_people["nurse"]
-        main_beds = [b for b in board_beds if b.label.startswith(MAIN[1])]
-        annex_beds = [b for b in board_beds if b.label.startswith(ANNEX[1])]
-        offsets = [rng.randrange(0, 2 * 24 * 60) for _ in board_beds]
-        main_adm = gen.admit_all(
-            board,
-            main_beds,
-            nurses,
-            lambda i: (year_ago - timedelta(minutes=offsets[i])).replace(second=0, microsecond=0),
-        )
-        annex_adm = gen.admit_all(
-            board,
-            annex_beds,
-            nurses,
-            lambda i: (now - timedelta(days=ANNEX_DAYS, minutes=37 * i)).replace(
-                second=0, microsecond=0
-            ),
-        )
+        board, beds = b.add_facility(BOARD_FACILITY, BOARD_TZ, grid([MAIN, ANNEX]), catalog=CATALOG)
+        nurses = b.add_staff(board, "m", {"nurse": 8, "technician": 4})["nurse"]
+        main_beds = [x for x in beds if x.label.startswith(MAIN[1])]
+        annex_beds = [x for x in beds if x.label.startswith(ANNEX[1])]
+        times = [year_ago - timedelta(minutes=rng.randrange(0, 2 * 24 * 60)) for _ in main_beds]
+        stays = b.admit(board, main_beds, nurses, times, letter="M", levels=LEVELS)
+        times = [now - timedelta(days=ANNEX_DAYS, minutes=37 * i) for i in range(len(annex_beds))]
+        stays += b.admit(board, annex_beds, nurses, times, letter="M", levels=LEVELS)
         board_orders = []
-        for adm in main_adm + annex_adm:
+        for adm in stays:
             start_at = adm.admitted_at + timedelta(minutes=40)
+            taken = set()
             for frequency in BOARD_PATTERN:
-                pool = POOLS[frequency]
-                taken = {o.medication.name for o in board_orders if o.admission is adm}
-                spec = rng.choice([p for p in pool if p[0] not in taken])
-                board_orders.append(gen.order(board, adm, nurses, spec, frequency, start_at))
+                spec = rng.choice([p for p in POOLS[frequency] if p[0] not in taken])
+                taken.add(spec[0])
+                board_orders.append(order(b, adm, nurses, spec, frequency, start_at))
             for spec in rng.sample(PRN[:4], 2):
-                board_orders.append(gen.prn_order(board, adm, nurses, spec, start_at))
+                board_orders.append(order(b, adm, nurses, spec, "prn", start_at))
         Order.objects.bulk_create(board_orders, batch_size=2000)
-        gen.lap(
-            f"board facility: {len(main_adm) + len(annex_adm)} stays, {len(board_orders)} orders"
-        )
+        b.lap(f"board facility: {len(stays)} stays, {len(board_orders)} orders")
         n = copy_doses(board, board_orders, until)
-        gen.lap(f"board facility: {n:,} dose rows (first of each order by the app, then COPY)")
+        b.lap(f"board facility: {n:,} dose rows (first of each order by the app, then COPY)")
         analyze(["medications_scheduleddose", "medications_order", "clients_admission"])
         counts[BOARD_FACILITY] = chart(
             board,
@@ -817,118 +555,72 @@ def main(argv=None) -> int:
             history_before=now - services.SCAN_LOOKBACK,
             verbose=True,
         )
-        gen.lap(
+        b.lap(
             "board facility: " + ", ".join(f"{v:,} {k}" for k, v in counts[BOARD_FACILITY].items())
         )
 
         # ---- facility B: the minute scans
-        units = [(f"Unit {n:02d}", f"U{n:02d}-", SCAN_BEDS_PER_UNIT) for n in range(1, 51)]
-        scan, scan_beds = gen.facility(SCAN_FACILITY, SCAN_TZ, units)
-        scan_people = gen.staff(scan, "s", {"nurse": 40, "technician": 20})
-        s_nurses = scan_people["nurse"]
-        scan_offsets = [rng.randrange(3 * 24 * 60, 45 * 24 * 60) for _ in scan_beds]
-        scan_adm = gen.admit_all(
-            scan,
-            scan_beds,
-            s_nurses,
-            lambda i: (now - timedelta(minutes=scan_offsets[i])).replace(second=0, microsecond=0),
-        )
+        scan, people, scan_adm = b.scan_facility(
+            SCAN_FACILITY, SCAN_TZ, "s", {"nurse": 40, "technician": 20},
+            admit_by="nurse", letter="M", levels=LEVELS, catalog=CATALOG,
+        )  # fmt: skip
+        s_nurses = people["nurse"]
         verified = (now - SCAN_HISTORY).replace(minute=0, second=0, microsecond=0)
+        start_at = verified - timedelta(minutes=15)
         scan_orders = []
         bup_admissions = []
         for i, adm in enumerate(scan_adm):
             for frequency in SCAN_PATTERNS[i % len(SCAN_PATTERNS)]:
                 spec = rng.choice(POOLS[frequency])
-                scan_orders.append(
-                    gen.order(
-                        scan, adm, s_nurses, spec, frequency, verified - timedelta(minutes=15)
-                    )
-                )
+                scan_orders.append(order(b, adm, s_nurses, spec, frequency, start_at))
                 if spec[0] == "Buprenorphine/naloxone":
                     bup_admissions.append(adm)
             if rng.random() < SCAN_PRN_SHARE:
-                spec = rng.choice(PRN)
-                scan_orders.append(
-                    gen.prn_order(scan, adm, s_nurses, spec, verified - timedelta(minutes=15))
-                )
+                scan_orders.append(order(b, adm, s_nurses, rng.choice(PRN), "prn", start_at))
         Order.objects.bulk_create(scan_orders, batch_size=2000)
-        gen.lap(f"scan facility: {len(scan_adm):,} stays, {len(scan_orders):,} orders")
+        b.lap(f"scan facility: {len(scan_adm):,} stays, {len(scan_orders):,} orders")
         n = copy_doses(scan, scan_orders, until)
-        gen.lap(f"scan facility: {n:,} dose rows (first of each order by the app, then COPY)")
+        b.lap(f"scan facility: {n:,} dose rows (first of each order by the app, then COPY)")
         analyze(ANALYZED)
         counts[SCAN_FACILITY] = chart(
             scan, start=verified - timedelta(hours=1), end=until, now=now, verbose=True
         )
         # Controlled stocks: 3 house stocks and 12 of clients on buprenorphine, received 3 days
         # ago; counted at every shift change since.
-        received = now - timedelta(days=3)
-        stocks = [
-            ControlledStock(
-                public_id=gen.uid(),
-                facility=scan,
-                medication=scan.catalog[name],
-                quantity=Decimal("500"),
-            )
-            for name in ("Buprenorphine/naloxone", "Lorazepam", "Chlordiazepoxide")
-        ] + [
-            ControlledStock(
-                public_id=gen.uid(),
-                facility=scan,
-                admission=adm,
-                medication=scan.catalog["Buprenorphine/naloxone"],
-                quantity=Decimal("28"),
-            )
-            for adm in bup_admissions[:12]
-        ]
-        ControlledStock.objects.bulk_create(stocks)
+        bup = scan.catalog["Buprenorphine/naloxone"]
+        stocks = ControlledStock.objects.bulk_create(
+            [
+                ControlledStock(public_id=b.uid(), facility=scan, medication=scan.catalog[name],
+                                quantity=Decimal("500"))
+                for name in ("Buprenorphine/naloxone", "Lorazepam", "Chlordiazepoxide")
+            ]
+            + [
+                ControlledStock(public_id=b.uid(), facility=scan, admission=adm, medication=bup,
+                                quantity=Decimal("28"))
+                for adm in bup_admissions[:12]
+            ]
+        )  # fmt: skip
         StockMovement.objects.bulk_create(
-            StockMovement(
-                stock=s,
-                kind="receipt",
-                change=s.quantity,
-                balance=s.quantity,
-                at=received,
-                by=s_nurses[0],
-                note="Pharmacy delivery",
-            )
+            StockMovement(stock=s, kind="receipt", change=s.quantity, balance=s.quantity,
+                          at=now - timedelta(days=3), by=s_nurses[0], note="Pharmacy delivery")
             for s in stocks
-        )
+        )  # fmt: skip
         counts[SCAN_FACILITY]["controlled counts"] = counts_top_up(scan, now)
         counts[SCAN_FACILITY]["controlled stocks"] = len(stocks)
-        gen.lap(
-            "scan facility: " + ", ".join(f"{v:,} {k}" for k, v in counts[SCAN_FACILITY].items())
-        )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    gen.lap("vacuum analyze")
+        b.lap("scan facility: " + ", ".join(f"{v:,} {k}" for k, v in counts[SCAN_FACILITY].items()))
+    b.vacuum()
     total = time.perf_counter() - started
 
-    from facility.models import Alert
-
-    tables = [
-        "medications_scheduleddose",
-        "medications_administration",
-        "medications_prnfollowup",
-        "medications_order",
-        "facility_alert",
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
-        db_size = cursor.fetchone()[0]
-        sizes = {}
-        for t in tables:
-            cursor.execute(
-                "SELECT pg_size_pretty(pg_table_size(%s)), pg_size_pretty(pg_indexes_size(%s))",
-                [t, t],
-            )
-            sizes[t] = cursor.fetchone()
+    db_size, table_sizes = sizes(
+        [ANALYZED[i] for i in (0, 2, 3, 1, 5)]  # doses, administrations, follow-ups, orders, alerts
+    )
     print()
-    for label, facility_name in (("A", BOARD_FACILITY), ("B", SCAN_FACILITY)):
-        doses = ScheduledDose.objects.filter(order__admission__facility__name=facility_name)
-        admins = Administration.objects.filter(order__admission__facility__name=facility_name)
+    for label, name in (("A", BOARD_FACILITY), ("B", SCAN_FACILITY)):
+        doses = ScheduledDose.objects.filter(order__admission__facility__name=name)
+        admins = Administration.objects.filter(order__admission__facility__name=name)
         print(
-            f"{label} {facility_name}: "
-            f"{Order.objects.filter(admission__facility__name=facility_name).count():,} orders, "
+            f"{label} {name}: "
+            f"{Order.objects.filter(admission__facility__name=name).count():,} orders, "
             f"{doses.count():,} doses ({doses.filter(scheduled_at__lte=now).count():,} due by "
             f"now), {admins.filter(dose__isnull=False).count():,} dose administrations "
             f"({admins.filter(struck_at__isnull=False).count():,} struck), "
@@ -937,7 +629,7 @@ def main(argv=None) -> int:
         )
     print(f"Alerts {Alert.objects.count():,} ({Alert.objects.open().count():,} open)")
     print(f"Database {_env.database_name()}: {db_size}")
-    for t, (table_size, index_size) in sizes.items():
+    for t, (table_size, index_size) in table_sizes.items():
         print(f"    {t:<32} table {table_size:>9}, indexes {index_size:>9}")
     print(f"Generated in {total:.1f} s")
     return 0

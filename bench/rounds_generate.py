@@ -1,31 +1,15 @@
 #!/usr/bin/env python
 """Generate a year of q15 rounds for the rounds benchmarks, in a database of its own.
 
-Two facilities in database haven_bench_rounds:
-
-- "Haven Bench Rounds" (America/New_York): 4 units x 30 beds, all full (120 clients admitted a
-  year ago, on q15 by a clinician's order), and a YEAR of q15 history: one round per unit per
-  15-minute block (one submission key, one observed time, one technician per round), each client
-  skipped in ~2% of blocks; a missed-check alert for every skipped block (resolved, except those
-  of the last 12 hours). About 4.2 million round checks. Plus a small "Annex" unit (5 beds, 5
-  clients admitted two days ago) so bench/rounds_run.py can show that the board's query count
-  does not grow with clients or history.
-- "Haven Bench Scan" (America/Chicago): 5,000 beds in 50 units of 100, all full, on q15, with
-  the last 2 hours of rounds (and open alerts for the blocks skipped in them): what the minute
-  scan looks at. The scan's mark ("missed-checks") is set to one minute ago.
-
-Facility, units, beds, staff, clients, admissions, admitting bed moves and level orders are
-written with bulk_create (the services refuse admissions back-dated over 7 days); round checks
-and alerts are written by INSERT ... SELECT over generate_series in PostgreSQL. For the year of
-checks, the table's secondary indexes, unique constraint and foreign keys are dropped first and
-recreated afterwards, in the same transaction, with their exact definitions: PostgreSQL builds
-the indexes by sorting and validates every foreign key and the unique key when they are added
-back, so the data is checked by the database itself. Then VACUUM ANALYZE.
-
-"Random" choices in SQL come from hashtextextended() of stable values, so a rebuild gives the
-same rows (relative to the time it runs), and write_history() can be re-run over any period
-with ON CONFLICT DO NOTHING: bench/rounds_run.py uses it to top history up to "now" before
-timing.
+Two facilities in database haven_bench_rounds: "Haven Bench Rounds" (4 units x 30 beds, all
+full, on q15, a year of rounds: one per unit per 15-minute block, each client skipped in ~2%,
+a missed-check alert for every skipped block; plus a 5-bed "Annex" admitted two days ago) and
+"Haven Bench Scan" (50 units x 100 beds with the last 2 hours of rounds): see bench/README.md.
+People and stays come from bench/_build.py; checks and alerts are INSERT ... SELECT over
+generate_series, "random" by hashtextextended() of stable values, so write_history() can be
+re-run over any period and adds only what is missing (bench/rounds_run.py tops history up with
+it). For the year of checks the table's secondary indexes, unique key and foreign keys are
+dropped and recreated (validated by PostgreSQL) in the same transaction.
 
     .venv/bin/python bench/rounds_generate.py            # create, migrate, fill (once)
     .venv/bin/python bench/rounds_generate.py --force    # drop the database and build it again
@@ -34,19 +18,16 @@ DATABASE_URL (default postgres://postgres@127.0.0.1:5432/haven_bench_rounds) pic
 its name must contain "bench".
 """
 
-import argparse
-import io
 import os
-import random
 import sys
 import time
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven_bench_rounds")
 import _env  # noqa: E402
+from _build import Builder, grid, parser, prepare, sizes  # noqa: E402
 
 BOARD_FACILITY = "Haven Bench Rounds"
 BOARD_TZ = "America/New_York"
@@ -55,23 +36,13 @@ BOARD_BEDS_PER_UNIT = 30
 ANNEX = ("Annex", "X", 5)  # name, bed prefix, beds: the small unit for the query-count check
 SCAN_FACILITY = "Haven Bench Scan"
 SCAN_TZ = "America/Chicago"
-SCAN_UNITS = 50
-SCAN_BEDS_PER_UNIT = 100
 SCAN_HISTORY = timedelta(hours=2)
 SKIP_PER_MILLE = 20  # ~2% of (client, block) pairs have no check
 OPEN_ALERTS_FOR = timedelta(hours=12)  # older missed-check alerts are resolved
 TECHNICIAN = "rtech01"  # bench/rounds_run.py signs in as this technician
-PASSWORD = "haven-bench-pass-2026"
 HASH_SEED = 2026
+LEVELS = ["3.5", "3.7", "3.1", "MH-RES"]
 
-FIRST = (  # noqa: SIM905
-    "Avery Blake Casey Devon Emerson Finley Gray Harper Indigo Jesse Kai Logan Morgan Noel Oakley "
-    "Parker Quinn Reese Rowan Sage Tatum Wren Alex Jamie Taylor Jordan Riley Cameron Drew Skyler"
-).split()
-LAST = (  # noqa: SIM905
-    "Ashby Brennan Calloway Dunmore Ellery Fairbanks Galloway Hollis Iverson Jessup Kingsley "
-    "Lockhart Merriweather Northcott Oswald Prescott Quimby Radcliffe Stroud Thackeray Underhill"
-).split()
 # Codes by weight (repeats): at night most clients sleep in their rooms.
 NIGHT = [("RM", "S", True)] * 16 + [("RM", "RB", False)] * 3 + [("BR", "TOIL", False)]
 DAY_LOCATIONS = (
@@ -91,9 +62,6 @@ def floor15(moment: datetime) -> datetime:
     """Start of the 15-minute block holding `moment` (whole-hour zones: same in UTC as local)."""
     moment = moment.astimezone(UTC)
     return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
-
-
-# --- the database -----------------------------------------------------------------------------
 
 
 # --- history in SQL ---------------------------------------------------------------------------
@@ -303,220 +271,67 @@ class DetachedKeys:
         return False
 
 
-# --- facilities, people, stays ----------------------------------------------------------------
+def on_q15(b: Builder, admissions) -> None:
+    """A clinician's q15 order for each stay, from admission."""
+    from facility.models import User
+    from observations.models import LevelOrder
 
-
-class Generator:
-    def __init__(self, *, seed: int, days: int):
-        from django.utils import timezone
-
-        self.rng = random.Random(seed)
-        self.days = days
-        self.now = timezone.now()
-        self._t = time.perf_counter()
-        self.hashed = None
-        self.n_clients = 0
-        self.mrns: dict[int, int] = {}
-
-    def lap(self, label: str) -> None:
-        t = time.perf_counter()
-        print(f"  {label:<44} {t - self._t:7.1f} s", flush=True)
-        self._t = t
-
-    def uid(self) -> uuid.UUID:
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
-
-    def facility(self, name, tz, units: list[tuple[str, str, int]]):
-        from facility.models import Bed, Facility, Unit
-        from observations.services import codes_seed_defaults
-
-        facility = Facility.objects.create(
-            public_id=self.uid(), name=name, time_zone=tz, address="1 Benchmark Road"
-        )
-        unit_objs = Unit.objects.bulk_create(
-            Unit(public_id=self.uid(), facility=facility, name=n) for n, _, _ in units
-        )
-        beds = [
-            Bed(public_id=self.uid(), unit=u, label=f"{prefix}{i:03d}")
-            for u, (_, prefix, count) in zip(unit_objs, units, strict=True)
-            for i in range(1, count + 1)
-        ]
-        Bed.objects.bulk_create(beds, batch_size=2000)
-        codes_seed_defaults(facility)
-        return facility, beds
-
-    def staff(self, facility, prefix: str, roles: dict[str, int]) -> dict[str, list]:
-        from django.contrib.auth.hashers import make_password
-
-        from facility.models import User
-        from facility.services import user_sync_role_group
-
-        self.hashed = self.hashed or make_password(PASSWORD)
-        people: dict[str, list] = {}
-        for role, count in roles.items():
-            short = {"technician": "tech", "nurse": "nurse", "clinician": "clin"}[role]
-            for n in range(1, count + 1):
-                first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
-                user = User(
-                    public_id=self.uid(),
-                    username=f"{prefix}{short}{n:02d}",
-                    email=f"{prefix}{short}{n:02d}@bench.haven.invalid",
-                    full_name=f"{first} {last}",
-                    initials=f"{first[0]}{last[0]}",
-                    credentials={"technician": "BHT", "nurse": "RN", "clinician": "LCSW"}[role],
-                    role=role,
-                    password=self.hashed,
-                )
-                user.save()
-                user.facilities.add(facility)
-                user_sync_role_group(user)
-                people.setdefault(role, []).append(user)
-        return people
-
-    def admit_all(self, facility, beds, people, admitted_at) -> list:
-        """A client in every bed, admitted at admitted_at(i), on q15 by a clinician's order."""
-        from clients.models import Admission, BedMove, Client, MrnSequence
-        from observations.models import LevelOrder
-
-        rng = self.rng
-        issued = self.mrns.get(facility.pk, 0)
-        clients = []
-        for i, _ in enumerate(beds, start=issued + 1):
-            clients.append(
-                Client(
-                    public_id=self.uid(),
-                    facility=facility,
-                    mrn=f"R{facility.pk:02d}-{i:06d}",
-                    legal_first_name=rng.choice(FIRST),
-                    legal_last_name=rng.choice(LAST),
-                    preferred_name=rng.choice(FIRST) if rng.random() < 0.15 else "",
-                    date_of_birth=date(1960, 1, 1) + timedelta(days=rng.randrange(0, 16000)),
-                    sex=rng.choice("FMXU"),
-                    allergies=rng.choice(["NKDA", "NKDA", "NKDA", "Penicillin", "Sulfa drugs"]),
-                )
+    clinicians = list(User.objects.filter(role="clinician", facilities=admissions[0].facility))
+    LevelOrder.objects.bulk_create(
+        (
+            LevelOrder(
+                public_id=b.uid(),
+                admission=a,
+                level="q15",
+                kind="order",
+                reason="Close observation on admission: recent self-harm ideation.",
+                effective_from=a.admitted_at,
+                ordered_by=b.rng.choice(clinicians),
             )
-        Client.objects.bulk_create(clients, batch_size=2000)
-        self.mrns[facility.pk] = issued + len(clients)
-        MrnSequence.objects.update_or_create(
-            facility=facility, defaults={"last_number": self.mrns[facility.pk]}
-        )
-        nurses, clinicians = people["nurse"], people["clinician"]
-        admissions = [
-            Admission(
-                public_id=self.uid(),
-                client=client,
-                facility=facility,
-                unit_id=bed.unit_id,
-                bed=bed,
-                level_of_care=rng.choice(["3.5", "3.7", "3.1", "MH-RES"]),
-                admitted_at=admitted_at(i),
-                admitted_by=rng.choice(nurses),
-            )
-            for i, (client, bed) in enumerate(zip(clients, beds, strict=True))
-        ]
-        Admission.objects.bulk_create(admissions, batch_size=2000)
-        BedMove.objects.bulk_create(
-            (
-                BedMove(admission=a, to_bed=a.bed, moved_at=a.admitted_at, moved_by=a.admitted_by)
-                for a in admissions
-            ),
-            batch_size=2000,
-        )
-        LevelOrder.objects.bulk_create(
-            (
-                LevelOrder(
-                    public_id=self.uid(),
-                    admission=a,
-                    level="q15",
-                    kind="order",
-                    reason="Close observation on admission: recent self-harm ideation.",
-                    effective_from=a.admitted_at,
-                    ordered_by=rng.choice(clinicians),
-                )
-                for a in admissions
-            ),
-            batch_size=2000,
-        )
-        self.n_clients += len(clients)
-        return admissions
-
-
-def already_generated() -> bool:
-    from facility.models import Facility
-    from observations.models import ScanMark
-
-    if not Facility.objects.filter(name=BOARD_FACILITY).exists():
-        return False
-    if not ScanMark.objects.filter(name="missed-checks").exists():
-        sys.exit(
-            f"{BOARD_FACILITY} exists but the run that made it was cut short: rerun with --force."
-        )
-    return True
+            for a in admissions
+        ),
+        batch_size=2000,
+    )
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--force", action="store_true", help="drop the database and rebuild")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--days", type=int, default=365, help="days of q15 history (365)")
-    args = parser.parse_args(argv)
+    args = parser(__doc__, "days of q15 history (365)").parse_args(argv)
 
-    _env.configure_env()
-    _env.check_bench_database()
-    started = time.perf_counter()
-    _env.ensure_database(args.force)
+    def complete() -> bool:
+        from observations.models import ScanMark
 
-    import django
+        return ScanMark.objects.filter(name="missed-checks").exists()
 
-    django.setup()
-    from django.core.management import call_command
+    started = prepare(args.force, BOARD_FACILITY, complete, 44)
+    if started is None:
+        return 0
     from django.db import connection, transaction
 
-    from observations.models import ScanMark
+    from facility.models import Alert
+    from observations.models import RoundCheck, ScanMark
     from observations.services import MISSED_SCAN
 
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("sync_roles", stdout=io.StringIO())
-    print(f"  {'create + migrate + sync_roles':<44} {time.perf_counter() - started:7.1f} s")
-    if already_generated():
-        print(f"Already generated in {_env.database_name()}; nothing to do (--force rebuilds).")
-        return 0
-
-    gen = Generator(seed=args.seed, days=args.days)
-    now = gen.now
+    b = Builder(args.seed)
+    now, rng = b.now, b.rng
     year_ago = now - timedelta(days=args.days)
     with transaction.atomic():
         units = [(name, prefix, BOARD_BEDS_PER_UNIT) for name, prefix in BOARD_UNITS]
-        board, board_beds = gen.facility(BOARD_FACILITY, BOARD_TZ, [*units, ANNEX])
-        board_people = gen.staff(board, "r", {"technician": 12, "nurse": 4, "clinician": 2})
-        rng = gen.rng
-        main_beds = [b for b in board_beds if not b.label.startswith(ANNEX[1])]
-        annex_beds = [b for b in board_beds if b.label.startswith(ANNEX[1])]
-        # Admitted a year (and up to 2 days) ago, at whole minutes.
-        offsets = [rng.randrange(0, 2 * 24 * 60) for _ in main_beds]
-        gen.admit_all(
-            board,
-            main_beds,
-            board_people,
-            lambda i: (year_ago - timedelta(minutes=offsets[i])).replace(second=0, microsecond=0),
-        )
-        gen.admit_all(
-            board,
-            annex_beds,
-            board_people,
-            lambda i: (now - timedelta(days=2, minutes=37 * i)).replace(second=0, microsecond=0),
-        )
-        scan_units = [(f"Unit {n:02d}", f"U{n:02d}-", SCAN_BEDS_PER_UNIT) for n in range(1, 51)]
-        scan, scan_beds = gen.facility(SCAN_FACILITY, SCAN_TZ, scan_units)
-        scan_people = gen.staff(scan, "s", {"technician": 40, "nurse": 10, "clinician": 4})
-        scan_offsets = [rng.randrange(3 * 24 * 60, 45 * 24 * 60) for _ in scan_beds]
-        gen.admit_all(
-            scan,
-            scan_beds,
-            scan_people,
-            lambda i: (now - timedelta(minutes=scan_offsets[i])).replace(second=0, microsecond=0),
-        )
-        gen.lap(f"facilities, staff, {gen.n_clients:,} clients + stays")
+        board, board_beds = b.add_facility(BOARD_FACILITY, BOARD_TZ, grid([*units, ANNEX]))
+        people = b.add_staff(board, "r", {"technician": 12, "nurse": 4, "clinician": 2})
+        main_beds = [x for x in board_beds if not x.label.startswith(ANNEX[1])]
+        annex_beds = [x for x in board_beds if x.label.startswith(ANNEX[1])]
+        # Admitted a year (and up to 2 days) ago; the Annex two days ago.
+        times = [year_ago - timedelta(minutes=rng.randrange(0, 2 * 24 * 60)) for _ in main_beds]
+        stays = b.admit(board, main_beds, people["nurse"], times, letter="R", levels=LEVELS)
+        times = [now - timedelta(days=2, minutes=37 * i) for i in range(len(annex_beds))]
+        stays += b.admit(board, annex_beds, people["nurse"], times, letter="R", levels=LEVELS)
+        on_q15(b, stays)
+        scan, _, stays = b.scan_facility(
+            SCAN_FACILITY, SCAN_TZ, "s", {"technician": 40, "nurse": 10, "clinician": 4},
+            admit_by="nurse", letter="R", levels=LEVELS,
+        )  # fmt: skip
+        on_q15(b, stays)
+        b.lap(f"facilities, staff, {b.n_clients:,} clients + stays")
 
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
@@ -526,29 +341,19 @@ def main(argv=None) -> int:
                 n_checks, n_alerts = write_history(
                     board, start=year_ago - timedelta(days=3), end=now, bulk=True
                 )
-                gen.lap(f"year of q15: {n_checks:,} checks, {n_alerts:,} alerts")
-            gen.lap("rebuild indexes, unique key, foreign keys")
+                b.lap(f"year of q15: {n_checks:,} checks, {n_alerts:,} alerts")
+            b.lap("rebuild indexes, unique key, foreign keys")
         s_checks, s_alerts = write_history(scan, start=now - SCAN_HISTORY, end=now)
-        gen.lap(f"scan facility: {s_checks:,} checks, {s_alerts:,} alerts (2 h)")
+        b.lap(f"scan facility: {s_checks:,} checks, {s_alerts:,} alerts (2 h)")
         ScanMark.objects.update_or_create(
             name=MISSED_SCAN, defaults={"scanned_until": now - timedelta(minutes=1)}
         )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    gen.lap("vacuum analyze")
+    b.vacuum()
     total = time.perf_counter() - started
 
-    from facility.models import Alert
-    from observations.models import RoundCheck
-
+    db_size, table_sizes = sizes([RC])
+    rc_table, rc_indexes = table_sizes[RC]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
-        db_size = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT pg_size_pretty(pg_table_size(%s)), pg_size_pretty(pg_indexes_size(%s))",
-            [RC, RC],
-        )
-        rc_table, rc_indexes = cursor.fetchone()
         cursor.execute(
             """SELECT c.relname, pg_size_pretty(pg_relation_size(c.oid))
                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -559,7 +364,7 @@ def main(argv=None) -> int:
     print()
     print(f"Round checks   {RoundCheck.objects.count():>12,}")
     print(f"Alerts         {Alert.objects.count():>12,}  ({Alert.objects.open().count():,} open)")
-    print(f"Clients        {gen.n_clients:>12,}")
+    print(f"Clients        {b.n_clients:>12,}")
     print(f"Database {_env.database_name()}: {db_size}; {RC}: table {rc_table}, indexes "
           f"{rc_indexes}")  # fmt: skip
     for name, size in index_sizes:
