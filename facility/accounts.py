@@ -21,6 +21,7 @@ class StaffPasswordResetTokenGenerator(PasswordResetTokenGenerator):
 
 @receiver(signals.password_reset, dispatch_uid="haven_staff_email_proven")
 def _set_password_link_used(sender, request, user, **kwargs) -> None:
+    from facility.access import client_ip
     from facility.services import staff_email_proven
 
-    staff_email_proven(user=user)
+    staff_email_proven(user=user, ip=client_ip(request) if request is not None else None)

@@ -23,6 +23,8 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
+    if getattr(request, "_haven_cosign", False):
+        return  # a second-person password: verify_cosigner audits it under the signed-in person
     attempted = (credentials or {}).get("username") or (credentials or {}).get("email") or ""
     access_log(
         action=AccessAction.LOGIN_FAILED,

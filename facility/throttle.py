@@ -1,10 +1,18 @@
 """Lock-out after failed sign-ins and failed second-person passwords, counted in PostgreSQL.
 
 privacy.md (164.312(d)) asks for a lock-out after 5 failures in 15 minutes. A nursing station's
-tablets share one address, so the count is per account *from* an address; the address alone has a
-much higher ceiling (settings `HAVEN_SIGNIN_*`). Wrong authenticator codes at the sign-in code
-step count like wrong passwords. Second-person passwords (PRN override, controlled-drug counts)
-have their own per-account counter, so a wrong co-signature never locks anyone's sign-in.
+tablets share one address, so a lock-out must not become a way to shut a whole station out. The
+OWASP "device cookie" approach does it: after a successful sign-in the browser gets a signed
+cookie naming the account as trusted there (`device_cookie_set`). Attempts at an account from a
+browser that trusts it are counted per account and browser only, so nothing from an untrusted
+browser locks them out. Attempts from an untrusted browser are counted per account from the
+address, per account across all addresses (distributed guessing), and per address across all
+accounts (settings `HAVEN_SIGNIN_*`). Wrong authenticator codes and current passwords count like
+wrong sign-in passwords.
+
+Second-person passwords (PRN override, controlled-drug counts) have their own counter per
+signed-in person and co-signer, plus a ceiling per signed-in person, so a wrong co-signature
+never locks anyone's sign-in and one colleague cannot stop another from co-signing.
 
 Rows live in the database so a Redis restart does not lift a lock-out, and sign-in does not need
 Redis at all. Callers hold `account_lock()` from the check to the record, so parallel guesses at
@@ -14,14 +22,23 @@ one account cannot slip past the count.
 import hashlib
 import ipaddress
 import math
+import secrets
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from facility.models import SignInFailure, SignInFailureKind, User
+
+DEVICE_COOKIE = "haven_device"
+DEVICE_SALT = "haven.device-cookie"
+# A shared tablet remembers this many accounts; the oldest sign-in drops out first.
+DEVICE_MAX_ACCOUNTS = 12
 
 
 def account_key(login: str) -> str:
@@ -45,6 +62,11 @@ def user_key(user_or_id) -> str:
     return f"user:{getattr(user_or_id, 'pk', user_or_id)}"
 
 
+def key_user_id(key: str) -> int | None:
+    """The account id of a `user:<pk>` key; None for an unknown login."""
+    return int(key.removeprefix("user:")) if key.startswith("user:") else None
+
+
 def address(ip: str | None) -> str | None:
     """An IPv6 client owns a whole /64; count it as one address (as allauth does)."""
     if not ip:
@@ -64,8 +86,61 @@ def account_lock(key: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"haven-signin:{key}"])
 
 
+# Device cookies ----------------------------------------------------------------------------------
+
+
+def _device_max_age() -> int:
+    return settings.HAVEN_DEVICE_COOKIE_DAYS * 86400
+
+
+def _device_read(request) -> tuple[str, dict[str, int]]:
+    """(device id, {account id: signed-in at}) from a valid cookie; ("", {}) otherwise."""
+    raw = request.COOKIES.get(DEVICE_COOKIE) if request is not None else None
+    if not raw:
+        return "", {}
+    try:
+        data = signing.loads(raw, salt=DEVICE_SALT, max_age=_device_max_age())
+        device, accounts = str(data["d"]), {str(k): int(v) for k, v in dict(data["a"]).items()}
+    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError):
+        return "", {}
+    oldest = time.time() - _device_max_age()
+    return device, {k: v for k, v in accounts.items() if v > oldest}
+
+
+def device_for(request, key: str) -> str:
+    """The id of this browser if it trusts the account of `key` (a past sign-in); else ""."""
+    user_id = key_user_id(key)
+    device, accounts = _device_read(request)
+    return device if user_id is not None and str(user_id) in accounts else ""
+
+
+def device_cookie_set(request, response, user) -> None:
+    """Trust this browser for `user` from now on (called after a complete sign-in)."""
+    device, accounts = _device_read(request)
+    accounts[str(user.pk)] = int(time.time())
+    newest = sorted(accounts.items(), key=lambda item: item[1])[-DEVICE_MAX_ACCOUNTS:]
+    value = signing.dumps(
+        {"d": device or secrets.token_urlsafe(16), "a": dict(newest)}, salt=DEVICE_SALT
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=_device_max_age(),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+# Counting ----------------------------------------------------------------------------------------
+
+
 def _window() -> timedelta:
     return timedelta(minutes=settings.HAVEN_SIGNIN_WINDOW_MINUTES)
+
+
+def _recent(kind: str):
+    return SignInFailure.objects.filter(kind=kind, at__gt=timezone.now() - _window())
 
 
 def _unlocks_at(failures, limit: int) -> datetime | None:
@@ -74,22 +149,61 @@ def _unlocks_at(failures, limit: int) -> datetime | None:
     return nth[0] + _window() if nth else None
 
 
-def locked_minutes(*, kind: str, key: str, ip: str | None = None) -> int:
-    """Minutes until this account may try again (from this address, for sign-in); 0 if it may."""
+@dataclass(frozen=True)
+class Lock:
+    minutes: int
+    reason: str  # for the audit trail: which counter is full
+
+    def __bool__(self) -> bool:
+        return self.minutes > 0
+
+
+UNLOCKED = Lock(0, "")
+
+
+def _first_lock(checks) -> Lock:
+    """The longest of the full counters among `checks` [(failures, limit, reason)]."""
     now = timezone.now()
-    recent = SignInFailure.objects.filter(kind=kind, at__gt=now - _window())
+    found = [(at, reason) for qs, n, reason in checks if (at := _unlocks_at(qs, n)) is not None]
+    if not found:
+        return UNLOCKED
+    at, reason = max(found)
+    return Lock(max(1, math.ceil((at - now).total_seconds() / 60)), reason)
+
+
+def signin_lock(*, key: str, ip: str | None, device: str = "") -> Lock:
+    """Whether an attempt at the account of `key` is refused, from this address and browser."""
+    recent = _recent(SignInFailureKind.SIGN_IN)
     limit = settings.HAVEN_SIGNIN_ACCOUNT_LIMIT
-    if kind == SignInFailureKind.COSIGN:
-        checks = [(recent.filter(username_key=key), limit)]
-    else:
-        ip = address(ip)
-        checks = [(recent.filter(username_key=key, ip=ip), limit)]
-        if ip is not None:
-            checks.append((recent.filter(ip=ip), settings.HAVEN_SIGNIN_ADDRESS_LIMIT))
-    unlocks = [at for qs, n in checks if (at := _unlocks_at(qs, n)) is not None]
-    if not unlocks:
-        return 0
-    return max(1, math.ceil((max(unlocks) - now).total_seconds() / 60))
+    if device:
+        # A browser that trusts the account: its own counter, nothing else applies.
+        return _first_lock(
+            [(recent.filter(username_key=key, device=device), limit, "account on this device")]
+        )
+    untrusted = recent.filter(device="")
+    ip = address(ip)
+    checks = [
+        (untrusted.filter(username_key=key, ip=ip), limit, "account from this address"),
+        (
+            untrusted.filter(username_key=key),
+            settings.HAVEN_SIGNIN_UNTRUSTED_ACCOUNT_LIMIT,
+            "account from all addresses",
+        ),
+    ]
+    if ip is not None:
+        checks.append((untrusted.filter(ip=ip), settings.HAVEN_SIGNIN_ADDRESS_LIMIT, "address"))
+    return _first_lock(checks)
+
+
+def cosign_lock(*, actor_key: str, key: str) -> Lock:
+    """Whether the signed-in person (`actor_key`) may try the co-signer of `key` now."""
+    recent = _recent(SignInFailureKind.COSIGN).filter(actor_key=actor_key)
+    return _first_lock(
+        [
+            (recent.filter(username_key=key), settings.HAVEN_SIGNIN_ACCOUNT_LIMIT, "pair"),
+            (recent, settings.HAVEN_COSIGN_ACTOR_LIMIT, "signed-in person"),
+        ]
+    )
 
 
 def locked_message(minutes: int) -> str:
@@ -97,8 +211,12 @@ def locked_message(minutes: int) -> str:
     return f"Too many failed sign-in attempts. Try again in {minutes} {unit}."
 
 
-def failure_record(*, kind: str, key: str, ip: str | None) -> None:
+def failure_record(
+    *, kind: str, key: str, ip: str | None, device: str = "", actor_key: str = ""
+) -> None:
     """Count one failure, and forget the ones that no longer count."""
     now = timezone.now()
     SignInFailure.objects.filter(at__lte=now - _window()).delete()
-    SignInFailure.objects.create(kind=kind, username_key=key, ip=address(ip), at=now)
+    SignInFailure.objects.create(
+        kind=kind, username_key=key, ip=address(ip), device=device, actor_key=actor_key, at=now
+    )

@@ -1,10 +1,16 @@
 """The project's URLs. Naming every app here is the one allowed exception to one-way imports."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.http import Http404
+from django.urls import include, path, re_path
 
 from facility import views
 from facility.admin import admin_site
+
+
+def _managed_by_admins(request, *args, **kwargs):
+    raise Http404("E-mail addresses are managed by administrators.")
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,6 +28,9 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("observations.urls")),
     path("", include("medications.urls")),
+    # Staff e-mail addresses are entered by admins (staff pages): nobody adds or removes their
+    # own, so an unattended session cannot add an address and have a set-password link sent to it.
+    re_path(r"^accounts/(email|confirm-email)/", _managed_by_admins, name="account_email_closed"),
     path("accounts/", include("allauth.urls")),
     path("manage/", admin_site.urls),
 ]

@@ -12,7 +12,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from facility.models import Role, User
+from facility.models import AccessAction, AccessEvent, Role, User
 from tests.conftest import PASSWORD, make_user
 
 BLOCKED = "You cannot activate two-factor authentication"
@@ -84,3 +84,45 @@ def test_an_anonymous_reset_request_cannot_block_enrolment(client, roles, facili
     body = enrolment_page(client, PASSWORD)
     assert BLOCKED not in body
     assert "Authenticator code" in body
+
+
+# Addresses are the admins' to manage; set-password links go only to the account's address -------
+
+
+@pytest.mark.django_db
+def test_staff_cannot_manage_their_own_addresses(client, cast):
+    client.force_login(cast["nurse"])
+    assert client.get("/accounts/email/").status_code == 404
+    response = client.post("/accounts/email/", {"action_add": "", "email": "mallory@evil.test"})
+    assert response.status_code == 404
+    assert not EmailAddress.objects.filter(email="mallory@evil.test").exists()
+    assert client.get("/accounts/confirm-email/some-key/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_reset_goes_only_to_the_accounts_own_address(cast):
+    nurse = cast["nurse"]
+    EmailAddress.objects.create(user=nurse, email="mallory@evil.test", verified=True)
+    Client().post("/accounts/password/reset/", {"email": "mallory@evil.test"})
+    assert not [m for m in mail.outbox if "mallory@evil.test" in m.to]
+    Client().post("/accounts/password/reset/", {"email": nurse.email})
+    assert [m.to for m in mail.outbox] == [[nurse.email]]
+
+
+@pytest.mark.django_db
+def test_using_the_link_proves_the_address_and_is_audited(cast):
+    nurse = cast["nurse"]
+    EmailAddress.objects.create(user=nurse, email="stray@example.test", verified=False)
+    Client().post("/accounts/password/reset/", {"email": nurse.email})
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", mail.outbox[-1].body)
+    browser = Client()
+    set_url = browser.get(link.group(0), follow=True).redirect_chain[-1][0]
+    password = "harbor-lantern-1729-nurse"
+    browser.post(set_url, {"password1": password, "password2": password})
+    assert list(EmailAddress.objects.filter(user=nurse).values_list("email", "verified")) == [
+        (nurse.email, True)
+    ]
+    event = AccessEvent.objects.get(action=AccessAction.EMAIL_PROVEN)
+    assert event.user == nurse
+    assert nurse.email in event.what
+    assert "removed stray@example.test" in event.what
