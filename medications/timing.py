@@ -1,10 +1,12 @@
-"""Dose windows, dose status and PRN reassessment timing (specs/mar.md). Pure Python, no Django.
+"""Dose times, dose windows, dose status and PRN reassessment timing (specs/mar.md). Pure Python,
+no Django.
 
 All boundaries are inclusive, as the spec's examples show: a daily 09:00 dose is `due` at
 exactly 07:00 and at exactly 11:00, `late` from just after 11:00, `missed` at 13:00.
 """
 
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 # Routes by how soon a PRN dose works enough to reassess (specs/mar.md, PRN).
 SLOW_ROUTES = {"oral", "po", "sublingual", "sl", "rectal", "pr", "topical", "transdermal", "td"}
@@ -13,6 +15,77 @@ FAST_ROUTES = {
     "inhaled", "inh", "intranasal", "in",
 }  # fmt: skip
 REASSESSMENT_GRACE = timedelta(minutes=30)
+
+# Default local administration times per frequency (facility pharmacy schedule, *default*).
+DEFAULT_TIMES = {
+    "daily": ["09:00"],
+    "bid": ["09:00", "21:00"],
+    "tid": ["09:00", "13:00", "17:00"],
+    "qid": ["09:00", "13:00", "17:00", "21:00"],
+    "q4h": ["02:00", "06:00", "10:00", "14:00", "18:00", "22:00"],
+    "q6h": ["00:00", "06:00", "12:00", "18:00"],
+    "q8h": ["06:00", "14:00", "22:00"],
+    "q12h": ["09:00", "21:00"],
+    "weekly": ["09:00"],
+}
+UNSCHEDULED = {"prn", "once"}
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_times(text: str) -> list[time]:
+    """ "09:00, 21:00" → sorted unique times; ValueError names the first part that is not HH:MM."""
+    found = set()
+    for part in [p.strip() for p in text.split(",") if p.strip()]:
+        match = TIME_RE.match(part)
+        if not match:
+            raise ValueError(f"Times: “{part}” is not a time like 09:00.")
+        found.add(time(int(match[1]), int(match[2])))
+    return sorted(found)
+
+
+def scheduled_times(frequency: str, times: str = "") -> list[time]:
+    """The wall-clock times a day of this frequency is given: listed times win over defaults."""
+    if frequency in UNSCHEDULED:
+        return []
+    if frequency == "times" or times:
+        return parse_times(times)
+    return [time.fromisoformat(t) for t in DEFAULT_TIMES[frequency]]
+
+
+def doses_per_day(frequency: str, times: str = "") -> float:
+    if frequency == "weekly":
+        return 1 / 7
+    if frequency == "once":
+        return 1
+    return max(len(scheduled_times(frequency, times)), 1)
+
+
+def dose_times_between(
+    *, frequency: str, times: str, first_at: datetime, tz: tzinfo, start: datetime, end: datetime
+) -> list[datetime]:
+    """Due times in [start, end) as UTC instants, on the facility's wall clock.
+
+    `first_at` is the order's start (a one-time dose's time; a weekly order's weekday). A wall
+    time that does not exist on a spring-forward day falls an hour later; a wall time that
+    happens twice on a fall-back day is given once, at its first occurrence.
+    """
+    _aware(first_at, start, end)
+    if frequency == "once":
+        return [first_at] if start <= first_at < end else []
+    day = start.astimezone(tz).date()
+    last = end.astimezone(tz).date()
+    weekday = first_at.astimezone(tz).weekday()
+    day_times = scheduled_times(frequency, times)
+    found = []
+    while day <= last:
+        if frequency != "weekly" or day.weekday() == weekday:
+            for t in day_times:
+                # Normalize through UTC so a non-existent wall time becomes a real instant.
+                moment = datetime.combine(day, t, tzinfo=tz).astimezone(UTC)
+                if start <= moment < end:
+                    found.append(moment)
+        day += timedelta(days=1)
+    return found
 
 
 def window_minutes(*, doses_per_day: float, time_critical: bool) -> int:
@@ -76,3 +149,31 @@ def prn_reassessment_status(administered_at: datetime, now: datetime, *, route: 
     if now <= due_at + REASSESSMENT_GRACE:
         return "due"
     return "overdue"
+
+
+def prn_limits(
+    at: datetime, given: list[datetime], *, interval_minutes: int, max_per_24h: int
+) -> tuple[datetime | None, datetime | None, int]:
+    """How a PRN dose at `at` stands against the doses already `given` (specs/mar.md, PRN).
+
+    Returns (allowed_from, next_given, count):
+    - allowed_from: when the interval after the nearest earlier dose ends, if `at` is before it;
+    - next_given: a dose given less than the interval *after* `at` (a late-charted dose lands
+      between two others), which makes `at` too soon as well;
+    - count: the most doses, this one included, in any rolling 24 hours that contains `at`
+      (a dose exactly 24 hours earlier has rolled off). Over `max_per_24h` is a breach.
+    Compares real instants, so a DST night changes nothing.
+    """
+    _aware(at, *given)
+    # Python subtracts two datetimes of the same zone by wall clock: compare UTC instants.
+    at, given = at.astimezone(UTC), [g.astimezone(UTC) for g in given]
+    interval = timedelta(minutes=interval_minutes)
+    day = timedelta(hours=24)
+    earlier = [g for g in given if g <= at and at - g < interval]
+    later = [g for g in given if g > at and g - at < interval]
+    allowed_from = max(earlier) + interval if earlier else None
+    next_given = min(later) if later else None
+    # Every window (end - 24h, end] that holds `at` ends at `at` or at a later dose.
+    ends = [at] + [g for g in given if at < g < at + day]
+    count = max(sum(1 for g in given if end - day < g <= end) + 1 for end in ends)
+    return allowed_from, next_given, count

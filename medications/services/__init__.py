@@ -1,0 +1,93 @@
+"""Medication writes and scans (specs/mar.md), by concern: orders, doses, administrations, prn and
+controlled. The public names are re-exported here, so `from medications import services` and
+`from medications.services import X` read the same as before the split."""
+
+from medications.services.administrations import (
+    FUTURE_TOLERANCE,
+    DoseAlreadyCharted,
+    administration_record,
+    administration_strike,
+)
+from medications.services.controlled import (
+    COUNT_GRACE,
+    MAX_STOCK_CHANGE,
+    count_submit,
+    decrement_for_administration,
+    discrepancy_sign_off,
+    scan_shift_counts,
+    stock_for,
+    stock_open_and_receive,
+    stock_receive,
+    stock_waste,
+)
+from medications.services.doses import (
+    HORIZON,
+    NO_WINDOW_DUE_BEFORE,
+    SCAN_LOOKBACK,
+    STATUS_LABELS,
+    TOP_UP_BATCH,
+    DoseView,
+    dose_times_between,
+    dose_views,
+    doses_extend_horizon,
+    doses_materialize,
+    live_prefetch,
+    order_times,
+    order_window,
+    scan_doses,
+)
+from medications.services.orders import (
+    allergy_conflicts,
+    order_discontinue,
+    order_transcribe,
+    order_verify,
+    parse_times,
+)
+from medications.services.prn import (
+    prn_blocks,
+    prn_follow_up,
+    prn_give,
+    prn_pending,
+    scan_prn_reassessments,
+)
+
+__all__ = [
+    "COUNT_GRACE",
+    "FUTURE_TOLERANCE",
+    "HORIZON",
+    "MAX_STOCK_CHANGE",
+    "NO_WINDOW_DUE_BEFORE",
+    "SCAN_LOOKBACK",
+    "STATUS_LABELS",
+    "TOP_UP_BATCH",
+    "DoseAlreadyCharted",
+    "DoseView",
+    "administration_record",
+    "administration_strike",
+    "allergy_conflicts",
+    "count_submit",
+    "decrement_for_administration",
+    "discrepancy_sign_off",
+    "dose_times_between",
+    "dose_views",
+    "doses_extend_horizon",
+    "doses_materialize",
+    "live_prefetch",
+    "order_discontinue",
+    "order_times",
+    "order_transcribe",
+    "order_verify",
+    "order_window",
+    "parse_times",
+    "prn_blocks",
+    "prn_follow_up",
+    "prn_give",
+    "prn_pending",
+    "scan_doses",
+    "scan_prn_reassessments",
+    "scan_shift_counts",
+    "stock_for",
+    "stock_open_and_receive",
+    "stock_receive",
+    "stock_waste",
+]
