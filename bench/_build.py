@@ -1,6 +1,7 @@
-"""The generators' shared data builder: start-up (database, migrations, roles), facilities with
-units and beds, staff, clients and stays, written with bulk_create (the services refuse the
-back-dated admissions a year of history needs), then VACUUM ANALYZE and table sizes.
+"""The generators' shared data builder: start-up (database, migrations, roles), facilities (opened
+through facility.services.facility_create) with units and beds, staff, clients and stays, written
+with bulk_create (the services refuse the back-dated admissions a year of history needs), then
+VACUUM ANALYZE and table sizes.
 
 Every generator makes one Builder (seeded rng, "now", timed laps) and calls these in order.
 """
@@ -126,17 +127,18 @@ class Builder:
             cursor.execute("VACUUM ANALYZE")
         self.lap("vacuum analyze")
 
-    def add_facility(self, name, tz, units, *, address="1 Benchmark Road", codes=True, catalog=()):
-        """A facility with `units` [(unit name, [bed labels])], the default round codes and a
-        medication `catalog` [(name, strength, form, routes, schedule, time-critical)] (as
-        facility.catalog, by name). Returns the facility and its beds."""
-        from facility.models import Bed, Facility, Unit
+    def add_facility(self, name, tz, units, *, address="1 Benchmark Road", catalog=()):
+        """A facility opened as the app opens one (`facility_create`: round codes, security
+        areas), with `units` [(unit name, [bed labels])] and a medication `catalog` [(name,
+        strength, form, routes, schedule, time-critical)] (as facility.catalog, by name).
+        Returns the facility and its beds."""
+        from facility.models import Bed, Unit
+        from facility.services import facility_create
         from medications.models import Medication
-        from observations.services import codes_seed_defaults
 
-        facility = Facility.objects.create(
-            public_id=self.uid(), name=name, time_zone=tz, address=address
-        )
+        facility = facility_create(name=name, time_zone=tz, address=address)
+        facility.public_id = self.uid()  # seeded, like every other row here
+        facility.save(update_fields=["public_id"])
         unit_objs = Unit.objects.bulk_create(
             Unit(public_id=self.uid(), facility=facility, name=n) for n, _ in units
         )
@@ -148,8 +150,6 @@ class Builder:
             ),
             batch_size=2000,
         )
-        if codes:
-            codes_seed_defaults(facility)
         meds = Medication.objects.bulk_create(
             Medication(facility=facility, name=n, strength=s, form=f, routes=r,
                        controlled_schedule=c, time_critical=tc)
@@ -176,16 +176,10 @@ class Builder:
             for n in range(1, count + 1):
                 first, last = names.pop()
                 username = f"{prefix}{stem}{n:02d}"
-                user = User(
-                    public_id=self.uid(),
-                    username=username,
-                    email=f"{username}@bench.haven.invalid",
-                    full_name=f"{first} {last}",
-                    initials=f"{first[0]}{last[0]}",
-                    credentials=credentials,
-                    role=role,
-                    password=self.hashed,
-                )
+                user = User(public_id=self.uid(), username=username,
+                            email=f"{username}@bench.haven.invalid", full_name=f"{first} {last}",
+                            initials=f"{first[0]}{last[0]}", credentials=credentials, role=role,
+                            password=self.hashed)  # fmt: skip
                 user.save()
                 user.facilities.add(facility)
                 user_sync_role_group(user)

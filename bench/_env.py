@@ -1,9 +1,5 @@
-"""Shared start-up of the bench scripts: environment defaults, then django.setup().
-
-The bench runs against its own database (haven_bench by default), never the development one.
-Settings are the project's own (facility.settings) with DEBUG=1, which is what lets them load
-without a production SECRET_KEY and static manifest; bench/run.py turns DEBUG off for the timed
-requests themselves (see there).
+"""Shared start-up of the bench scripts: environment defaults (DEBUG=1 settings, Redis db 2), the
+"bench" database-name guard, then django.setup().
 """
 
 import os

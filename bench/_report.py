@@ -1,14 +1,11 @@
 """What the bench's timing scripts share: a case's measurements, timed requests and calls (wall
-time, process CPU, each statement's round trip), the markdown table, cProfile, EXPLAIN."""
+time, process CPU, each statement's round trip), the markdown table, captured SQL, EXPLAIN."""
 
 import argparse
-import cProfile
 import gc
-import io
 import math
 import os
 import platform
-import pstats
 import re
 import statistics
 import subprocess
@@ -251,28 +248,38 @@ def slowest(case: Case, title: str, n: int, width: int = 160) -> None:
         print(f"- {ms:8.2f} ms  {short(sql, width)}")
 
 
-def profile(label: str, fn, repeat: int, lines: int = 30, chars: int = 12000) -> None:
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(repeat):
+def captured(fn) -> list[str]:
+    """The SQL that fn() sends."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ctx:
         fn()
-    prof.disable()
-    for order in ("cumulative", "tottime"):
-        out = io.StringIO()
-        stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats(order)
-        stats.print_stats(lines)
-        print(f"\n## cProfile, {label} x{repeat}, by {order}\n")
-        print("```")
-        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:chars])
-        print("```")
+    return [q["sql"] for q in ctx.captured_queries]
 
 
-def explain(sql: str) -> str:
+def first(sqls: list[str], prefix: str) -> str:
+    return next(s for s in sqls if s.startswith(prefix))
+
+
+def explain(plans: list[tuple[str, str]]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of each (title, sql), printed as markdown."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        return "\n".join(row[0] for row in cursor.fetchall())
+    for title, sql in plans:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        print(f"\n### EXPLAIN (ANALYZE, BUFFERS): {title}\n\n```sql\n{short(sql, 1500)}\n```\n")
+        print(f"```\n{plan}\n```")
+
+
+def show_queries(cases: list[Case], limit: int = 60) -> None:
+    for c in cases:
+        print(f"\n### {c.label}: {len(c.last_sql)} statements (last run)\n")
+        for ms, sql in c.last_sql[:limit]:
+            print(f"- {ms:7.2f} ms  {short(sql)}")
 
 
 def short(sql: str, n: int = 300) -> str:

@@ -1,17 +1,9 @@
 #!/usr/bin/env python
-"""Generate a year of realistic volume for the benchmarks, in a database of its own.
+"""Generate a year of volume (stays, bed moves, leaves, alerts, hash-chained access events) for
+bench/run.py, in database haven_bench (DATABASE_URL; its name must contain "bench"). Rows go in
+with bulk_create, but every constraint holds and the access chain verifies. See bench/README.md.
 
-One facility (America/New_York), 4 units x 30 beds, every bed occupied now, and a year of
-history: discharged stays (some readmissions), bed moves, leaves, orientation ticks, alerts and
-~300,000 hash-chained access events; one client with a long history for bench/run.py. Rows are
-written with bulk_create (bench/_build.py), but every constraint holds and the access-log chain
-verifies. See bench/README.md.
-
-    .venv/bin/python bench/generate.py            # create haven_bench, migrate, fill (once)
-    .venv/bin/python bench/generate.py --force    # drop haven_bench and build it again
-
-DATABASE_URL (default postgres://postgres@127.0.0.1:5432/haven_bench) picks the database; its name
-must contain "bench". The same --seed gives the same shape (times are relative to now).
+    .venv/bin/python bench/generate.py [--force] [--days 365] [--events 300000]
 """
 
 import bisect
@@ -21,7 +13,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,6 +24,12 @@ TZ_NAME = "America/New_York"
 UNITS = [("North Hall", "N"), ("South Hall", "S"), ("East Wing", "E"), ("West Wing", "W")]
 ROOMS_PER_UNIT = 15  # two beds (A, B) a room: 30 beds a unit
 STAFF = {"technician": 24, "nurse": 12, "clinician": 6, "supervisor": 3, "admin": 2}
+# People on each shift, by shift key (the 8-hour pattern; the 12-hour one has day and night).
+ON_SHIFT = {
+    "day": {"technician": 8, "nurse": 3, "clinician": 4, "supervisor": 1},
+    "evening": {"technician": 7, "nurse": 3, "clinician": 1, "supervisor": 1},
+    "night": {"technician": 5, "nurse": 2, "clinician": 0, "supervisor": 0},
+}
 ORIENTATION_ITEMS = [
     "Tour of the unit and emergency exits",
     "Client rights and grievance procedure",
@@ -132,21 +130,11 @@ class Generator(Builder):
     def make_facility_and_staff(self):
         from clients.models import OrientationItem
 
-        units = [
-            (
-                name,
-                [
-                    f"{p}{100 + room}-{side}"
-                    for room in range(1, ROOMS_PER_UNIT + 1)
-                    for side in "AB"
-                ],
-            )
-            for name, p in UNITS
-        ]
+        rooms = [f"{100 + room}-{side}" for room in range(1, ROOMS_PER_UNIT + 1) for side in "AB"]
+        units = [(name, [f"{p}{room}" for room in rooms]) for name, p in UNITS]
         self.facility, self.beds = self.add_facility(
-            _env.BENCH_FACILITY, TZ_NAME, units,
-            address="1 Benchmark Road, Asheville, NC 28801", codes=False,
-        )  # fmt: skip
+            _env.BENCH_FACILITY, TZ_NAME, units, address="1 Benchmark Road, Asheville, NC 28801"
+        )
         self.tz = self.facility.tz
         self.items = OrientationItem.objects.bulk_create(
             OrientationItem(facility=self.facility, label=label, position=i)
@@ -268,16 +256,10 @@ class Generator(Builder):
         nurses, sups = self.staff["nurse"], self.staff["supervisor"]
         admissions = []
         for s in self.stays:
-            a = Admission(
-                public_id=self.uid(),
-                client=self.client_objs[s.client],
-                facility=self.facility,
-                unit_id=s.bed.unit_id,
-                bed=s.bed,
-                level_of_care=s.level,
-                admitted_at=s.start,
-                admitted_by=rng.choice(nurses),
-            )
+            a = Admission(public_id=self.uid(), client=self.client_objs[s.client],
+                          facility=self.facility, unit_id=s.bed.unit_id, bed=s.bed,
+                          level_of_care=s.level, admitted_at=s.start,
+                          admitted_by=rng.choice(nurses))  # fmt: skip
             if s.end is not None:
                 a.discharged_at = s.end
                 a.discharge_type = weighted(rng, [(k, v[0]) for k, v in DISCHARGES.items()])
@@ -325,16 +307,9 @@ class Generator(Builder):
                 BedMove(admission=a, to_bed=chain[0], moved_at=s.start, moved_by=a.admitted_by)
             )
             for i, at in enumerate(times):
-                moves.append(
-                    BedMove(
-                        admission=a,
-                        from_bed=chain[i],
-                        to_bed=chain[i + 1],
-                        moved_at=minute(at),
-                        moved_by=rng.choice(who),
-                        reason=rng.choice(MOVE_REASONS),
-                    )
-                )
+                moves.append(BedMove(admission=a, from_bed=chain[i], to_bed=chain[i + 1],
+                                     moved_at=minute(at), moved_by=rng.choice(who),
+                                     reason=rng.choice(MOVE_REASONS)))  # fmt: skip
         BedMove.objects.bulk_create(moves, batch_size=5000)
         self.n_moves = len(moves)
 
@@ -371,17 +346,11 @@ class Generator(Builder):
                     back = minute(bound - timedelta(hours=1))
                 if back < left:
                     continue
-                leave = Leave(
-                    public_id=self.uid(),
-                    admission=s.admission,
-                    kind=kind,
-                    destination=rng.choice(dests),
-                    left_at=left,
-                    expected_back_at=expected,
-                    returned_at=back,
-                    recorded_by=rng.choice(techs),
-                    returned_recorded_by=rng.choice(techs),
-                )
+                leave = Leave(public_id=self.uid(), admission=s.admission, kind=kind,
+                              destination=rng.choice(dests), left_at=left,
+                              expected_back_at=expected, returned_at=back,
+                              recorded_by=rng.choice(techs),
+                              returned_recorded_by=rng.choice(techs))  # fmt: skip
                 leaves.append(leave)
                 if back > expected + timedelta(minutes=30):
                     self.late_leaves.append((leave, s))
@@ -390,15 +359,9 @@ class Generator(Builder):
                 kind = weighted(rng, [(k, w) for k, w in kind_pairs if k != "trip"])
                 _, (ph_lo, ph_hi), dests = LEAVE_KINDS[kind]
                 expected = minute(s.open_leave_at + timedelta(hours=rng.uniform(ph_lo, ph_hi)))
-                leave = Leave(
-                    public_id=self.uid(),
-                    admission=s.admission,
-                    kind=kind,
-                    destination=rng.choice(dests),
-                    left_at=s.open_leave_at,
-                    expected_back_at=expected,
-                    recorded_by=rng.choice(techs),
-                )
+                leave = Leave(public_id=self.uid(), admission=s.admission, kind=kind,
+                              destination=rng.choice(dests), left_at=s.open_leave_at,
+                              expected_back_at=expected, recorded_by=rng.choice(techs))  # fmt: skip
                 leaves.append(leave)
                 if expected + timedelta(minutes=30) < self.now:
                     self.late_leaves.append((leave, s))
@@ -427,22 +390,13 @@ class Generator(Builder):
                 if key in open_keys:
                     return
                 open_keys.add(key)
-            alerts.append(
-                Alert(
-                    public_id=self.uid(),
-                    facility=self.facility,
-                    client_public_id=client.public_id,
-                    client_label=client.mrn,
-                    kind=kind,
-                    severity=severity,
-                    message=message,
-                    dedupe_key=key,
-                    raised_at=raised,
-                    resolved_at=resolved,
-                    resolved_by=rng.choice(resolvers) if resolved else None,
-                    resolution_note=(note or rng.choice(RESOLUTION_NOTES)) if resolved else "",
-                )
-            )
+            alerts.append(Alert(
+                public_id=self.uid(), facility=self.facility, client_public_id=client.public_id,
+                client_label=client.mrn, kind=kind, severity=severity, message=message,
+                dedupe_key=key, raised_at=raised, resolved_at=resolved,
+                resolved_by=rng.choice(resolvers) if resolved else None,
+                resolution_note=(note or rng.choice(RESOLUTION_NOTES)) if resolved else "",
+            ))  # fmt: skip
 
         deadline = timedelta(hours=24)
         for s in self.stays:
@@ -513,29 +467,26 @@ class Generator(Builder):
 
     def plan_access_events(self) -> list[tuple]:
         """Shifts of staff logging in and out, failing to, printing, and reading charts."""
+        from facility.shifts import shifts_for
+
         rng, tz, staff = self.rng, self.tz, self.staff
         stations = [f"10.20.{u}.{n}" for u in range(1, 5) for n in range(11, 19)]
         nursing = [f"10.20.9.{n}" for n in range(11, 15)]
         events: list[tuple] = []
-        shifts = []  # (start, end, [users])
-        per_shift = {
-            "technician": (8, 7, 5),
-            "nurse": (3, 3, 2),
-            "clinician": (4, 1, 0),
-            "supervisor": (1, 1, 0),
-        }  # fmt: skip  (day, evening, night)
+        shifts = []  # (start, end, [users]) on the facility's shift pattern
         day = self.window_start.astimezone(tz).date() - timedelta(days=1)
         while day <= self.now.astimezone(tz).date():
             weekday = day.weekday() < 5
-            for k, hour in enumerate((7, 15, 23)):
-                start = datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(UTC)
+            for k, shift in enumerate(shifts_for(self.facility.shift_pattern)):
+                start, end = self.facility.shift_bounds(day, shift.key)
                 on = []
-                for role, counts in per_shift.items():
-                    n = min(counts[k], 1) if role == "clinician" and not weekday else counts[k]
+                for role, n in ON_SHIFT[shift.key].items():
+                    if role == "clinician" and not weekday:
+                        n = min(n, 1)
                     on += rng.sample(staff[role], n)
                 if k == 0 and weekday:
                     on.append(rng.choice(staff["admin"]))
-                shifts.append((start, start + timedelta(hours=8), on))
+                shifts.append((start, end, on))
             day += timedelta(days=1)
 
         def add(at, user, action, ip, what="", *, client=None, outcome="ok", username=None):
@@ -551,13 +502,14 @@ class Generator(Builder):
         readers = []  # (shift, user, weight) for chart views
         weights = {"technician": 1.0, "nurse": 1.4, "clinician": 1.6, "supervisor": 0.8}
         for start, end, on in shifts:
+            length = (end - start).total_seconds()  # 8 hours, or 7 or 9 across a DST change
             for user in on:
                 ip = rng.choice(nursing if user.role in ("nurse", "supervisor") else stations)
                 sessions = rng.randint(2, 6)  # the 15-minute idle timeout logs people out
-                marks = sorted(rng.uniform(-900, 8 * 3600) for _ in range(sessions))
+                marks = sorted(rng.uniform(-900, length) for _ in range(sessions))
                 for i, m in enumerate(marks):
                     add(start + timedelta(seconds=m), user, "login", ip)
-                    nxt = marks[i + 1] if i + 1 < len(marks) else 8 * 3600 + 900
+                    nxt = marks[i + 1] if i + 1 < len(marks) else length + 900
                     if rng.random() < 0.8:
                         at = start + timedelta(seconds=rng.uniform(m + 60, max(m + 61, nxt - 5)))
                         add(at, user, "logout", ip)
@@ -569,33 +521,22 @@ class Generator(Builder):
                 add(at, printer, "print", rng.choice(nursing), "Census")
             for _ in range(poisson(rng, 0.7)):
                 typo = rng.choice(on).username + rng.choice(["", "1", "x"])
-                at = start + timedelta(seconds=rng.uniform(0, 8 * 3600))
+                at = start + timedelta(seconds=rng.uniform(0, length))
                 add(at, None, "login_failed", rng.choice(stations), outcome="failed", username=typo)
         # A few account events by the admins over the year: lost phones (MFA reset) and leaves
         # of absence (deactivated, later reactivated).
         for _ in range(12):
             at = self.window_start + timedelta(days=rng.uniform(0, self.days))
-            who = rng.choice(staff["supervisor"]).username
-            add(
-                at,
-                rng.choice(staff["admin"]),
-                "mfa_reset",
-                rng.choice(nursing),
-                f"reset MFA of {who}",
-            )
+            what = f"reset MFA of {rng.choice(staff['supervisor']).username}"
+            add(at, rng.choice(staff["admin"]), "mfa_reset", rng.choice(nursing), what)
         for _ in range(10):
             at = self.window_start + timedelta(days=rng.uniform(0, self.days - 30))
             who = rng.choice(staff["technician"] + staff["nurse"]).username
             what = f"deactivated {who}; ended {rng.randint(0, 2)} sessions"
             add(at, rng.choice(staff["admin"]), "deactivate", rng.choice(nursing), what)
             at += timedelta(days=rng.uniform(3, 28))
-            add(
-                at,
-                rng.choice(staff["admin"]),
-                "role_change",
-                rng.choice(nursing),
-                f"reactivated {who}",
-            )
+            what = f"reactivated {who}"
+            add(at, rng.choice(staff["admin"]), "role_change", rng.choice(nursing), what)
 
         # Chart views fill the rest, spread over staff-shifts by role weight.
         n_views = max(0, self.events_target - len(events))
@@ -604,7 +545,7 @@ class Generator(Builder):
         while made < n_views and tries < n_views * 3:
             tries += 1
             start, end, user, ip, _ = readers[bisect.bisect_left(cum, rng.uniform(0, cum[-1]))]
-            at = start + timedelta(seconds=rng.uniform(0, 8 * 3600))
+            at = start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
             if not (self.window_start <= at < self.now - timedelta(minutes=1)):
                 continue
             s = self.occupant(at)
@@ -674,21 +615,15 @@ def main(argv=None) -> int:
     gen.vacuum()
     generated = time.perf_counter() - started
 
-    lh = next(s for s in gen.current if s.long_history)
-    lh_client = gen.client_objs[lh.client]
-    print()
-    print(f"Clients            {Client.objects.count():>9,}  ({len(gen.current)} admitted now)")
-    print(f"Admissions         {Admission.objects.count():>9,}")
-    print(f"Bed moves          {gen.n_moves:>9,}")
-    print(f"Leaves             {gen.n_leaves:>9,}  ({gen.n_open_leaves} open)")
-    print(f"Orientation ticks  {gen.n_ticks:>9,}")
-    print(f"Alerts             {gen.n_alerts:>9,}  ({gen.n_open_alerts} open)")
-    print(f"Access events      {gen.n_events:>9,}")
+    lh = gen.client_objs[next(s for s in gen.current if s.long_history).client]
     print(
-        f"Long-history client {lh_client.mrn} ({lh_client.public_id}): "
-        f"{Admission.objects.filter(client=lh_client).count()} stays"
+        f"\n{Client.objects.count():,} clients ({len(gen.current)} admitted now), "
+        f"{Admission.objects.count():,} admissions, {gen.n_moves:,} bed moves, "
+        f"{gen.n_leaves:,} leaves ({gen.n_open_leaves} open), {gen.n_ticks:,} orientation "
+        f"ticks, {gen.n_alerts:,} alerts ({gen.n_open_alerts} open), {gen.n_events:,} access "
+        f"events; long-history client {lh.mrn}, "
+        f"{Admission.objects.filter(client=lh).count()} stays. Generated in {generated:.1f} s"
     )
-    print(f"Generated in {generated:.1f} s")
     if not args.no_verify:
         from facility.services import access_chain_verify
 

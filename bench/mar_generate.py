@@ -1,21 +1,10 @@
 #!/usr/bin/env python
-"""Generate a year of MAR history for the medication benchmarks, in a database of its own.
+"""Generate a year of MAR history for bench/mar_run.py, in database haven_bench_mar
+(DATABASE_URL; its name must contain "bench"). Doses come from the app's own dose times; charting
+is INSERT ... SELECT, "random" by hashtextextended() of stable values, so top_up() can re-run the
+same rules over any period. See bench/README.md.
 
-Two facilities in database haven_bench_mar: "Haven Bench MAR" (unit Main, 60 beds, clients
-admitted a year ago, 8 verified scheduled orders and 2 PRN each, a year of doses nearly all
-documented; unit Annex, 10 beds, 14 days) and "Haven Bench MAR Scan" (5,000 clients, 2
-scheduled orders each, the last 49 hours and next 48 of doses, controlled stocks and counts):
-see bench/README.md. People, stays and the catalog come from bench/_build.py; the first dose
-of every order is made by the app's services.doses_materialize(), the rest with the app's
-dose_times_between()/order_window() and COPY; documentation, PRN doses, follow-ups and
-historical alerts are INSERT ... SELECT, "random" by hashtextextended() of stable values, so
-top_up() can re-run the same rules over any period (bench/mar_run.py uses it before timing).
-
-    .venv/bin/python bench/mar_generate.py            # create, migrate, fill (once)
-    .venv/bin/python bench/mar_generate.py --force    # drop the database and build it again
-
-DATABASE_URL (default postgres://postgres@127.0.0.1:5432/haven_bench_mar) picks the database;
-its name must contain "bench".
+    .venv/bin/python bench/mar_generate.py [--force] [--days 365]
 """
 
 import os
@@ -23,7 +12,7 @@ import random
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -93,16 +82,18 @@ for n, *_, freq, dose, units, why, lo, hi in MEDS:
         POOLS.setdefault(freq, []).append((n, dose, units, why))
 BOARD_PATTERN = ["daily", "daily", "bid", "bid", "tid", "tid", "qid", "q6h"]  # 20 doses / 8 = 2.5
 SCAN_PATTERNS = [("daily", "qid"), ("bid", "tid"), ("daily", "q6h"), ("bid", "tid")]  # 2.5 each
-PRE_ASSESSMENTS = ["Pain 6/10", "Pain 4/10", "Nausea, no vomiting", "Anxious, CIWA-Ar 12",
-                   "Loose stools ×3", "Headache 5/10"]  # fmt: skip
-POST_ASSESSMENTS = ["Pain 2/10", "Resting comfortably", "Nausea resolved", "CIWA-Ar 6",
-                    "No further stools", "Pain 4/10"]  # fmt: skip
-REFUSED = "Client refused: says it upsets their stomach."
-HELD = "Held per order: client sedated, hold if RASS ≤ -2."
-LATE = "Client asleep at the med pass; given on waking."
-STRUCK = "Charted on the wrong client; re-charted."
-RESOLUTION = "Dose reviewed with the prescriber; incident filed."
-SHIFT_HOURS = (7, 15, 23)
+# Texts of the charting SQL (its %(name)s parameters).
+TEXTS = {
+    "pre": ["Pain 6/10", "Pain 4/10", "Nausea, no vomiting", "Anxious, CIWA-Ar 12",
+            "Loose stools ×3", "Headache 5/10"],
+    "post": ["Pain 2/10", "Resting comfortably", "Nausea resolved", "CIWA-Ar 6",
+             "No further stools", "Pain 4/10"],
+    "refused": "Client refused: says it upsets their stomach.",
+    "held": "Held per order: client sedated, hold if RASS ≤ -2.",
+    "late": "Client asleep at the med pass; given on waking.",
+    "struck_reason": "Charted on the wrong client; re-charted.",
+    "resolution": "Dose reviewed with the prescriber; incident filed.",
+}  # fmt: skip
 
 
 # --- charting in SQL --------------------------------------------------------------------------
@@ -275,76 +266,26 @@ FOLLOW_UP_SQL = f"""
 """
 
 
-def sql_params(facility, *, start, end, now) -> dict:
-    from facility.models import User
-
-    nurses = list(
-        User.objects.filter(facilities=facility, role="nurse")
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    return {
-        "facility": facility.pk,
-        "start": start,
-        "end": end,
-        "now": now,
-        "seed": HASH_SEED,
-        "nurses": nurses,
-        "resolver": nurses[0],
-        "resolution": RESOLUTION,
-        "refused": REFUSED,
-        "held": HELD,
-        "late": LATE,
-        "struck_reason": STRUCK,
-        "pre": PRE_ASSESSMENTS,
-        "post": POST_ASSESSMENTS,
-        **RATES[facility.name],
-    }
-
-
-def chart(facility, *, start, end, now, history_before=None, verbose=False) -> dict[str, int]:
+def chart(facility, *, start, end, now, history_before=None) -> dict[str, int]:
     """Document the facility's doses scheduled in [start, end) whose charting time has come by
     `now`, give PRN doses in [start, end) and record their follow-ups. Re-runnable: only what
     is missing is added. Doses older than `history_before` left undocumented are marked missed
     with a resolved alert, as the scan would have done at the time."""
-    from django.db import connection
+    from facility.models import User
 
-    p = sql_params(facility, start=start, end=end, now=now)
+    nurses = User.objects.filter(facilities=facility, role="nurse").order_by("id")
+    nurses = list(nurses.values_list("id", flat=True))
+    p = {"facility": facility.pk, "start": start, "end": end, "now": now, "seed": HASH_SEED,
+         "nurses": nurses, "resolver": nurses[0], **TEXTS, **RATES[facility.name]}  # fmt: skip
     hp = {**p, "end": history_before}
     steps = [("struck", STRUCK_SQL, p), ("documented", DOCUMENT_SQL, p)]
     if history_before is not None and history_before > start:
-        steps += [
-            ("marked missed", MARK_MISSED_SQL, hp),
-            ("missed alerts (resolved)", MISSED_ALERTS_SQL, hp),
-        ]
+        steps += [("marked missed", MARK_MISSED_SQL, hp), ("missed alerts", MISSED_ALERTS_SQL, hp)]
     steps += [("PRN doses", PRN_SQL, p), ("PRN follow-ups", FOLLOW_UP_SQL, p)]
-    out = {}
-    with connection.cursor() as cursor:
-        for label, sql, params in steps:
-            t = time.perf_counter()
-            cursor.execute(sql, params)
-            out[label] = cursor.rowcount
-            if verbose:
-                print(
-                    f"    {label:<30} {cursor.rowcount:>9,} rows {time.perf_counter() - t:7.1f} s"
-                )
-    return out
+    return {label: _env.sql(sql, params) for label, sql, params in steps}
 
 
 # --- controlled counts ------------------------------------------------------------------------
-
-
-def shift_changes(start: datetime, end: datetime, tz) -> list[datetime]:
-    """Shift changes (07:00, 15:00, 23:00 local) in (start, end]."""
-    out = []
-    day = start.astimezone(tz).date() - timedelta(days=1)
-    while day <= end.astimezone(tz).date():
-        for hour in SHIFT_HOURS:
-            moment = datetime.combine(day, datetime.min.time().replace(hour=hour), tzinfo=tz)
-            if start < moment <= end:
-                out.append(moment.astimezone(UTC))
-        day += timedelta(days=1)
-    return out
 
 
 def counts_top_up(facility, until: datetime) -> int:
@@ -352,6 +293,7 @@ def counts_top_up(facility, until: datetime) -> int:
     minutes after the change, except the second house stock at every 15:00 change (the scan's
     "no completed count" work). Re-runnable: counts that exist are not made again."""
     from facility.models import User
+    from facility.shifts import DEFAULT_PATTERN, shift_changes_between
     from medications.models import ControlledCount, ControlledStock
 
     tz = facility.tz
@@ -370,7 +312,7 @@ def counts_top_up(facility, until: datetime) -> int:
         )
     )
     rows = []
-    for i, change in enumerate(shift_changes(first, until, tz)):
+    for i, change in enumerate(shift_changes_between(first, until, DEFAULT_PATTERN, tz)):
         local_hour = change.astimezone(tz).hour
         for s in stocks:
             if s.pk == skipped and local_hour == 15:
@@ -414,24 +356,14 @@ def order(b: Builder, admission, nurses, spec, frequency, start_at):
     if frequency == "prn":
         extra = {"prn_min_interval_minutes": spec[4], "prn_max_per_24h": spec[5]}
     return Order(
-        public_id=b.uid(),
-        admission=admission,
-        medication=med,
-        dose=dose,
-        dose_units=Decimal(units),
-        route=med.route_list[0],
-        frequency=frequency,
-        start_at=start_at,
-        indication=indication,
-        time_critical=med.time_critical,
+        public_id=b.uid(), admission=admission, medication=med, dose=dose,
+        dose_units=Decimal(units), route=med.route_list[0], frequency=frequency,
+        start_at=start_at, indication=indication, time_critical=med.time_critical,
         prescriber_name=b.rng.choice(["Dr. Rivera", "Dr. Okafor", "Dr. Lindqvist"]),
-        prescriber_credentials="MD",
-        transcribed_by=a,
-        transcribed_at=start_at - timedelta(minutes=10),
-        verified_by=v,
-        verified_at=start_at + timedelta(minutes=15),
-        **extra,
-    )
+        prescriber_credentials="MD", transcribed_by=a,
+        transcribed_at=start_at - timedelta(minutes=10), verified_by=v,
+        verified_at=start_at + timedelta(minutes=15), **extra,
+    )  # fmt: skip
 
 
 def copy_doses(facility, orders, until: datetime) -> int:
@@ -474,14 +406,8 @@ def copy_doses(facility, orders, until: datetime) -> int:
     return n
 
 
-ANALYZED = [
-    "medications_scheduleddose",
-    "medications_order",
-    "medications_administration",
-    "medications_prnfollowup",
-    "clients_admission",
-    "facility_alert",
-]
+ANALYZED = [f"medications_{t}" for t in ("scheduleddose", "order", "administration")] + [
+    "medications_prnfollowup", "clients_admission", "facility_alert"]  # fmt: skip
 
 
 def analyze(tables: list[str]) -> None:
@@ -553,7 +479,6 @@ def main(argv=None) -> int:
             end=until,
             now=now,
             history_before=now - services.SCAN_LOOKBACK,
-            verbose=True,
         )
         b.lap(
             "board facility: " + ", ".join(f"{v:,} {k}" for k, v in counts[BOARD_FACILITY].items())
@@ -582,9 +507,7 @@ def main(argv=None) -> int:
         n = copy_doses(scan, scan_orders, until)
         b.lap(f"scan facility: {n:,} dose rows (first of each order by the app, then COPY)")
         analyze(ANALYZED)
-        counts[SCAN_FACILITY] = chart(
-            scan, start=verified - timedelta(hours=1), end=until, now=now, verbose=True
-        )
+        counts[SCAN_FACILITY] = chart(scan, start=verified - timedelta(hours=1), end=until, now=now)
         # Controlled stocks: 3 house stocks and 12 of clients on buprenorphine, received 3 days
         # ago; counted at every shift change since.
         bup = scan.catalog["Buprenorphine/naloxone"]
@@ -611,23 +534,12 @@ def main(argv=None) -> int:
     b.vacuum()
     total = time.perf_counter() - started
 
-    db_size, table_sizes = sizes(
-        [ANALYZED[i] for i in (0, 2, 3, 1, 5)]  # doses, administrations, follow-ups, orders, alerts
+    db_size, table_sizes = sizes(ANALYZED)
+    print(
+        f"\nDoses {ScheduledDose.objects.count():,}, administrations "
+        f"{Administration.objects.count():,}, PRN follow-ups {PrnFollowUp.objects.count():,}, "
+        f"alerts {Alert.objects.count():,} ({Alert.objects.open().count():,} open)"
     )
-    print()
-    for label, name in (("A", BOARD_FACILITY), ("B", SCAN_FACILITY)):
-        doses = ScheduledDose.objects.filter(order__admission__facility__name=name)
-        admins = Administration.objects.filter(order__admission__facility__name=name)
-        print(
-            f"{label} {name}: "
-            f"{Order.objects.filter(admission__facility__name=name).count():,} orders, "
-            f"{doses.count():,} doses ({doses.filter(scheduled_at__lte=now).count():,} due by "
-            f"now), {admins.filter(dose__isnull=False).count():,} dose administrations "
-            f"({admins.filter(struck_at__isnull=False).count():,} struck), "
-            f"{admins.filter(dose__isnull=True).count():,} PRN doses, "
-            f"{PrnFollowUp.objects.filter(administration__in=admins).count():,} follow-ups"
-        )
-    print(f"Alerts {Alert.objects.count():,} ({Alert.objects.open().count():,} open)")
     print(f"Database {_env.database_name()}: {db_size}")
     for t, (table_size, index_size) in table_sizes.items():
         print(f"    {t:<32} table {table_size:>9}, indexes {index_size:>9}")

@@ -1,29 +1,11 @@
 #!/usr/bin/env python
-"""Time the MAR shift view, the med pass and the minute scans of the MAR (DESIGN.md §6) against
-the database made by bench/mar_generate.py.
+"""Time the MAR shift view, the med pass and the MAR's minute scans (DESIGN.md §6) against the
+database made by bench/mar_generate.py; what each case is: bench/README.md.
 
-(a) GET the MAR board of the 60-client Main unit, shift=day (a year of doses behind every
-    client), and of the 10-client Annex (query counts must be equal); Main for the current
-    shift and, as an extra, all units.
-(b) GET the med pass of one Main client (8 scheduled orders, 2 PRN, a year of history).
-(c) The beat task's four steps (medications.tasks.scan_doses) at a fixed instant T: each scan
-    once as the first, alert-raising run, then --scans steady runs; doses_extend_horizon() as
-    every minute and as the hourly top-up (every order due again at once).
-(d) EXPLAIN (ANALYZE, BUFFERS) of the board's dose query and its prefetch and of scan_doses'
-    candidate query, captured from real runs.
-
-In-process test Client, signed in as mnurse01; timed under override_settings(DEBUG=False).
-Before timing: one doses_extend_horizon() catch-up and mar_generate.top_up() of charting to
-now. See bench/README.md.
-
-    .venv/bin/python bench/mar_run.py                       # N=200, scans x10, plans
-    .venv/bin/python bench/mar_run.py --n 50 --scans 3 --no-plans
-    .venv/bin/python bench/mar_run.py --profile scan_doses  # cProfile: mar | pass | scan_doses
-                                                            #   | prn | counts | extend
+    .venv/bin/python bench/mar_run.py [--n 200] [--scans 10] [--no-plans]
 """
 
 import os
-import re
 import statistics
 import sys
 import time
@@ -36,7 +18,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven_
 import _env  # noqa: E402
 import _report as rep  # noqa: E402
 import mar_generate as gen  # noqa: E402
-from _report import Case, explain  # noqa: E402
+from _report import Case  # noqa: E402
 
 SCAN_ALERT_KINDS = ["dose_late", "dose_missed", "dose_missed_critical", "prn_reassessment_overdue",
                     "count_missing"]  # fmt: skip
@@ -60,77 +42,10 @@ def reset_scan_state(now: datetime) -> dict[str, int]:
     }
 
 
-def web_plans(client, url: str, unit_name: str) -> list[tuple[str, str, str]]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the board's dose query and its prefetch, captured from a real
-    request."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    connection.queries_log.clear()
-    with CaptureQueriesContext(connection) as ctx:
-        client.get(url)
-    sqls = [q["sql"] for q in ctx.captured_queries]
-    doses = next(s for s in sqls if s.startswith('SELECT "medications_scheduleddose"'))
-    prefetch = next(s for s in sqls if s.startswith('SELECT "medications_administration"'))
-    out = [
-        (f"MAR board, {unit_name} day shift: doses", doses, explain(doses)),
-        (
-            f"MAR board, {unit_name} day shift: live administrations (prefetch)",
-            prefetch,
-            explain(prefetch),
-        ),
-    ]
-    return out
-
-
-def scan_plans(now) -> list[tuple[str, str, str]]:
-    """EXPLAIN (ANALYZE, BUFFERS) of scan_doses()' candidate query, from a real (steady) run."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from medications import services
-
-    connection.queries_log.clear()
-    with CaptureQueriesContext(connection) as ctx:
-        services.scan_doses(now=now)
-    sqls = [q["sql"] for q in ctx.captured_queries]
-    main = next(s for s in sqls if s.startswith('SELECT "medications_scheduleddose"'))
-    return [
-        (
-            "scan_doses(): undocumented, windowed doses past their window, with the next dose "
-            "of each order, their order, stay, client, facility and medication",
-            main,
-            explain(main),
-        ),
-    ]
-
-
-def plan_summary(plan: str) -> str:
-    """Execution time, shared buffers and the access path of each table, from a plan's text."""
-    exec_ms = re.search(r"Execution Time: ([\d.]+) ms", plan)
-    top = re.search(r"Buffers: shared ([^\n]+)", plan)
-    scans = []
-    for m in re.finditer(
-        r"((?:Parallel )?"
-        r"(?:Index Only Scan|Index Scan|Bitmap Heap Scan|Bitmap Index Scan|Seq Scan))"
-        r"(?: Backward)?(?: using (\S+))? on (\S+)[^\n]*actual time=[\d.]+\.\.([\d.]+) "
-        r"rows=(\d+) loops=(\d+)",
-        plan,
-    ):
-        kind, index, tbl, _, rows, loops = m.groups()
-        scans.append(f"{kind}{' ' + index if index else ''} on {tbl} ({rows} rows × {loops})")
-    bits = [f"{exec_ms.group(1)} ms" if exec_ms else "?"]
-    if top:
-        bits.append(f"buffers {top.group(1)}")
-    return "; ".join(bits) + ". " + "; ".join(scans)
-
-
 def main(argv=None) -> int:
     parser = rep.arguments(__doc__, "page")
     parser.add_argument("--scans", type=int, default=10, help="timed steady runs per scan (10)")
     parser.add_argument("--no-plans", action="store_true", help="skip EXPLAIN (ANALYZE)")
-    parser.add_argument("--profile", choices=["mar", "pass", "scan_doses", "prn", "counts",
-                        "extend"], help="cProfile one case instead of the benchmark")  # fmt: skip
     args = parser.parse_args(argv)
 
     _env.setup()
@@ -177,7 +92,7 @@ def main(argv=None) -> int:
     pass_orders = Order.objects.filter(admission=pass_adm).count()
     pass_doses = ScheduledDose.objects.filter(order__admission=pass_adm).count()
     n_scheduled = Order.objects.exclude(frequency="prn").count()
-    day, current = services.current_shift(now, board.tz)
+    day, current = board.current_shift(now)
     mar = reverse("medications:mar")
     scan_case = partial(Case, budget="≤ 1 s", limit_ms=1000)
     beat_case = partial(Case, budget="≤ 1 s (same beat task)", limit_ms=1000)
@@ -254,22 +169,6 @@ def main(argv=None) -> int:
             due_again()
         return rep.call(cases[key], fn or scan_fns[key], record=record, collect=True)
 
-    if args.profile:
-        with override_settings(DEBUG=args.debug):
-            if args.profile in ("mar", "pass"):
-                key = "main" if args.profile == "mar" else "pass"
-                for _ in range(args.warmup):
-                    get(key, record=False)
-                rep.profile(f"GET {cases[key].url}", lambda: get(key), 50, 35, 14000)
-            else:  # the hourly top-up of every order, for extend
-                key = {"scan_doses": "scan", "extend": "extend_hourly"}.get(args.profile)
-                key = key or args.profile
-                run(key, record=False)  # raise what there is to raise: profile the steady state
-                repeat = 1 if key == "extend_hourly" else 3
-                rep.profile(f"{args.profile} (steady)", lambda: run(key), repeat, 35, 14000)
-            rep.slowest(cases[key], f"{cases[key].label}: slowest", 8, 200)
-        return 0
-
     load_before = os.getloadavg()
     started = time.perf_counter()
     with override_settings(DEBUG=args.debug):
@@ -280,7 +179,7 @@ def main(argv=None) -> int:
         for _ in range(args.n):
             for key in web:
                 get(key)
-        plans = [] if args.no_plans else web_plans(client, cases["main"].url, main_unit.name)
+        web_sql = [] if args.no_plans else rep.captured(lambda: client.get(cases["main"].url))
         # (c) the scans, at the fixed instant T = scan_now
         reset = reset_scan_state(scan_now)
         run("scan_first", scan_fns["scan"])
@@ -293,8 +192,7 @@ def main(argv=None) -> int:
         for key in ("extend", "extend_hourly"):
             for _ in range(args.scans):
                 run(key)
-        if not args.no_plans:
-            plans += scan_plans(scan_now)
+        scan_sql = [] if args.no_plans else rep.captured(scan_fns["scan"])
     wall = time.perf_counter() - started
     load_after = os.getloadavg()
 
@@ -322,58 +220,34 @@ def main(argv=None) -> int:
         f"({'equal' if qa == qb == qc else 'DIFFERENT'})."
     )
     writes = ", ".join(f"{cases[k].session_writes} {k}" for k in web if cases[k].session_writes)
-    print(
-        "- Not in the query counts above: the idle-timeout middleware's once-a-minute session "
-        f"save (BEGIN, UPDATE django_session, COMMIT: +3), which fell on {writes or 'none'} of "
-        "the timed requests."
-    )
-    if current == "day":
-        print("- The current shift is the day shift: cases 1 and 3 show the same doses.")
+    print(f"- Not counted: the once-a-minute session save (+3 queries), on {writes or 'none'}.")
 
     def raised(key):
         return sorted(set(cases[key].results))
 
-    print(
-        f"- Scan state reset before the first run: {reset['alerts deleted']:,} open alerts "
-        f"deleted, {reset['missed marks cleared']:,} missed marks cleared. First scan_doses() "
-        f"raised {cases['scan_first'].results[0]:,} alerts and marked {first_marked:,} doses "
-        f"missed; steady runs raised {raised('scan')}."
-    )
-    print(
-        f"- scan_prn_reassessments(): first run raised {cases['prn_first'].results[0]}, steady "
-        f"{raised('prn')}; scan_shift_counts(): first run raised "
-        f"{cases['counts_first'].results[0]}, steady {raised('counts')}; "
-        f"doses_extend_horizon() steady added {raised('extend')}."
-    )
-    heavy = cases["extend_hourly"]
-    print(
-        f"- Hourly top-up, last run: {len(heavy.last_sql):,} statements, "
-        f"{heavy.results[-1]:,} doses added; Python CPU {heavy.cpu_ms[-1]:.0f} ms."
-    )
     p50 = {k: statistics.median(c.times) for k, c in cases.items()}
-    total_p50 = sum(p50[k] for k in ("scan", "prn", "counts", "extend"))
+    reset = ", ".join(f"{v:,} {k}" for k, v in reset.items())
+    beat = sum(p50[k] for k in ("scan", "prn", "counts", "extend"))
     print(
-        "- The beat task medications.tasks.scan_doses (all four, steady, sum of p50s): "
-        f"~{total_p50:,.0f} ms; in the minute of the hourly top-up "
-        f"~{total_p50 - p50['extend'] + p50['extend_hourly']:,.0f} ms."
+        f"- Reset before the first scan: {reset}. Raised, first run / steady: scan_doses() "
+        f"{cases['scan_first'].results[0]:,} (marked {first_marked:,} missed) / {raised('scan')}; "
+        f"PRN {cases['prn_first'].results[0]} / {raised('prn')}; counts "
+        f"{cases['counts_first'].results[0]} / {raised('counts')}. doses_extend_horizon() added "
+        f"{raised('extend')} / hourly {raised('extend_hourly')}.\n- The beat task (four steps, "
+        f"sum of p50s): ~{beat:,.0f} ms; with the hourly top-up "
+        f"~{beat - p50['extend'] + p50['extend_hourly']:,.0f} ms."
     )
-
     if args.show_queries:
-        for c in cases.values():
-            print(f"\n### {c.label}: {len(c.last_sql)} statements (last run)\n")
-            for ms, sql in c.last_sql[:60]:
-                print(f"- {ms:7.2f} ms  {rep.short(sql)}")
+        rep.show_queries(list(cases.values()))
     for key in ("main", "pass", "scan_first", "scan", "prn", "counts"):
         rep.slowest(cases[key], f"Slowest statements, {key} (last run)", 5)
-
-    if plans:
-        for title, sql, plan in plans:
-            print(f"\n### EXPLAIN (ANALYZE, BUFFERS): {title}\n")
-            print(f"```sql\n{rep.short(sql, 1500)}\n```\n")
-            print(f"```\n{plan}\n```")
-        print("\n### Plan summary\n")
-        for title, _, plan in plans:
-            print(f"- {title}: {plan_summary(plan)}")
+    if not args.no_plans:
+        dose, admin = 'SELECT "medications_scheduleddose"', 'SELECT "medications_administration"'
+        rep.explain([
+            (f"MAR, {main_unit.name} day shift: doses", rep.first(web_sql, dose)),
+            (f"MAR, {main_unit.name} day shift: live administrations", rep.first(web_sql, admin)),
+            ("scan_doses(): candidate doses, steady run", rep.first(scan_sql, dose)),
+        ])  # fmt: skip
     return 0
 
 

@@ -1,21 +1,10 @@
 #!/usr/bin/env python
-"""Generate a year of q15 rounds for the rounds benchmarks, in a database of its own.
+"""Generate a year of q15 rounds for bench/rounds_run.py, in database haven_bench_rounds
+(DATABASE_URL; its name must contain "bench"). Checks and alerts are INSERT ... SELECT, "random"
+by hashtextextended() of stable values, so write_history() can top history up over any period.
+See bench/README.md.
 
-Two facilities in database haven_bench_rounds: "Haven Bench Rounds" (4 units x 30 beds, all
-full, on q15, a year of rounds: one per unit per 15-minute block, each client skipped in ~2%,
-a missed-check alert for every skipped block; plus a 5-bed "Annex" admitted two days ago) and
-"Haven Bench Scan" (50 units x 100 beds with the last 2 hours of rounds): see bench/README.md.
-People and stays come from bench/_build.py; checks and alerts are INSERT ... SELECT over
-generate_series, "random" by hashtextextended() of stable values, so write_history() can be
-re-run over any period and adds only what is missing (bench/rounds_run.py tops history up with
-it). For the year of checks the table's secondary indexes, unique key and foreign keys are
-dropped and recreated (validated by PostgreSQL) in the same transaction.
-
-    .venv/bin/python bench/rounds_generate.py            # create, migrate, fill (once)
-    .venv/bin/python bench/rounds_generate.py --force    # drop the database and build it again
-
-DATABASE_URL (default postgres://postgres@127.0.0.1:5432/haven_bench_rounds) picks the database;
-its name must contain "bench".
+    .venv/bin/python bench/rounds_generate.py [--force] [--days 365]
 """
 
 import os
@@ -260,14 +249,10 @@ class DetachedKeys:
             return False  # the transaction rolls back: the drops with it
         c = self.cursor
         c.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for name, definition in self.indexes:
-            t = time.perf_counter()
+        for _, definition in self.indexes:
             c.execute(definition)
-            print(f"    index {name:<52} {time.perf_counter() - t:6.1f} s", flush=True)
         for name, definition in self.constraints:
-            t = time.perf_counter()
             c.execute(f'ALTER TABLE {self.table} ADD CONSTRAINT "{name}" {definition}')
-            print(f"    constraint {name:<47} {time.perf_counter() - t:6.1f} s", flush=True)
         return False
 
 
@@ -277,21 +262,13 @@ def on_q15(b: Builder, admissions) -> None:
     from observations.models import LevelOrder
 
     clinicians = list(User.objects.filter(role="clinician", facilities=admissions[0].facility))
+    reason = "Close observation on admission: recent self-harm ideation."
     LevelOrder.objects.bulk_create(
-        (
-            LevelOrder(
-                public_id=b.uid(),
-                admission=a,
-                level="q15",
-                kind="order",
-                reason="Close observation on admission: recent self-harm ideation.",
-                effective_from=a.admitted_at,
-                ordered_by=b.rng.choice(clinicians),
-            )
-            for a in admissions
-        ),
+        (LevelOrder(public_id=b.uid(), admission=a, level="q15", kind="order", reason=reason,
+                    effective_from=a.admitted_at, ordered_by=b.rng.choice(clinicians))
+         for a in admissions),
         batch_size=2000,
-    )
+    )  # fmt: skip
 
 
 def main(argv=None) -> int:
@@ -353,23 +330,12 @@ def main(argv=None) -> int:
 
     db_size, table_sizes = sizes([RC])
     rc_table, rc_indexes = table_sizes[RC]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT c.relname, pg_size_pretty(pg_relation_size(c.oid))
-               FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-               WHERE i.indrelid = %s::regclass ORDER BY pg_relation_size(c.oid) DESC""",
-            [RC],
-        )
-        index_sizes = cursor.fetchall()
-    print()
-    print(f"Round checks   {RoundCheck.objects.count():>12,}")
-    print(f"Alerts         {Alert.objects.count():>12,}  ({Alert.objects.open().count():,} open)")
-    print(f"Clients        {b.n_clients:>12,}")
+    print(
+        f"\nRound checks {RoundCheck.objects.count():,}; alerts {Alert.objects.count():,} "
+        f"({Alert.objects.open().count():,} open); clients {b.n_clients:,}"
+    )
     print(f"Database {_env.database_name()}: {db_size}; {RC}: table {rc_table}, indexes "
-          f"{rc_indexes}")  # fmt: skip
-    for name, size in index_sizes:
-        print(f"    {name:<56} {size:>10}")
-    print(f"Generated in {total:.1f} s")
+          f"{rc_indexes}. Generated in {total:.1f} s")  # fmt: skip
     return 0
 
 

@@ -1,24 +1,8 @@
 #!/usr/bin/env python
 """Time the rounds board, a whole-unit round submit and the minute scan (DESIGN.md §6) against
-the database made by bench/rounds_generate.py.
+the database made by bench/rounds_generate.py; what each case is: bench/README.md.
 
-(a) GET the rounds board of a 30-client unit (a year of q15 history behind every client) and of
-    the 5-client Annex (query counts must be equal), and the board's live part (HTMX poll).
-(b) POST one 30-client round, rotating over the four 30-bed units (302 back to the board); the
-    statements grouped by BEGIN/COMMIT show it is one transaction. Posted checks are deleted.
-(c) scan_missed_checks() over all 5,125 open admissions: steady (nothing to raise), the minute
-    after a block boundary (that block's alerts deleted first) and a run raising one alert per
-    client (deleted after each run).
-(d) EXPLAIN (ANALYZE, BUFFERS) of the board's last-check queries and the scan's round-check
-    query, captured from a real request and a real scan at a block boundary.
-
-In-process test Client, signed in as rtech01; timed under override_settings(DEBUG=False). The
-history is first topped up to now with rounds_generate.write_history(), and the scans run at
-that instant (now=T). See bench/README.md.
-
-    .venv/bin/python bench/rounds_run.py                 # N=200, scans 20 + 5, plans
-    .venv/bin/python bench/rounds_run.py --n 50 --scans 5 --raise-scans 2 --no-plans
-    .venv/bin/python bench/rounds_run.py --profile board # cProfile: board | post | scan
+    .venv/bin/python bench/rounds_run.py [--n 200] [--scans 20] [--raise-scans 5] [--no-plans]
 """
 
 import os
@@ -93,27 +77,15 @@ def forget_rounds(keys: list[str]) -> int:
 
 
 def transactions_of(sqls: list[str]) -> str:
-    """What each BEGIN … COMMIT of a request held, e.g. "[SELECT, INSERT roundcheck]"."""
+    """The statements of each BEGIN … COMMIT, e.g. "[SELECT roundcheck, INSERT roundcheck]"."""
     import re
 
-    out, current = [], None
-    for sql in sqls:
-        if sql == "BEGIN":
-            current = []
-        elif sql in ("COMMIT", "ROLLBACK"):
-            runs: list[list] = []  # repeated statements shown once, with a count
-            for item in current or []:
-                if runs and runs[-1][0] == item:
-                    runs[-1][1] += 1
-                else:
-                    runs.append([item, 1])
-            out.append("[" + ", ".join(f"{i} ×{n}" if n > 1 else i for i, n in runs) + "]")
-            current = None
-        elif current is not None:
-            verb = sql.split(None, 1)[0]
-            table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
-            current.append(f"{verb} {table.group(1) if table else ''}".strip())
-    return " then ".join(out)
+    text = ", ".join(
+        s if s in rep.TRANSACTION_SQL else " ".join([s.split()[0], *re.findall(
+            r'(?:FROM|INTO|UPDATE) "(\w+)"', s)[:1]])
+        for s in sqls
+    )  # fmt: skip
+    return " then ".join(f"[{t.strip()}]" for t in re.findall(r"BEGIN, (.*?), COMMIT", text))
 
 
 def main(argv=None) -> int:
@@ -121,13 +93,11 @@ def main(argv=None) -> int:
     parser.add_argument("--scans", type=int, default=20, help="timed steady-state scans (20)")
     parser.add_argument("--raise-scans", type=int, default=5, help="timed raising scans (5)")
     parser.add_argument("--no-plans", action="store_true", help="skip EXPLAIN (ANALYZE)")
-    parser.add_argument("--profile", choices=["board", "post", "scan"], help="cProfile one case")
     args = parser.parse_args(argv)
 
     _env.setup()
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import override_settings
     from django.utils import timezone
 
     from clients.models import Admission
@@ -242,26 +212,6 @@ def main(argv=None) -> int:
         scan(cases["raise"], raise_now)
         return delete_raised(raise_now)
 
-    if args.profile:
-        with override_settings(DEBUG=args.debug):
-            if args.profile == "board":
-                for _ in range(args.warmup):
-                    rep.request(client, cases["board"])
-                rep.profile("board GET", lambda: rep.request(client, cases["board"]), 50)
-            elif args.profile == "post":
-                for i in range(args.warmup):
-                    post_once(i, record=False)
-                counter = iter(range(10**6))
-                rep.profile("round POST", lambda: post_once(next(counter)), 50)
-                forget_rounds(posted_keys)
-            else:
-                steady(record=False)
-                rep.profile("steady scan", steady, 3)
-                rep.profile("raising scan", raising, 1)
-                for c in (cases["steady"], cases["raise"]):
-                    rep.slowest(c, f"{c.label}: slowest", 8, 200)
-        return 0
-
     load_before = os.getloadavg()
     started = time.perf_counter()
     with override_settings(DEBUG=args.debug):
@@ -326,44 +276,24 @@ def main(argv=None) -> int:
     )
 
     if args.show_queries:
-        for key in order:
-            c = cases[key]
-            print(f"\n### {c.label}: {len(c.last_sql)} statements (last run)\n")
-            for ms, sql in c.last_sql:
-                print(f"- {ms:7.2f} ms  {rep.short(sql)}")
+        rep.show_queries([cases[k] for k in order], 10**6)
     for key in ("steady", "boundary", "raise"):
         rep.slowest(cases[key], f"Slowest statements of the last {key} scan", 6)
-
     if not args.no_plans:
-        # (d) the plans, from SQL captured in a real request and a real scan. The scan is run at
-        # a block boundary: in the other 14 minutes of 15 it returns before reading any check.
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as ctx:
-            client.get(board_url)
-        board_sql = [q["sql"] for q in ctx.captured_queries]
-        last_id = next(s for s in board_sql if '"observations_roundcheck"' in s and "LIMIT 1" in s)
-        last_rows = next(
-            s for s in board_sql if s.startswith('SELECT "observations_roundcheck"."id"')
-        )
+        # (d) plans from a real request and a real scan at a block boundary (in the other 14
+        # minutes of 15 the scan returns before reading any check).
+        board_sql = rep.captured(lambda: client.get(board_url))
         forget_block(ended_suffix)
         reset_mark(boundary_now - timedelta(minutes=1))
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as ctx:
-            scan_missed_checks(now=boundary_now)
+        scan_sql = rep.captured(lambda: scan_missed_checks(now=boundary_now))
         reset_mark(scan_now - timedelta(minutes=1))
-        scan_sql = next(
-            q["sql"]
-            for q in ctx.captured_queries
-            if q["sql"].startswith('SELECT "observations_roundcheck"."admission_id"')
-        )
-        for title, sql in (
-            ("Board: latest check id per admission (last_checks, 1st query)", last_id),
-            ("Board: those checks with their codes (last_checks, 2nd query)", last_rows),
-            ("Scan: round checks of the window (scan_missed_checks)", scan_sql),
-        ):
-            print(f"\n### EXPLAIN (ANALYZE, BUFFERS): {title}\n")
-            print(f"```sql\n{rep.short(sql, 1200)}\n```\n")
-            print(f"```\n{rep.short(rep.explain(sql), 100000)}\n```")
+        rc = 'SELECT "observations_roundcheck"'
+        rep.explain([
+            ("Board: latest check id per admission", next(
+                s for s in board_sql if '"observations_roundcheck"' in s and "LIMIT 1" in s)),
+            ("Board: those checks with their codes", rep.first(board_sql, f'{rc}."id"')),
+            ("Scan: round checks of the window", rep.first(scan_sql, f'{rc}."admission_id"')),
+        ])  # fmt: skip
     return 0
 
 

@@ -1,19 +1,8 @@
 #!/usr/bin/env python
-"""Time the floor's pages against the bench database (made by bench/generate.py).
+"""Time the census board, client charts, census PDF and audit trail (DESIGN.md §6) against the
+database made by bench/generate.py; what is recorded, and why: bench/README.md.
 
-Each page is requested in-process through Django's test Client (the whole middleware stack,
-session and auth included), signed in as a technician, round-robin N times after a warm-up; the
-census PDF and the audit trail (as a nurse) are timed separately, fewer times. Two charts are
-timed: the admitted client with the longest history and one with a single short stay. What is
-recorded, and why, is in bench/README.md.
-
-    .venv/bin/python bench/run.py                  # N=200, PDF x5, markdown table on stdout
-    .venv/bin/python bench/run.py --n 50 --pdf 1   # quicker
-    .venv/bin/python bench/run.py --show-queries   # also the SQL of one request per page
-
-Settings load with DEBUG=1 (the project's development settings, which need no production
-SECRET_KEY or static manifest); the timed requests run under override_settings(DEBUG=False), so
-templates and cursors behave as in production. --debug keeps DEBUG on while timing.
+    .venv/bin/python bench/run.py [--n 200] [--pdf 5] [--audit 20] [--show-queries]
 """
 
 import os
