@@ -4,23 +4,62 @@ Facility "Alder House" (America/New_York) is home; "Birch House" (America/Chicag
 facility whose staff must never see Alder's clients.
 """
 
+import os
 import time
 from datetime import date, timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from allauth.mfa.utils import decrypt
+from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
+from pytest_django.plugin import blocking_manager_key
 
 from clients.models import OrientationItem
 from clients.services import admission_admit
 from facility.models import Bed, Facility, Role, Unit, User
-from facility.services import roles_sync, user_sync_role_group
-from observations.services import codes_seed_defaults
+from facility.roles import ROLE_PERMISSIONS
+from facility.services import facility_create, roles_sync, user_sync_role_group
 
 PASSWORD = "correct-horse-battery-staple-42"
 ROLES = [r.value for r in Role]
+
+
+def redis_url_for_worker(url: str, index: int) -> str:
+    """The Redis URL of xdist worker `index`: same server, its own database.
+
+    Worker n uses the base database + n, counting down from the base once that passes 15, so the
+    default test database 15 gives 15, 14, 13... and never a low database a developer runs on.
+    pytest-django gives each worker its own PostgreSQL database the same way (`_gw<n>` suffix).
+    """
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    path_db = parts.scheme != "unix" and parts.path.strip("/")
+    base = int(path_db or query.get("db", 0))
+    db = base + index if base + index <= 15 else base - index
+    if not 0 <= db <= 15:
+        raise pytest.UsageError(f"too many xdist workers for one Redis server from db {base}")
+    if path_db or (parts.scheme != "unix" and "db" not in query):
+        return urlunsplit(parts._replace(path=f"/{db}"))
+    query["db"] = str(db)
+    if parts.scheme == "unix":  # urlunsplit would drop the empty authority: unix:/path
+        return f"unix://{parts.path}?{urlencode(query)}"
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# Settings are loaded before this file, so a worker's Redis database is set here, before anything
+# opens the cache: tests flush it (and the Celery test's queue lives in it).
+if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    from facility.settings import celery_broker_url
+
+    settings.REDIS_URL = redis_url_for_worker(settings.REDIS_URL, int(_worker.removeprefix("gw")))
+    settings.CACHES["default"]["LOCATION"] = settings.REDIS_URL
+    settings.CELERY_BROKER_URL = celery_broker_url(settings.REDIS_URL)
 
 
 @pytest.fixture(autouse=True)
@@ -30,20 +69,53 @@ def _clean_cache():
     yield
 
 
+def _roles_in_place() -> bool:
+    """The role groups exist with as many permissions as facility/roles.py gives them."""
+    want = {str(getattr(r, "value", r)): len(perms) for r, perms in ROLE_PERMISSIONS.items()}
+    have = Group.objects.filter(name__in=want).annotate(n=Count("permissions"))
+    return dict(have.values_list("name", "n")) == want
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Each worker's test database starts with the role groups (roles_sync is ~100 queries)."""
+    with django_db_blocker.unblock():
+        roles_sync()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    # A transactional test ends with a flush that empties the groups too: put them back, outside
+    # any test transaction, so the tests after it find them without syncing again. Not after the
+    # last test: its teardown has dropped the test database and restored the real one's name.
+    result = yield
+    if nextitem is None:
+        return result
+    marker = item.get_closest_marker("django_db")
+    flushed = {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())) or (
+        marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    )
+    if flushed and blocking_manager_key in item.config.stash:
+        with item.config.stash[blocking_manager_key].unblock():
+            roles_sync()
+            connection.close()  # else it can outlive the test database and block its DROP
+    return result
+
+
 @pytest.fixture
 def roles(db):
-    roles_sync()
+    if not _roles_in_place():
+        roles_sync()
 
 
 def make_facility(name: str, tz: str, *, beds_per_unit: int = 6) -> Facility:
-    facility = Facility.objects.create(name=name, time_zone=tz, address="1 Test Road")
+    facility = facility_create(name=name, time_zone=tz, address="1 Test Road")
     for unit_name in ("East", "West"):
         unit = Unit.objects.create(facility=facility, name=unit_name)
         for n in range(1, beds_per_unit + 1):
             Bed.objects.create(unit=unit, label=f"{unit_name[0]}{n:02d}")
     OrientationItem.objects.create(facility=facility, label="Tour of the unit", position=1)
     OrientationItem.objects.create(facility=facility, label="Client rights", position=2)
-    codes_seed_defaults(facility)
     return facility
 
 

@@ -30,6 +30,14 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 768, "height": 1024}
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
+# Review screenshots of finished pages are opt-in: HAVEN_SCREENSHOTS=1 writes them to
+# /tmp/haven-shots, HAVEN_SCREENSHOTS=<dir> to that directory. A normal run writes none.
+_SHOTS_ENV = os.environ.get("HAVEN_SCREENSHOTS", "")
+SHOTS_DIR = (
+    None
+    if _SHOTS_ENV in ("", "0")
+    else Path("/tmp/haven-shots" if _SHOTS_ENV == "1" else _SHOTS_ENV)
+)
 _REPORTS = pytest.StashKey[dict]()
 
 expect.set_options(timeout=5_000)
@@ -54,6 +62,15 @@ def _screenshot_name(item) -> str:
     ids = [p for p in (callspec.id.split("-") if callspec else []) if p != "chromium"]
     name = item.originalname + (f"[{'-'.join(ids)}]" if ids else "")
     return re.sub(r"[^\w.\[\]-]+", "_", name)
+
+
+def shoot(page: Page, name: str) -> None:
+    """A full-page review screenshot from the top, only when HAVEN_SCREENSHOTS asks for one."""
+    if SHOTS_DIR is None:
+        return
+    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS_DIR / name), full_page=True)
 
 
 @pytest.fixture(scope="session")

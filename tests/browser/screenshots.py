@@ -4,7 +4,9 @@ Not part of the suite (pytest collects only test_*.py); run it by naming the fil
 
     .venv/bin/python -m pytest tests/browser/screenshots.py -q -s -p no:cacheprovider
 
-Writes /tmp/haven-shots/<page>-<width>.png and prints axe violations of every impact.
+Writes /tmp/haven-shots/<page>-<width>.png (or to the directory HAVEN_SCREENSHOTS names) and
+prints axe violations of every impact. HAVEN_SCREENSHOTS=1 with the journeys
+(tests/browser/test_*_journey*.py) adds their review screenshots to the same directory.
 """
 
 from pathlib import Path
@@ -13,9 +15,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from facility.services import alert_raise
+from tests.browser.conftest import SHOTS_DIR
 from tests.conftest import admit
 
-OUT = Path("/tmp/haven-shots")
+OUT = SHOTS_DIR or Path("/tmp/haven-shots")
 WIDTHS = (768, 390)
 
 

@@ -1,6 +1,7 @@
 """The scan wiring end to end: a real Celery beat schedules, a real worker runs, on Redis."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -17,6 +18,17 @@ from facility.models import Alert
 from tests.conftest import admit
 
 ROOT = Path(__file__).resolve().parents[2]
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+SCANS = (
+    "clients.tasks.scan_orientation_overdue",
+    "observations.tasks.scan_missed_checks",
+    "medications.tasks.scan_doses",
+)
+
+
+def succeeded(log: str, task: str) -> int:
+    """How many runs of the task the worker log reports as finished."""
+    return len(re.findall(rf"{re.escape(task)}\[[^\]]+\] succeeded", log))
 
 
 def database_url() -> str:
@@ -36,8 +48,9 @@ def test_beat_and_worker_raise_the_orientation_alert(cast, facility, tmp_path):
         "REDIS_URL": settings.REDIS_URL,
         "HAVEN_TESTING": "1",
         "HAVEN_SCAN_SECONDS": "1",
-        # A queue of its own so parallel runs and a developer's worker do not take its tasks.
-        "CELERY_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
+        # A queue of its own (per xdist worker and run) so parallel runs and a developer's worker
+        # do not take its tasks.
+        "CELERY_QUEUE": f"test-{XDIST_WORKER}-{uuid.uuid4().hex[:8]}",
         "CELERY_BEAT_SCHEDULE_FILENAME": str(tmp_path / "beat-schedule"),
     }
     log = (tmp_path / "worker.log").open("w")
@@ -61,16 +74,25 @@ def test_beat_and_worker_raise_the_orientation_alert(cast, facility, tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    worker_log = tmp_path / "worker.log"
+
+    def wait_for(done, what: str, seconds: float = 45) -> None:
+        deadline = time.monotonic() + seconds
+        while not done():
+            assert worker.poll() is None, worker_log.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"{what}: {worker_log.read_text()[-3000:]}"
+            time.sleep(0.2)
+
     try:
-        deadline = time.monotonic() + 45
-        while (
-            time.monotonic() < deadline
-            and not Alert.objects.filter(kind="orientation_overdue").exists()
-        ):
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
-            time.sleep(0.5)
-        # Let beat fire a few more times: the rerun must not duplicate.
-        time.sleep(3)
+        wait_for(lambda: Alert.objects.filter(kind="orientation_overdue").exists(), "no alert")
+        # Then every scan must have finished at least twice more: the rerun must not duplicate.
+        seen = {task: succeeded(worker_log.read_text(), task) for task in SCANS}
+        wait_for(
+            lambda: all(
+                succeeded(worker_log.read_text(), task) >= seen[task] + 2 for task in SCANS
+            ),
+            "the scans did not run again",
+        )
     finally:
         worker.terminate()
         worker.wait(timeout=20)
@@ -79,9 +101,8 @@ def test_beat_and_worker_raise_the_orientation_alert(cast, facility, tmp_path):
     alerts = list(Alert.objects.filter(kind="orientation_overdue"))
     assert len(alerts) == 1, output[-3000:]
     assert alerts[0].client_public_id == stay.client.public_id
-    assert output.count("clients.tasks.scan_orientation_overdue") >= 2
     # The other scans run on the same beat (the missed-check scan's first run only starts its
     # clock, so it raises nothing here).
-    assert output.count("observations.tasks.scan_missed_checks") >= 2
-    assert output.count("medications.tasks.scan_doses") >= 2
+    for task in SCANS:
+        assert succeeded(output, task) >= 2, task
     assert "Traceback" not in output

@@ -62,6 +62,7 @@ def test_production_settings_pass_the_deploy_check():
 
 @pytest.mark.django_db
 def test_sync_roles_makes_groups_match_the_matrix_and_is_idempotent(capsys):
+    Group.objects.all().delete()  # the suite's databases start with the groups (tests/conftest.py)
     call_command("sync_roles")
     first = capsys.readouterr().out
     assert "created group technician" in first

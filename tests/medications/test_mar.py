@@ -79,14 +79,24 @@ def bid_order(cast, admission, catalog, nurse2):
 
 @pytest.mark.django_db
 def test_an_order_gives_no_dose_until_a_second_nurse_verifies_it(cast, admission, catalog, nurse2):
-    order = transcribe(admission, cast["nurse"], catalog["clonidine"])
-    assert ScheduledDose.objects.count() == 0
-    with pytest.raises(ValidationError, match="different nurse"):
-        order_verify(actor=cast["nurse"], order=order)
-    with pytest.raises(PermissionDenied):
-        order_verify(actor=cast["supervisor"], order=order)
-    order_verify(actor=nurse2, order=order)
-    assert ScheduledDose.objects.filter(order=order).count() in (3, 4, 5)  # 48 h of BID
+    with time_machine.travel(datetime(2026, 5, 12, 6, 0, tzinfo=NY), tick=False):
+        admission.admitted_at = datetime(2026, 5, 11, 12, 0, tzinfo=NY)
+        admission.save(update_fields=["admitted_at"])
+        order = transcribe(admission, cast["nurse"], catalog["clonidine"])
+        assert ScheduledDose.objects.count() == 0
+        with pytest.raises(ValidationError, match="different nurse"):
+            order_verify(actor=cast["nurse"], order=order)
+        with pytest.raises(PermissionDenied):
+            order_verify(actor=cast["supervisor"], order=order)
+        order_verify(actor=nurse2, order=order)
+    # The 48 h after verifying at 06:00 on May 12: 09:00 and 21:00 on the 12th and the 13th.
+    doses = ScheduledDose.objects.filter(order=order).order_by("scheduled_at")
+    assert [timezone.localtime(d.scheduled_at, NY).strftime("%d %H:%M") for d in doses] == [
+        "12 09:00",
+        "12 21:00",
+        "13 09:00",
+        "13 21:00",
+    ]
 
 
 @pytest.mark.django_db
