@@ -1,6 +1,7 @@
 """The clients app's sections of the client chart: the stay, leaves, orientation checklist."""
 
 from clients.models import OrientationItem
+from facility import policy
 from facility.registry import ChartSection, register_chart_section
 
 
@@ -12,8 +13,8 @@ def _stay(request, client, admission):
         "bed_moves": list(admission.bed_moves.select_related("from_bed", "to_bed", "moved_by")),
         "leaves": list(admission.leaves.select_related("recorded_by", "returned_recorded_by")),
         "past_stays": list(client.admissions.exclude(pk=admission.pk).select_related("unit")),
-        "can_admit": request.user.has_perm("facility.admit_client"),
-        "can_chart": request.user.has_perm("facility.chart_floor"),
+        "can_admit": policy.allows(request.user, "clients.admit"),
+        "can_chart": policy.allows(request.user, "floor.chart"),
     }
 
 
@@ -27,7 +28,7 @@ def _orientation(request, client, admission):
         "admission": admission,
         "items": rows,
         "done": sum(1 for r in rows if r["tick"]),
-        "can_chart": request.user.has_perm("facility.chart_floor") and admission.is_open,
+        "can_chart": policy.allows(request.user, "floor.chart", admission),
     }
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
+from facility import policy
 from facility.models import Bed, Facility, Unit
 
 
@@ -17,7 +19,7 @@ class ClientQuerySet(models.QuerySet):
 
         Admins administer and do not read charts (DESIGN.md §3), so they see none.
         """
-        if not user.is_authenticated or not user.has_perm("facility.view_census"):
+        if not policy.allows(user, "census.view"):
             return self.none()
         return self.filter(facility_id__in=user.facility_ids())
 
@@ -160,12 +162,15 @@ class Admission(models.Model):
     admitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Server time of charting; `admitted_at` and `discharged_at` may be back-dated (DESIGN.md §2).
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     discharged_at = models.DateTimeField(null=True, blank=True)
     discharge_type = models.CharField(max_length=20, choices=DischargeType.choices, blank=True)
     discharge_note = models.TextField(blank=True)
     discharged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    discharge_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = AdmissionQuerySet.as_manager()
 
@@ -212,6 +217,13 @@ class Admission(models.Model):
     def is_open(self) -> bool:
         return self.discharged_at is None
 
+    def stay_days(self) -> tuple[date, date]:
+        """The first and last local day of the stay (today while it is open): the days a MAR or
+        an observation sheet of it can be printed for."""
+        tz = self.facility.tz
+        last = self.discharged_at or timezone.now()
+        return timezone.localtime(self.admitted_at, tz).date(), timezone.localtime(last, tz).date()
+
 
 class BedMove(models.Model):
     """A bed assignment in an admission's history; the first row is the admitting bed."""
@@ -225,6 +237,7 @@ class BedMove(models.Model):
     moved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -261,9 +274,11 @@ class Leave(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     returned_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    returned_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = LeaveQuerySet.as_manager()
 

@@ -23,8 +23,9 @@ from clients.models import (
     OrientationItem,
     OrientationTick,
 )
+from facility import policy
 from facility.models import AlertSeverity, Bed, Facility, Unit, User
-from facility.services import alert_raise
+from facility.services import alert_raise, violated_constraint
 
 ORIENTATION_DEADLINE = timedelta(hours=24)
 # Entries may be back-dated (a late admission entry); not by more than this.
@@ -34,7 +35,7 @@ FUTURE_TOLERANCE = timedelta(minutes=1)
 
 def leave_max() -> timedelta:
     """The longest leave off site; longer than this is a discharge, not a pass (issue 7)."""
-    return timedelta(days=getattr(settings, "HAVEN_LEAVE_MAX_DAYS", 30))
+    return timedelta(days=settings.HAVEN_LEAVE_MAX_DAYS)
 
 
 def _mrn_next(facility: Facility) -> str:
@@ -103,6 +104,7 @@ def admission_admit(
     A new client gets the facility's next MRN. Refused: a bed that is taken or in another unit,
     a client already admitted, a time in the future or before birth.
     """
+    policy.require(actor, "clients.admit", facility)
     now = timezone.now()
     _check_time(admitted_at, "admitted_at", now=now, earliest=now - MAX_BACKDATE)
     _check_bed(bed=bed, unit=unit, facility=facility)
@@ -131,18 +133,22 @@ def admission_admit(
         level_of_care=level_of_care,
         admitted_at=admitted_at,
         admitted_by=actor,
+        recorded_at=now,
     )
     admission.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
             admission.save()
     except IntegrityError as exc:
-        if "one_client_per_bed" in str(exc):
+        constraint = violated_constraint(exc)
+        if constraint == "clients_admission_one_client_per_bed":
             raise _occupied_error(bed) from exc
-        if "one_open_stay" in str(exc):
+        if constraint == "clients_admission_one_open_stay":
             raise ValidationError("This client was just admitted by someone else.") from exc
         raise
-    BedMove.objects.create(admission=admission, to_bed=bed, moved_at=admitted_at, moved_by=actor)
+    BedMove.objects.create(
+        admission=admission, to_bed=bed, moved_at=admitted_at, moved_by=actor, recorded_at=now
+    )
     return admission
 
 
@@ -154,7 +160,9 @@ def admission_move_bed(
     admission = Admission.objects.select_for_update().get(pk=admission.pk)
     if not admission.is_open:
         raise ValidationError("This client has been discharged.")
-    _check_time(moved_at, "moved_at", now=timezone.now(), earliest=admission.admitted_at)
+    policy.require(actor, "clients.admit", admission)
+    now = timezone.now()
+    _check_time(moved_at, "moved_at", now=now, earliest=admission.admitted_at)
     if bed.pk == admission.bed_id:
         raise ValidationError({"bed": "The client is already in this bed."})
     if bed.unit.facility_id != admission.facility_id:
@@ -167,13 +175,16 @@ def admission_move_bed(
         with transaction.atomic():
             admission.save(update_fields=["bed", "unit"])
     except IntegrityError as exc:
-        raise _occupied_error(bed) from exc
+        if violated_constraint(exc) == "clients_admission_one_client_per_bed":
+            raise _occupied_error(bed) from exc
+        raise
     BedMove.objects.create(
         admission=admission,
         from_bed=from_bed,
         to_bed=bed,
         moved_at=moved_at,
         moved_by=actor,
+        recorded_at=now,
         reason=reason,
     )
     return admission
@@ -192,7 +203,9 @@ def admission_discharge(
     admission = Admission.objects.select_for_update().get(pk=admission.pk)
     if not admission.is_open:
         raise ValidationError("This client has already been discharged.")
-    _check_time(discharged_at, "discharged_at", now=timezone.now())
+    policy.require(actor, "clients.admit", admission)
+    now = timezone.now()
+    _check_time(discharged_at, "discharged_at", now=now)
     if discharged_at <= admission.admitted_at:
         raise ValidationError({"discharged_at": "Discharge must be after the admission time."})
     if not discharge_type:
@@ -201,15 +214,25 @@ def admission_discharge(
     admission.discharge_type = discharge_type
     admission.discharge_note = note
     admission.discharged_by = actor
+    admission.discharge_recorded_at = now
     admission.full_clean(validate_constraints=False)
     admission.save(
-        update_fields=["discharged_at", "discharge_type", "discharge_note", "discharged_by"]
+        update_fields=[
+            "discharged_at",
+            "discharge_type",
+            "discharge_note",
+            "discharged_by",
+            "discharge_recorded_at",
+        ]
     )
     for leave in admission.leaves.open():
         leave.returned_at = max(discharged_at, leave.left_at)
         leave.returned_recorded_by = actor
+        leave.returned_recorded_at = now
         leave.note = (leave.note + "\nClosed at discharge.").strip()
-        leave.save(update_fields=["returned_at", "returned_recorded_by", "note"])
+        leave.save(
+            update_fields=["returned_at", "returned_recorded_by", "returned_recorded_at", "note"]
+        )
     return admission
 
 
@@ -228,7 +251,9 @@ def leave_start(
     admission = Admission.objects.select_for_update().get(pk=admission.pk)
     if not admission.is_open:
         raise ValidationError("This client has been discharged.")
-    _check_time(left_at, "left_at", now=timezone.now(), earliest=admission.admitted_at)
+    policy.require(actor, "floor.chart", admission)
+    now = timezone.now()
+    _check_time(left_at, "left_at", now=now, earliest=admission.admitted_at)
     if expected_back_at <= left_at:
         raise ValidationError({"expected_back_at": "Expected back must be after leaving."})
     if expected_back_at - left_at > leave_max():
@@ -245,13 +270,16 @@ def leave_start(
         destination=destination,
         note=note,
         recorded_by=actor,
+        recorded_at=now,
     )
     leave.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
             leave.save()
     except IntegrityError as exc:
-        raise ValidationError("This client was just signed out by someone else.") from exc
+        if violated_constraint(exc) == "clients_leave_one_open_per_admission":
+            raise ValidationError("This client was just signed out by someone else.") from exc
+        raise
     return leave
 
 
@@ -261,12 +289,15 @@ def leave_return(*, actor: User, leave: Leave, returned_at: datetime) -> Leave:
     leave = Leave.objects.select_for_update().get(pk=leave.pk)
     if leave.returned_at is not None:
         raise ValidationError("This return has already been recorded.")
-    _check_time(returned_at, "returned_at", now=timezone.now())
+    policy.require(actor, "floor.chart", leave)
+    now = timezone.now()
+    _check_time(returned_at, "returned_at", now=now)
     if returned_at < leave.left_at:
         raise ValidationError({"returned_at": "Return cannot be before the client left."})
     leave.returned_at = returned_at
     leave.returned_recorded_by = actor
-    leave.save(update_fields=["returned_at", "returned_recorded_by"])
+    leave.returned_recorded_at = now
+    leave.save(update_fields=["returned_at", "returned_recorded_by", "returned_recorded_at"])
     return leave
 
 
@@ -287,6 +318,7 @@ def orientation_tick(
         raise ValidationError({"item": "This item is not on this facility's checklist."})
     if not admission.is_open:
         raise ValidationError("This client has been discharged.")
+    policy.require(actor, "floor.chart", admission)
     tick, _ = OrientationTick.objects.get_or_create(
         admission=admission,
         item=item,

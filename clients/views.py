@@ -2,7 +2,6 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients import services
+from clients.access import admission_for, client_for
 from clients.forms import (
     DischargeForm,
     LeaveForm,
@@ -24,51 +24,13 @@ from clients.forms import (
     ReturnForm,
 )
 from clients.models import PHOTO_TYPES, Admission, Client, Leave, OrientationItem
-from facility.access import client_ip, current_facility, require_perm
+from facility import policy
+from facility.access import client_ip, current_facility_or_404
 from facility.forms import add_service_errors
 from facility.models import AccessAction, Bed, Unit
 from facility.pdf import pdf_response
 from facility.registry import registry
 from facility.services import access_log
-
-
-def _facility(request):
-    facility = current_facility(request)
-    if facility is None:
-        raise Http404("You are not assigned to a facility.")
-    return facility
-
-
-def client_for(request, public_id) -> Client:
-    """A client the user may see, else 404 (DESIGN.md §3: strangers do not exist).
-
-    Times on the page are shown and entered on the client's facility clock, which may not be
-    the facility the user is working in.
-    """
-    client = get_object_or_404(
-        Client.objects.visible_to(request.user).select_related("facility"), public_id=public_id
-    )
-    timezone.activate(client.facility.tz)
-    return client
-
-
-def admission_for(request, public_id) -> Admission:
-    visible = Client.objects.visible_to(request.user)
-    admission = get_object_or_404(
-        Admission.objects.select_related("client", "facility", "bed", "unit"),
-        public_id=public_id,
-        client__in=visible,
-    )
-    timezone.activate(admission.facility.tz)
-    return admission
-
-
-def stay_days(admission: Admission) -> tuple[date, date]:
-    """The first and last local day of a stay (today while it is open): the days a MAR or an
-    observation sheet of it can be printed for."""
-    tz = admission.facility.tz
-    last = admission.discharged_at or timezone.now()
-    return timezone.localtime(admission.admitted_at, tz).date(), timezone.localtime(last, tz).date()
 
 
 def _unit_param(facility, value: str) -> Unit:
@@ -128,11 +90,11 @@ def census_rows(facility, unit=None, *, now=None) -> tuple[list[CensusRow], list
     return rows, slots
 
 
-@require_perm("facility.view_census")
+@policy.requires("census.view")
 @require_GET
 def census(request):
     """The census board: every bed of the facility or one unit, who is in it, and for how long."""
-    facility = _facility(request)
+    facility = current_facility_or_404(request)
     units = list(Unit.objects.filter(facility=facility).order_by("name"))
     unit = None
     if request.GET.get("unit"):
@@ -149,16 +111,16 @@ def census(request):
         "slots": slots,
         "occupied": occupied,
         "off_site": sum(1 for r in rows if r.leave),
-        "can_admit": request.user.has_perm("facility.admit_client"),
+        "can_admit": policy.allows(request.user, "clients.admit"),
     }
     template = "clients/census.html#census-table" if request.htmx else "clients/census.html"
     return render(request, template, context)
 
 
-@require_perm("facility.view_census")
+@policy.requires("census.view")
 @require_GET
 def census_pdf(request):
-    facility = _facility(request)
+    facility = current_facility_or_404(request)
     unit = None
     if request.GET.get("unit"):
         unit = _unit_param(facility, request.GET["unit"])
@@ -176,7 +138,7 @@ def census_pdf(request):
     )
 
 
-@require_perm("facility.view_census")
+@policy.requires("census.view")
 @require_GET
 def client_chart(request, public_id):
     """The chart: the identity band, then each app's section. Every view is logged."""
@@ -189,7 +151,7 @@ def client_chart(request, public_id):
     )
     sections = []
     for section in registry.chart_sections:
-        if request.user.has_perm(section.permission):
+        if policy.allows(request.user, section.capability):
             sections.append(
                 {"section": section, "context": section.render(request, client, admission)}
             )
@@ -214,11 +176,11 @@ def client_chart(request, public_id):
     )
 
 
-@require_perm("facility.admit_client")
+@policy.requires("clients.admit")
 @require_http_methods(["GET", "POST"])
 def admit(request):
     """Admit a new client, after ruling out that they are already known (name + date of birth)."""
-    facility = _facility(request)
+    facility = current_facility_or_404(request)
     data = request.POST or None
     client_form = NewClientForm(data, request.FILES or None)
     placement = PlacementForm(data, facility=facility)
@@ -280,7 +242,7 @@ def _touches(exc: ValidationError, form) -> bool:
     return hasattr(exc, "error_dict") and any(f in form.fields for f in exc.error_dict)
 
 
-@require_perm("facility.admit_client")
+@policy.requires("clients.admit")
 @require_http_methods(["GET", "POST"])
 def readmit(request, public_id):
     """Admit a known client again, under the MRN they already have."""
@@ -324,7 +286,7 @@ def _admission_form_view(request, public_id, *, form_class, service, template, s
     )
 
 
-@require_perm("facility.admit_client")
+@policy.requires("clients.admit")
 @require_http_methods(["GET", "POST"])
 def move_bed(request, public_id):
     return _admission_form_view(
@@ -337,7 +299,7 @@ def move_bed(request, public_id):
     )
 
 
-@require_perm("facility.admit_client")
+@policy.requires("clients.admit")
 @require_http_methods(["GET", "POST"])
 def discharge(request, public_id):
     return _admission_form_view(
@@ -350,7 +312,7 @@ def discharge(request, public_id):
     )
 
 
-@require_perm("facility.chart_floor")
+@policy.requires("floor.chart")
 @require_http_methods(["GET", "POST"])
 def leave_start(request, public_id):
     return _admission_form_view(
@@ -363,7 +325,7 @@ def leave_start(request, public_id):
     )
 
 
-@require_perm("facility.chart_floor")
+@policy.requires("floor.chart")
 @require_http_methods(["GET", "POST"])
 def leave_return(request, public_id):
     visible = Client.objects.visible_to(request.user)
@@ -387,7 +349,7 @@ def leave_return(request, public_id):
     )
 
 
-@require_perm("facility.chart_floor")
+@policy.requires("floor.chart")
 @require_POST
 def orientation_tick(request, public_id, item_id):
     admission = admission_for(request, public_id)
@@ -395,11 +357,11 @@ def orientation_tick(request, public_id, item_id):
     try:
         services.orientation_tick(actor=request.user, admission=admission, item=item)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        add_service_errors(request, exc)
     return redirect("clients:chart", public_id=admission.client.public_id)
 
 
-@require_perm("facility.view_census")
+@policy.requires("census.view")
 @require_GET
 def client_photo(request, public_id):
     """A client's photo, served only to staff who may see the client (never as a public file)."""

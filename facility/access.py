@@ -1,14 +1,10 @@
-"""Who may see what: the current facility of a request, and the view decorators.
+"""Request helpers: the current facility of a request, scoped lookups, the co-signer check.
 
 Strangers get 404 (a facility or client outside one's assignment does not exist for them); a
-known person lacking a permission gets 403 (DESIGN.md §3).
+known person lacking a capability gets 403 from facility/policy.py (DESIGN.md §3).
 """
 
-from functools import wraps
-
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from facility.models import Facility, User
@@ -31,10 +27,12 @@ def client_ip(request: HttpRequest) -> str | None:
 def verify_cosigner(request: HttpRequest, *, username: str, password: str, facility: Facility):
     """The second person at the cart proves it with their own password.
 
-    Wrong passwords count on the co-signer's own counter (facility/throttle.py), never on their
-    sign-in: after the limit, co-signing for that account is refused for the window, and a
-    locked sign-in does not stop them co-signing. The co-signer must be active and work at the
-    facility of the record.
+    The co-signer must be active and work at the facility of the record; one message covers a
+    wrong password, an unknown name and someone from elsewhere, so the form is no password oracle.
+    Failures count per signed-in person and co-signer, plus a ceiling per signed-in person
+    (facility/throttle.py), never on anyone's sign-in: a colleague's typos cannot stop the
+    co-signer signing for someone else, nor co-signing themselves. Failures are audited under the
+    signed-in person.
     """
     from allauth.account.auth_backends import AuthenticationBackend
     from django.contrib.auth import authenticate
@@ -42,26 +40,52 @@ def verify_cosigner(request: HttpRequest, *, username: str, password: str, facil
     from django.db import transaction
 
     from facility import throttle
-    from facility.models import SignInFailureKind
+    from facility.models import AccessAction, SignInFailureKind
+    from facility.services import access_log
 
     username = username.strip()
     if not username:
         return None
+    actor = getattr(request, "user", None)
+    actor = actor if actor is not None and actor.is_authenticated else None
+    actor_key = throttle.user_key(actor) if actor is not None else "anonymous"
     key = throttle.account_key(username)
+    ip = client_ip(request)
+
+    def audit(outcome: str, why: str) -> None:
+        access_log(
+            action=AccessAction.COSIGN_FAILED,
+            actor=actor,
+            facility=facility,
+            what=f"second person {username[:60]}: {why}",
+            ip=ip,
+            outcome=outcome,
+        )
+
     with transaction.atomic():
-        throttle.account_lock(key)
-        if throttle.locked_minutes(kind=SignInFailureKind.COSIGN, key=key):
-            raise ValidationError("Second person: too many failed attempts; try later.")
-        user = authenticate(request, username=username, password=password)
-        # allauth's backend stashes a deactivated user whose password matched; they never sign.
-        AuthenticationBackend.unstash_authenticated_user()
-        if user is None:
-            throttle.failure_record(kind=SignInFailureKind.COSIGN, key=key, ip=client_ip(request))
-    if user is None:
-        raise ValidationError("Second person: username or password is not correct.")
-    if facility.pk not in user.facility_ids():
-        raise ValidationError("Second person: must work at this facility.")
-    return user
+        throttle.account_lock(f"cosign-by:{actor_key}")
+        lock = throttle.cosign_lock(actor_key=actor_key, key=key)
+        if lock:
+            audit("locked", f"refused, too many failures ({lock.reason})")
+            failed = "Second person: too many failed attempts; try later."
+        else:
+            # Not a sign-in: keep Django's failed-login signal from auditing it as one.
+            request._haven_cosign = True
+            try:
+                user = authenticate(request, username=username, password=password)
+            finally:
+                request._haven_cosign = False
+            # allauth's backend stashes a deactivated user whose password matched; they never sign.
+            AuthenticationBackend.unstash_authenticated_user()
+            if user is not None and facility.pk in user.facility_ids():
+                return user
+            throttle.failure_record(
+                kind=SignInFailureKind.COSIGN, key=key, ip=ip, actor_key=actor_key
+            )
+            audit("failed", "wrong password, or not active at this facility")
+            failed = "Second person: username or password is not correct, or they do not work here."
+    # Raised outside the transaction, so the count and the audit row are kept.
+    raise ValidationError(failed)
 
 
 def user_facilities(user: User):
@@ -86,24 +110,9 @@ def current_facility(request: HttpRequest) -> Facility | None:
     return facility
 
 
-def facility_for(request: HttpRequest, public_id) -> Facility:
-    """A facility by public id, if the user is assigned to it; 404 otherwise."""
-    facility = user_facilities(request.user).filter(public_id=public_id).first()
+def current_facility_or_404(request: HttpRequest) -> Facility:
+    """The facility the user is working in; 404 for a user assigned to none."""
+    facility = current_facility(request)
     if facility is None:
-        raise Http404("No such facility.")
+        raise Http404("You are not assigned to a facility.")
     return facility
-
-
-def require_perm(*perms: str):
-    """Login first, then the permission (403 if missing). Stack method decorators below this."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.has_perms(perms):
-                raise PermissionDenied("Your role does not allow this.")
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator

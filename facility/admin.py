@@ -7,7 +7,10 @@ delete anywhere — retire a bed by marking it inactive.
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 
+from facility import policy
+from facility.forms import HavenModelForm
 from facility.models import Bed, Facility, Unit
+from facility.services import facility_seed_defaults
 
 
 class HavenAdminSite(admin.AdminSite):
@@ -16,7 +19,7 @@ class HavenAdminSite(admin.AdminSite):
     index_title = "Facilities, units, beds and code lists"
 
     def has_permission(self, request):
-        return request.user.is_active and request.user.has_perm("facility.manage_code_lists")
+        return policy.allows(request.user, "code_lists.manage")
 
     def login(self, request, extra_context=None):
         return redirect_to_login(request.get_full_path())
@@ -32,6 +35,9 @@ class NoDeleteAdmin(admin.ModelAdmin):
     """
 
     facility_path = "facility"
+    # The same input checks as every other form: no NUL or bidi characters in names that print
+    # on the MAR and the observation sheet, lengths, plausible dates (issue 7).
+    form = HavenModelForm
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -51,12 +57,14 @@ class NoDeleteAdmin(admin.ModelAdmin):
 
 class UnitInline(admin.TabularInline):
     model = Unit
+    form = HavenModelForm
     extra = 0
     can_delete = False
 
 
 class BedInline(admin.TabularInline):
     model = Bed
+    form = HavenModelForm
     extra = 0
     can_delete = False
 
@@ -64,13 +72,17 @@ class BedInline(admin.TabularInline):
 @admin.register(Facility, site=admin_site)
 class FacilityAdmin(NoDeleteAdmin):
     facility_path = ""
-    list_display = ["name", "time_zone"]
+    list_display = ["name", "time_zone", "shift_pattern"]
+    fields = ["name", "time_zone", "address", "shift_pattern"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
+            # Pages only read round codes and security areas: they exist from the start.
+            facility_seed_defaults(facility=obj)
             # The admin who opens a facility administers it (and so can still see it).
             request.user.facilities.add(obj)
+
     inlines = [UnitInline]
 
 

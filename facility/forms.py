@@ -1,9 +1,11 @@
 """Forms of the facility core: staff accounts, alert resolution, audit filters."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.forms.utils import pretty_name
+from django.http import HttpRequest
 
 from facility.models import AccessAction, Facility, Role, User
 from facility.validators import PlausibleDateValidator, SafeTextValidator
@@ -59,13 +61,35 @@ class HavenModelForm(SafeInputMixin, forms.ModelForm):
     """The base of every model form."""
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names, else on the form."""
+def service_error_messages(exc: ValidationError | PermissionDenied) -> dict[str | None, list[str]]:
+    """A service's refusal as {field or None: messages}: a ValidationError names its fields (or
+    none), a PermissionDenied from the access policy is a refusal of the whole request."""
+    if isinstance(exc, PermissionDenied):
+        return {None: [str(exc) or "Your role does not allow this."]}
     if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+        return {
+            (None if field == NON_FIELD_ERRORS else field): errors
+            for field, errors in exc.message_dict.items()
+        }
+    return {None: exc.messages}
+
+
+def add_service_errors(
+    target: forms.Form | HttpRequest, exc: ValidationError | PermissionDenied
+) -> None:
+    """The one way a view shows a service's refusal (issue 8).
+
+    On a form: each message on the field it names, else on the form. On a request (a view that
+    redirects instead of showing a form): each message as an error message on the next page.
+    """
+    errors = service_error_messages(exc)
+    if isinstance(target, HttpRequest):
+        for field_errors in errors.values():
+            for message in field_errors:
+                messages.error(target, message)
+        return
+    for field, field_errors in errors.items():
+        target.add_error(field if field in target.fields else None, field_errors)
 
 
 class StaffForm(HavenForm):

@@ -8,6 +8,8 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from facility import policy
+
 LAST_SEEN_KEY = "haven_last_seen"
 MFA_OK_KEY = "haven_mfa_ok"
 # Requests that poll in the background (alert badges, boards) do not count as activity: a
@@ -56,7 +58,7 @@ class RequireMfaMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and user.role in settings.HAVEN_MFA_REQUIRED_ROLES
+            and policy.mfa_required(user)
             and not request.session.get(MFA_OK_KEY)
             and not request.path.startswith(self.allowed_prefixes)
         ):

@@ -1,7 +1,9 @@
 """Where domain apps plug into pages the core owns, without the core importing them.
 
 Each app may have a `chart.py` (client chart sections) and a `census.py` (census board slots);
-they are imported at start-up like Django admin's `admin.py` and call `register_*` here.
+they are imported at start-up like Django admin's `admin.py` and call `register_*` here. An app
+whose pages need per-facility rows to exist (round codes, security areas) registers a facility
+defaults seeder from its AppConfig.ready(); `facility.services.facility_create` runs them all.
 
 A section or slot provider is called once per page with all rows, never once per row, so a
 page's query count does not grow with the number of clients.
@@ -17,14 +19,14 @@ from django.utils.module_loading import autodiscover_modules
 @dataclass(frozen=True)
 class ChartSection:
     """A section of the client chart: `render(request, client, admission) -> dict` for its
-    template, shown in `order`, to users holding `permission`."""
+    template, shown in `order`, to users the policy allows `capability` (facility/policy.py)."""
 
     key: str
     title: str
     template: str
     render: Callable[..., dict[str, Any]]
     order: int = 100
-    permission: str = "facility.view_census"
+    capability: str = "census.view"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class CensusSlot:
 class Registry:
     chart_sections: list[ChartSection] = field(default_factory=list)
     census_slots: list[CensusSlot] = field(default_factory=list)
+    facility_defaults: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def register_chart_section(self, section: ChartSection) -> None:
         self.chart_sections = sorted(
@@ -54,10 +57,15 @@ class Registry:
             [s for s in self.census_slots if s.key != slot.key] + [slot], key=lambda s: s.order
         )
 
+    def register_facility_defaults(self, key: str, seed: Callable[..., Any]) -> None:
+        """`seed(facility)` gives a new facility an app's default rows; it must be idempotent."""
+        self.facility_defaults[key] = seed
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
 register_census_slot = registry.register_census_slot
+register_facility_defaults = registry.register_facility_defaults
 
 
 def autodiscover() -> None:

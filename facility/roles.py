@@ -3,6 +3,10 @@
 This file is the one reviewed place that says who may do what. `manage.py sync_roles` makes the
 five Groups match it exactly (adding and removing permissions), and is run after every migrate.
 Later apps add rows here, nowhere else.
+
+CAPABILITIES names what code asks for ("may this user do this?") and the permission it needs;
+facility/policy.py adds facility scope and the rules on the object's state. Views, services and
+the access-matrix test all read these two tables.
 """
 
 from facility.models import Role
@@ -13,6 +17,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.view_census",
         "facility.chart_floor",
         "facility.write_progress_note",
+        "facility.use_mar",
+        # Observed self-administration only (policy rule on "mar.record").
         "facility.record_administration",
         "facility.sign_controlled_count",
         "facility.break_glass",
@@ -22,7 +28,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.chart_floor",
         "facility.write_progress_note",
         "facility.raise_observation_level",
+        "facility.use_mar",
         "facility.record_administration",
+        "facility.give_medication",
+        "facility.cosign_prn_override",
+        "facility.strike_administration",
+        "facility.receive_controlled_stock",
         "facility.transcribe_order",
         "facility.verify_order",
         "facility.discontinue_order",
@@ -38,7 +49,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.CLINICIAN: {
         "facility.view_census",
         "facility.write_progress_note",
+        # An order can raise a level too; lowering one needs "level.order" (policy).
+        "facility.raise_observation_level",
         "facility.order_observation_level",
+        "facility.use_mar",
         "facility.view_medication_orders",
         "facility.manage_consents",
         "facility.break_glass",
@@ -47,8 +61,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.view_census",
         "facility.chart_floor",
         "facility.write_progress_note",
+        "facility.use_mar",
         "facility.view_medication_orders",
         "facility.sign_controlled_count",
+        "facility.sign_off_discrepancy",
         "facility.manage_consents",
         "facility.print_shift_report",
         "facility.view_alerts",
@@ -82,5 +98,41 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
 }
 
-# Role names as shown on the Group (the Group is named after the role's value).
-ROLE_GROUP_NAMES = {role.value: role.label for role in Role}
+# Capability -> the permission it needs (None: any active signed-in user). Object rules and
+# facility scope are in facility/policy.py.
+CAPABILITIES: dict[str, str | None] = {
+    "signed_in": None,
+    "census.view": "facility.view_census",
+    "floor.chart": "facility.chart_floor",
+    "progress_note.write": "facility.write_progress_note",
+    "clients.admit": "facility.admit_client",
+    "consents.manage": "facility.manage_consents",
+    "level.change": "facility.raise_observation_level",
+    "level.order": "facility.order_observation_level",
+    "mar.use": "facility.use_mar",
+    # Document a scheduled dose; without "mar.give" only observed self-administration.
+    "mar.record": "facility.record_administration",
+    # Any outcome and route, PRN doses.
+    "mar.give": "facility.give_medication",
+    "mar.cosign_prn_override": "facility.cosign_prn_override",
+    # Strike one's own entry; anyone's with "mar.strike_any".
+    "mar.strike": "facility.record_administration",
+    "mar.strike_any": "facility.strike_administration",
+    "mar.follow_up": "facility.record_administration",
+    "order.view": "facility.view_medication_orders",
+    "order.transcribe": "facility.transcribe_order",
+    "order.verify": "facility.verify_order",
+    "order.discontinue": "facility.discontinue_order",
+    "controlled.sign": "facility.sign_controlled_count",
+    "controlled.receive": "facility.receive_controlled_stock",
+    "controlled.sign_off": "facility.sign_off_discrepancy",
+    "report.print": "facility.print_shift_report",
+    "alerts.view": "facility.view_alerts",
+    "alerts.resolve": "facility.resolve_alert",
+    "audit.view": "facility.view_audit_trail",
+    "staff.manage": "facility.manage_staff",
+    # Change an account: every facility it reaches must be the admin's too (policy rule).
+    "staff.change": "facility.manage_staff",
+    "code_lists.manage": "facility.manage_code_lists",
+    "break_glass": "facility.break_glass",
+}

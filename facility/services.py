@@ -1,4 +1,7 @@
-"""Writes of the facility core: roles, staff accounts, alerts and the access log."""
+"""Writes of the facility core: facilities, roles, staff accounts, alerts and the access log.
+
+Refusals are ValidationErrors naming the field, like every service (issue 8).
+"""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -6,6 +9,7 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,14 +19,39 @@ from facility.models import (
     Alert,
     AlertSeverity,
     Facility,
-    Role,
     User,
 )
+from facility.registry import registry
 from facility.roles import ROLE_PERMISSIONS
 
 # Any fixed 64-bit number; serializes writers of the access-log hash chain.
 ACCESS_CHAIN_LOCK = 0x4A7E_5EED_0001
 GENESIS_HASH = "0" * 64
+
+
+def violated_constraint(exc: IntegrityError) -> str:
+    """The name of the constraint an IntegrityError broke ("" if not a named constraint), read
+    from PostgreSQL's error fields rather than guessed from the message text."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return (getattr(diag, "constraint_name", None) or "") if diag is not None else ""
+
+
+@transaction.atomic
+def facility_create(*, name: str, time_zone: str, address: str = "") -> Facility:
+    """Open a facility with every app's defaults (round codes, security areas), so that no page
+    has to create them on first view (issue 8). The Django admin calls facility_seed_defaults."""
+    facility = Facility(name=name, time_zone=time_zone, address=address)
+    facility.full_clean()
+    facility.save()
+    facility_seed_defaults(facility=facility)
+    return facility
+
+
+@transaction.atomic
+def facility_seed_defaults(*, facility: Facility) -> None:
+    """Run each app's registered defaults seeder for this facility (idempotent)."""
+    for seed in registry.facility_defaults.values():
+        seed(facility)
 
 
 def roles_sync() -> list[str]:
@@ -41,7 +70,9 @@ def roles_sync() -> list[str]:
                         Permission.objects.get(content_type__app_label=app_label, codename=codename)
                     )
                 except Permission.DoesNotExist as exc:
-                    raise ValueError(f"roles.py names an unknown permission: {name}") from exc
+                    raise ImproperlyConfigured(
+                        f"roles.py names an unknown permission: {name}"
+                    ) from exc
             current = set(group.permissions.all())
             if current != set(perms):
                 group.permissions.set(perms)
@@ -87,18 +118,28 @@ def staff_create(
 
 
 @transaction.atomic
-def staff_email_proven(*, user: User) -> None:
+def staff_email_proven(*, user: User, ip: str | None = None) -> None:
     """The person set a password from the link e-mailed to them, so their address is theirs.
 
-    Leaves exactly one address, verified and primary: allauth refuses TOTP enrolment while any
-    address of the account is unverified (issue 7), and staff have one admin-entered address.
+    Set-password links go only to `user.email` (facility/adapters.py) and the token is bound to it
+    (facility/accounts.py), so using one proves that address and no other. Leaves exactly one
+    address, verified and primary: allauth refuses TOTP enrolment while any address of the
+    account is unverified (issue 7), and staff have one admin-entered address. The access log
+    names the address proven and any other address removed, so nothing goes without a trace.
     """
     email = (user.email or "").lower()
-    EmailAddress.objects.filter(user=user).exclude(email=email).delete()
-    if email:
-        EmailAddress.objects.update_or_create(
-            user=user, email=email, defaults={"verified": True, "primary": True}
-        )
+    others = EmailAddress.objects.filter(user=user).exclude(email=email)
+    removed = sorted(others.values_list("email", flat=True))
+    others.delete()
+    if not email:
+        return
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    what = f"{email} by set-password link"
+    if removed:
+        what += "; removed " + ", ".join(removed)
+    access_log(action=AccessAction.EMAIL_PROVEN, actor=user, what=what, ip=ip)
 
 
 @transaction.atomic
@@ -153,7 +194,7 @@ def _end_sessions(user: User) -> int:
 def staff_deactivate(*, actor: User, user: User) -> None:
     """Deactivate an account and end its sessions at once (privacy.md, workforce termination)."""
     if user.pk == actor.pk:
-        raise ValueError("You cannot deactivate your own account.")
+        raise ValidationError("You cannot deactivate your own account.")
     user.is_active = False
     user.save(update_fields=["is_active"])
     ended = _end_sessions(user)
@@ -202,7 +243,7 @@ def alert_raise(
     index makes two scans racing on one key create one row (DESIGN.md §4).
     """
     if severity not in AlertSeverity.values:
-        raise ValueError(f"Unknown alert severity: {severity}")
+        raise ValidationError({"severity": f"Unknown alert severity: {severity}"})
     existing = Alert.objects.filter(dedupe_key=dedupe_key)
     if not once:
         existing = existing.open()
@@ -241,11 +282,11 @@ def alert_resolve(*, alert: Alert, user: User, note: str) -> Alert:
     """Close an alert with who, when and what was done."""
     note = note.strip()
     if not note:
-        raise ValueError("Resolution note: say what was done.")
+        raise ValidationError({"note": "Resolution note: say what was done."})
     locked = Alert.objects.select_for_update().select_related("facility").get(pk=alert.pk)
     if locked.resolved_at is not None:
         when = timezone.localtime(locked.resolved_at, locked.facility.tz)
-        raise ValueError(f"Already resolved by {locked.resolved_by} at {when:%H:%M}.")
+        raise ValidationError(f"Already resolved by {locked.resolved_by} at {when:%H:%M}.")
     locked.resolved_at = timezone.now()
     locked.resolved_by = user
     locked.resolution_note = note
@@ -302,9 +343,3 @@ def access_chain_verify() -> AccessEvent | None:
             return event
         prev = event.row_hash
     return None
-
-
-def roles_requiring_mfa() -> set[str]:
-    from django.conf import settings
-
-    return {r for r in settings.HAVEN_MFA_REQUIRED_ROLES if r in Role.values}

@@ -1,6 +1,5 @@
 """Haven settings, read from the environment. Bad values fail at start-up, not at first use."""
 
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,8 +24,9 @@ def env_flag(name: str, default: bool) -> bool:
 
 
 DEBUG = env_flag("DEBUG", False)
-# Under pytest, settings are test settings even if HAVEN_TESTING was not exported.
-TESTING = env_flag("HAVEN_TESTING", "pytest" in sys.modules)
+# Test settings only when asked for: `./run test` exports HAVEN_TESTING=1, and a bare `pytest`
+# loads facility/settings_pytest.py, which defaults it to 1. Nothing is guessed.
+TESTING = env_flag("HAVEN_TESTING", False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -168,12 +168,21 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 # Set-password links that never create unverified addresses (facility/accounts.py).
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "facility.accounts.StaffPasswordResetTokenGenerator"
 # Failed sign-ins lock out after 5 in 15 minutes (privacy.md, 164.312(d)), counted in PostgreSQL by
-# facility/throttle.py, not by allauth's cache-backed login_failed limit: per account from one
-# address, plus a much higher ceiling per address alone (a nursing station's tablets share one).
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# facility/throttle.py, not by allauth's cache-backed limits: from a browser that trusts the
+# account (device cookie), per account and browser only; from any other, per account from one
+# address, per account from all addresses, and a much higher ceiling per address (a nursing
+# station's tablets share one). allauth's per-address `login` limit (30/min) would answer 429 to a
+# whole station, so it is off unless HAVEN_LOGIN_RATE_LIMIT names one (allauth syntax, "30/m/ip").
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": None,
+    "login": env.str("HAVEN_LOGIN_RATE_LIMIT", default="") or None,
+}
 HAVEN_SIGNIN_WINDOW_MINUTES = env.int("HAVEN_SIGNIN_WINDOW_MINUTES", default=15)
 HAVEN_SIGNIN_ACCOUNT_LIMIT = env.int("HAVEN_SIGNIN_ACCOUNT_LIMIT", default=5)
 HAVEN_SIGNIN_ADDRESS_LIMIT = env.int("HAVEN_SIGNIN_ADDRESS_LIMIT", default=50)
+HAVEN_SIGNIN_UNTRUSTED_ACCOUNT_LIMIT = env.int("HAVEN_SIGNIN_UNTRUSTED_ACCOUNT_LIMIT", default=20)
+HAVEN_COSIGN_ACTOR_LIMIT = env.int("HAVEN_COSIGN_ACTOR_LIMIT", default=10)
+HAVEN_DEVICE_COOKIE_DAYS = env.int("HAVEN_DEVICE_COOKIE_DAYS", default=30)
 if not 5 <= HAVEN_SIGNIN_WINDOW_MINUTES <= 60:
     raise ImproperlyConfigured("HAVEN_SIGNIN_WINDOW_MINUTES must be between 5 and 60.")
 if not 3 <= HAVEN_SIGNIN_ACCOUNT_LIMIT <= 10:
@@ -182,9 +191,23 @@ if not 2 * HAVEN_SIGNIN_ACCOUNT_LIMIT <= HAVEN_SIGNIN_ADDRESS_LIMIT <= 1000:
     raise ImproperlyConfigured(
         "HAVEN_SIGNIN_ADDRESS_LIMIT must be 2 x HAVEN_SIGNIN_ACCOUNT_LIMIT to 1000."
     )
+if not HAVEN_SIGNIN_ACCOUNT_LIMIT <= HAVEN_SIGNIN_UNTRUSTED_ACCOUNT_LIMIT <= 100:
+    raise ImproperlyConfigured(
+        "HAVEN_SIGNIN_UNTRUSTED_ACCOUNT_LIMIT must be HAVEN_SIGNIN_ACCOUNT_LIMIT to 100."
+    )
+if not HAVEN_SIGNIN_ACCOUNT_LIMIT <= HAVEN_COSIGN_ACTOR_LIMIT <= 50:
+    raise ImproperlyConfigured("HAVEN_COSIGN_ACTOR_LIMIT must be HAVEN_SIGNIN_ACCOUNT_LIMIT to 50.")
+if not 1 <= HAVEN_DEVICE_COOKIE_DAYS <= 90:
+    raise ImproperlyConfigured("HAVEN_DEVICE_COOKIE_DAYS must be between 1 and 90.")
+# The current password at password change counts towards the same lock-out.
+ACCOUNT_FORMS = {"change_password": "facility.adapters.ChangePasswordForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-# The sign-in code step counts wrong codes towards the same lock-out as wrong passwords.
-MFA_FORMS = {"authenticate": "facility.adapters.MfaAuthenticateForm"}
+# The sign-in and re-authentication code steps count wrong codes towards the same lock-out as
+# wrong passwords.
+MFA_FORMS = {
+    "authenticate": "facility.adapters.MfaAuthenticateForm",
+    "reauthenticate": "facility.adapters.MfaReauthenticateForm",
+}
 MFA_TOTP_ISSUER = "Haven"
 HAVEN_MFA_REQUIRED_ROLES = env.list("HAVEN_MFA_REQUIRED_ROLES", default=["supervisor", "admin"])
 
@@ -198,6 +221,10 @@ HAVEN_IDLE_TIMEOUT_MINUTES = env.int("HAVEN_IDLE_TIMEOUT_MINUTES", default=15)
 if not 5 <= HAVEN_IDLE_TIMEOUT_MINUTES <= 30:
     raise ImproperlyConfigured("HAVEN_IDLE_TIMEOUT_MINUTES must be between 5 and 30 (privacy.md).")
 HAVEN_IDLE_WARNING_MINUTES = 2
+# The longest leave off site before the client must be discharged instead (clients/services.py).
+HAVEN_LEAVE_MAX_DAYS = env.int("HAVEN_LEAVE_MAX_DAYS", default=30)
+if not 1 <= HAVEN_LEAVE_MAX_DAYS <= 90:
+    raise ImproperlyConfigured("HAVEN_LEAVE_MAX_DAYS must be between 1 and 90.")
 
 CACHES = {
     "default": {

@@ -6,32 +6,31 @@ from datetime import datetime, time, timedelta
 from allauth.account.internal.flows.password_reset import request_password_reset
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from facility import services
-from facility.access import SESSION_FACILITY_KEY, current_facility, require_perm, user_facilities
+from facility import policy, services
+from facility.access import SESSION_FACILITY_KEY, current_facility, user_facilities
 from facility.forms import AuditFilterForm, ResolveAlertForm, StaffForm, add_service_errors
-from facility.models import AccessEvent, Alert, Role, User
+from facility.models import AccessEvent, Alert, User
 
 
-@login_required
+@policy.requires("signed_in")
 @require_GET
 def home(request):
     """Send each role to the page they start a shift on."""
-    if request.user.has_perm("facility.view_census"):
+    if policy.allows(request.user, "census.view"):
         return redirect("clients:census")
-    if request.user.has_perm("facility.manage_staff"):
+    if policy.allows(request.user, "staff.manage"):
         return redirect("staff_list")
     return render(request, "facility/no_role.html", status=403)
 
 
-@login_required
+@policy.requires("signed_in")
 @require_GET
 def ping(request):
     """A minimal signed-in page: the floor the benchmarks measure other pages against."""
@@ -39,7 +38,7 @@ def ping(request):
     return HttpResponse(f"ok {facility.pk if facility else '-'}", content_type="text/plain")
 
 
-@login_required
+@policy.requires("signed_in")
 @require_POST
 def facility_switch(request):
     """Switch the facility the user is working in, among those they are assigned to."""
@@ -62,7 +61,7 @@ def _facility_or_404(request):
     return facility
 
 
-@require_perm("facility.view_alerts")
+@policy.requires("alerts.view")
 @require_GET
 def alert_dashboard(request):
     """Open alerts of the current facility, newest first; the list part refreshes by polling."""
@@ -80,7 +79,7 @@ def alert_dashboard(request):
         "alerts": alerts,
         "counts": counts,
         "form": ResolveAlertForm(),
-        "can_resolve": request.user.has_perm("facility.resolve_alert"),
+        "can_resolve": policy.allows(request.user, "alerts.resolve"),
     }
     template = "facility/alerts.html"
     if request.htmx:
@@ -88,7 +87,7 @@ def alert_dashboard(request):
     return render(request, template, context)
 
 
-@require_perm("facility.resolve_alert")
+@policy.requires("alerts.resolve")
 @require_POST
 def alert_resolve(request, public_id):
     facility = _facility_or_404(request)
@@ -98,14 +97,14 @@ def alert_resolve(request, public_id):
         try:
             services.alert_resolve(alert=alert, user=request.user, note=form.cleaned_data["note"])
             messages.success(request, "Alert resolved.")
-        except ValueError as exc:
-            messages.error(request, str(exc))
+        except ValidationError as exc:
+            add_service_errors(request, exc)
     else:
         messages.error(request, form.errors["note"][0])
     return redirect("alerts")
 
 
-@require_perm("facility.view_audit_trail")
+@policy.requires("audit.view")
 @require_GET
 def audit_trail(request):
     """The facility's access log, filterable by period, user, client and action."""
@@ -150,7 +149,7 @@ def _staff_scope(request):
     )
 
 
-@require_perm("facility.manage_staff")
+@policy.requires("staff.manage")
 @require_GET
 def staff_list(request):
     staff = _staff_scope(request).order_by("-is_active", "full_name")
@@ -177,7 +176,7 @@ def _staff_form(request, data=None, instance=None):
     return form
 
 
-@require_perm("facility.manage_staff")
+@policy.requires("staff.manage")
 @require_http_methods(["GET", "POST"])
 def staff_create(request):
     """Create an account and e-mail the person a link to set their own password."""
@@ -203,16 +202,11 @@ def _staff_member(request, public_id, *, to_change: bool = False) -> User:
     admin's too (else an admin of one site could take over an account that reaches another)."""
     member = get_object_or_404(_staff_scope(request), public_id=public_id)
     if to_change:
-        mine = set(request.user.facility_ids())
-        theirs = {f.pk for f in member.facilities.all()}
-        if not theirs <= mine:
-            raise PermissionDenied(
-                "This person also works at a facility you do not administer; ask its admin."
-            )
+        policy.require(request.user, "staff.change", member)
     return member
 
 
-@require_perm("facility.manage_staff")
+@policy.requires("staff.manage")
 @require_http_methods(["GET", "POST"])
 def staff_edit(request, public_id):
     member = _staff_member(request, public_id, to_change=request.method == "POST")
@@ -220,7 +214,7 @@ def staff_edit(request, public_id):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         data.pop("username")
-        if member.pk == request.user.pk and data["role"] != Role.ADMIN:
+        if member.pk == request.user.pk and not policy.role_grants(data["role"], "staff.manage"):
             form.add_error("role", "Role: you cannot remove your own admin role.")
         else:
             try:
@@ -235,20 +229,20 @@ def staff_edit(request, public_id):
     )
 
 
-@require_perm("facility.manage_staff")
+@policy.requires("staff.manage")
 @require_POST
 def staff_deactivate(request, public_id):
     member = _staff_member(request, public_id, to_change=True)
     try:
         services.staff_deactivate(actor=request.user, user=member)
-    except ValueError as exc:
-        messages.error(request, str(exc))
+    except ValidationError as exc:
+        add_service_errors(request, exc)
     else:
         messages.success(request, f"{member.full_name} is deactivated and signed out everywhere.")
     return redirect("staff_list")
 
 
-@require_perm("facility.manage_staff")
+@policy.requires("staff.manage")
 @require_POST
 def staff_reactivate(request, public_id):
     member = _staff_member(request, public_id, to_change=True)
@@ -257,7 +251,7 @@ def staff_reactivate(request, public_id):
     return redirect("staff_list")
 
 
-@require_perm("facility.manage_staff")
+@policy.requires("staff.manage")
 @require_POST
 def staff_reset_mfa(request, public_id):
     member = _staff_member(request, public_id, to_change=True)

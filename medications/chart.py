@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from facility import policy
 from facility.registry import ChartSection, register_chart_section
 from medications.models import Order, ScheduledDose
 from medications.services import dose_views, live_prefetch
@@ -34,8 +35,7 @@ def _mar(request, client, admission):
         "admission": admission,
         "orders": orders,
         "views": views,
-        "can_open": user.has_perm("facility.record_administration")
-        or user.has_perm("facility.view_medication_orders"),
+        "can_open": policy.allows(user, "mar.use"),
     }
 
 

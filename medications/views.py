@@ -1,19 +1,18 @@
 """The MAR board, the med pass, and orders: transcribe, verify, discontinue."""
 
 from datetime import date, datetime, time, timedelta
-from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.access import admission_for
 from clients.models import Admission, Client
-from clients.views import admission_for, stay_days
-from facility.access import client_ip, current_facility, require_perm, verify_cosigner
+from facility import policy
+from facility.access import client_ip, current_facility, verify_cosigner
 from facility.forms import add_service_errors
 from facility.models import AccessAction, Unit
 from facility.pdf import pdf_response
@@ -41,24 +40,6 @@ from medications.models import (
     Outcome,
     ScheduledDose,
 )
-
-SHIFTS = [("day", "Day 07–15"), ("evening", "Evening 15–23"), ("night", "Night 23–07")]
-
-
-def mar_access(view):
-    """Seeing the MAR: staff who give doses or read orders, in their own facility."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        user = request.user
-        if not (
-            user.has_perm("facility.record_administration")
-            or user.has_perm("facility.view_medication_orders")
-        ):
-            raise PermissionDenied("Your role does not use the MAR.")
-        return view(request, *args, **kwargs)
-
-    return require_perm("facility.view_census")(wrapped)
 
 
 def _doses_between(admissions, start, end):
@@ -97,7 +78,7 @@ def _query_day(value: str, label: str) -> date:
     return day
 
 
-@mar_access
+@policy.requires("mar.use")
 @require_GET
 def mar_board(request):
     """Clients × doses of one shift, each dose with its status in colour and text."""
@@ -111,12 +92,14 @@ def mar_board(request):
         unit = next((u for u in units if str(u.public_id) == request.GET["unit"]), None)
         if unit is None:
             raise Http404("No such unit.")
-    day, shift = services.current_shift(now, facility.tz)
-    if request.GET.get("shift") in dict(SHIFTS):
+    # The facility's own shift pattern (set in setup): 8-hour or 12-hour shifts.
+    shifts = facility.shift_choices()
+    day, shift = facility.current_shift(now)
+    if request.GET.get("shift") in dict(shifts):
         shift = request.GET["shift"]
     if request.GET.get("day"):
         day = _query_day(request.GET["day"], "Day")
-    start, end = services.shift_bounds(day, shift, facility.tz)
+    start, end = facility.shift_bounds(day, shift)
     admissions = Admission.objects.current().filter(facility=facility)
     if unit is not None:
         admissions = admissions.filter(unit=unit)
@@ -136,7 +119,7 @@ def mar_board(request):
             "unit": unit,
             "rows": rows,
             "shift": shift,
-            "shifts": SHIFTS,
+            "shifts": shifts,
             "day": day,
             "start": start,
             "end": end,
@@ -144,7 +127,7 @@ def mar_board(request):
     )
 
 
-@mar_access
+@policy.requires("mar.use")
 @require_GET
 def med_pass(request, public_id):
     """One client's doses around now, with the five rights shown before anything is recorded."""
@@ -175,8 +158,10 @@ def med_pass(request, public_id):
             "views": views,
             "orders": orders,
             "outcomes": Outcome.choices,
-            "is_tech": request.user.role == "technician",
-            "can_transcribe": request.user.has_perm("facility.transcribe_order"),
+            # Observed self-administration only: the one-button form, and no PRN section.
+            "observed_only": policy.allows(request.user, "mar.record")
+            and not policy.allows(request.user, "mar.give"),
+            "can_transcribe": policy.allows(request.user, "order.transcribe"),
             "prn": prn,
             "follow_ups": services.prn_pending([admission.pk], now),
             "effects": FollowUpForm.base_fields["result"].choices,
@@ -199,30 +184,27 @@ def _field_messages(request, form) -> None:
         messages.error(request, errors[0])
 
 
-@require_perm("facility.record_administration")
+@policy.requires("mar.record")
 @require_POST
 def dose_document(request, public_id):
     dose = _dose_for(request, public_id)
     admission = dose.order.admission
     form = DocumentForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        _field_messages(request, form)
         return redirect("medications:med_pass", public_id=admission.public_id)
     try:
         services.administration_record(actor=request.user, dose=dose, **form.cleaned_data)
     except services.DoseAlreadyCharted as exc:
-        messages.warning(request, exc.messages[0])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
+        messages.warning(request, exc.messages[0])  # not an error: the dose is charted
+    except (ValidationError, PermissionDenied) as exc:
+        add_service_errors(request, exc)
     else:
         messages.success(request, f"{dose.order.medication}: {form.cleaned_data['outcome']}.")
     return redirect("medications:med_pass", public_id=admission.public_id)
 
 
-@require_perm("facility.record_administration")
+@policy.requires("mar.strike")
 @require_POST
 def administration_strike(request, public_id):
     admin = get_object_or_404(
@@ -238,7 +220,7 @@ def administration_strike(request, public_id):
             )
             messages.success(request, "Marked entered in error; chart the dose again.")
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            add_service_errors(request, exc)
     elif "reason" in form.errors and not form.data.get("reason"):
         messages.error(request, "Reason: say what was wrong.")
     else:
@@ -246,7 +228,7 @@ def administration_strike(request, public_id):
     return redirect("medications:med_pass", public_id=admin.order.admission.public_id)
 
 
-@require_perm("facility.transcribe_order")
+@policy.requires("order.transcribe")
 @require_http_methods(["GET", "POST"])
 def order_new(request, public_id):
     """Transcribe a prescriber's order; another nurse verifies it before any dose is due."""
@@ -285,7 +267,7 @@ def _order_for(request, public_id) -> Order:
     return order
 
 
-@mar_access
+@policy.requires("mar.use")
 @require_GET
 def order_detail(request, public_id):
     order = _order_for(request, public_id)
@@ -306,17 +288,17 @@ def order_detail(request, public_id):
             "admission": order.admission,
             "client": order.admission.client,
             "history": history,
-            "can_verify": request.user.has_perm("facility.verify_order")
+            "can_verify": policy.allows(request.user, "order.verify")
             and order.verified_at is None
             and order.discontinued_at is None
             and order.transcribed_by_id != request.user.pk,
-            "can_discontinue": request.user.has_perm("facility.discontinue_order")
+            "can_discontinue": policy.allows(request.user, "order.discontinue")
             and order.discontinued_at is None,
         },
     )
 
 
-@require_perm("facility.verify_order")
+@policy.requires("order.verify")
 @require_POST
 def order_verify(request, public_id):
     order = _order_for(request, public_id)
@@ -324,11 +306,11 @@ def order_verify(request, public_id):
         services.order_verify(actor=request.user, order=order)
         messages.success(request, "Order verified; doses are on the MAR.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        add_service_errors(request, exc)
     return redirect("medications:order_detail", public_id=order.public_id)
 
 
-@require_perm("facility.discontinue_order")
+@policy.requires("order.discontinue")
 @require_POST
 def order_discontinue(request, public_id):
     order = _order_for(request, public_id)
@@ -344,11 +326,11 @@ def order_discontinue(request, public_id):
             )
             messages.success(request, "Order discontinued; its future doses are cancelled.")
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            add_service_errors(request, exc)
     return redirect("medications:order_detail", public_id=order.public_id)
 
 
-@require_perm("facility.record_administration")
+@policy.requires("mar.give")
 @require_POST
 def prn_give(request, public_id):
     """Give a PRN dose; past its limits a second nurse co-signs with their own password."""
@@ -356,8 +338,7 @@ def prn_give(request, public_id):
     form = PrnGiveForm(request.POST)
     back = redirect("medications:med_pass", public_id=order.admission.public_id)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        _field_messages(request, form)
         return back
     data = form.cleaned_data
     try:
@@ -366,7 +347,7 @@ def prn_give(request, public_id):
             facility=order.admission.facility,
         )  # fmt: skip
     except ValidationError as exc:
-        messages.error(request, exc.messages[0])
+        add_service_errors(request, exc)
         return back
     try:
         services.prn_give(
@@ -377,16 +358,14 @@ def prn_give(request, public_id):
             override_reason=data["override_reason"],
             override_by=second,
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
+    except (ValidationError, PermissionDenied) as exc:
+        add_service_errors(request, exc)
     else:
         messages.success(request, f"{order.medication} PRN given. Reassess its effect later.")
     return back
 
 
-@require_perm("facility.record_administration")
+@policy.requires("mar.follow_up")
 @require_POST
 def prn_follow_up(request, public_id):
     admin = get_object_or_404(
@@ -400,7 +379,7 @@ def prn_follow_up(request, public_id):
             services.prn_follow_up(actor=request.user, administration=admin, **form.cleaned_data)
             messages.success(request, "Follow-up recorded.")
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            add_service_errors(request, exc)
     else:
         _field_messages(request, form)
     return redirect("medications:med_pass", public_id=admin.order.admission.public_id)
@@ -428,7 +407,7 @@ def _stock_for(request, public_id) -> ControlledStock:
     )
 
 
-@require_perm("facility.sign_controlled_count")
+@policy.requires("controlled.sign")
 @require_GET
 def controlled(request):
     """Controlled stocks of the facility: blind shift counts, receipts, waste, discrepancies."""
@@ -467,14 +446,10 @@ def controlled(request):
             .filter(facility=facility)
             .select_related("client", "bed")
             .order_by("bed__label"),
-            "can_receive": request.user.has_perm("facility.verify_order"),
-            "can_sign_off": request.user.has_perm("facility.resolve_alert"),
+            "can_receive": policy.allows(request.user, "controlled.receive"),
+            "can_sign_off": policy.allows(request.user, "controlled.sign_off"),
         },
     )
-
-
-def _report(request, exc):
-    messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
 
 
 def _form_refused(request, form) -> bool:
@@ -485,7 +460,7 @@ def _form_refused(request, form) -> bool:
     return True
 
 
-@require_perm("facility.verify_order")
+@policy.requires("controlled.receive")
 @require_POST
 def stock_new(request):
     """Start keeping a count: a controlled medication for the house or one client."""
@@ -496,21 +471,19 @@ def stock_new(request):
     if _form_refused(request, form):
         return redirect("medications:controlled")
     try:
-        with transaction.atomic():  # a refused receipt leaves no empty stock behind
-            stock, _ = ControlledStock.objects.get_or_create(
-                facility=facility,
-                medication=form.cleaned_data["medication"],
-                admission=form.cleaned_data["admission"],
-            )
-            _receive(request, stock, form)
+        stock = services.stock_open_and_receive(
+            actor=request.user, facility=facility, medication=form.cleaned_data["medication"],
+            admission=form.cleaned_data["admission"], quantity=form.cleaned_data["quantity"],
+            note=form.cleaned_data["note"],
+        )  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
-        _report(request, exc)
+        add_service_errors(request, exc)
     else:
         messages.success(request, f"Receipt recorded for {stock}.")
     return redirect("medications:controlled")
 
 
-@require_perm("facility.verify_order")
+@policy.requires("controlled.receive")
 @require_POST
 def stock_receive(request, public_id):
     stock = _stock_for(request, public_id)
@@ -518,22 +491,18 @@ def stock_receive(request, public_id):
     if _form_refused(request, form):
         return redirect("medications:controlled")
     try:
-        _receive(request, stock, form)
+        services.stock_receive(
+            actor=request.user, stock=stock, quantity=form.cleaned_data["quantity"],
+            note=form.cleaned_data["note"],
+        )  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
-        _report(request, exc)
+        add_service_errors(request, exc)
     else:
         messages.success(request, f"Receipt recorded for {stock}.")
     return redirect("medications:controlled")
 
 
-def _receive(request, stock, form):
-    services.stock_receive(
-        actor=request.user, stock=stock, quantity=form.cleaned_data["quantity"],
-        note=form.cleaned_data["note"],
-    )  # fmt: skip
-
-
-@require_perm("facility.sign_controlled_count")
+@policy.requires("controlled.sign")
 @require_POST
 def stock_waste(request, public_id):
     stock = _stock_for(request, public_id)
@@ -547,13 +516,13 @@ def stock_waste(request, public_id):
             quantity=form.cleaned_data["quantity"], reason=form.cleaned_data["reason"],
         )  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
-        _report(request, exc)
+        add_service_errors(request, exc)
     else:
         messages.success(request, f"Waste recorded for {stock}, witnessed by {witness}.")
     return redirect("medications:controlled")
 
 
-@require_perm("facility.sign_controlled_count")
+@policy.requires("controlled.sign")
 @require_POST
 def count_submit(request, public_id):
     """A blind count: the expected quantity is shown only after the count is saved."""
@@ -568,7 +537,7 @@ def count_submit(request, public_id):
             counted_quantity=form.cleaned_data["counted_quantity"],
         )  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
-        _report(request, exc)
+        add_service_errors(request, exc)
     else:
         if count.completed_at:
             messages.success(request, f"Count complete: {stock} matches.")
@@ -582,7 +551,7 @@ def count_submit(request, public_id):
     return redirect("medications:controlled")
 
 
-@require_perm("facility.resolve_alert")
+@policy.requires("controlled.sign_off")
 @require_POST
 def discrepancy_sign_off(request, public_id):
     facility = current_facility(request)
@@ -595,13 +564,13 @@ def discrepancy_sign_off(request, public_id):
             actor=request.user, count=count, explanation=form.cleaned_data["explanation"]
         )
     except (ValidationError, PermissionDenied) as exc:
-        _report(request, exc)
+        add_service_errors(request, exc)
     else:
         messages.success(request, "Discrepancy signed off; the count is complete.")
     return redirect("medications:controlled")
 
 
-@mar_access
+@policy.requires("mar.use")
 @require_GET
 def mar_pdf(request, public_id):
     """The MAR of one client for a period of days, printed (specs/mar.md, Printing)."""
@@ -612,7 +581,7 @@ def mar_pdf(request, public_id):
     last = _query_day(request.GET["end"], "To") if request.GET.get("end") else first
     if last < first or (last - first).days > 30:
         raise Http404("Period: at most 31 days, end not before start.")
-    earliest, latest = stay_days(admission)
+    earliest, latest = admission.stay_days()
     if first > latest or last < earliest:
         raise Http404(f"Period: this stay runs from {earliest} to {latest}.")
     start = datetime.combine(first, time.min, tzinfo=facility.tz)

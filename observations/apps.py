@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ObservationsConfig(AppConfig):
     name = "observations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from facility.registry import register_facility_defaults
+        from observations import services
+
+        # Pages only read these: a new facility gets them when it is made (issue 8).
+        register_facility_defaults("round_codes", services.codes_seed_defaults)
+        register_facility_defaults("security_areas", services.security_areas_seed_defaults)

@@ -4,6 +4,7 @@ from datetime import datetime, time
 
 from django.utils import timezone
 
+from facility import policy
 from facility.models import Alert
 from facility.registry import ChartSection, register_chart_section
 from observations.forms import ObserverForm
@@ -41,11 +42,10 @@ def _rounds(request, client, admission):
         "history": list(
             LevelOrder.objects.filter(admission=admission).select_related("ordered_by")[:10]
         ),
-        "can_change": user.has_perm("facility.order_observation_level")
-        or user.has_perm("facility.raise_observation_level"),
-        "can_confirm": user.has_perm("facility.order_observation_level"),
+        "can_change": policy.allows(user, "level.change", admission),
+        "can_confirm": policy.allows(user, "level.order", admission),
         "observer_form": ObserverForm(facility=admission.facility)
-        if level.is_continuous and user.has_perm("facility.chart_floor")
+        if level.is_continuous and policy.allows(user, "floor.chart", admission)
         else None,
     }
 

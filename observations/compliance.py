@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from clients.models import Admission
 from clients.services import leaves_overlapping
 from observations.models import LevelOrder, RoundCheck
-from observations.rounds import block_floor, iter_blocks, missed_blocks
-from observations.services import LATE_AFTER_BLOCK, level_segments, owed_periods
+from observations.rounds import block_floor, iter_blocks, level_segments, missed_blocks
+from observations.services import LATE_AFTER_BLOCK, owed_periods
 
 
 @dataclass

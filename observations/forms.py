@@ -3,6 +3,7 @@ security rounds (one row per area); every error names its field or its client.""
 
 from django import forms
 
+from facility import policy
 from facility.forms import HavenForm, harden_field
 from facility.models import User
 from observations.models import Level
@@ -23,13 +24,19 @@ class LevelOrderForm(HavenForm):
     )
 
 
+def observer_choices(facility):
+    """Active staff of the facility who chart rounds: who may hold a client on a continuous
+    level. The service checks the same (observations.services.observer_assign)."""
+    return User.objects.filter(
+        facilities=facility, is_active=True, role__in=policy.roles_with("floor.chart")
+    ).order_by("full_name")
+
+
 class ObserverForm(HavenForm):
     observer = forms.ModelChoiceField(queryset=User.objects.none())
 
     def __init__(self, *args, facility, **kwargs):
         super().__init__(*args, **kwargs)
-        from observations.views import observer_choices
-
         self.fields["observer"].queryset = observer_choices(facility)
 
 
@@ -133,6 +140,23 @@ class RoundForm(HavenForm):
                 self.add_error(f"st-{pid}", f"{name}: Status: choose one in use here.")
         return data
 
+    def as_typed(self) -> dict:
+        """What was entered per client, as typed, so a refused round loses nothing on the page."""
+        data = self.data
+        included = set(data.getlist("include"))
+        typed = {}
+        for row in self.rows:
+            pid = str(row.admission.public_id)
+            typed[pid] = {
+                "include": pid in included,
+                "loc": data.get(f"loc-{pid}", ""),
+                "st": data.get(f"st-{pid}", ""),
+                "resp": data.get(f"resp-{pid}") == "on",
+                "safety": data.get(f"safety-{pid}") == "on",
+                "remark": data.get(f"remark-{pid}", ""),
+            }
+        return typed
+
     def entries(self):
         """The included clients' lines, once the form is valid."""
         from observations.services import RoundEntry
@@ -190,6 +214,20 @@ class SecurityRoundForm(HavenForm):
             for field_name, field in fields.items():
                 harden_field(field, field_name)
             self.fields.update(fields)
+
+    def as_typed(self) -> dict:
+        """What was entered per area, as typed, so a refused walk loses nothing on the page."""
+        data = self.data
+        return {
+            area.pk: {
+                "ok": {"ok": True, "finding": False}.get(data.get(f"ok-{area.pk}")),
+                "finding": data.get(f"finding-{area.pk}", ""),
+                "location_detail": data.get(f"where-{area.pk}", ""),
+                "action_taken": data.get(f"action-{area.pk}", ""),
+                "raise_alert": data.get(f"alert-{area.pk}") == "on",
+            }
+            for area in self.areas
+        }
 
     def results(self):
         from observations.services import AreaResult

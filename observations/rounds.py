@@ -1,4 +1,5 @@
-"""Round blocks and missed checks (specs/rounds.md, "Missed checks"). Pure Python, no Django.
+"""Round blocks, missed checks and the level in force over time (specs/rounds.md, "Levels" and
+"Missed checks"). Pure Python, no Django.
 
 Blocks are clock-aligned half-open intervals [b, b + interval) on the wall clock of the zone of
 `start`, and are returned in that zone. Python compares two datetimes of the same zone by wall
@@ -14,7 +15,7 @@ was not owed in full.
 
 import bisect
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 
@@ -120,3 +121,66 @@ def block_state(
     if _utc(block_end) - _utc(now) <= timedelta(minutes=due_soon_minutes):
         return "due_soon"
     return "due"
+
+
+# ---------------------------------------------------------------- levels over time
+
+# Facility defaults (specs/rounds.md): q15 for the first 72 hours, then q60.
+ADMISSION_LEVEL = "q15"
+ADMISSION_LEVEL_HOURS = 72
+DEFAULT_LEVEL = "q60"
+
+
+def level_events(admitted_at: datetime, orders: Sequence) -> list[tuple[datetime, str]]:
+    """(from, level) in time order: the admission default until the first order, then orders.
+
+    `orders` are in time order and have `effective_from` and `level` (LevelOrder rows)."""
+    first_order = orders[0].effective_from if orders else None
+    defaults = [
+        (admitted_at, ADMISSION_LEVEL),
+        (admitted_at + timedelta(hours=ADMISSION_LEVEL_HOURS), DEFAULT_LEVEL),
+    ]
+    events = [e for e in defaults if first_order is None or e[0] < first_order]
+    events += [(o.effective_from, o.level) for o in orders]
+    return events
+
+
+def level_segments(
+    admission, orders: Sequence, *, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime, str]]:
+    """The level in force over [start, end), as (from, to, level), clipped to the stay.
+
+    `admission` has `admitted_at` and `discharged_at` (None while the stay is open)."""
+    lo = max(start, admission.admitted_at)
+    hi = min(end, admission.discharged_at) if admission.discharged_at else end
+    events = level_events(admission.admitted_at, orders)
+    segments = []
+    for i, (since, level) in enumerate(events):
+        until = events[i + 1][0] if i + 1 < len(events) else hi
+        a, b = max(since, lo), min(until, hi)
+        if a < b:
+            segments.append((a, b, level))
+    return segments
+
+
+def subtract(
+    start: datetime, end: datetime, holes: Iterable[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """[start, end) minus the holes (sorted (from, to) pairs), as the pieces left in order."""
+    pieces, cursor = [], start
+    for a, b in holes:
+        if b <= cursor or a >= end:
+            continue
+        if a > cursor:
+            pieces.append((cursor, a))
+        cursor = max(cursor, b)
+    if cursor < end:
+        pieces.append((cursor, end))
+    return pieces
+
+
+def boundary_passed(mark: datetime, now: datetime, tz, interval_minutes: int = 15) -> bool:
+    """Whether a block boundary of `interval_minutes` on the wall clock of `tz` lies in
+    (mark, now]: whether a block of that length has ended since `mark`."""
+    _require_aware(mark, now)
+    return _utc(block_floor(now.astimezone(tz), interval_minutes)) > _utc(mark)

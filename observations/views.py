@@ -13,11 +13,12 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.access import admission_for, admissions_visible_to
 from clients.models import Admission, Leave
-from clients.views import admission_for, stay_days
-from facility.access import current_facility, require_perm
+from facility import policy
+from facility.access import current_facility, current_facility_or_404
 from facility.forms import add_service_errors
-from facility.models import Alert, Unit, User
+from facility.models import Alert, Unit
 from facility.pdf import pdf_response
 from observations import services
 from observations.compliance import compliance, local_day, observation_sheet
@@ -72,9 +73,7 @@ class BoardRow:
 
 
 def _unit_for(request, public_id) -> Unit:
-    facility = current_facility(request)
-    if facility is None:
-        raise Http404("You are not assigned to a facility.")
+    facility = current_facility_or_404(request)
     return get_object_or_404(
         Unit.objects.select_related("facility"), public_id=public_id, facility=facility
     )
@@ -131,17 +130,15 @@ def board_rows(unit: Unit, now, posted=None) -> list[BoardRow]:
 
 
 def _codes(facility):
+    """The facility's active codes (seeded when the facility was created), by kind."""
     codes = list(RoundCode.objects.filter(facility=facility, active=True))
-    if not codes:
-        services.codes_seed_defaults(facility)
-        codes = list(RoundCode.objects.filter(facility=facility, active=True))
     return (
         [c for c in codes if c.kind == CodeKind.LOCATION],
         [c for c in codes if c.kind == CodeKind.STATUS],
     )
 
 
-@require_perm("facility.view_census")
+@policy.requires("census.view")
 @require_GET
 def rounds_home(request):
     """Open the board of the first unit of the current facility."""
@@ -152,24 +149,7 @@ def rounds_home(request):
     return redirect("observations:board", public_id=unit.public_id)
 
 
-def _posted(request, rows) -> dict:
-    """What was entered per client, as typed, so a refused round loses nothing on the page."""
-    included = set(request.POST.getlist("include"))
-    posted = {}
-    for row in rows:
-        pid = str(row.admission.public_id)
-        posted[pid] = {
-            "include": pid in included,
-            "loc": request.POST.get(f"loc-{pid}", ""),
-            "st": request.POST.get(f"st-{pid}", ""),
-            "resp": request.POST.get(f"resp-{pid}") == "on",
-            "safety": request.POST.get(f"safety-{pid}") == "on",
-            "remark": request.POST.get(f"remark-{pid}", ""),
-        }
-    return posted
-
-
-@require_perm("facility.view_census")
+@policy.requires("census.view", post="floor.chart")
 @require_http_methods(["GET", "POST"])
 def board(request, public_id):
     """The unit's rounds board: state of every client and the form to chart a whole round."""
@@ -180,10 +160,8 @@ def board(request, public_id):
     rows = board_rows(unit, now)
     errors, posted, form = [], None, None
     if request.method == "POST":
-        if not request.user.has_perm("facility.chart_floor"):
-            raise PermissionDenied("Your role cannot chart rounds.")
         form = RoundForm(request.POST, rows=rows, locations=locations, statuses=statuses)
-        posted = _posted(request, rows)
+        posted = form.as_typed()
         if not form.is_valid():
             errors = form.messages()
         else:
@@ -220,15 +198,15 @@ def board(request, public_id):
         # A refused round keeps its key (nothing was saved under it); a garbled one is replaced.
         "submission_key": (form.cleaned_data.get("submission_key") if errors else None)
         or uuid.uuid4(),
-        "minutes_back": request.POST.get("minutes_back", "0"),
-        "late_reason": request.POST.get("late_reason", ""),
-        "can_chart": request.user.has_perm("facility.chart_floor"),
+        "minutes_back": form.data.get("minutes_back", "0") if form else "0",
+        "late_reason": form.data.get("late_reason", "") if form else "",
+        "can_chart": policy.allows(request.user, "floor.chart"),
         "now": now,
     }
     return render(request, "observations/board.html", context, status=400 if errors else 200)
 
 
-@require_perm("facility.view_census")
+@policy.requires("census.view")
 @require_GET
 def board_status(request, public_id):
     """The live part of the board: each client's state, swapped in place so entries survive."""
@@ -237,24 +215,17 @@ def board_status(request, public_id):
     return render(request, "observations/board_status.html", {"rows": rows})
 
 
-@require_perm("facility.view_census")
+@policy.requires("level.change")
 @require_http_methods(["GET", "POST"])
 def level_change(request, public_id):
-    if not (
-        request.user.has_perm("facility.order_observation_level")
-        or request.user.has_perm("facility.raise_observation_level")
-    ):
-        raise PermissionDenied("Your role cannot change observation levels.")
     admission = admission_for(request, public_id)
     current = services.current_levels([admission], timezone.now())[admission.pk]
     form = LevelOrderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.level_order(actor=request.user, admission=admission, **form.cleaned_data)
-        except ValidationError as exc:
+        except (ValidationError, PermissionDenied) as exc:
             add_service_errors(form, exc)
-        except PermissionDenied as exc:
-            form.add_error("level", f"Level: {exc}")
         else:
             messages.success(request, "Observation level changed.")
             return redirect("clients:chart", public_id=admission.client.public_id)
@@ -265,26 +236,20 @@ def level_change(request, public_id):
     )
 
 
-@require_perm("facility.order_observation_level")
+@policy.requires("level.order")
 @require_POST
 def level_confirm(request, public_id):
-    visible = Admission.objects.filter(client__in=admission_scope(request))
+    visible = admissions_visible_to(request.user)
     order = get_object_or_404(LevelOrder, public_id=public_id, admission__in=visible)
     try:
         services.level_confirm(actor=request.user, order=order)
         messages.success(request, "Level confirmed by your order.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        add_service_errors(request, exc)
     return redirect("clients:chart", public_id=order.admission.client.public_id)
 
 
-def admission_scope(request):
-    from clients.models import Client
-
-    return Client.objects.visible_to(request.user)
-
-
-@require_perm("facility.chart_floor")
+@policy.requires("floor.chart")
 @require_POST
 def observer_assign(request, public_id):
     admission = admission_for(request, public_id)
@@ -296,16 +261,10 @@ def observer_assign(request, public_id):
             )
             messages.success(request, f"{form.cleaned_data['observer']} now observes.")
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            add_service_errors(request, exc)
     else:
         messages.error(request, "Observer: choose a staff member of this facility.")
     return redirect("clients:chart", public_id=admission.client.public_id)
-
-
-def observer_choices(facility):
-    return User.objects.filter(
-        facilities=facility, is_active=True, role__in=["technician", "nurse", "supervisor"]
-    ).order_by("full_name")
 
 
 def _period(request, facility):
@@ -319,13 +278,11 @@ def _period(request, facility):
     return form, (start, end)
 
 
-@require_perm("facility.print_shift_report")
+@policy.requires("report.print")
 @require_GET
 def compliance_report(request):
     """Blocks due, done, late and missed per client and per staff member for a period."""
-    facility = current_facility(request)
-    if facility is None:
-        raise Http404("You are not assigned to a facility.")
+    facility = current_facility_or_404(request)
     form, period = _period(request, facility)
     context = {"facility": facility, "form": form, "query": request.GET.urlencode()}
     if period:
@@ -348,7 +305,7 @@ def compliance_report(request):
     return render(request, "observations/compliance.html", context)
 
 
-@require_perm("facility.view_census")
+@policy.requires("census.view")
 @require_GET
 def observation_sheet_pdf(request, public_id):
     """The day's 15-minute observation sheet for one client (specs/rounds.md, printed sheet)."""
@@ -360,7 +317,7 @@ def observation_sheet_pdf(request, public_id):
     if not form.is_valid():
         raise Http404(form.errors["date"][0])
     day = form.cleaned_data["date"]
-    earliest, latest = stay_days(admission)
+    earliest, latest = admission.stay_days()
     if not earliest <= day <= latest:
         raise Http404(f"Date: this stay runs from {earliest} to {latest}.")
     start, end = local_day(facility, day)
@@ -386,30 +343,18 @@ def observation_sheet_pdf(request, public_id):
     )
 
 
-@require_perm("facility.chart_floor")
+@policy.requires("floor.chart")
 @require_http_methods(["GET", "POST"])
 def security_round(request):
     """Walk the building: every area OK or a finding, for the window in progress."""
-    facility = current_facility(request)
-    if facility is None:
-        raise Http404("You are not assigned to a facility.")
+    facility = current_facility_or_404(request)
     areas = list(SecurityArea.objects.filter(facility=facility, active=True))
-    if not areas and not SecurityArea.objects.filter(facility=facility).exists():
-        services.security_areas_seed_defaults(facility)
-        areas = list(SecurityArea.objects.filter(facility=facility, active=True))
     now = timezone.now()
-    window = window_at(now, facility.tz)
+    window = window_at(now, facility.tz, facility.shift_pattern)
     errors, posted = [], {}
     if request.method == "POST":
         form = SecurityRoundForm(request.POST, areas=areas)
-        for area in areas:
-            posted[area.pk] = {
-                "ok": {"ok": True, "finding": False}.get(request.POST.get(f"ok-{area.pk}")),
-                "finding": request.POST.get(f"finding-{area.pk}", ""),
-                "location_detail": request.POST.get(f"where-{area.pk}", ""),
-                "action_taken": request.POST.get(f"action-{area.pk}", ""),
-                "raise_alert": request.POST.get(f"alert-{area.pk}") == "on",
-            }
+        posted = form.as_typed()
         if not form.is_valid():
             errors = form.messages()
         else:

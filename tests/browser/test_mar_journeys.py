@@ -6,7 +6,6 @@ import re
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -15,12 +14,12 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from medications.models import Administration, Medication, Order, ScheduledDose
-from medications.services import current_shift, order_transcribe, order_verify
+from medications.services import order_transcribe, order_verify
+from tests.browser.conftest import shoot
 from tests.conftest import form_time, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/haven-shots")
 TABLET = {"width": 768, "height": 1024}
 PHONE = {"width": 390, "height": 844}
 
@@ -69,16 +68,10 @@ def next_dose(order: Order) -> ScheduledDose:
 def mar_url(dose: ScheduledDose, facility) -> str:
     """The MAR board of the dose's shift: the plain URL unless the dose is past a shift change."""
     url = reverse("medications:mar")
-    day, shift = current_shift(dose.scheduled_at, facility.tz)
-    if (day, shift) != current_shift(timezone.now(), facility.tz):
+    day, shift = facility.current_shift(dose.scheduled_at)
+    if (day, shift) != facility.current_shift(timezone.now()):
         url += "?" + urlencode({"day": day.isoformat(), "shift": shift})
     return url
-
-
-def shoot(page: Page, name: str) -> None:
-    """A full-page screenshot from the top, so the sticky identity band sits where it belongs."""
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 def field(page: Page, label: str):
@@ -110,7 +103,6 @@ def test_nurse_transcribes_an_order_and_a_second_nurse_verifies_it(
     field(page, "Start").fill(form_time(timezone.now(), facility))
     field(page, "Prescriber name").fill("Dr. Rivera")
     field(page, "Prescriber credentials").fill("MD")
-    SHOTS.mkdir(exist_ok=True)
     shoot(page, "mar-order-form-768.png")
     narrow: Page = signed_in(new_page(viewport=PHONE), nurse)
     narrow.goto(reverse("medications:order_new", args=[admission.public_id]))
@@ -182,7 +174,6 @@ def test_technician_does_a_med_pass(new_page, signed_in, cast, facility, admissi
     expect(item.get_by_label("Outcome")).to_have_count(0)
     expect(item.get_by_role("button", name="Record")).to_have_count(0)
 
-    SHOTS.mkdir(exist_ok=True)
     shoot(page, "mar-med-pass-tech-768.png")
     item.get_by_role("button", name="Observed self-administration").click()
 
@@ -220,7 +211,6 @@ def test_two_nurses_chart_the_same_dose(
         expect(item.get_by_label("Outcome")).to_have_value("given")
         expect(item.get_by_role("button", name="Record")).to_be_visible()
 
-    SHOTS.mkdir(exist_ok=True)
     shoot(first, "mar-med-pass-768.png")
     narrow: Page = signed_in(new_page(viewport=PHONE), first_nurse)
     narrow.goto(url)

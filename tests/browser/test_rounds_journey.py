@@ -7,7 +7,6 @@ client plus "Record round". A double-tapped or replayed round is recorded once.
 
 import time
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -17,12 +16,12 @@ from playwright.sync_api import Page, expect
 
 from facility.models import Bed, Unit
 from observations.models import RoundCheck
+from tests.browser.conftest import shoot
 from tests.conftest import admit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CLIENTS = 12
-SHOTS = Path("/tmp/haven-shots")
 # Codes that need nothing more (not S, which needs respirations; not SIB, which raises an alert).
 LOCATIONS = ["RM", "DAY", "DR", "HALL"]
 STATUSES = ["A", "T", "R", "E"]
@@ -79,12 +78,11 @@ def test_technician_charts_a_twelve_client_unit(new_page, signed_in, cast, facil
     assert RoundCheck.objects.count() == CLIENTS
     expect(page.locator(".state-tag", has_text="Done this block")).to_have_count(CLIENTS)
 
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "rounds-768.png"), full_page=True)
+    shoot(page, "rounds-768.png")
     narrow = signed_in(new_page(viewport={"width": 390, "height": 844}), technician)
     narrow.goto(board_url)
     expect(narrow.locator(".state-tag", has_text="Done this block")).to_have_count(CLIENTS)
-    narrow.screenshot(path=str(SHOTS / "rounds-390.png"), full_page=True)
+    shoot(narrow, "rounds-390.png")
     # Scrolled to the end, the last client is above the fixed "Record round" bar, not under it.
     narrow.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     last, bar = (
@@ -142,6 +140,12 @@ def test_technician_charts_a_twelve_client_unit(new_page, signed_in, cast, facil
     assert "This round was already recorded." in replay.text()
     assert RoundCheck.objects.count() == 2 * CLIENTS + 1
     assert len(posts) == 1, [p.url for p in posts]  # the browser itself sent the round once
+
+    # Back after recording, then "Record round" again: the browser must not restore the ticks
+    # into the fresh form (which carries a new key), so nothing is recorded twice (issue 7).
+    page.go_back()
+    expect(page.locator("input[data-include]:checked")).to_have_count(0)
+    assert RoundCheck.objects.count() == 2 * CLIENTS + 1
 
     print(
         f"\ntaps: first round {first_taps}, quiet round {quiet_taps}; "

@@ -1,85 +1,345 @@
-"""Every URL of the project × anonymous, every role, and a user of another facility.
+"""Every URL of the project × anonymous, every role, and every role at another facility.
 
-The expectation table below is the access policy in one place. A URL pattern without an entry
-fails `test_every_url_has_an_expectation`, so a new page cannot ship unchecked.
+Who may use a URL is not written here: each view declares the capability it asks for
+(`@policy.requires`, read back from `view.capabilities`), and facility/roles.py says which roles
+hold it; the same two declarations the policy enforces. This file says only how to call each URL:
+its arguments, for a POST a valid body, and how to see that the POST did its work.
+
+For each URL, method and person:
+- anonymous: a redirect to sign in, nothing written;
+- a role without the capability: 403, nothing written;
+- a role with it, at the other facility: 404 for a URL naming an object of the home facility
+  (nothing written); for a URL of "my facility" the status in `other`, and nothing written in
+  the home facility even though the body names its objects;
+- a role with it, at home: the status in `ok`, and for a POST the row created or state changed.
+
+Every POST runs in a savepoint rolled back after it, so each person starts from the same world,
+built once per module (tests/facility/world.py, with the valid bodies test_hostile_input shares).
 """
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.db import transaction
+from django.test import Client
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
-from facility.models import Alert
-from facility.services import alert_raise
-from tests.conftest import ROLES
+from facility import policy
+from facility.roles import CAPABILITIES
+from tests.conftest import PASSWORD, ROLES, form_time
+from tests.facility.world import (
+    World,
+    admit_body,
+    free_bed,
+    matrix_world,
+    now_field,
+    order_body,
+    round_body,
+    security_body,
+    staff_body,
+)
 
-ANY_STAFF = {"technician", "nurse", "clinician", "supervisor", "admin"}
-CENSUS = {"technician", "nurse", "clinician", "supervisor"}
-FLOOR = {"technician", "nurse", "supervisor"}
-ADMITTERS = {"nurse", "supervisor"}
-MAR = {"technician", "nurse", "clinician", "supervisor"}
+WHO = ["anonymous", *ROLES, *[f"other_{r}" for r in ROLES]]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once in a transaction that is rolled back when the module is done; each test runs
+    in a savepoint inside it (pytest-django's `db`)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield matrix_world()
+        transaction.set_rollback(True)
+
+
+# ---------------------------------------------------------------- how to call each URL
+
+
+def count(model: str, **filters) -> Callable[[World], int]:
+    def effect(w: World) -> int:
+        from django.apps import apps
+
+        return apps.get_model(model).objects.filter(**filters).count()
+
+    return effect
+
+
+def field_of(attr: str, name: str) -> Callable[[World], Any]:
+    def effect(w: World) -> Any:
+        obj = getattr(w, attr)
+        return type(obj).objects.filter(pk=obj.pk).values_list(name, flat=True).get()
+
+    return effect
 
 
 @dataclass(frozen=True)
-class Rule:
-    method: str  # GET or POST
-    allowed: set[str]  # roles that may use it in their own facility
-    scoped: bool  # the URL names an object of one facility: other facilities get 404
-    ok: tuple[int, ...] = (200,)
+class Post:
+    body: Callable[[World], dict]
+    effect: Callable[[World], Any] | None  # what changes when the POST does its work
+    ok: int = 302
+    other: int = 404  # for a URL of "my facility": the other facility posting home's objects
 
 
-# Project URLs (not allauth's own pages, checked below by prefix).
-TABLE: dict[str, Rule] = {
-    "home": Rule("GET", ANY_STAFF, False, (302,)),
-    "ping": Rule("GET", ANY_STAFF, False),
-    "facility_switch": Rule("POST", ANY_STAFF, False, (404,)),  # no facility posted → 404
-    "alerts": Rule("GET", {"nurse", "supervisor"}, False),
-    "alert_resolve": Rule("POST", {"supervisor"}, True, (302,)),
-    "audit_trail": Rule("GET", {"nurse", "supervisor"}, False),
-    "staff_list": Rule("GET", {"admin"}, False),
-    "staff_create": Rule("GET", {"admin"}, False),
-    "staff_edit": Rule("GET", {"admin"}, True),
-    "staff_deactivate": Rule("POST", {"admin"}, True, (302,)),
-    "staff_reactivate": Rule("POST", {"admin"}, True, (302,)),
-    "staff_reset_mfa": Rule("POST", {"admin"}, True, (302,)),
-    "clients:census": Rule("GET", CENSUS, False),
-    "clients:census_pdf": Rule("GET", CENSUS, False),
-    "clients:admit": Rule("GET", ADMITTERS, False),
-    "clients:chart": Rule("GET", CENSUS, True),
-    "clients:photo": Rule("GET", CENSUS, True, (404,)),  # no photo on file → 404 for all
-    "clients:readmit": Rule("GET", ADMITTERS, True),
-    "clients:move_bed": Rule("GET", ADMITTERS, True),
-    "clients:discharge": Rule("GET", ADMITTERS, True),
-    "clients:leave_start": Rule("GET", FLOOR, True),
-    "clients:orientation_tick": Rule("POST", FLOOR, True, (302,)),
-    "clients:leave_return": Rule("GET", FLOOR, True),
-    "observations:rounds": Rule("GET", CENSUS, False, (302,)),
-    "observations:board": Rule("GET", CENSUS, True),
-    "observations:board_status": Rule("GET", CENSUS, True),
-    "observations:level_change": Rule("GET", {"nurse", "clinician"}, True),
-    "observations:observer_assign": Rule("POST", FLOOR, True, (302,)),
-    "observations:level_confirm": Rule("POST", {"clinician"}, True, (302,)),
-    "observations:compliance": Rule("GET", {"nurse", "supervisor"}, False),
-    "observations:security": Rule("GET", FLOOR, False),
-    "medications:mar": Rule("GET", MAR, False),
-    "medications:med_pass": Rule("GET", MAR, True),
-    "medications:order_detail": Rule("GET", MAR, True),
-    "medications:order_new": Rule("GET", {"nurse"}, True),
-    "medications:order_verify": Rule("POST", {"nurse"}, True, (302,)),
-    "medications:order_discontinue": Rule("POST", {"nurse"}, True, (302,)),
-    "medications:dose_document": Rule("POST", {"technician", "nurse"}, True, (302,)),
-    "medications:administration_strike": Rule("POST", {"technician", "nurse"}, True, (302,)),
-    "medications:prn_give": Rule("POST", {"technician", "nurse"}, True, (302,)),
-    "medications:prn_follow_up": Rule("POST", {"technician", "nurse"}, True, (302,)),
-    "medications:controlled": Rule("GET", FLOOR, False),
-    "medications:mar_pdf": Rule("GET", MAR, True),
-    # No medication posted: the form refuses it with a message on the controlled page.
-    "medications:stock_new": Rule("POST", {"nurse"}, False, (302,)),
-    "medications:stock_receive": Rule("POST", {"nurse"}, True, (302,)),
-    "medications:stock_waste": Rule("POST", FLOOR, True, (302,)),
-    "medications:count_submit": Rule("POST", FLOOR, True, (302,)),
-    "medications:discrepancy_sign_off": Rule("POST", {"supervisor"}, True, (302,)),
-    "observations:observation_sheet": Rule("GET", CENSUS, True),
+@dataclass(frozen=True)
+class Url:
+    args: Callable[[World], list] = lambda w: []
+    scoped: bool = False  # names an object of one facility: the other facility gets 404
+    get: int | None = 200  # the status of a GET at home (None: GET not served)
+    post: Post | None = None
+
+
+def cosigned(**body) -> Callable[[World], dict]:
+    return lambda w: {**body, "second_nurse": "witness", "second_password": PASSWORD}
+
+
+def client_pid(w):
+    return [w.admission.client.public_id]
+
+
+def admission_pid(w):
+    return [w.admission.public_id]
+
+
+URLS: dict[str, Url] = {
+    "home": Url(get=302),
+    "ping": Url(),
+    "facility_switch": Url(
+        get=None, post=Post(lambda w: {"facility": str(w.facility.public_id)}, None)
+    ),
+    "alerts": Url(),
+    "alert_resolve": Url(
+        lambda w: [w.alert.public_id],
+        True,
+        None,
+        Post(lambda w: {"note": "Checked on the client."}, field_of("alert", "resolved_at")),
+    ),  # fmt: skip
+    "audit_trail": Url(),
+    "staff_list": Url(),
+    "staff_create": Url(
+        post=Post(staff_body, count("facility.User"), other=200),
+    ),
+    "staff_edit": Url(
+        lambda w: [w.member.public_id],
+        True,
+        200,
+        Post(
+            lambda w: staff_body(
+                w, username="member", full_name="Renamed Person", email="member@example.test"
+            ),
+            field_of("member", "full_name"),
+        ),
+    ),  # fmt: skip
+    "staff_deactivate": Url(
+        lambda w: [w.member.public_id],
+        True,
+        None,
+        Post(lambda w: {}, field_of("member", "is_active")),
+    ),
+    "staff_reactivate": Url(
+        lambda w: [w.inactive.public_id],
+        True,
+        None,
+        Post(lambda w: {}, field_of("inactive", "is_active")),
+    ),
+    "staff_reset_mfa": Url(
+        lambda w: [w.cast["supervisor"].public_id],
+        True,
+        None,
+        Post(lambda w: {}, count("mfa.Authenticator", user__username="supervisor")),
+    ),
+    "clients:census": Url(),
+    "clients:census_pdf": Url(),
+    "clients:admit": Url(post=Post(admit_body, count("clients.Client"), other=200)),
+    "clients:chart": Url(client_pid, True),
+    "clients:photo": Url(client_pid, True, 404),  # no photo on file → 404 for all
+    "clients:readmit": Url(
+        lambda w: [w.gone.client.public_id],
+        True,
+        200,
+        Post(
+            lambda w: {"bed": free_bed(w).pk, "level_of_care": "3.5", "admitted_at": now_field(w)},
+            count("clients.Admission"),
+        ),
+    ),
+    "clients:move_bed": Url(
+        admission_pid,
+        True,
+        200,
+        Post(
+            lambda w: {"bed": free_bed(w).pk, "moved_at": now_field(w), "reason": "Quieter"},
+            field_of("admission", "bed_id"),
+        ),
+    ),  # fmt: skip
+    "clients:discharge": Url(
+        admission_pid,
+        True,
+        200,
+        Post(
+            lambda w: {
+                "discharged_at": now_field(w),
+                "discharge_type": "completed",
+                "note": "Done",
+            },
+            field_of("admission", "discharged_at"),
+        ),
+    ),  # fmt: skip
+    "clients:leave_start": Url(
+        admission_pid,
+        True,
+        200,
+        Post(
+            lambda w: {
+                "kind": "appointment",
+                "destination": "Dentist",
+                "left_at": now_field(w),
+                "expected_back_at": form_time(timezone.now() + timedelta(hours=2), w.facility),
+                "note": "",
+            },
+            count("clients.Leave"),
+        ),
+    ),  # fmt: skip
+    "clients:orientation_tick": Url(
+        lambda w: [w.admission.public_id, w.item.pk],
+        True,
+        None,
+        Post(lambda w: {}, count("clients.OrientationTick")),
+    ),
+    "clients:leave_return": Url(
+        lambda w: [w.leave.public_id],
+        True,
+        200,
+        Post(lambda w: {"returned_at": now_field(w)}, field_of("leave", "returned_at")),
+    ),
+    "observations:rounds": Url(get=302),
+    "observations:board": Url(
+        lambda w: [w.unit.public_id], True, 200, Post(round_body, count("observations.RoundCheck"))
+    ),
+    "observations:board_status": Url(lambda w: [w.unit.public_id], True),
+    "observations:level_change": Url(
+        admission_pid,
+        True,
+        200,
+        Post(
+            lambda w: {"level": "one_to_one", "reason": "Self-harm risk"},
+            count("observations.LevelOrder"),
+        ),
+    ),  # fmt: skip
+    "observations:observer_assign": Url(
+        admission_pid,
+        True,
+        None,
+        Post(
+            lambda w: {"observer": w.cast["witness"].pk}, count("observations.ObserverAssignment")
+        ),
+    ),  # fmt: skip
+    "observations:level_confirm": Url(
+        lambda w: [w.raise_.public_id],
+        True,
+        None,
+        Post(lambda w: {}, field_of("raise_", "confirmed_at")),
+    ),
+    "observations:compliance": Url(),
+    "observations:security": Url(
+        post=Post(security_body, count("observations.SecurityRound"), other=400)
+    ),
+    "observations:observation_sheet": Url(admission_pid, True),
+    "medications:mar": Url(),
+    "medications:med_pass": Url(admission_pid, True),
+    "medications:mar_pdf": Url(admission_pid, True),
+    "medications:order_detail": Url(lambda w: [w.order.public_id], True),
+    "medications:order_new": Url(
+        admission_pid, True, 200, Post(order_body, count("medications.Order"))
+    ),
+    "medications:order_verify": Url(
+        lambda w: [w.unverified.public_id],
+        True,
+        None,
+        Post(lambda w: {}, field_of("unverified", "verified_at")),
+    ),
+    "medications:order_discontinue": Url(
+        lambda w: [w.order.public_id],
+        True,
+        None,
+        Post(lambda w: {"reason": "Stopped"}, field_of("order", "discontinued_at")),
+    ),
+    "medications:dose_document": Url(
+        lambda w: [w.dose.public_id],
+        True,
+        None,
+        Post(
+            lambda w: {"outcome": "given", "self_administered": "on", "reason": "", "given_at": ""},
+            lambda w: w.dose.administrations.count(),
+        ),
+    ),  # fmt: skip
+    "medications:administration_strike": Url(
+        lambda w: [w.administration.public_id],
+        True,
+        None,
+        Post(lambda w: {"reason": "Wrong client"}, field_of("administration", "struck_at")),
+    ),
+    "medications:prn_give": Url(
+        lambda w: [w.prn.public_id],
+        True,
+        None,
+        Post(
+            lambda w: {
+                "indication": "Nausea",
+                "pre_assessment": "Nausea 6/10",
+                "override_reason": "",
+                "second_nurse": "",
+                "second_password": "",
+            },
+            count("medications.Administration", dose__isnull=True),
+        ),
+    ),  # fmt: skip
+    "medications:prn_follow_up": Url(
+        lambda w: [w.prn_given.public_id],
+        True,
+        None,
+        Post(
+            lambda w: {"result": "effective", "post_assessment": "Settled", "note": ""},
+            count("medications.PrnFollowUp"),
+        ),
+    ),  # fmt: skip
+    "medications:controlled": Url(),
+    "medications:stock_new": Url(
+        get=None,
+        post=Post(
+            lambda w: {"medication": w.house_med.pk, "admission": "", "quantity": "5", "note": ""},
+            count("medications.ControlledStock"),
+            other=302,
+        ),
+    ),  # fmt: skip
+    "medications:stock_receive": Url(
+        lambda w: [w.stock.public_id],
+        True,
+        None,
+        Post(
+            lambda w: {"quantity": "5", "note": "From pharmacy"}, count("medications.StockMovement")
+        ),
+    ),  # fmt: skip
+    "medications:stock_waste": Url(
+        lambda w: [w.stock.public_id],
+        True,
+        None,
+        Post(cosigned(quantity="1", reason="Dropped"), count("medications.StockMovement")),
+    ),
+    "medications:count_submit": Url(
+        lambda w: [w.stock.public_id],
+        True,
+        None,
+        Post(cosigned(counted_quantity="10"), count("medications.ControlledCount")),
+    ),
+    "medications:discrepancy_sign_off": Url(
+        lambda w: [w.variance.public_id],
+        True,
+        None,
+        Post(lambda w: {"explanation": "Recount found it."}, field_of("variance", "completed_at")),
+    ),
 }
 
 # Third-party pages, by name prefix: reachable without a session (login, reset, MFA steps) or
@@ -102,198 +362,112 @@ def all_url_names():
     return sorted(set(names))
 
 
+def project_url_names():
+    return [n for n in all_url_names() if not any(n.startswith(p) for p in PREFIX_RULES)]
+
+
 def test_every_url_has_an_expectation():
-    missing = [
-        name
-        for name in all_url_names()
-        if name not in TABLE and not any(name.startswith(p) for p in PREFIX_RULES)
-    ]
+    missing = [name for name in project_url_names() if name not in URLS]
     assert missing == [], f"Add these URL names to the access matrix: {missing}"
 
 
-@pytest.fixture
-def objects(cast, facility, admission):
-    """One object of the home facility for every kind of URL argument."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from clients.models import OrientationItem
-    from clients.services import leave_start
-
-    now = timezone.now()
-    leave = leave_start(
-        actor=cast["nurse"],
-        admission=admission,
-        kind="appointment",
-        left_at=now,
-        expected_back_at=now + timedelta(days=1),
-    )
-    alert, _ = alert_raise(
-        facility=facility,
-        kind="test",
-        severity="warning",
-        message="Test alert",
-        dedupe_key="test:matrix",
-        client_public_id=admission.client.public_id,
-    )
-    item = OrientationItem.objects.filter(facility=facility).first()
-    from facility.models import Unit
-    from observations.services import level_order
-
-    raise_ = level_order(actor=cast["nurse"], admission=admission, level="los", reason="Agitated")
-    order, dose, administration = _mar_objects(cast, facility, admission)
-    return {
-        "order": order,
-        "dose": dose,
-        "administration": administration,
-        "unit": Unit.objects.filter(facility=facility).order_by("name").first(),
-        "level_order": raise_,
-        "staff_member": cast["nurse"],
-        "admission": admission,
-        "leave": leave,
-        "alert": alert,
-        "item": item,
-    }
-
-
-def _mar_objects(cast, facility, admission):
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from medications.models import Medication
-    from medications.services import administration_record, order_transcribe, order_verify
-    from tests.conftest import make_user
-
-    med = Medication.objects.create(
-        facility=facility, name="Ondansetron", strength="4 mg", form="tablet", routes="oral"
-    )
-    soon = timezone.localtime(timezone.now() + timedelta(minutes=10), facility.tz)
-    order = order_transcribe(
-        actor=cast["nurse"],
-        admission=admission,
-        medication=med,
-        dose="4 mg",
-        dose_units=Decimal("1"),
-        route="oral",
-        frequency="times",
-        times=soon.strftime("%H:%M"),
-        start_at=admission.admitted_at,
-        prescriber_name="Dr. Matrix",
-        prescriber_credentials="MD",
-    )
-    order_verify(actor=make_user("matrix_nurse", "nurse", facility), order=order)
-    dose = order.doses.order_by("scheduled_at").first()
-    administration = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
-    from medications.models import ControlledStock
-    from medications.services import count_submit, stock_receive
-
-    controlled = Medication.objects.create(
-        facility=facility, name="Lorazepam", strength="1 mg", form="tablet", routes="oral",
-        controlled_schedule="IV",
-    )  # fmt: skip
-    stock = ControlledStock.objects.create(facility=facility, medication=controlled)
-    stock_receive(actor=cast["nurse"], stock=stock, quantity="10")
-    variance = count_submit(
-        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="9"
-    )
-    order.stock, order.variance = stock, variance
-    return order, dose, administration
-
-
-def url_for(name: str, objects) -> str:
-    kwargs = {}
-    if name.startswith("staff_") and name not in ("staff_list", "staff_create"):
-        kwargs["public_id"] = objects["staff_member"].public_id
-    elif name == "alert_resolve":
-        kwargs["public_id"] = objects["alert"].public_id
-    elif name in ("clients:chart", "clients:photo", "clients:readmit"):
-        kwargs["public_id"] = objects["admission"].client.public_id
-    elif name in (
-        "clients:move_bed",
-        "clients:discharge",
-        "clients:leave_start",
-        "clients:orientation_tick",
-    ):
-        kwargs["public_id"] = objects["admission"].public_id
-        if name == "clients:orientation_tick":
-            kwargs["item_id"] = objects["item"].pk
-    elif name == "clients:leave_return":
-        kwargs["public_id"] = objects["leave"].public_id
-    elif name in ("observations:board", "observations:board_status"):
-        kwargs["public_id"] = objects["unit"].public_id
-    elif name in (
-        "observations:level_change",
-        "observations:observer_assign",
-        "observations:observation_sheet",
-    ) or name in ("medications:med_pass", "medications:order_new", "medications:mar_pdf"):
-        kwargs["public_id"] = objects["admission"].public_id
-    elif name.startswith("medications:order_") or name == "medications:prn_give":
-        kwargs["public_id"] = objects["order"].public_id
-    elif name == "medications:dose_document":
-        kwargs["public_id"] = objects["dose"].public_id
-    elif name in ("medications:administration_strike", "medications:prn_follow_up"):
-        kwargs["public_id"] = objects["administration"].public_id
-    elif name in (
-        "medications:stock_receive",
-        "medications:stock_waste",
-        "medications:count_submit",
-    ):
-        kwargs["public_id"] = objects["order"].stock.public_id
-    elif name == "medications:discrepancy_sign_off":
-        kwargs["public_id"] = objects["order"].variance.public_id
-    elif name == "observations:level_confirm":
-        kwargs["public_id"] = objects["level_order"].public_id
-    return reverse(name, kwargs=kwargs)
-
-
-POST_DATA = {"alert_resolve": {"note": "Checked on the client."}}
-
-
-def call(client, name, rule, url):
-    if rule.method == "POST":
-        return client.post(url, POST_DATA.get(name, {}))
-    return client.get(url)
-
-
-WHO = ["anonymous", *ROLES, *[f"other_{r}" for r in ROLES]]
-
-
-def expected(rule: Rule, who: str) -> tuple[int, ...]:
-    role = who.removeprefix("other_")
-    if who == "anonymous":
-        return (302,)
-    if role not in rule.allowed:
-        return (403,)
-    if who.startswith("other_") and rule.scoped:
-        return (404,)
-    return rule.ok
+def test_every_view_asks_the_policy():
+    """A view without `@policy.requires` declares no capability and has no place in the matrix."""
+    undeclared = [n for n in project_url_names() if not getattr(_view(n), "capabilities", None)]
+    assert undeclared == []
+    for name in project_url_names():
+        for capability in _view(name).capabilities.values():
+            assert capability in CAPABILITIES, f"{name} asks for an undeclared {capability}"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", list(TABLE))
-def test_access(cast, objects, name):
-    """One URL, walked by everyone in turn; every mismatch is listed at once."""
-    from django.test import Client
+def test_every_capability_names_a_permission_that_exists():
+    from django.contrib.auth.models import Permission
 
-    rule = TABLE[name]
-    url = url_for(name, objects)
+    for capability, permission in CAPABILITIES.items():
+        if permission is not None:
+            app_label, codename = permission.split(".")
+            assert Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).exists(), capability
+
+
+def _view(name: str):
+    """The view a URL name resolves to, found through a path with made-up arguments."""
+    for args in ([], [uuid.uuid4()], [uuid.uuid4(), 1]):
+        try:
+            return resolve(reverse(name, args=args)).func
+        except NoReverseMatch:
+            continue
+    raise AssertionError(f"cannot reverse {name}")
+
+
+def allowed_roles(name: str, method: str) -> set[str]:
+    return policy.roles_with(_view(name).capabilities[method])
+
+
+def expected_status(name: str, url: Url, method: str, who: str) -> int:
+    role = who.removeprefix("other_")
+    if who == "anonymous":
+        return 302
+    if role not in allowed_roles(name, method):
+        return 403
+    home_status = url.get if method == "GET" else url.post.ok
+    if who.startswith("other_"):
+        if url.scoped:
+            return 404
+        return home_status if method == "GET" else url.post.other
+    return home_status
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(URLS))
+def test_access(world, name):
+    """One URL, walked by everyone in turn; every mismatch is listed at once."""
+    url = URLS[name]
+    path = reverse(name, args=url.args(world))
     wrong = []
-    for who in WHO:
-        client = Client()
-        if who != "anonymous":
-            client.force_login(cast[who])
-        response = call(client, name, rule, url)
-        if response.status_code not in expected(rule, who):
-            wrong.append(f"{who}: got {response.status_code}, expected {expected(rule, who)}")
-        elif who == "anonymous" and not response["Location"].startswith(reverse("account_login")):
-            wrong.append(f"anonymous: redirected to {response['Location']}, not to login")
-    assert wrong == [], f"{name} ({url}):\n" + "\n".join(wrong)
-    if name == "alert_resolve":
-        alert = Alert.objects.get(pk=objects["alert"].pk)
-        assert alert.resolved_by == cast["supervisor"]
+    methods = [m for m, served in (("GET", url.get), ("POST", url.post)) if served is not None]
+    for method in methods:
+        for who in WHO:
+            problem = _walk(world, name, url, path, method, who)
+            if problem:
+                wrong.append(f"{method} {who}: {problem}")
+    assert wrong == [], f"{name} ({path}):\n" + "\n".join(wrong)
+
+
+def _walk(world: World, name: str, url: Url, path: str, method: str, who: str) -> str | None:
+    expect = expected_status(name, url, method, who)
+    client = Client()
+    if who != "anonymous":
+        client.force_login(world.cast[who])
+    with transaction.atomic():
+        if method == "GET":
+            response = client.get(path)
+            before = after = None
+        else:
+            effect = url.post.effect or (lambda w: None)
+            before = effect(world)
+            response = client.post(path, url.post.body(world))
+            after = effect(world)
+        transaction.set_rollback(True)
+    if response.status_code != expect:
+        return f"got {response.status_code}, expected {expect}"
+    if who == "anonymous" and not response["Location"].startswith(reverse("account_login")):
+        return f"redirected to {response['Location']}, not to login"
+    if method == "POST" and url.post.effect is not None:
+        allowed = who in allowed_roles(name, method)  # at home, with the capability
+        if allowed and before == after:
+            return f"nothing written ({before!r}); a message said: {_messages(response)}"
+        if not allowed and before != after:
+            return f"refused but written: {before!r} -> {after!r}"
+    return None
+
+
+def _messages(response) -> list[str]:
+    from django.contrib.messages import get_messages
+
+    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def _reversible_account_urls():
@@ -314,14 +488,14 @@ def _reversible_account_urls():
 @pytest.mark.parametrize("name, url", _reversible_account_urls())
 def test_account_pages_never_error_for_anonymous(client, name, url):
     response = client.get(url)
-    assert response.status_code in (200, 302, 405), name
+    assert response.status_code in (200, 302, 404, 405), name
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["anonymous", *ROLES])
-def test_django_admin_is_for_admins_only(client, cast, who):
+def test_django_admin_is_for_admins_only(client, world, who):
     if who != "anonymous":
-        client.force_login(cast[who])
+        client.force_login(world.cast[who])
     for name in (
         "admin:index",
         "admin:facility_bed_changelist",

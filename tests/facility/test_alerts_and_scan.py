@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -47,11 +48,11 @@ def test_database_refuses_two_open_alerts_with_one_key(facility):
 @pytest.mark.django_db
 def test_resolution_needs_a_note_and_records_who(cast, facility):
     alert, _ = raise_test_alert(facility)
-    with pytest.raises(ValueError, match="say what was done"):
+    with pytest.raises(ValidationError, match="say what was done"):
         alert_resolve(alert=alert, user=cast["supervisor"], note="  ")
     resolved = alert_resolve(alert=alert, user=cast["supervisor"], note="Spoke with client")
     assert resolved.resolved_by == cast["supervisor"] and resolved.resolved_at is not None
-    with pytest.raises(ValueError, match="Already resolved"):
+    with pytest.raises(ValidationError, match="Already resolved"):
         alert_resolve(alert=alert, user=cast["supervisor"], note="again")
     # A resolved condition is not raised again by the next scan.
     _, created = raise_test_alert(facility)

@@ -4,7 +4,8 @@
 One table of endpoints (each with its text fields and their limits, its dates, its ids and its
 quantities) × one table of poisons (NUL, bidirectional controls, one character too many, an id
 that is not one, year 9999, a third decimal). A new form joins by adding a line to ENDPOINTS;
-`test_every_form_is_hardened` fails if a form skips the shared checks.
+`test_every_form_is_hardened` fails if a form skips the shared checks. The objects and the valid
+bodies come from tests/facility/world.py, shared with the access matrix.
 """
 
 import importlib
@@ -23,16 +24,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from clients.models import Admission, Leave
-from clients.services import leave_start
 from facility.forms import SafeInputMixin
-from facility.models import Alert, Bed, Unit
-from facility.services import alert_raise
+from facility.models import Alert, Bed
 from medications.models import ControlledCount, StockMovement
-from observations.models import RoundCheck, RoundCode, SecurityArea, SecurityRound
-from observations.services import RoundEntry, round_submit, security_areas_seed_defaults
+from observations.models import RoundCheck, RoundCode, SecurityRound
+from observations.services import RoundEntry, round_submit
 from tests.conftest import admit, form_time
-from tests.facility.test_access_matrix import _mar_objects
+from tests.facility.world import (
+    World,
+    admit_body,
+    form_world,
+    now_field,
+    order_body,
+    round_body,
+    security_body,
+    staff_body,
+)
 
 CTRL = "control characters"
 LONG = "at most"
@@ -46,111 +53,17 @@ FAR_DATETIME = "9999-12-31T23:59"
 FAR_DATE = "9999-12-31"
 
 
-@dataclass
-class World:
-    """Objects of the home facility every endpoint can name."""
-
-    facility: Any
-    admission: Admission
-    away: Admission  # a second client, off site
-    leave: Leave
-    unit: Unit
-    order: Any
-    dose: Any
-    administration: Any
-    stock: Any
-    variance: Any
-    alert: Alert
-    staff_member: Any
-    areas: list
-
-
 @pytest.fixture
 def world(cast, facility, admission):
-    order, dose, administration = _mar_objects(cast, facility, admission)
-    away = admit(facility, cast["nurse"], n=7)
-    now = timezone.now()
-    leave = leave_start(
-        actor=cast["nurse"], admission=away, kind="appointment", left_at=now,
-        expected_back_at=now + timedelta(hours=2),
-    )  # fmt: skip
-    alert, _ = alert_raise(
-        facility=facility, kind="test", severity="warning", message="Test", dedupe_key="t:hostile"
-    )
-    security_areas_seed_defaults(facility)
-    return World(
-        facility=facility,
-        admission=admission,
-        away=away,
-        leave=leave,
-        unit=admission.unit,
-        order=order,
-        dose=dose,
-        administration=administration,
-        stock=order.stock,
-        variance=order.variance,
-        alert=alert,
-        staff_member=cast["technician"],
-        areas=list(SecurityArea.objects.filter(facility=facility, active=True)),
-    )
-
-
-def code(w: World, kind: str, value: str) -> RoundCode:
-    return RoundCode.objects.get(facility=w.facility, kind=kind, code=value)
-
-
-def round_base(w: World) -> dict:
-    pid = w.admission.public_id
-    return {
-        "submission_key": str(uuid.uuid4()),
-        "minutes_back": "0",
-        "include": [str(pid)],
-        f"loc-{pid}": str(code(w, "location", "RM").pk),
-        f"st-{pid}": str(code(w, "status", "A").pk),
-        "late_reason": "",
-        f"remark-{pid}": "",
-    }
+    return form_world(cast, facility, admission)
 
 
 def security_base(w: World) -> dict:
-    data = {f"ok-{a.pk}": "ok" for a in w.areas}
+    data = security_body(w)
     door = w.areas[0].pk
     data.update({f"ok-{door}": "finding", f"finding-{door}": "Door propped",
                  f"where-{door}": "East stairs", f"action-{door}": "Closed it"})  # fmt: skip
     return data
-
-
-def admit_base(w: World) -> dict:
-    bed = Bed.objects.filter(unit__facility=w.facility).exclude(admissions__isnull=False).first()
-    return {
-        "legal_first_name": "Morgan", "legal_last_name": "Tillbury", "preferred_name": "",
-        "date_of_birth": "1988-04-12", "sex": "X", "pronouns": "", "allergies": "Sulfa",
-        "emergency_contact_name": "", "emergency_contact_relationship": "",
-        "emergency_contact_phone": "", "bed": bed.pk, "level_of_care": "3.5",
-        "admitted_at": form_time(timezone.now() - timedelta(minutes=5), w.facility),
-    }  # fmt: skip
-
-
-def order_base(w: World) -> dict:
-    return {
-        "medication": w.order.medication.pk, "dose": "4 mg", "dose_units": "1", "route": "oral",
-        "frequency": "times", "times": "09:00", "indication": "", "hold_parameters": "",
-        "start_at": form_time(timezone.now(), w.facility), "stop_at": "",
-        "prescriber_name": "Dr. Table", "prescriber_credentials": "MD",
-        "allergy_override_reason": "",
-    }  # fmt: skip
-
-
-def staff_base(w: World) -> dict:
-    return {
-        "username": "new.person", "full_name": "New Person", "email": "new@example.test",
-        "initials": "NP", "credentials": "BHT", "role": "technician",
-        "facilities": [w.facility.pk],
-    }  # fmt: skip
-
-
-def now_field(w: World) -> str:
-    return form_time(timezone.now(), w.facility)
 
 
 @dataclass
@@ -202,7 +115,7 @@ ENDPOINTS = [
         "admin",
         "POST",
         lambda w: reverse("staff_create"),
-        staff_base,
+        staff_body,
         text={"full_name": 150, "credentials": 60},
         ids={"facilities": "Facilities: choose"},
     ),
@@ -210,8 +123,8 @@ ENDPOINTS = [
         "staff_edit",
         "admin",
         "POST",
-        lambda w: reverse("staff_edit", args=[w.staff_member.public_id]),
-        staff_base,
+        lambda w: reverse("staff_edit", args=[w.member.public_id]),
+        staff_body,
         text={"full_name": 150, "credentials": 60},
     ),
     Endpoint(
@@ -229,7 +142,7 @@ ENDPOINTS = [
         "nurse",
         "POST",
         lambda w: reverse("clients:admit"),
-        admit_base,
+        admit_body,
         text={
             "legal_first_name": 80,
             "legal_last_name": 80,
@@ -305,7 +218,7 @@ ENDPOINTS = [
         "technician",
         "POST",
         lambda w: reverse("observations:board", args=[w.unit.public_id]),
-        round_base,
+        round_body,
         text={pid_field("remark"): 500, "late_reason": 200},
         ids={
             "submission_key": "out of date",
@@ -380,7 +293,7 @@ ENDPOINTS = [
         "nurse",
         "POST",
         lambda w: reverse("medications:order_new", args=[w.admission.public_id]),
-        order_base,
+        order_body,
         text={
             "dose": 60,
             "times": 120,
@@ -605,7 +518,7 @@ def test_an_empty_security_round_is_refused_area_by_area(client, cast, world):
 def test_a_repeated_round_says_already_recorded_and_a_reused_key_is_refused(client, cast, world):
     client.force_login(cast["technician"])
     url = reverse("observations:board", args=[world.unit.public_id])
-    data = round_base(world)
+    data = round_body(world)
     first = client.post(url, data, follow=True)
     assert "Round recorded for 1 client." in page_text(first)
     again = client.post(url, data, follow=True)

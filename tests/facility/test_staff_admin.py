@@ -163,3 +163,22 @@ def test_django_admin_shows_only_the_admins_facilities(client, cast, facility, o
     assert "Alder House" in page and "Birch House" not in page
     foreign = other_facility.units.first()
     assert client.get(reverse("admin:facility_unit_change", args=[foreign.pk])).status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", ["East\u202eWing", "East\x00Wing", "x" * 500], ids=["bidi", "nul", "long"]
+)
+def test_setup_pages_refuse_hostile_names_with_a_field_message(client, cast, facility, name):
+    """Unit names print on the MAR and the observation sheet: the admin's forms get the same
+    input checks as every other form (issue 7)."""
+    from facility.models import Unit
+
+    client.force_login(cast["admin"])
+    before = Unit.objects.count()
+    response = client.post(
+        reverse("admin:facility_unit_add"), {"facility": facility.pk, "name": name}
+    )
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+    assert Unit.objects.count() == before

@@ -26,6 +26,7 @@ from medications.services import (
     order_transcribe,
     order_verify,
     scan_shift_counts,
+    stock_open_and_receive,
     stock_receive,
     stock_waste,
 )
@@ -177,7 +178,7 @@ def test_count_page_is_blind_and_second_signer_proves_it_with_a_password(client,
         {"counted_quantity": "30", "second_nurse": "technician", "second_password": "nope"},
         follow=True,
     )
-    assert "Second person: username or password is not correct." in wrong.content.decode()
+    assert "Second person: username or password is not correct, or they" in wrong.content.decode()
     done = client.post(
         url,
         {"counted_quantity": "30", "second_nurse": "technician", "second_password": PASSWORD},
@@ -268,5 +269,47 @@ def test_a_cosigner_from_another_facility_is_refused(client, cast, stock):
          "second_password": PASSWORD},
         follow=True,
     ).content.decode()  # fmt: skip
-    assert "Second person: must work at this facility." in page
+    assert "Second person: username or password is not correct, or they" in page
     assert ControlledCount.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_new_count_opens_with_its_first_receipt(cast, facility, admission, lorazepam):
+    stock = stock_open_and_receive(
+        actor=cast["nurse"], facility=facility, medication=lorazepam, admission=admission,
+        quantity="12", note="Own supply",
+    )  # fmt: skip
+    assert (stock.admission, stock.quantity) == (admission, Decimal("12"))
+    assert list(StockMovement.objects.filter(stock=stock).values_list("kind", "change")) == [
+        ("receipt", Decimal("12"))
+    ]
+
+
+@pytest.mark.django_db
+def test_a_refused_first_receipt_leaves_no_empty_count_behind(cast, facility, lorazepam):
+    with pytest.raises(ValidationError, match="Quantity: more than 0"):
+        stock_open_and_receive(
+            actor=cast["nurse"], facility=facility, medication=lorazepam, quantity="0"
+        )
+    with pytest.raises(PermissionDenied):
+        stock_open_and_receive(
+            actor=cast["technician"], facility=facility, medication=lorazepam, quantity="5"
+        )
+    assert not ControlledStock.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_count_opens_only_for_a_controlled_medication_and_a_client_admitted_here(
+    cast, facility, lorazepam, other_admission
+):
+    plain = Medication.objects.create(
+        facility=facility, name="Ibuprofen", strength="200 mg", form="tablet", routes="oral"
+    )
+    with pytest.raises(ValidationError, match="Medication: choose a controlled medication"):
+        stock_open_and_receive(actor=cast["nurse"], facility=facility, medication=plain, quantity=1)
+    with pytest.raises(ValidationError, match="For: choose a client admitted here"):
+        stock_open_and_receive(
+            actor=cast["nurse"], facility=facility, medication=lorazepam,
+            admission=other_admission, quantity=1,
+        )  # fmt: skip
+    assert not ControlledStock.objects.exists()

@@ -143,7 +143,7 @@ def test_second_nurse_cosigns_an_override_with_their_password(client, cast, prn_
             "second_password": "wrong-password",
         }
         page = client.post(url, data, follow=True).content.decode()
-        assert "Second person: username or password is not correct." in page
+        assert "Second person: username or password is not correct, or they" in page
         data["second_password"] = PASSWORD
         page = client.post(url, data, follow=True).content.decode()
     assert "PRN given" in page

@@ -1,11 +1,19 @@
 """medications.timing from the tables and examples of specs/mar.md, plus boundaries."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from medications.timing import dose_status, prn_reassessment_status, window_minutes
+from medications.timing import (
+    dose_status,
+    dose_times_between,
+    doses_per_day,
+    parse_times,
+    prn_reassessment_status,
+    scheduled_times,
+    window_minutes,
+)
 
 NY = ZoneInfo("America/New_York")
 
@@ -125,3 +133,95 @@ def test_prn_reassessment(route, minutes, expected):
 def test_unknown_route_is_refused():
     with pytest.raises(ValueError, match="route"):
         prn_reassessment_status(at(10, 0), at(11, 0), route="by osmosis")
+
+
+# ------------------------------------------------------------------ dose times
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("09:00", [time(9)]),
+        ("21:00, 09:00,09:00", [time(9), time(21)]),
+        (" 00:00 , 23:59 ", [time(0), time(23, 59)]),
+        ("", []),
+    ],
+)
+def test_parse_times(text, expected):
+    assert parse_times(text) == expected
+
+
+@pytest.mark.parametrize("text", ["9:00", "24:00", "09:60", "noon", "09:00,21"])
+def test_parse_times_refuses_what_is_not_hh_mm(text):
+    with pytest.raises(ValueError, match="is not a time like 09:00"):
+        parse_times(text)
+
+
+@pytest.mark.parametrize(
+    "frequency, times, expected, per_day",
+    [
+        ("daily", "", ["09:00"], 1),
+        ("bid", "", ["09:00", "21:00"], 2),
+        ("q6h", "", ["00:00", "06:00", "12:00", "18:00"], 4),
+        ("q4h", "", ["02:00", "06:00", "10:00", "14:00", "18:00", "22:00"], 6),
+        ("bid", "08:00,20:00", ["08:00", "20:00"], 2),  # listed times win over the defaults
+        ("times", "07:30", ["07:30"], 1),
+        ("weekly", "", ["09:00"], 1 / 7),
+        ("prn", "", [], 1),
+        ("once", "", [], 1),
+    ],
+)
+def test_scheduled_times_and_doses_per_day(frequency, times, expected, per_day):
+    assert [t.strftime("%H:%M") for t in scheduled_times(frequency, times)] == expected
+    assert doses_per_day(frequency, times) == per_day
+
+
+def local_times(moments):
+    return [m.astimezone(NY).strftime("%m-%d %H:%M") for m in moments]
+
+
+@pytest.mark.parametrize(
+    "frequency, times, first_at, start, end, expected",
+    [
+        # [start, end): a dose exactly at the end is the next span's.
+        ("bid", "", at(6, 0), at(9, 0), at(21, 0), ["05-12 09:00"]),
+        ("bid", "", at(6, 0), at(6, 0), at(9, 0, day=13), ["05-12 09:00", "05-12 21:00"]),
+        ("once", "", at(14, 30), at(6, 0), at(18, 0), ["05-12 14:30"]),
+        ("once", "", at(14, 30), at(15, 0), at(18, 0), []),
+        # Weekly on the start's weekday (Tuesday 12 May): the 19th, not the days between.
+        ("weekly", "", at(8, 0), at(10, 0), at(10, 0, day=20), ["05-19 09:00"]),
+        # Spring forward, 8 March: 02:30 never happens and falls at 03:30 EDT, once.
+        (
+            "times", "02:30", datetime(2026, 3, 7, 0, 0, tzinfo=NY),
+            datetime(2026, 3, 7, 12, 0, tzinfo=NY), datetime(2026, 3, 9, 0, 0, tzinfo=NY),
+            ["03-08 03:30"],
+        ),
+        # Fall back, 1 November: 01:30 happens twice and is given once, at the first.
+        (
+            "times", "01:30", datetime(2026, 10, 31, 0, 0, tzinfo=NY),
+            datetime(2026, 11, 1, 0, 0, tzinfo=NY), datetime(2026, 11, 2, 0, 0, tzinfo=NY),
+            ["11-01 01:30"],
+        ),
+    ],
+)  # fmt: skip
+def test_dose_times_between(frequency, times, first_at, start, end, expected):
+    found = dose_times_between(
+        frequency=frequency, times=times, first_at=first_at, tz=NY, start=start, end=end
+    )
+    assert local_times(found) == expected
+
+
+def test_the_fall_back_dose_is_the_first_of_the_two_01_30s():
+    (dose,) = dose_times_between(
+        frequency="times", times="01:30", first_at=datetime(2026, 10, 31, tzinfo=NY), tz=NY,
+        start=datetime(2026, 11, 1, tzinfo=NY), end=datetime(2026, 11, 2, tzinfo=NY),
+    )  # fmt: skip
+    assert dose == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
+
+
+def test_dose_times_must_be_time_zone_aware():
+    with pytest.raises(ValueError, match="aware"):
+        dose_times_between(
+            frequency="bid", times="", first_at=datetime(2026, 5, 12), tz=NY,  # noqa: DTZ001
+            start=at(0, 0), end=at(23, 0),
+        )  # fmt: skip

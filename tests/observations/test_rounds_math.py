@@ -1,11 +1,20 @@
 """missed_blocks and missed_count_rolling from the tables of specs/rounds.md, plus DST and edges."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from observations.rounds import block_state, iter_blocks, missed_blocks, missed_count_rolling
+from observations.rounds import (
+    block_state,
+    boundary_passed,
+    iter_blocks,
+    level_segments,
+    missed_blocks,
+    missed_count_rolling,
+    subtract,
+)
 
 NY = ZoneInfo("America/New_York")
 DAY = (2026, 5, 12)
@@ -167,3 +176,134 @@ def test_naive_times_are_refused():
 )
 def test_block_state(now, last, state):
     assert block_state(now, last_check=last, interval_minutes=15) == state
+
+
+# ---------------------------------------------------------------- levels over time (moved from
+# observations/services.py with issue 8: pure, so tested here with tables)
+
+
+@dataclass
+class Stay:
+    admitted_at: datetime
+    discharged_at: datetime | None = None
+
+
+@dataclass
+class Ordered:
+    effective_from: datetime
+    level: str
+
+
+ADMITTED = at(7, 0)
+HOUR = timedelta(hours=1)
+
+# (stay, orders, start, end, segments as (from, to, level))
+SEGMENT_CASES = {
+    "no order: q15 for 72 hours, then q60": (
+        Stay(ADMITTED),
+        [],
+        ADMITTED,
+        ADMITTED + 80 * HOUR,
+        [
+            (ADMITTED, ADMITTED + 72 * HOUR, "q15"),
+            (ADMITTED + 72 * HOUR, ADMITTED + 80 * HOUR, "q60"),
+        ],
+    ),
+    "an order within 72 hours ends the admission default": (
+        Stay(ADMITTED),
+        [Ordered(ADMITTED + 2 * HOUR, "los")],
+        ADMITTED,
+        ADMITTED + 100 * HOUR,
+        [
+            (ADMITTED, ADMITTED + 2 * HOUR, "q15"),
+            (ADMITTED + 2 * HOUR, ADMITTED + 100 * HOUR, "los"),
+        ],
+    ),
+    "an order after 72 hours follows the q60 default": (
+        Stay(ADMITTED),
+        [Ordered(ADMITTED + 73 * HOUR, "q30")],
+        ADMITTED + 71 * HOUR,
+        ADMITTED + 74 * HOUR,
+        [
+            (ADMITTED + 71 * HOUR, ADMITTED + 72 * HOUR, "q15"),
+            (ADMITTED + 72 * HOUR, ADMITTED + 73 * HOUR, "q60"),
+            (ADMITTED + 73 * HOUR, ADMITTED + 74 * HOUR, "q30"),
+        ],
+    ),
+    "clipped to the discharge": (
+        Stay(ADMITTED, ADMITTED + 3 * HOUR),
+        [],
+        ADMITTED - HOUR,
+        ADMITTED + 10 * HOUR,
+        [(ADMITTED, ADMITTED + 3 * HOUR, "q15")],
+    ),
+    "a span before admission owes nothing": (
+        Stay(ADMITTED),
+        [],
+        ADMITTED - 5 * HOUR,
+        ADMITTED - HOUR,
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SEGMENT_CASES, ids=list(SEGMENT_CASES))
+def test_level_segments_table(case):
+    stay, orders, start, end, expected = SEGMENT_CASES[case]
+    assert level_segments(stay, orders, start=start, end=end) == expected
+
+
+# (holes, pieces left of 07:00–08:00)
+SUBTRACT_CASES = {
+    "no holes": ([], [(at(7, 0), at(8, 0))]),
+    "a hole in the middle": (
+        [(at(7, 10), at(7, 20))],
+        [(at(7, 0), at(7, 10)), (at(7, 20), at(8, 0))],
+    ),
+    "a hole over the start": ([(at(6, 30), at(7, 15))], [(at(7, 15), at(8, 0))]),
+    "a hole over the end": ([(at(7, 45), at(9, 0))], [(at(7, 0), at(7, 45))]),
+    "a hole over everything": ([(at(6, 0), at(9, 0))], []),
+    "holes outside": ([(at(5, 0), at(6, 0)), (at(8, 0), at(9, 0))], [(at(7, 0), at(8, 0))]),
+    "overlapping holes": (
+        [(at(7, 10), at(7, 30)), (at(7, 20), at(7, 40))],
+        [(at(7, 0), at(7, 10)), (at(7, 40), at(8, 0))],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SUBTRACT_CASES, ids=list(SUBTRACT_CASES))
+def test_subtract_table(case):
+    holes, expected = SUBTRACT_CASES[case]
+    assert subtract(at(7, 0), at(8, 0), holes) == expected
+
+
+KATHMANDU = ZoneInfo("Asia/Kathmandu")  # UTC+05:45: its hours begin at a quarter past, UTC
+
+
+def utc_at(h, m):
+    return datetime(*DAY, h, m, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "mark, now, tz, interval, passed",
+    [
+        (at(7, 1), at(7, 14), NY, 15, False),
+        (at(7, 1), at(7, 15), NY, 15, True),
+        (at(7, 15), at(7, 15), NY, 15, False),
+        (at(6, 59), at(7, 0), NY, 15, True),
+        # 12:55 to 13:05 in Kathmandu passes its 13:00, though no UTC hour began.
+        (utc_at(7, 10), utc_at(7, 20), KATHMANDU, 60, True),
+        # 13:01 to 13:50 in Kathmandu passes no hour there, though UTC's 08:00 lies between.
+        (utc_at(7, 16), utc_at(8, 5), KATHMANDU, 60, False),
+    ],
+)
+def test_boundary_passed(mark, now, tz, interval, passed):
+    assert boundary_passed(mark, now, tz, interval) is passed
+
+
+def test_boundary_passed_in_the_repeated_fall_back_hour():
+    # 01:14 EDT to 01:01 EST, 47 minutes later: the wall clock went back, yet blocks ended.
+    fall_back = (2026, 11, 1)
+    assert boundary_passed(at(1, 14, fall_back), at(1, 1, fall_back, fold=1), NY)
+    # 01:16 EST to 01:29 EST passes no quarter hour.
+    assert not boundary_passed(at(1, 16, fall_back, fold=1), at(1, 29, fall_back, fold=1), NY)

@@ -25,8 +25,11 @@ def test_default_schedule_every_two_hours_at_night_and_per_shift_by_day():
 
 
 @pytest.fixture
-def areas(facility):
-    security_areas_seed_defaults(facility)
+def areas(facility, other_facility):
+    """The home facility's areas (seeded when it was made); the other facility walks none here,
+    so a scan's count is of the home facility's windows alone."""
+    assert security_areas_seed_defaults(facility) == 0
+    SecurityArea.objects.filter(facility=other_facility).update(active=False)
     return list(SecurityArea.objects.filter(facility=facility))
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from clients.models import Admission, Client, OrientationItem, OrientationTick
 from clients.services import admission_admit
 from facility.models import Bed, Facility, Role, Unit, User
-from facility.services import user_sync_role_group
+from facility.services import facility_create, user_sync_role_group
 
 DEMO_PASSWORD = "haven-demo-pass-2026"
 DEMO_FACILITY = "Cedar Ridge Recovery Center"
@@ -91,12 +91,10 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        facility, _ = Facility.objects.get_or_create(
+        facility = Facility.objects.filter(name=DEMO_FACILITY).first() or facility_create(
             name=DEMO_FACILITY,
-            defaults={
-                "time_zone": "America/New_York",
-                "address": "100 Demo Way, Asheville, NC 28801",
-            },
+            time_zone="America/New_York",
+            address="100 Demo Way, Asheville, NC 28801",
         )
         units = []
         for unit_name, prefix in (("North Hall", "1"), ("South Hall", "2")):

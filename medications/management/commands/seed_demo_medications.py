@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Admission
+from facility import policy
 from facility.models import Facility, User
 from medications.models import ControlledStock, Medication, Order
 from medications.services import order_transcribe, order_verify, stock_receive
@@ -48,7 +49,11 @@ class Command(BaseCommand):
                         "time_critical": critical,
                     },
                 )
-            nurses = list(User.objects.filter(facilities=facility, role="nurse")[:2])
+            nurses = list(
+                User.objects.filter(
+                    facilities=facility, role__in=policy.roles_with("controlled.receive")
+                ).order_by("username")[:2]
+            )
             if nurses and not ControlledStock.objects.filter(facility=facility).exists():
                 # House stock of every controlled medication, received from the pharmacy.
                 for med in Medication.objects.filter(facility=facility).exclude(

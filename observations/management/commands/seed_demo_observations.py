@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Admission
+from facility import policy
 from facility.models import Facility, User
 from observations.models import CodeKind, RoundCheck, RoundCode
 from observations.services import (
@@ -32,7 +33,11 @@ class Command(BaseCommand):
             admissions = list(
                 Admission.objects.current().filter(facility=facility).select_related("client")
             )
-            tech = User.objects.filter(facilities=facility, role="technician").first()
+            tech = (
+                User.objects.filter(facilities=facility, role__in=policy.roles_with("floor.chart"))
+                .order_by("pk")  # the first floor staff seeded: the demo technician
+                .first()
+            )
             if (
                 not admissions
                 or tech is None

@@ -1,0 +1,171 @@
+"""Observation levels: the level in force, ordering a change, confirming a nurse's raise, and the
+observer of a continuous level (specs/rounds.md, Levels). The time math is in
+observations.rounds."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import Admission
+from facility import policy
+from facility.models import User
+from observations.models import (
+    CONTINUOUS_LEVELS,
+    LEVEL_INTERVAL,
+    LEVEL_RANK,
+    Level,
+    LevelOrder,
+    LevelOrderKind,
+    ObserverAssignment,
+)
+from observations.rounds import (
+    ADMISSION_LEVEL,
+    ADMISSION_LEVEL_HOURS,
+    DEFAULT_LEVEL,
+    level_segments,
+    subtract,
+)
+
+# A nurse's raise must be confirmed by a clinician's order within this time.
+NURSE_RAISE_ORDER_WITHIN = timedelta(minutes=getattr(settings, "HAVEN_LEVEL_ORDER_MINUTES", 60))
+
+
+@dataclass(frozen=True)
+class CurrentLevel:
+    level: str
+    order: LevelOrder | None  # None: the facility default applies
+    since: datetime
+
+    @property
+    def label(self) -> str:
+        return Level(self.level).label
+
+    @property
+    def is_continuous(self) -> bool:
+        return self.level in CONTINUOUS_LEVELS
+
+    @property
+    def awaiting_order(self) -> bool:
+        return (
+            self.order is not None
+            and self.order.kind == LevelOrderKind.NURSE_RAISE
+            and (self.order.confirmed_at is None)
+        )
+
+
+def current_levels(admissions, now: datetime) -> dict[int, CurrentLevel]:
+    """The level in force now for each admission, in one query."""
+    by_admission = defaultdict(list)
+    for order in LevelOrder.objects.filter(
+        admission__in=[a.pk for a in admissions], effective_from__lte=now
+    ).order_by("effective_from", "id"):
+        by_admission[order.admission_id].append(order)
+    result = {}
+    for admission in admissions:
+        orders = by_admission.get(admission.pk, [])
+        if orders:
+            result[admission.pk] = CurrentLevel(
+                orders[-1].level, orders[-1], orders[-1].effective_from
+            )
+            continue
+        default_from = admission.admitted_at + timedelta(hours=ADMISSION_LEVEL_HOURS)
+        if now < default_from:
+            result[admission.pk] = CurrentLevel(ADMISSION_LEVEL, None, admission.admitted_at)
+        else:
+            result[admission.pk] = CurrentLevel(DEFAULT_LEVEL, None, default_from)
+    return result
+
+
+def owed_periods(admission, orders, leaves, *, start, end):
+    """(from, to, interval) periods in which checks are owed: level in force, on site."""
+    holes = sorted((lv.left_at, lv.returned_at or end) for lv in leaves)
+    periods = []
+    for a, b, level in level_segments(admission, orders, start=start, end=end):
+        for x, y in subtract(a, b, holes):
+            periods.append((x, y, LEVEL_INTERVAL[level]))
+    return periods
+
+
+@transaction.atomic
+def level_order(
+    *, actor: User, admission: Admission, level: str, reason: str, now: datetime | None = None
+) -> LevelOrder:
+    """Change a client's level now. Clinicians order any change; nurses may only raise, and their
+    raise asks for a clinician's order within NURSE_RAISE_ORDER_WITHIN (specs/rounds.md)."""
+    now = now or timezone.now()
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    if not admission.is_open:
+        raise ValidationError("This client has been discharged.")
+    if level not in Level.values:
+        raise ValidationError({"level": "Level: choose one of the observation levels."})
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Reason: say why the level changes."})
+    current = current_levels([admission], now)[admission.pk]
+    if level == current.level:
+        raise ValidationError({"level": f"Level: the client is already on {current.label}."})
+    policy.require(actor, "level.change", admission)
+    if policy.allows(actor, "level.order"):
+        kind, due = LevelOrderKind.ORDER, None
+    elif LEVEL_RANK[level] < LEVEL_RANK[current.level]:
+        raise PermissionDenied("Lowering a level needs a clinician's order.")
+    else:
+        kind, due = LevelOrderKind.NURSE_RAISE, now + NURSE_RAISE_ORDER_WITHIN
+    order = LevelOrder.objects.create(
+        admission=admission,
+        level=level,
+        kind=kind,
+        reason=reason,
+        effective_from=now,
+        ordered_by=actor,
+        clinician_order_due_at=due,
+    )
+    if level not in CONTINUOUS_LEVELS:
+        ObserverAssignment.objects.filter(admission=admission, ended_at__isnull=True).update(
+            ended_at=now
+        )
+    return order
+
+
+@transaction.atomic
+def level_confirm(*, actor: User, order: LevelOrder) -> LevelOrder:
+    """A clinician's order confirming a nurse's raise."""
+    policy.require(actor, "level.order", order)
+    order = LevelOrder.objects.select_for_update().get(pk=order.pk)
+    if order.kind != LevelOrderKind.NURSE_RAISE or order.confirmed_at is not None:
+        raise ValidationError("This level does not await a clinician's order.")
+    order.confirmed_by = actor
+    order.confirmed_at = timezone.now()
+    order.save(update_fields=["confirmed_by", "confirmed_at"])
+    return order
+
+
+@transaction.atomic
+def observer_assign(
+    *, actor: User, admission: Admission, observer: User, now: datetime | None = None
+) -> ObserverAssignment:
+    """Hand a client on a continuous level to an observer; the previous one's watch ends."""
+    now = now or timezone.now()
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    if not admission.is_open:
+        raise ValidationError("This client has been discharged.")
+    if not observer.is_active or admission.facility_id not in observer.facility_ids():
+        raise ValidationError({"observer": "Observer: choose active staff of this facility."})
+    if not policy.allows(observer, "floor.chart", admission):
+        raise ValidationError({"observer": "Observer: this person cannot chart rounds."})
+    policy.require(actor, "floor.chart", admission)
+    ObserverAssignment.objects.filter(admission=admission, ended_at__isnull=True).update(
+        ended_at=now
+    )
+    return ObserverAssignment.objects.create(
+        admission=admission,
+        observer=observer,
+        started_at=now,
+        assigned_by=actor,
+        recorded_at=timezone.now(),
+    )

@@ -1,0 +1,317 @@
+"""The objects and the valid request bodies that the endpoint tables share.
+
+test_access_matrix.py walks every URL with a valid body and checks who may use it;
+test_hostile_input.py takes the same bodies and poisons one field at a time. Both name the
+objects of the home facility through one `World`: the matrix builds a full one once per module
+(`matrix_world`), the hostile-input tests a smaller one per test (`form_world`).
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from tests.conftest import ROLES, admit, form_time, make_facility, make_user
+
+
+@dataclass
+class World:
+    """Objects of the home facility that a URL or a body can name."""
+
+    facility: Any
+    cast: dict = field(default_factory=dict)
+    other_facility: Any = None
+    admission: Any = None  # open, on site
+    away: Any = None  # open, off site on `leave`
+    leave: Any = None
+    gone: Any = None  # a discharged client, to readmit
+    unit: Any = None
+    item: Any = None
+    alert: Any = None
+    member: Any = None  # a technician an admin edits or deactivates
+    inactive: Any = None
+    raise_: Any = None  # a nurse's raise awaiting a clinician's order
+    med: Any = None
+    order: Any = None  # verified, scheduled
+    dose: Any = None  # not yet documented (matrix); documented by `administration` (forms)
+    administration: Any = None
+    unverified: Any = None
+    prn: Any = None  # a PRN order never given
+    prn_given: Any = None  # a PRN dose without its follow-up
+    stock: Any = None
+    variance: Any = None  # an open count variance
+    house_med: Any = None  # a controlled medication without a stock yet
+    areas: list = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- building blocks
+
+
+def ondansetron(facility):
+    from medications.models import Medication
+
+    return Medication.objects.create(
+        facility=facility, name="Ondansetron", strength="4 mg", form="tablet", routes="oral"
+    )
+
+
+def controlled(facility, name: str):
+    from medications.models import Medication
+
+    return Medication.objects.create(
+        facility=facility, name=name, strength="1 mg", form="tablet", routes="oral",
+        controlled_schedule="IV",
+    )  # fmt: skip
+
+
+def transcribe(by, admission, med, **extra):
+    """An order for a dose ten minutes from now, transcribed by `by` (not yet verified)."""
+    from medications.services import order_transcribe
+
+    soon = timezone.localtime(timezone.now() + timedelta(minutes=10), admission.facility.tz)
+    fields = {
+        "dose": "4 mg", "dose_units": Decimal("1"), "route": "oral", "frequency": "times",
+        "times": soon.strftime("%H:%M"), "start_at": admission.admitted_at,
+        "prescriber_name": "Dr. Matrix", "prescriber_credentials": "MD",
+    }  # fmt: skip
+    fields.update(extra)
+    return order_transcribe(actor=by, admission=admission, medication=med, **fields)
+
+
+def received_stock(nurse, facility, name: str):
+    """A controlled stock of a new medication `name`, 10 received."""
+    from medications.models import ControlledStock
+    from medications.services import stock_receive
+
+    stock = ControlledStock.objects.create(facility=facility, medication=controlled(facility, name))
+    stock_receive(actor=nurse, stock=stock, quantity="10")
+    return stock
+
+
+def first_dose(order):
+    return order.doses.order_by("scheduled_at").first()
+
+
+# ---------------------------------------------------------------- the matrix's world
+
+
+def matrix_world() -> World:
+    """Two facilities, everyone of every role at each, and an object for every URL to name."""
+    from clients.models import OrientationItem
+    from clients.services import admission_discharge, leave_start
+    from facility.services import alert_raise, roles_sync
+    from observations.models import SecurityArea
+    from observations.services import level_order
+
+    roles_sync()
+    home = make_facility("Alder House", "America/New_York")
+    other = make_facility("Birch House", "America/Chicago")
+    cast = {}
+    for role in ROLES:
+        cast[role] = make_user(role, role, home)
+        cast[f"other_{role}"] = make_user(f"other_{role}", role, other)
+    # The second person at the cart or the cabinet, for co-signed POSTs.
+    witness = make_user("witness", "technician", home, mfa=False)
+    member = make_user("member", "technician", home, mfa=False)
+    inactive = make_user("inactive", "technician", home, mfa=False)
+    inactive.is_active = False
+    inactive.save(update_fields=["is_active"])
+    cast["witness"] = witness
+    make_user("mfa_member", "supervisor", home, mfa=True)
+
+    nurse = cast["nurse"]
+    admission = admit(home, nurse, first="Robin", last="Ashdown", allergies="NKDA")
+    away = admit(home, nurse, n=2)
+    now = timezone.now()
+    # Left ten minutes ago: a return charted "now" (to the minute, as the form sends it) is after.
+    leave = leave_start(
+        actor=nurse, admission=away, kind="appointment", left_at=now - timedelta(minutes=10),
+        expected_back_at=now + timedelta(hours=4),
+    )  # fmt: skip
+    gone = admit(home, nurse, n=3)
+    admission_discharge(actor=nurse, admission=gone, discharged_at=now, discharge_type="completed")
+    raise_ = level_order(actor=nurse, admission=admission, level="los", reason="Agitated")
+    alert, _ = alert_raise(
+        facility=home, kind="test", severity="warning", message="Test alert",
+        dedupe_key="test:matrix", client_public_id=admission.client.public_id,
+    )  # fmt: skip
+    return World(
+        facility=home,
+        other_facility=other,
+        cast=cast,
+        admission=admission,
+        away=away,
+        leave=leave,
+        gone=gone,
+        unit=admission.unit,
+        item=OrientationItem.objects.filter(facility=home).first(),
+        alert=alert,
+        member=member,
+        inactive=inactive,
+        raise_=raise_,
+        areas=list(SecurityArea.objects.filter(facility=home, active=True)),
+        **_matrix_medications(cast, home, admission),
+    )
+
+
+def _matrix_medications(cast, facility, admission) -> dict:
+    from medications.services import administration_record, count_submit, order_verify, prn_give
+
+    nurse, helper = cast["nurse"], make_user("matrix_nurse", "nurse", facility, mfa=False)
+    med = ondansetron(facility)
+
+    def order(**extra):
+        return transcribe(helper, admission, med, **extra)
+
+    first = order()
+    order_verify(actor=nurse, order=first)
+    administration = administration_record(
+        actor=cast["technician"], dose=first_dose(first), outcome="given", self_administered=True
+    )
+    second = order()
+    order_verify(actor=nurse, order=second)
+    unverified = order()
+    prn_fields = {
+        "frequency": "prn", "times": "", "indication": "Nausea",
+        "prn_min_interval_minutes": 240, "prn_max_per_24h": 3,
+    }  # fmt: skip
+    prn, prn_used = order(**prn_fields), order(**prn_fields)
+    order_verify(actor=nurse, order=prn)
+    order_verify(actor=nurse, order=prn_used)
+    prn_given = prn_give(actor=nurse, order=prn_used, indication="Nausea", pre_assessment="6/10")
+    stock = received_stock(nurse, facility, "Lorazepam")
+    varied = received_stock(nurse, facility, "Diazepam")
+    variance = count_submit(
+        actor=nurse, second=cast["technician"], stock=varied, counted_quantity="9"
+    )
+    return {
+        "med": med,
+        "order": first,
+        "dose": first_dose(second),
+        "administration": administration,
+        "unverified": unverified,
+        "prn": prn,
+        "prn_given": prn_given,
+        "stock": stock,
+        "variance": variance,
+        "house_med": controlled(facility, "Clonazepam"),
+    }
+
+
+# ---------------------------------------------------------------- the hostile-input world
+
+
+def mar_objects(cast, facility, admission) -> dict:
+    """A verified order whose first dose a nurse gave, and a controlled stock counted short."""
+    from medications.services import administration_record, count_submit, order_verify
+
+    med = ondansetron(facility)
+    order = transcribe(cast["nurse"], admission, med)
+    order_verify(actor=make_user("matrix_nurse", "nurse", facility), order=order)
+    dose = first_dose(order)
+    administration = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+    stock = received_stock(cast["nurse"], facility, "Lorazepam")
+    variance = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="9"
+    )
+    return {
+        "med": med,
+        "order": order,
+        "dose": dose,
+        "administration": administration,
+        "stock": stock,
+        "variance": variance,
+    }
+
+
+def form_world(cast, facility, admission) -> World:
+    """The objects every form of the hostile-input table names, at the `facility` fixture."""
+    from clients.services import leave_start
+    from facility.services import alert_raise
+    from observations.models import SecurityArea
+    from observations.services import security_areas_seed_defaults
+
+    mar = mar_objects(cast, facility, admission)
+    away = admit(facility, cast["nurse"], n=7)
+    now = timezone.now()
+    leave = leave_start(
+        actor=cast["nurse"], admission=away, kind="appointment",
+        left_at=now - timedelta(minutes=10), expected_back_at=now + timedelta(hours=2),
+    )  # fmt: skip
+    alert, _ = alert_raise(
+        facility=facility, kind="test", severity="warning", message="Test", dedupe_key="t:hostile"
+    )
+    security_areas_seed_defaults(facility)
+    return World(
+        facility=facility,
+        cast=cast,
+        admission=admission,
+        away=away,
+        leave=leave,
+        unit=admission.unit,
+        alert=alert,
+        member=cast["technician"],
+        areas=list(SecurityArea.objects.filter(facility=facility, active=True)),
+        **mar,
+    )
+
+
+# ---------------------------------------------------------------- valid bodies
+
+
+def now_field(w: World) -> str:
+    return form_time(timezone.now(), w.facility)
+
+
+def free_bed(w: World):
+    from clients.forms import free_beds
+
+    return free_beds(w.facility).first()
+
+
+def staff_body(w: World, **extra) -> dict:
+    body = {
+        "username": "new.person", "full_name": "New Person", "email": "new@example.test",
+        "initials": "NP", "credentials": "BHT", "role": "technician",
+        "facilities": [w.facility.pk],
+    }  # fmt: skip
+    return {**body, **extra}
+
+
+def admit_body(w: World) -> dict:
+    return {
+        "legal_first_name": "Morgan", "legal_last_name": "Tillbury", "preferred_name": "",
+        "date_of_birth": "1988-04-12", "sex": "X", "pronouns": "", "allergies": "Sulfa",
+        "emergency_contact_name": "", "emergency_contact_relationship": "",
+        "emergency_contact_phone": "", "bed": free_bed(w).pk, "level_of_care": "3.5",
+        "admitted_at": form_time(timezone.now() - timedelta(minutes=5), w.facility),
+    }  # fmt: skip
+
+
+def round_body(w: World) -> dict:
+    from observations.models import RoundCode
+
+    pid = w.admission.public_id
+    codes = RoundCode.objects.filter(facility=w.facility)
+    return {
+        "submission_key": str(uuid.uuid4()), "minutes_back": "0",
+        "include": [str(pid)], f"loc-{pid}": str(codes.get(kind="location", code="RM").pk),
+        f"st-{pid}": str(codes.get(kind="status", code="A").pk), "late_reason": "",
+        f"remark-{pid}": "",
+    }  # fmt: skip
+
+
+def security_body(w: World) -> dict:
+    return {f"ok-{a.pk}": "ok" for a in w.areas}
+
+
+def order_body(w: World) -> dict:
+    return {
+        "medication": w.med.pk, "dose": "4 mg", "dose_units": "1", "route": "oral",
+        "frequency": "times", "times": "09:00", "indication": "", "hold_parameters": "",
+        "start_at": now_field(w), "stop_at": "", "prescriber_name": "Dr. Table",
+        "prescriber_credentials": "MD", "allergy_override_reason": "",
+    }  # fmt: skip
