@@ -84,8 +84,30 @@ def verify_cosigner(request: HttpRequest, *, username: str, password: str, facil
             )
             audit("failed", "wrong password, or not active at this facility")
             failed = "Second person: username or password is not correct, or they do not work here."
+            now_locked = throttle.cosign_lock(actor_key=actor_key, key=key)
+            if now_locked:
+                _cosign_lockout_alert(facility, actor, username, now_locked.reason)
     # Raised outside the transaction, so the count and the audit row are kept.
     raise ValidationError(failed)
+
+
+def _cosign_lockout_alert(facility: Facility, actor, username: str, reason: str) -> None:
+    """Repeated wrong second-person passwords may be someone guessing: tell the supervisor."""
+    from facility.models import AlertSeverity
+    from facility.services import alert_raise
+
+    who = actor.username if actor is not None else "someone"
+    alert_raise(
+        facility=facility,
+        kind="cosign_lockout",
+        severity=AlertSeverity.WARNING,
+        message=(
+            f"Co-signing as {username[:60]} is paused ({reason}) after repeated wrong passwords "
+            f"typed by {who}. If it was not a slip, check with both and consider a password reset."
+        ),
+        dedupe_key=f"cosign-lockout:{facility.pk}:{username[:60].lower()}",
+        once=False,
+    )
 
 
 def user_facilities(user: User):

@@ -32,6 +32,7 @@ from django.core import signing
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from facility.models import SignInFailure, SignInFailureKind, User
 
@@ -93,32 +94,45 @@ def _device_max_age() -> int:
     return settings.HAVEN_DEVICE_COOKIE_DAYS * 86400
 
 
-def _device_read(request) -> tuple[str, dict[str, int]]:
-    """(device id, {account id: signed-in at}) from a valid cookie; ("", {}) otherwise."""
+def _fingerprint(user_id: int, password_hash: str) -> str:
+    """Changes with the password: a reset or a new password revokes every browser's trust."""
+    return salted_hmac(DEVICE_SALT, f"{user_id}:{password_hash}").hexdigest()[:16]
+
+
+def _device_read(request) -> tuple[str, dict[str, list]]:
+    """(device id, {account id: [signed-in at, fingerprint]}) from a valid cookie; ("", {})."""
     raw = request.COOKIES.get(DEVICE_COOKIE) if request is not None else None
     if not raw:
         return "", {}
     try:
         data = signing.loads(raw, salt=DEVICE_SALT, max_age=_device_max_age())
-        device, accounts = str(data["d"]), {str(k): int(v) for k, v in dict(data["a"]).items()}
-    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError):
+        device = str(data["d"])
+        accounts = {str(k): [int(v[0]), str(v[1])] for k, v in dict(data["a"]).items()}
+    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError, IndexError):
         return "", {}
     oldest = time.time() - _device_max_age()
-    return device, {k: v for k, v in accounts.items() if v > oldest}
+    return device, {k: v for k, v in accounts.items() if v[0] > oldest}
 
 
 def device_for(request, key: str) -> str:
-    """The id of this browser if it trusts the account of `key` (a past sign-in); else ""."""
+    """The id of this browser if it trusts the account of `key` (a past sign-in with the
+    account's current password, and the account still active); else ""."""
     user_id = key_user_id(key)
     device, accounts = _device_read(request)
-    return device if user_id is not None and str(user_id) in accounts else ""
+    entry = accounts.get(str(user_id)) if user_id is not None else None
+    if entry is None:
+        return ""
+    password = (
+        User.objects.filter(pk=user_id, is_active=True).values_list("password", flat=True).first()
+    )
+    return device if password and entry[1] == _fingerprint(user_id, password) else ""
 
 
 def device_cookie_set(request, response, user) -> None:
     """Trust this browser for `user` from now on (called after a complete sign-in)."""
     device, accounts = _device_read(request)
-    accounts[str(user.pk)] = int(time.time())
-    newest = sorted(accounts.items(), key=lambda item: item[1])[-DEVICE_MAX_ACCOUNTS:]
+    accounts[str(user.pk)] = [int(time.time()), _fingerprint(user.pk, user.password)]
+    newest = sorted(accounts.items(), key=lambda item: item[1][0])[-DEVICE_MAX_ACCOUNTS:]
     value = signing.dumps(
         {"d": device or secrets.token_urlsafe(16), "a": dict(newest)}, salt=DEVICE_SALT
     )
@@ -197,11 +211,19 @@ def signin_lock(*, key: str, ip: str | None, device: str = "") -> Lock:
 
 def cosign_lock(*, actor_key: str, key: str) -> Lock:
     """Whether the signed-in person (`actor_key`) may try the co-signer of `key` now."""
-    recent = _recent(SignInFailureKind.COSIGN).filter(actor_key=actor_key)
+    everyone = _recent(SignInFailureKind.COSIGN)
+    recent = everyone.filter(actor_key=actor_key)
     return _first_lock(
         [
             (recent.filter(username_key=key), settings.HAVEN_SIGNIN_ACCOUNT_LIMIT, "pair"),
             (recent, settings.HAVEN_COSIGN_ACTOR_LIMIT, "signed-in person"),
+            # Several colleagues guessing one person's password: co-signing (never their
+            # sign-in) stops for that person once the untrusted-account ceiling is reached.
+            (
+                everyone.filter(username_key=key),
+                settings.HAVEN_SIGNIN_UNTRUSTED_ACCOUNT_LIMIT,
+                "second person, from everyone",
+            ),
         ]
     )
 

@@ -20,17 +20,20 @@ from medications.timing import prn_limits
 def prn_blocks(order: Order, at: datetime) -> list[str]:
     """Why a PRN dose at `at` is not allowed without an override (empty: allowed).
 
-    Every live dose of the order within 24 hours either side of `at` is weighed, later ones
+    Every live dose of the order within 24 hours (or the interval, if longer) either side of
+    `at` is weighed, later ones
     included: a dose stamped a moment after `at` (another nurse's, on another server's clock)
     must block this one, not slip past the limits (issue 7).
     """
+    # Far enough either side for both limits: a q48h PRN looks back 48 hours, not 24.
+    reach = max(timedelta(hours=24), timedelta(minutes=order.prn_min_interval_minutes))
     given = list(
         Administration.objects.filter(
             order=order,
             outcome=Outcome.GIVEN,
             struck_at__isnull=True,
-            given_at__gt=at - timedelta(hours=24),
-            given_at__lt=at + timedelta(hours=24),
+            given_at__gt=at - reach,
+            given_at__lt=at + reach,
         ).values_list("given_at", flat=True)
     )
     allowed_from, next_given, count = prn_limits(

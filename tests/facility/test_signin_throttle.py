@@ -390,3 +390,45 @@ def test_wrong_current_passwords_at_password_change_count(cast):
     nurse.refresh_from_db()
     assert nurse.check_password(PASSWORD)
     assert LOCKED in sign_in("nurse").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_password_change_revokes_every_browsers_trust(cast):
+    """A browser that signed in with a stolen password loses its own counter once the password is
+    reset (review of issue 7)."""
+    tablet = trusted_tablet("nurse")
+    request = RequestFactory().get(
+        "/", HTTP_COOKIE=f"{throttle.DEVICE_COOKIE}={tablet.cookies[throttle.DEVICE_COOKIE].value}"
+    )
+    key = throttle.user_key(cast["nurse"])
+    assert throttle.device_for(request, key)
+    nurse = cast["nurse"]
+    nurse.set_password("a-brand-new-password-2026")
+    nurse.save()
+    assert throttle.device_for(request, key) == ""
+    nurse.set_password(PASSWORD)
+    nurse.is_active = False
+    nurse.save()
+    assert throttle.device_for(request, key) == ""
+
+
+@pytest.mark.django_db
+def test_many_colleagues_guessing_one_persons_password_pause_its_co_signing_and_alert(
+    cast, facility, settings
+):
+    from facility.models import Alert
+    from tests.conftest import make_user
+
+    settings.HAVEN_SIGNIN_UNTRUSTED_ACCOUNT_LIMIT = 10
+    guessers = [make_user(f"guesser_{n}", "nurse", facility) for n in range(2)]
+    for guesser in guessers:
+        for _ in range(5):
+            with pytest.raises(ValidationError, match="not correct"):
+                cosign(facility, "nurse", "wrong-password-wrong", actor=guesser)
+    # A third colleague, who typed nothing wrong, cannot use the nurse's co-signature for now.
+    with pytest.raises(ValidationError) as caught:
+        cosign(facility, "nurse", PASSWORD, actor=cast["technician"])
+    assert caught.value.messages == [COSIGN_LOCKED]
+    assert Alert.objects.filter(kind="cosign_lockout", facility=facility).exists()
+    # Her own sign-in is untouched.
+    assert signed_in(sign_in("nurse"))

@@ -148,3 +148,15 @@ def test_second_nurse_cosigns_an_override_with_their_password(client, cast, prn_
         page = client.post(url, data, follow=True).content.decode()
     assert "PRN given" in page
     assert Administration.objects.filter(override_by=prn_order.verifier).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_interval_longer_than_a_day_is_enforced(cast, prn_order):
+    """A q48h PRN: the dose 30 hours ago still blocks the next one (review of issue 7)."""
+    prn_order.prn_min_interval_minutes = 48 * 60
+    prn_order.save(update_fields=["prn_min_interval_minutes"])
+    give(prn_order, cast["nurse"], DAY.replace(hour=10))
+    with pytest.raises(ValidationError, match="Too soon"):
+        give(prn_order, cast["nurse"], DAY.replace(hour=16) + timedelta(days=1))
+    give(prn_order, cast["nurse"], DAY.replace(hour=10) + timedelta(days=2))
+    assert Administration.objects.filter(order=prn_order).count() == 2
