@@ -246,6 +246,7 @@ class Builder:
                     bed=bed,
                     level_of_care=rng.choice(levels),
                     admitted_at=minute(at),
+                    recorded_at=minute(at),
                     admitted_by=rng.choice(by),
                 )
                 for client, bed, at in zip(clients, beds, times, strict=True)
@@ -254,7 +255,13 @@ class Builder:
         )
         BedMove.objects.bulk_create(
             (
-                BedMove(admission=a, to_bed=a.bed, moved_at=a.admitted_at, moved_by=a.admitted_by)
+                BedMove(
+                    admission=a,
+                    to_bed=a.bed,
+                    moved_at=a.admitted_at,
+                    recorded_at=a.admitted_at,
+                    moved_by=a.admitted_by,
+                )  # fmt: skip
                 for a in admissions
             ),
             batch_size=2000,

@@ -34,6 +34,14 @@ def harden_field(field: forms.Field, name: str) -> None:
         field.error_messages["max_length"] = (
             f"{label}: at most %(limit_value)d characters (this has %(show_value)d)."
         )
+    elif isinstance(field, forms.DecimalField):
+        # Django's own wording ("Ensure that there are no more than 2 decimal places.") does
+        # not say which field; a quantity is refused, never rounded.
+        field.error_messages.setdefault(
+            "max_decimal_places", f"{label}: at most %(max)s decimal places."
+        )
+        field.error_messages.setdefault("max_digits", f"{label}: too many digits.")
+        field.error_messages.setdefault("max_whole_digits", f"{label}: too large.")
     elif isinstance(field, forms.DateField | forms.DateTimeField) and not any(
         isinstance(v, PlausibleDateValidator) for v in field.validators
     ):

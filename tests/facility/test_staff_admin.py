@@ -182,3 +182,13 @@ def test_setup_pages_refuse_hostile_names_with_a_field_message(client, cast, fac
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
     assert Unit.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_a_quantity_with_too_many_decimals_is_refused_naming_the_field(facility):
+    """Django's default says 'Ensure that there are no more than 2 decimal places.' without
+    naming the field (review of issue 7)."""
+    from medications.forms import OrderForm
+
+    form = OrderForm(data={"dose_units": "1.123456"}, facility=facility)
+    assert form.errors["dose_units"] == ["Units per dose: at most 2 decimal places."]

@@ -9,9 +9,10 @@ from datetime import date, timedelta
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from clients.models import Admission, Client, OrientationItem, OrientationTick
+from clients.models import Admission, BedMove, Client, OrientationItem, OrientationTick
 from clients.services import admission_admit
 from facility.models import Bed, Facility, Role, Unit, User
 from facility.services import facility_create, user_sync_role_group
@@ -157,6 +158,9 @@ class Command(BaseCommand):
                     "emergency_contact_phone": f"555-01{rng.randint(10, 99)}",
                 },
             )
+            # Demo history was charted when it happened, not today: no "late entry" marks.
+            Admission.objects.filter(pk=admission.pk).update(recorded_at=admission.admitted_at)
+            BedMove.objects.filter(admission=admission).update(recorded_at=F("moved_at"))
             done = items if i % 4 else items[: rng.randint(0, len(items) - 1)]
             OrientationTick.objects.bulk_create(
                 OrientationTick(
