@@ -215,6 +215,22 @@ class SecurityRoundForm(HavenForm):
                 harden_field(field, field_name)
             self.fields.update(fields)
 
+    def clean(self):
+        data = super().clean()
+        for area in self.areas:
+            typed = any(
+                (data.get(f"{part}-{area.pk}") or "").strip()
+                for part in ("finding", "where", "action")
+            )
+            if data.get(f"ok-{area.pk}") == "ok" and (typed or data.get(f"alert-{area.pk}")):
+                # A finding typed under "OK" would be saved as OK and raise nothing.
+                self.add_error(
+                    f"ok-{area.pk}",
+                    f"{area.name}: marked OK but a finding was typed; mark it a finding or "
+                    "clear the finding.",
+                )
+        return data
+
     def as_typed(self) -> dict:
         """What was entered per area, as typed, so a refused walk loses nothing on the page."""
         data = self.data

@@ -81,6 +81,22 @@ def test_a_finding_without_action_saves_nothing(client, cast, facility, areas):
 
 
 @pytest.mark.django_db
+def test_a_finding_typed_under_ok_is_refused_not_saved_as_ok(client, cast, facility, areas):
+    """Review of issue 7: the finding was saved as "OK" and raised nothing."""
+    client.force_login(cast["technician"])
+    door = areas[0]
+    response = client.post(
+        reverse("observations:security"),
+        walk_data(areas, **{f"finding-{door.pk}": "Lock broken", f"action-{door.pk}": "Told"}),
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert f"{door.name}: marked OK but a finding was typed" in body
+    assert "Lock broken" in body
+    assert SecurityRound.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_a_window_that_ends_with_no_round_alerts_once(cast, facility, areas):
     with time_machine.travel(datetime(2026, 5, 12, 1, 30, tzinfo=NY), tick=False) as traveller:
         assert scan_security_rounds() == 0
