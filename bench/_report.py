@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -240,6 +241,19 @@ def header(title: str, debug: bool, revision: str = "") -> str:
         f"Django {django.get_version()}, PostgreSQL {database()[0]}, "
         f"DEBUG={'on' if debug else 'off'} while timing"
     )
+
+
+@contextmanager
+def timing(debug: bool):
+    """Run the block with DEBUG as asked; yields a dict that then holds "wall" (s) and "load",
+    the 1-minute load average before and after."""
+    from django.test.utils import override_settings
+
+    before, started, out = os.getloadavg(), time.perf_counter(), {}
+    with override_settings(DEBUG=debug):
+        yield out
+    out["wall"] = time.perf_counter() - started
+    out["load"] = f"Load average (1 min) {before[0]:.2f} before, {os.getloadavg()[0]:.2f} after."
 
 
 def slowest(case: Case, title: str, n: int, width: int = 160) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven_bench_mar")
 import _env  # noqa: E402
-from _build import Builder, grid, parser, prepare, sizes  # noqa: E402
+from _build import Builder, grid, insert_rows, parser, prepare, sizes  # noqa: E402
 
 BOARD_FACILITY = "Haven Bench MAR"
 BOARD_TZ = "America/New_York"
@@ -321,18 +321,10 @@ def counts_top_up(facility, until: datetime) -> int:
             if at > until or (s.pk, at) in have:
                 continue
             a, b = nurses[i % len(nurses)], nurses[(i + 1) % len(nurses)]
-            rows.append(
-                ControlledCount(
-                    public_id=uuid.uuid4(),
-                    stock=s,
-                    counted_at=at,
-                    first_signer=a,
-                    second_signer=b,
-                    counted_quantity=s.quantity,
-                    expected_quantity=s.quantity,
-                    completed_at=at,
-                )
-            )
+            rows.append(ControlledCount(public_id=uuid.uuid4(), stock=s, counted_at=at,
+                                        first_signer=a, second_signer=b, completed_at=at,
+                                        counted_quantity=s.quantity,
+                                        expected_quantity=s.quantity))  # fmt: skip
     ControlledCount.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 
@@ -372,8 +364,6 @@ def copy_doses(facility, orders, until: datetime) -> int:
     it does with a first dose, e.g. no window, is done); the rest are computed with the app's
     dose_times_between() and order_window() and loaded with COPY; Order.materialized_until is
     set to `until`."""
-    from django.db import connection
-
     from medications import services
     from medications.models import Order
 
@@ -388,20 +378,14 @@ def copy_doses(facility, orders, until: datetime) -> int:
             continue
         services.doses_materialize(order, until=times[0] + timedelta(seconds=1), now=start)
         rest.append((order, times[1:]))
-    n = len(rest)
-    with connection.cursor() as cursor:
-        sql = (
-            "COPY medications_scheduleddose (public_id, order_id, scheduled_at, window_minutes) "
-            "FROM STDIN"
-        )
-        with cursor.cursor.copy(sql) as copy:
-            for order, times in rest:
-                window = services.order_window(order)
-                for moment in times:
-                    copy.write_row(
-                        (uuid.UUID(int=rng.getrandbits(128), version=4), order.pk, moment, window)
-                    )
-                    n += 1
+    rows = (
+        (uuid.UUID(int=rng.getrandbits(128), version=4), order.pk, moment, window)
+        for order, times in rest
+        for window in [services.order_window(order)]
+        for moment in times
+    )
+    columns = "public_id, order_id, scheduled_at, window_minutes"
+    n = len(rest) + insert_rows("medications_scheduleddose", columns, rows)
     Order.objects.filter(pk__in=[o.pk for o in scheduled]).update(materialized_until=until)
     return n
 

@@ -51,7 +51,6 @@ def main(argv=None) -> int:
     _env.setup()
     revision = rep.app_revision()  # the code imported now is what is measured
     from django.test import Client
-    from django.test.utils import override_settings
     from django.urls import reverse
     from django.utils import timezone
 
@@ -169,9 +168,7 @@ def main(argv=None) -> int:
             due_again()
         return rep.call(cases[key], fn or scan_fns[key], record=record, collect=True)
 
-    load_before = os.getloadavg()
-    started = time.perf_counter()
-    with override_settings(DEBUG=args.debug):
+    with rep.timing(args.debug) as timed:
         # (a), (b): round-robin, so every page sees the same machine conditions
         for key in web:
             for _ in range(args.warmup):
@@ -193,8 +190,6 @@ def main(argv=None) -> int:
             for _ in range(args.scans):
                 run(key)
         scan_sql = [] if args.no_plans else rep.captured(scan_fns["scan"])
-    wall = time.perf_counter() - started
-    load_after = os.getloadavg()
 
     print(rep.header("Haven MAR bench", args.debug, revision))
     print(
@@ -207,8 +202,7 @@ def main(argv=None) -> int:
         f"Signed in as {gen.NURSE} (nurse); warm-up {args.warmup}, N={args.n} (pages "
         f"round-robin); scans at T={scan_now:%H:%M:%S} UTC: 1 first + {args.scans} steady each "
         f"(doses_extend_horizon: {args.scans} every-minute + {args.scans} hourly). "
-        f"Wall {wall:.0f} s. Load average (1 min) {load_before[0]:.2f} before, "
-        f"{load_after[0]:.2f} after.\n"
+        f"Wall {timed['wall']:.0f} s. {timed['load']}\n"
     )
     print(rep.table(list(cases.values())))
     print()

@@ -90,22 +90,21 @@ SLOTS_SQL = f"""
     ) c
 """
 
+
+def pick(param: str, shift: int, kind: str = "bigint") -> str:
+    """SQL: an element of the array parameter `param`, chosen by bits of the slot's hash."""
+    return f"(%({param})s::{kind}[])[1 + (s.ch >> {shift}) %% cardinality(%({param})s::{kind}[])]"
+
+
 CHECKS_SQL = f"""
     INSERT INTO {RC} (admission_id, observed_at, recorded_at, recorded_by_id, location_id,
                       status_id, respirations_observed, safety_concern, remark, late_reason,
                       submission_key)
     SELECT s.admission_id, s.observed_at, s.observed_at + s.back * interval '1 minute',
            s.recorded_by,
-           CASE WHEN s.night
-                THEN (%(night_loc)s::bigint[])[1 + (s.ch >> 12) %% cardinality(%(night_loc)s::bigint[])]
-                ELSE (%(day_loc)s::bigint[])[1 + (s.ch >> 12) %% cardinality(%(day_loc)s::bigint[])]
-           END,
-           CASE WHEN s.night
-                THEN (%(night_st)s::bigint[])[1 + (s.ch >> 12) %% cardinality(%(night_st)s::bigint[])]
-                ELSE (%(day_st)s::bigint[])[1 + (s.ch >> 28) %% cardinality(%(day_st)s::bigint[])]
-           END,
-           s.night AND (%(night_resp)s::boolean[])[
-               1 + (s.ch >> 12) %% cardinality(%(night_resp)s::boolean[])],
+           CASE WHEN s.night THEN {pick("night_loc", 12)} ELSE {pick("day_loc", 12)} END,
+           CASE WHEN s.night THEN {pick("night_st", 12)} ELSE {pick("day_st", 28)} END,
+           s.night AND {pick("night_resp", 12, "boolean")},
            false, '',
            CASE WHEN s.back > 1 THEN %(late_reason)s ELSE '' END,
            md5('round/' || s.unit_id || '/' || s.block::text)::uuid
@@ -114,7 +113,7 @@ CHECKS_SQL = f"""
       AND s.observed_at >= %(start)s
       AND s.observed_at + s.back * interval '1 minute' <= %(end)s
     {{on_conflict}}
-"""  # noqa: E501
+"""
 
 ALERTS_SQL = f"""
     INSERT INTO facility_alert (public_id, facility_id, client_public_id, client_label, kind,

@@ -97,7 +97,6 @@ def main(argv=None) -> int:
 
     _env.setup()
     from django.test import Client
-    from django.test.utils import override_settings
     from django.utils import timezone
 
     from clients.models import Admission
@@ -212,9 +211,7 @@ def main(argv=None) -> int:
         scan(cases["raise"], raise_now)
         return delete_raised(raise_now)
 
-    load_before = os.getloadavg()
-    started = time.perf_counter()
-    with override_settings(DEBUG=args.debug):
+    with rep.timing(args.debug) as timed:
         # (a) board, round-robin with the Annex and the live part
         for case in pages:
             for _ in range(args.warmup):
@@ -237,8 +234,6 @@ def main(argv=None) -> int:
             boundary()
         deleted = [raising() for _ in range(args.raise_scans)]
         reset_mark(scan_now - timedelta(minutes=1))
-    wall = time.perf_counter() - started
-    load_after = os.getloadavg()
 
     def raised(key):
         return ", ".join(map(str, sorted(set(cases[key].results))))
@@ -252,8 +247,7 @@ def main(argv=None) -> int:
     print(
         f"Signed in as {gen.TECHNICIAN}; warm-up {args.warmup}, N={args.n} (board cases "
         f"round-robin), scans {args.scans} steady + {args.raise_scans} raising. Wall "
-        f"{wall:.0f} s. Load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} "
-        "after.\n"
+        f"{timed['wall']:.0f} s. {timed['load']}\n"
     )
     order = ["board", "annex", "status", "post", "steady", "boundary", "raise"]
     print(rep.table([cases[k] for k in order]))

@@ -5,14 +5,12 @@ database made by bench/generate.py; what is recorded, and why: bench/README.md.
     .venv/bin/python bench/run.py [--n 200] [--pdf 5] [--audit 20] [--show-queries]
 """
 
-import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _env  # noqa: E402
-from _report import Case, arguments, header, ready, request, table, time_commits  # noqa: E402
+from _report import Case, arguments, header, ready, request, table, time_commits, timing  # noqa: E402
 
 TECHNICIAN = "tech01"
 NURSE = "nurse01"  # the audit trail needs view_audit_trail, which technicians lack
@@ -27,7 +25,6 @@ def main(argv=None) -> int:
     _env.setup()
     from django.db.models import Count
     from django.test import Client
-    from django.test.utils import override_settings
 
     from clients.models import Admission, BedMove, Leave
     from clients.models import Client as Patient
@@ -86,9 +83,7 @@ def main(argv=None) -> int:
     time_commits()
     client = Client()
     client.force_login(User.objects.get(username=TECHNICIAN))
-    load_before = os.getloadavg()
-    started = time.perf_counter()
-    with override_settings(DEBUG=args.debug):
+    with timing(args.debug) as run:
         for case in cases:
             for _ in range(args.warmup):
                 request(client, case, record=False)
@@ -105,8 +100,6 @@ def main(argv=None) -> int:
             request(nurse, audit, record=False)
             for _ in range(args.audit):
                 request(nurse, audit)
-    wall = time.perf_counter() - started
-    load_after = os.getloadavg()
 
     print(header("Haven bench", args.debug))
     print(
@@ -116,8 +109,8 @@ def main(argv=None) -> int:
     )
     print(
         f"Signed in as {TECHNICIAN} (technician); warm-up {args.warmup}, then N={args.n} "
-        f"round-robin; PDF x{args.pdf}; audit trail x{args.audit}. Wall time {wall:.0f} s. "
-        f"Load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after.\n"
+        f"round-robin; PDF x{args.pdf}; audit trail x{args.audit}. Wall time {run['wall']:.0f} "
+        f"s. {run['load']}\n"
     )
     extras = ([pdf] if args.pdf else []) + ([audit] if args.audit else [])
     print(table(cases + extras, first="Page", budget="nearest §6 budget", met=False))
