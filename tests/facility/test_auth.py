@@ -203,3 +203,18 @@ def test_passwords_need_twelve_characters_and_not_common(password, ok):
     else:
         with pytest.raises(ValidationError):
             validate_password(password)
+
+
+@pytest.mark.django_db
+def test_the_sign_in_page_offers_password_reset_once(client):
+    body = client.get("/accounts/login/").content.decode()
+    assert body.count("Forgot your password?") == 1
+    assert reverse("account_reset_password") in body
+
+
+@pytest.mark.django_db
+def test_only_the_security_tab_is_current_on_the_security_page(client, cast):
+    client.force_login(cast["technician"])
+    body = client.get(reverse("observations:security")).content.decode()
+    assert body.count('aria-current="page"') == 1
+    assert 'aria-current="page">Security' in body
