@@ -54,6 +54,8 @@ def test_screenshots(new_page, signed_in, cast, facility, admission):
         ("alerts", "supervisor", "/alerts/"),
         ("audit", "supervisor", "/audit/"),
         ("admit", "nurse", "/admit/"),
+        ("security", "technician", "/security/"),
+        ("password-set", None, "/accounts/password/reset/key/done/"),
     ]
     axe = Axe()
     for width in WIDTHS:
