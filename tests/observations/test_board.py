@@ -307,3 +307,23 @@ def test_a_check_moved_back_into_a_missed_block_closes_its_alert(cast, facility,
         )  # fmt: skip
     alert.refresh_from_db()
     assert alert.resolved_at is not None and "late entry" in alert.resolution_note
+
+
+@pytest.mark.django_db
+def test_round_submit_query_count_is_constant_in_clients(client, cast, facility, unit, ward):
+    """DESIGN.md §6: a whole-unit round is one submit whose cost does not grow per client (a
+    per-client facility lookup once made a 30-client round 48 queries)."""
+    client.force_login(cast["technician"])
+    url = reverse("observations:board", args=[unit.public_id])
+    rm, awake = code(facility, "location", "RM"), code(facility, "status", "A")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.post(url, round_post([(ward[0], rm, awake)])).status_code == 302
+    RoundCheck.objects.all().delete()
+    with CaptureQueriesContext(connection) as four:
+        response = client.post(url, round_post([(a, rm, awake) for a in ward]))
+        assert response.status_code == 302
+    assert RoundCheck.objects.count() == 4
+    assert len(four.captured_queries) == len(one.captured_queries), [
+        q["sql"][:90] for q in four.captured_queries
+    ]
