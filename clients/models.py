@@ -49,6 +49,14 @@ def photo_storage_name(instance, filename: str) -> str:
     return f"client-photos/{uuid.uuid4().hex}{suffix if suffix in PHOTO_TYPES else '.jpg'}"
 
 
+class AllergyStatus(models.TextChoices):
+    """Whether the drug-allergy history has been taken: "none known" is a finding, not a blank."""
+
+    NOT_RECORDED = "not_recorded", "Not yet recorded"
+    NKDA = "nkda", "No known drug allergies"
+    LISTED = "listed", "Drug allergies listed"
+
+
 class Client(models.Model):
     """A person in treatment at a facility. Every record about them is a 42 CFR Part 2 record."""
 
@@ -64,6 +72,9 @@ class Client(models.Model):
     photo = models.ImageField(upload_to=photo_storage_name, blank=True)
     allergies = models.TextField(
         blank=True, help_text="One per line. Write NKDA when there are no known drug allergies."
+    )
+    allergy_status = models.CharField(
+        max_length=12, choices=AllergyStatus.choices, default=AllergyStatus.NOT_RECORDED
     )
     emergency_contact_name = models.CharField(max_length=120, blank=True)
     emergency_contact_relationship = models.CharField(max_length=60, blank=True)
@@ -121,6 +132,56 @@ class Client(models.Model):
         if self.allergy_list:
             return ", ".join(self.allergy_list)
         return "NKDA" if self.allergies.strip() else "Not recorded"
+
+
+class AllergenKind(models.TextChoices):
+    DRUG = "drug", "Drug"
+    FOOD = "food", "Food"
+    ENVIRONMENTAL = "environmental", "Environmental"
+
+
+class AllergySeverity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe (anaphylaxis)"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Allergy(models.Model):
+    """One allergy of a client, as data the order check reads (issue 9). Never deleted: removed
+    in error keeps who, when and why."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="allergy_rows")
+    allergen = models.CharField(max_length=120)
+    kind = models.CharField(max_length=14, choices=AllergenKind.choices)
+    reaction = models.CharField(max_length=200, blank=True)
+    severity = models.CharField(
+        max_length=10, choices=AllergySeverity.choices, default=AllergySeverity.UNKNOWN
+    )
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    removed_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["client", "allergen"]
+        verbose_name_plural = "allergies"
+        constraints = [
+            models.CheckConstraint(condition=~Q(allergen=""), name="clients_allergy_allergen"),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True) | ~Q(removed_reason=""),
+                name="clients_allergy_removed_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.allergen} ({self.get_kind_display().lower()})"
 
 
 class LevelOfCare(models.TextChoices):

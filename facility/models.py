@@ -34,6 +34,23 @@ class Facility(models.Model):
         default=shifts.DEFAULT_PATTERN,
         help_text="The MAR shift view, shift-change counts and security rounds follow it.",
     )
+    # Technician scope on the MAR (issue 9): facility policy, enforced by facility/policy.py.
+    tech_observed_routes = models.CharField(
+        max_length=200,
+        default="oral,sublingual,topical,inhaled,intranasal",
+        help_text="Routes technicians may chart as observed self-administration (route codes).",
+    )
+    tech_observed_controlled = models.BooleanField(
+        default=False, help_text="Technicians may chart observed self-administration of a "
+        "controlled substance.",
+    )  # fmt: skip
+    tech_prn_effect = models.BooleanField(
+        default=False, help_text="Technicians may chart a PRN dose's effectiveness."
+    )
+    # Orders (issue 9): a verbal/telephone order awaits the prescriber's co-signature this long;
+    # an order given before its second check alerts when still unverified after this long.
+    order_cosign_hours = models.PositiveSmallIntegerField(default=48)
+    unverified_order_alert_hours = models.PositiveSmallIntegerField(default=12)
 
     class Meta:
         ordering = ["name"]

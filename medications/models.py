@@ -69,6 +69,71 @@ class Medication(models.Model):
         return bool(self.controlled_schedule)
 
 
+class Ingredient(models.Model):
+    """An active ingredient in a facility's catalog, by generic name (lower case), with the
+    facility's cap on it over any rolling 24 hours across all of a client's orders (issue 9)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="ingredients")
+    name = models.CharField(max_length=80, help_text="Generic name, e.g. acetaminophen")
+    max_mg_per_24h = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True,
+        help_text="Most milligrams of this ingredient in any 24 hours, all orders together.",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["facility", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "name"], name="medications_ingredient_unique"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="medications_ingredient_name"),
+            models.CheckConstraint(
+                condition=Q(max_mg_per_24h__isnull=True) | Q(max_mg_per_24h__gt=0),
+                name="medications_ingredient_max_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MedicationIngredient(models.Model):
+    """How much of one ingredient a stock unit (tablet, film, mL) of a medication holds."""
+
+    medication = models.ForeignKey(
+        Medication, on_delete=models.CASCADE, related_name="ingredient_rows"
+    )
+    ingredient = models.ForeignKey(Ingredient, on_delete=models.PROTECT, related_name="+")
+    mg_per_unit = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["medication", "ingredient"], name="medications_med_ingredient_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(mg_per_unit__isnull=True) | Q(mg_per_unit__gt=0),
+                name="medications_med_ingredient_mg_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ingredient} {self.mg_per_unit or ''} mg"
+
+
+class Priority(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    STAT = "stat", "STAT (within 30 minutes of the order)"
+    NOW = "now", "NOW (within 60 minutes of verification)"
+
+
+class OrderSource(models.TextChoices):
+    WRITTEN = "written", "Written order, transcribed"
+    PRESCRIBER = "prescriber", "Entered and signed by the prescriber"
+    VERBAL = "verbal", "Verbal order"
+    TELEPHONE = "telephone", "Telephone order"
+
+
 class Frequency(models.TextChoices):
     DAILY = "daily", "Daily"
     BID = "bid", "BID (twice a day)"
@@ -122,6 +187,30 @@ class Order(models.Model):
     prn_min_interval_minutes = models.PositiveIntegerField(null=True, blank=True)
     prn_max_per_24h = models.PositiveSmallIntegerField(null=True, blank=True)
     allergy_override_reason = models.CharField(max_length=300, blank=True)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
+    source = models.CharField(
+        max_length=10, choices=OrderSource.choices, default=OrderSource.WRITTEN
+    )
+    # The prescriber as a Haven user: who signed a prescriber-entered order, or who must co-sign
+    # a verbal or telephone order.
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    read_back = models.BooleanField(
+        default=False, help_text="Verbal and telephone orders: read back to the prescriber."
+    )
+    prescriber_signed_at = models.DateTimeField(null=True, blank=True)
+    start_with_next_time = models.BooleanField(
+        default=False,
+        help_text="Verified after one of today's times: the verifying nurse chose to start with "
+        "the next time instead of creating the passed dose.",
+    )
+    # Given before the second check (one nurse on shift, STAT or PRN): shows "unverified".
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    release_reason = models.CharField(max_length=300, blank=True)
     transcribed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -162,6 +251,19 @@ class Order(models.Model):
                 condition=Q(discontinued_at__isnull=True) | ~Q(discontinue_reason=""),
                 name="medications_order_discontinue_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(priority="routine") | Q(frequency="once"),
+                name="medications_order_stat_now_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source__in=["verbal", "telephone"]) | Q(read_back=True),
+                name="medications_order_verbal_read_back",
+            ),
+            models.CheckConstraint(
+                condition=Q(released_at__isnull=True)
+                | (Q(released_by__isnull=False) & ~Q(release_reason="")),
+                name="medications_order_release_reason",
+            ),
         ]
         permissions = [("view_mar", "Can view the MAR")]
 
@@ -181,6 +283,14 @@ class Order(models.Model):
         return "active"
 
 
+class DoseKind(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    FIRST = "first", "First dose"
+    ONCE = "once", "One-time"
+    STAT = "stat", "STAT"
+    NOW = "now", "NOW"
+
+
 class ScheduledDose(models.Model):
     """One due time of a scheduled order, materialized ahead so MAR, scans and reports share it."""
 
@@ -190,6 +300,9 @@ class ScheduledDose(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="doses", db_index=False)
     scheduled_at = models.DateTimeField()
     window_minutes = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=DoseKind.choices, default=DoseKind.SCHEDULED)
+    # STAT, NOW and a first dose verified after its time: missed once this passes (specs/mar.md).
+    deadline_at = models.DateTimeField(null=True, blank=True)
     marked_missed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(
         null=True, blank=True, help_text="The order was discontinued before this dose was due."
@@ -217,6 +330,7 @@ class Outcome(models.TextChoices):
     UNAVAILABLE = "unavailable", "Unavailable"
     OFF_UNIT = "off_unit", "Client off unit"
     OMITTED = "omitted", "Omitted per order"
+    NOT_GIVEN = "not_given", "Not given (missed)"
 
 
 class Timing(models.TextChoices):
@@ -263,6 +377,15 @@ class Administration(models.Model):
     override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # Refusals and holds (issue 9): was the prescriber told (who and when, or why not), and the
+    # order's hold parameter that was met.
+    prescriber_notified = models.CharField(
+        max_length=3, choices=[("", "—"), ("yes", "Yes"), ("no", "No")], blank=True, default=""
+    )
+    prescriber_notified_name = models.CharField(max_length=120, blank=True)
+    prescriber_notified_at = models.DateTimeField(null=True, blank=True)
+    prescriber_not_notified_reason = models.CharField(max_length=300, blank=True)
+    hold_parameter = models.CharField(max_length=300, blank=True)
     struck_at = models.DateTimeField(null=True, blank=True)
     struck_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -325,6 +448,12 @@ class PrnFollowUp(models.Model):
     )
     result = models.CharField(max_length=14, choices=Effect.choices)
     post_assessment = models.CharField(max_length=200, blank=True)
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Pain or symptom score after the dose, 0-10."
+    )
+    early_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why it was assessed before the reassessment time."
+    )
     note = models.CharField(max_length=500, blank=True)
     recorded_at = models.DateTimeField()
     recorded_by = models.ForeignKey(
@@ -333,6 +462,13 @@ class PrnFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_result_display()} ({self.administration})"
+
+
+class Disposition(models.TextChoices):
+    NONE = "", "—"
+    RETURNED = "returned", "Returned to the client"
+    DESTROYED = "destroyed", "Destroyed with a witness"
+    SENT = "sent", "Sent with the client"
 
 
 class ControlledStock(models.Model):
@@ -346,6 +482,19 @@ class ControlledStock(models.Model):
         help_text="Empty for house stock",
     )  # fmt: skip
     quantity = models.DecimalField(max_digits=9, decimal_places=2, default=0)
+    # At discharge, a client's own stock is returned, destroyed (witnessed) or sent with them;
+    # a disposed stock owes no more counts.
+    disposition = models.CharField(
+        max_length=10, choices=Disposition.choices, blank=True, default=""
+    )
+    disposed_at = models.DateTimeField(null=True, blank=True)
+    disposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    disposition_witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    disposition_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["medication__name"]
@@ -370,6 +519,7 @@ class MovementKind(models.TextChoices):
     ADMINISTRATION = "administration", "Administration"
     WASTE = "waste", "Waste"
     ADJUSTMENT = "adjustment", "Adjustment after a signed-off discrepancy"
+    DISPOSITION = "disposition", "Disposition at discharge"
 
 
 class StockMovement(models.Model):
@@ -388,6 +538,9 @@ class StockMovement(models.Model):
         Administration, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     note = models.CharField(max_length=300, blank=True)
+    source_document = models.CharField(
+        max_length=60, blank=True, help_text="Receipts: pharmacy invoice, DEA 222 or packing slip"
+    )
 
     class Meta:
         ordering = ["at", "id"]
@@ -423,6 +576,13 @@ class ControlledCount(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
+    # A recount by two people before sign-off: the first count is kept, closed by the recount.
+    recount_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="recounts", null=True, blank=True
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    significant_loss = models.BooleanField(default=False)
+    dea_106_filed_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-counted_at"]
@@ -440,6 +600,12 @@ class ControlledCount(models.Model):
                 | Q(counted_quantity=F("expected_quantity"))
                 | (Q(signed_off_by__isnull=False) & ~Q(discrepancy_explanation="")),
                 name="medications_count_variance_signed_off",
+            ),
+            # Nobody who counted signs off that count's variance.
+            models.CheckConstraint(
+                condition=Q(signed_off_by__isnull=True)
+                | (~Q(signed_off_by=F("first_signer")) & ~Q(signed_off_by=F("second_signer"))),
+                name="medications_count_sign_off_not_counter",
             ),
         ]
 
