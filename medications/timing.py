@@ -3,6 +3,10 @@ no Django.
 
 All boundaries are inclusive, as the spec's examples show: a daily 09:00 dose is `due` at
 exactly 07:00 and at exactly 11:00, `late` from just after 11:00, `missed` at 13:00.
+
+Python compares and subtracts two datetimes of the same zone by wall clock, so every function
+here first turns its datetimes into UTC instants: windows are real elapsed minutes, and the same
+instants give the same answer whatever zone they carry, DST nights included (issue 9).
 """
 
 import re
@@ -70,6 +74,7 @@ def dose_times_between(
     happens twice on a fall-back day is given once, at its first occurrence.
     """
     _aware(first_at, start, end)
+    first_at, start, end = _utc(first_at), _utc(start), _utc(end)
     if frequency == "once":
         return [first_at] if start <= first_at < end else []
     day = start.astimezone(tz).date()
@@ -108,6 +113,10 @@ def _aware(*values: datetime | None) -> None:
             raise ValueError("Dose times must be time-zone aware.")
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
 def dose_status(
     scheduled_at: datetime,
     now: datetime,
@@ -118,6 +127,7 @@ def dose_status(
 ) -> str:
     """`scheduled`, `due`, `late` or `missed` for a dose nobody has documented (specs/mar.md)."""
     _aware(scheduled_at, now, next_scheduled_at)
+    scheduled_at, now, next_scheduled_at = _utc(scheduled_at), _utc(now), _utc(next_scheduled_at)
     w = timedelta(minutes=window)
     if now < scheduled_at - w:
         return "scheduled"
@@ -128,6 +138,19 @@ def dose_status(
         w2 = timedelta(minutes=window if next_window is None else next_window)
         missed_at = min(missed_at, next_scheduled_at - w2)
     return "missed" if now >= missed_at else "late"
+
+
+def deadline_status(deadline_at: datetime, now: datetime) -> str:
+    """`due` up to and including the deadline of a STAT, NOW or first dose, then `missed`
+    (specs/mar.md, Windows: such a dose has no late period)."""
+    _aware(deadline_at, now)
+    return "due" if _utc(now) <= _utc(deadline_at) else "missed"
+
+
+def minutes_between(earlier: datetime, later: datetime) -> int:
+    """Whole real minutes from `earlier` to `later`, negative if `later` comes first."""
+    _aware(earlier, later)
+    return int((_utc(later) - _utc(earlier)).total_seconds() / 60)
 
 
 def reassessment_delay(route: str) -> timedelta:
@@ -143,6 +166,7 @@ def reassessment_delay(route: str) -> timedelta:
 def prn_reassessment_status(administered_at: datetime, now: datetime, *, route: str) -> str:
     """`pending` before the reassessment is due, `due` for 30 minutes from then, then `overdue`."""
     _aware(administered_at, now)
+    administered_at, now = _utc(administered_at), _utc(now)
     due_at = administered_at + reassessment_delay(route)
     if now < due_at:
         return "pending"

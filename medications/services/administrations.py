@@ -5,13 +5,22 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from facility import policy
-from facility.models import User
-from facility.services import violated_constraint
-from medications.models import Administration, Outcome, ScheduledDose, Timing
+from facility.models import AlertSeverity, User
+from facility.services import alert_raise, violated_constraint
+from medications.models import (
+    Administration,
+    DoseKind,
+    MedicationIngredient,
+    Outcome,
+    ScheduledDose,
+    Timing,
+)
 from medications.services.controlled import _move, decrement_for_administration
+from medications.timing import doses_per_day, minutes_between
 
 FUTURE_TOLERANCE = timedelta(minutes=1)
 
@@ -30,17 +39,27 @@ def administration_record(
     reason: str = "",
     self_administered: bool = False,
     now: datetime | None = None,
+    override_by: User | None = None,
+    override_reason: str = "",
+    prescriber_notified: str = "",
+    prescriber_notified_name: str = "",
+    prescriber_notified_at: datetime | None = None,
+    prescriber_not_notified_reason: str = "",
+    hold_parameter: str = "",
 ) -> Administration:
     """Document one scheduled dose (specs/mar.md, Documenting a dose).
 
-    The partial unique index lets exactly one of two people charting the same dose succeed; the
-    other is told who charted it.
+    Too soon (before its window opens, or under half the order's interval after another given
+    dose of the same drug) needs a reason and a second nurse (`override_by`, whose password
+    the view checked). A refusal records whether the prescriber was told; a hold, the parameter
+    met. The partial unique index lets exactly one of two people charting the same dose
+    succeed; the other is told who charted it.
     """
     now = now or timezone.now()
     policy.require(actor, "mar.record")
-    dose = ScheduledDose.objects.select_related("order__admission", "order__medication").get(
-        pk=dose.pk
-    )
+    dose = ScheduledDose.objects.select_related(
+        "order__admission__facility", "order__admission__client", "order__medication"
+    ).get(pk=dose.pk)
     order, admission = dose.order, dose.order.admission
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": "Outcome: choose one."})
@@ -65,23 +84,29 @@ def administration_record(
     if admission.discharged_at is not None and moment >= admission.discharged_at:
         raise ValidationError("The MAR is closed: this client has been discharged.")
     if dose.cancelled_at is not None:
-        raise ValidationError("This dose was cancelled when the order was discontinued.")
-    timing = Timing.NONE
-    if given_at is not None and not dose.window_minutes:
-        timing = Timing.ON_TIME  # one-time and first doses have no window (specs/mar.md)
-    elif given_at is not None:
-        w = timedelta(minutes=dose.window_minutes)
-        if given_at < dose.scheduled_at - w:
-            timing = Timing.EARLY
-        elif given_at > dose.scheduled_at + w:
-            timing = Timing.LATE
-        else:
-            timing = Timing.ON_TIME
-        if timing != Timing.ON_TIME and not reason:
-            raise ValidationError({"reason": f"Reason: the dose is given {timing}; say why."})
+        raise ValidationError(
+            {"outcome": "This dose was cancelled when the order was discontinued."}
+        )
+    if given_at and order.discontinued_at is not None and given_at >= order.discontinued_at:
+        raise ValidationError(
+            {"outcome": "The order was discontinued: its doses can no longer be given."}
+        )
+    timing = _timing(dose, given_at)
+    if timing not in (Timing.NONE, Timing.ON_TIME) and not reason:
+        raise ValidationError({"reason": f"Reason: the dose is given {timing}; say why."})
     existing = _live_documentation(dose)
     if existing is not None:
         raise DoseAlreadyCharted(_charted_by(existing))
+    too_soon = _too_soon(dose, given_at, timing) if given_at is not None else ""
+    if too_soon:
+        override_reason = (override_reason or reason).strip()
+        _require_cosign(actor, order, too_soon, override_reason, override_by)
+    else:
+        override_by, override_reason = None, ""
+    notified = _refusal_and_hold(
+        dose, outcome, now, prescriber_notified, prescriber_notified_name,
+        prescriber_notified_at, prescriber_not_notified_reason, hold_parameter,
+    )  # fmt: skip
     try:
         with transaction.atomic():
             admin = Administration.objects.create(
@@ -94,13 +119,157 @@ def administration_record(
                 self_administered=self_administered,
                 recorded_at=now,
                 recorded_by=actor,
+                override_by=override_by,
+                override_reason=override_reason,
+                **notified,
             )
     except IntegrityError as exc:
         if violated_constraint(exc) != "medications_administration_one_per_dose":
             raise
         raise DoseAlreadyCharted(_charted_by(_live_documentation(dose))) from exc
     decrement_for_administration(admin)
+    if outcome == Outcome.REFUSED:
+        _alert_refusals(dose, now)
     return admin
+
+
+def _timing(dose: ScheduledDose, given_at: datetime | None) -> str:
+    """On time inside the window (or by the deadline of a STAT, NOW or first dose)."""
+    if given_at is None:
+        return Timing.NONE
+    if dose.deadline_at is not None:
+        return Timing.LATE if given_at > dose.deadline_at else Timing.ON_TIME
+    w = timedelta(minutes=dose.window_minutes)
+    if given_at < dose.scheduled_at - w:
+        return Timing.EARLY
+    if given_at > dose.scheduled_at + w:
+        return Timing.LATE
+    return Timing.ON_TIME
+
+
+def _too_soon(dose: ScheduledDose, given_at: datetime, timing: str) -> str:
+    """Why giving this dose at `given_at` is too soon (empty: it is not).
+
+    Before its window opens, or less than half the order's interval from another given dose
+    of the same medication or one sharing an ingredient, on any of the client's orders (a
+    dose charted late between two others counts too). STAT and NOW doses are extra doses the
+    prescriber asked for: the interval does not apply to them.
+    """
+    order = dose.order
+    tz = order.admission.facility.tz
+    if timing == Timing.EARLY:
+        opens = timezone.localtime(dose.scheduled_at - timedelta(minutes=dose.window_minutes), tz)
+        early = minutes_between(given_at, opens)
+        return f"Too soon: {early} min before its window opens at {opens:%H:%M}."
+    if dose.kind in (DoseKind.STAT, DoseKind.NOW):
+        return ""
+    half = timedelta(hours=24) / doses_per_day(order.frequency, order.times) / 2
+    ingredients = MedicationIngredient.objects.filter(medication=order.medication_id).values(
+        "ingredient"
+    )
+    other = (
+        Administration.objects.filter(
+            order__admission=order.admission_id, outcome=Outcome.GIVEN, struck_at__isnull=True,
+            given_at__gt=given_at - half, given_at__lt=given_at + half,
+        )
+        .filter(
+            Q(order__medication=order.medication_id)
+            | Q(order__medication__ingredient_rows__ingredient__in=ingredients)
+        )
+        .exclude(dose=dose)
+        .select_related("order__medication")
+        .order_by("-given_at")
+        .first()
+    )  # fmt: skip
+    if other is None:
+        return ""
+    hours = half.total_seconds() / 3600
+    return (
+        f"Too soon: {other.order.medication.name} was given at "
+        f"{timezone.localtime(other.given_at, tz):%H:%M}, less than {hours:g} hours (half the "
+        "interval) from this dose."
+    )
+
+
+def _require_cosign(actor, order, why: str, override_reason: str, override_by) -> None:
+    errors = {}
+    if not override_reason:
+        errors["reason"] = f"Reason: {why} Say why it is given now."
+    if override_by is None:
+        errors["override_by"] = f"Second nurse: {why} A second nurse must co-sign."
+    elif override_by.pk == actor.pk or not policy.allows(
+        override_by, "mar.cosign_prn_override", order
+    ):
+        errors["override_by"] = "Second nurse: a different nurse must co-sign."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _refusal_and_hold(
+    dose, outcome, now, notified, name, notified_at, not_reason, hold_parameter
+) -> dict:
+    """The refusal's prescriber notification (who and when, or why not) and the hold's
+    parameter: required, and kept only for the outcome they belong to."""
+    errors = {}
+    fields = {}
+    if outcome == Outcome.REFUSED:
+        name, not_reason = name.strip(), not_reason.strip()
+        if notified == "yes":
+            if not name:
+                errors["prescriber_notified_name"] = "Prescriber notified: say who was told."
+            if notified_at is None:
+                errors["prescriber_notified_at"] = "Prescriber notified: say when."
+            elif notified_at > now + FUTURE_TOLERANCE:
+                errors["prescriber_notified_at"] = "Notified at: cannot be in the future."
+            fields = {"prescriber_notified_name": name, "prescriber_notified_at": notified_at}
+        elif notified == "no":
+            if not not_reason:
+                errors["prescriber_not_notified_reason"] = (
+                    "Prescriber not notified: say why not (e.g. will report at morning rounds)."
+                )
+            fields = {"prescriber_not_notified_reason": not_reason}
+        else:
+            errors["prescriber_notified"] = "Prescriber notified: say yes or no."
+        fields["prescriber_notified"] = notified
+    if outcome == Outcome.HELD:
+        hold_parameter = hold_parameter.strip()
+        if not hold_parameter:
+            errors["hold_parameter"] = (
+                "Hold parameter: say which parameter was met (e.g. SBP < 100)."
+            )
+        fields["hold_parameter"] = hold_parameter
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def _alert_refusals(dose: ScheduledDose, now: datetime) -> None:
+    """Two refusals in a row of one order, or any refusal of a time-critical dose, alert the
+    nurse (issue 9)."""
+    order = dose.order
+    previous = (
+        ScheduledDose.objects.filter(order=order, scheduled_at__lt=dose.scheduled_at)
+        .order_by("-scheduled_at")
+        .first()
+    )
+    twice = (
+        previous is not None
+        and Administration.objects.filter(
+            dose=previous, struck_at__isnull=True, outcome=Outcome.REFUSED
+        ).exists()
+    )
+    if not (twice or order.time_critical):
+        return
+    admission, client = order.admission, order.admission.client
+    when = timezone.localtime(dose.scheduled_at, admission.facility.tz)
+    what = "refused twice in a row" if twice else "a time-critical dose refused"
+    alert_raise(
+        facility=admission.facility, kind="dose_refused", severity=AlertSeverity.WARNING,
+        message=f"{order.medication} {order.dose} {what} ({when:%H:%M}) by "
+        f"{client.display_name}: tell the prescriber.",
+        dedupe_key=f"dose-refused:{dose.public_id}", client_public_id=client.public_id,
+        client_label=client.mrn, now=now,
+    )  # fmt: skip
 
 
 def _live_documentation(dose) -> Administration | None:

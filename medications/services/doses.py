@@ -2,7 +2,7 @@
 dose, and the minute scan for late and missed doses (specs/mar.md, Windows)."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
@@ -13,6 +13,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
+    Q,
     Subquery,
     Value,
 )
@@ -21,11 +22,24 @@ from django.utils import timezone
 from facility.models import AlertSeverity
 from facility.services import alerts_raise_many
 from medications import timing
-from medications.models import Administration, Frequency, Order, Outcome, ScheduledDose, Timing
-from medications.timing import dose_status, window_minutes
+from medications.models import (
+    Administration,
+    DoseKind,
+    Frequency,
+    Order,
+    OrderSource,
+    Outcome,
+    Priority,
+    ScheduledDose,
+    Timing,
+)
+from medications.timing import deadline_status, dose_status, minutes_between, window_minutes
 
 HORIZON = timedelta(hours=48)
+# Kept for importers; no dose is without a window or deadline any more (issue 9).
 NO_WINDOW_DUE_BEFORE = timedelta(minutes=60)
+STAT_DEADLINE = timedelta(minutes=30)  # from the order (specs/mar.md, Windows)
+FIRST_DEADLINE = timedelta(minutes=60)  # NOW and first doses, from verification
 SCAN_LOOKBACK = timedelta(hours=48)
 
 
@@ -48,40 +62,91 @@ def dose_times_between(order: Order, tz, start: datetime, end: datetime) -> list
     )  # fmt: skip
 
 
+def opened_at(order: Order) -> datetime | None:
+    """When the order could first be given: verified, or released before verification."""
+    moments = [m for m in (order.verified_at, order.released_at) if m is not None]
+    return min(moments) if moments else None
+
+
+def order_time(order: Order) -> datetime:
+    """When the order was written: signed by its prescriber, else transcribed."""
+    if order.source == OrderSource.PRESCRIBER and order.prescriber_signed_at is not None:
+        return order.prescriber_signed_at
+    return order.transcribed_at
+
+
+def _once_row(order: Order, opened: datetime) -> ScheduledDose:
+    """The one dose of a one-time order (specs/mar.md, Windows): STAT within 30 minutes of the
+    order; NOW within 60 minutes of verification, or at its time if later; a routine one-time
+    dose at its time with a daily dose's window."""
+    if order.priority == Priority.STAT:
+        at = order_time(order)
+        return ScheduledDose(
+            order=order, scheduled_at=at, window_minutes=STAT_DEADLINE.seconds // 60,
+            kind=DoseKind.STAT, deadline_at=at + STAT_DEADLINE,
+        )  # fmt: skip
+    window = order_window(order)
+    if order.priority == Priority.NOW and order.start_at <= opened:
+        return ScheduledDose(
+            order=order, scheduled_at=opened, window_minutes=FIRST_DEADLINE.seconds // 60,
+            kind=DoseKind.NOW, deadline_at=opened + FIRST_DEADLINE,
+        )  # fmt: skip
+    kind = DoseKind.NOW if order.priority == Priority.NOW else DoseKind.ONCE
+    return ScheduledDose(order=order, scheduled_at=order.start_at, window_minutes=window, kind=kind)
+
+
 def _new_dose_rows(order: Order, until: datetime) -> list[ScheduledDose]:
     """Unsaved dose rows of an order from where it was last materialized up to `until`."""
-    if order.verified_at is None or order.frequency == Frequency.PRN:
+    opened = opened_at(order)
+    if opened is None or order.frequency == Frequency.PRN:
         return []
-    # Doses before verification were never given under this order; a one-time dose keeps its time.
-    start = order.start_at
-    if order.frequency != Frequency.ONCE:
-        start = max(order.start_at, order.verified_at)
     first_ever = order.materialized_until is None
+    limits = [m for m in (order.stop_at, order.discontinued_at, order.admission.discharged_at) if m]
+    if order.frequency == Frequency.ONCE:
+        # Its one dose, however far ahead: the horizon top-up skips one-time orders.
+        row = _once_row(order, opened) if first_ever else None
+        return [row] if row and all(row.scheduled_at < m for m in limits) else []
+    tz = order.admission.facility.tz
+    window = order_window(order)
+    # From the order's start less its window, so a time whose window holds the start counts;
+    # today's times passed before verification are created too (due, late or missed), unless
+    # the verifying nurse chose to start with the next time.
+    start = order.start_at - timedelta(minutes=window)
+    if order.start_with_next_time:
+        start = max(start, opened)
+    else:
+        today = timezone.localtime(opened, tz).date()
+        start = max(start, datetime.combine(today, time.min, tzinfo=tz))
     if not first_ever:
         start = max(start, order.materialized_until)
-    end = until
-    for limit in (order.stop_at, order.discontinued_at, order.admission.discharged_at):
-        if limit is not None:
-            end = min(end, limit)
+    end = min([until, *limits])
     if end <= start:
         return []
-    window = order_window(order)
     rows = [
         ScheduledDose(order=order, scheduled_at=moment, window_minutes=window)
-        for moment in dose_times_between(order, order.admission.facility.tz, start, end)
+        for moment in dose_times_between(order, tz, start, end)
     ]
-    if rows and (first_ever or order.frequency == Frequency.ONCE):
-        # One-time and first doses have no window (specs/mar.md): they are due until given.
-        rows[0].window_minutes = 0
+    if first_ever and rows:
+        # The order's first dose: the latest time already passed at verification is given
+        # within 60 minutes of it (earlier passed times are judged by the table); otherwise
+        # the first time ahead is an ordinary windowed dose.
+        passed = [r for r in rows if r.scheduled_at < opened]
+        first = passed[-1] if passed else rows[0]
+        first.kind = DoseKind.FIRST
+        if passed:
+            first.deadline_at = opened + FIRST_DEADLINE
     return rows
 
 
 def doses_materialize(order: Order, *, until: datetime, now: datetime | None = None) -> int:
-    """Create the order's dose rows up to `until` (idempotent; a rerun adds nothing)."""
+    """Create the order's dose rows up to `until` (idempotent; a rerun adds nothing).
+
+    Called when an order is verified, or released before verification (one nurse on shift).
+    """
     rows = _new_dose_rows(order, until)
     # A concurrent run may insert the same rows: the unique (order, time) index drops them.
     ScheduledDose.objects.bulk_create(rows, ignore_conflicts=True)
-    if order.verified_at is not None:
+    if opened_at(order) is not None:
         Order.objects.filter(pk=order.pk).update(materialized_until=until)
         order.materialized_until = until
     return len(rows)
@@ -100,8 +165,8 @@ def doses_extend_horizon(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     until = now + HORIZON
     orders = list(
-        Order.objects.filter(
-            verified_at__isnull=False,
+        Order.objects.filter(Q(verified_at__isnull=False) | Q(released_at__isnull=False))
+        .filter(
             discontinued_at__isnull=True,
             admission__discharged_at__isnull=True,
             materialized_until__lt=until - timedelta(hours=1),
@@ -125,10 +190,33 @@ class DoseView:
     dose: ScheduledDose
     documentation: Administration | None
     status: str
+    # Real minutes from the scheduled time to now: negative before it (the five rights show it).
+    minutes: int = 0
+    # What was typed into this dose's form when it was refused (the med pass shows it again).
+    typed: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def needs_outcome(self) -> bool:
+        """Undocumented and past its window or deadline: stays on the med pass until charted."""
+        return self.documentation is None and self.status in ("late", "missed")
+
+    @property
+    def early(self) -> bool:
+        """Before its window opens: giving it now needs a reason and a second nurse."""
+        return self.minutes < -self.dose.window_minutes and self.dose.deadline_at is None
+
+    @property
+    def timing_note(self) -> str:
+        """How early or late it is now, in minutes (issue 9: the screen said "±0 min")."""
+        if self.minutes < 0:
+            return f"{-self.minutes} min before its time"
+        if self.minutes > 0:
+            return f"{self.minutes} min after its time"
+        return "at its time"
 
 
 STATUS_LABELS = {
@@ -152,7 +240,8 @@ def dose_views(doses, now: datetime) -> list[DoseView]:
     """Status of each dose: its documentation if any, else the spec's rule against `now`.
 
     `doses` must be ordered by (order, scheduled_at) and carry `live` (prefetched live
-    documentation); the next dose of the same order bounds the late period.
+    documentation); the next dose of the same order bounds the late period. A STAT, NOW or
+    first dose with a deadline is due until it, then missed.
     """
     by_order = defaultdict(list)
     for d in doses:
@@ -167,10 +256,8 @@ def dose_views(doses, now: datetime) -> list[DoseView]:
                 status = doc.outcome
                 if doc.outcome == Outcome.GIVEN and doc.timing in (Timing.EARLY, Timing.LATE):
                     status = f"given_{doc.timing}"
-            elif not d.window_minutes:
-                # No window (one-time or first dose): due from an hour before its time until
-                # documented; never late or missed (specs/mar.md, Windows).
-                status = "due" if now >= d.scheduled_at - NO_WINDOW_DUE_BEFORE else "scheduled"
+            elif d.deadline_at is not None:
+                status = deadline_status(d.deadline_at, now)
             else:
                 nxt = order_doses[i + 1] if i + 1 < len(order_doses) else None
                 status = dose_status(
@@ -180,7 +267,7 @@ def dose_views(doses, now: datetime) -> list[DoseView]:
                     next_scheduled_at=nxt.scheduled_at if nxt else None,
                     next_window=nxt.window_minutes if nxt else None,
                 )
-            views[d.pk] = DoseView(d, doc, status)
+            views[d.pk] = DoseView(d, doc, status, minutes_between(d.scheduled_at, now))
     return [views[d.pk] for d in doses]
 
 
@@ -218,9 +305,10 @@ def _dose_alert(dose: ScheduledDose, kind: str, severity: str, message: str, now
 
 
 def scan_doses(*, now: datetime | None = None) -> int:
-    """Late doses alert the nurse; missed doses are marked and alert (time-critical: supervisor).
+    """Late doses alert the nurse; missed doses are marked and alert (time-critical or STAT:
+    the supervisor too, critical). A STAT, NOW or first dose past its deadline is missed.
 
-    The database picks the candidates (undocumented, windowed doses whose window has passed),
+    The database picks the candidates (undocumented doses whose window or deadline has passed),
     so the scan's work follows the number of late doses, not of doses. Idempotent by dedupe
     key: reruns and late runs raise nothing twice.
     """
@@ -234,7 +322,6 @@ def scan_doses(*, now: datetime | None = None) -> int:
         ScheduledDose.objects.filter(
             scheduled_at__gte=now - SCAN_LOOKBACK,
             scheduled_at__lt=now,
-            window_minutes__gt=0,
             cancelled_at__isnull=True,
             order__admission__discharged_at__isnull=True,
         )
@@ -245,7 +332,7 @@ def scan_doses(*, now: datetime | None = None) -> int:
                 output_field=DateTimeField(),
             )
         )
-        .filter(window_end__lt=now)
+        .filter(Q(deadline_at__isnull=True, window_end__lt=now) | Q(deadline_at__lt=now))
         .exclude(Exists(live))
         .annotate(
             next_at=Subquery(later.values("scheduled_at")[:1]),
@@ -259,10 +346,13 @@ def scan_doses(*, now: datetime | None = None) -> int:
     alerts = []
     newly_missed = []
     for d in doses:
-        status = dose_status(
-            d.scheduled_at, now, window=d.window_minutes,
-            next_scheduled_at=d.next_at, next_window=d.next_window or None,
-        )  # fmt: skip
+        if d.deadline_at is not None:
+            status = deadline_status(d.deadline_at, now)
+        else:
+            status = dose_status(
+                d.scheduled_at, now, window=d.window_minutes,
+                next_scheduled_at=d.next_at, next_window=d.next_window or None,
+            )  # fmt: skip
         client = d.order.admission.client
         when = timezone.localtime(d.scheduled_at, d.order.admission.facility.tz)
         what = f"{d.order.medication} {d.order.dose} due {when:%H:%M} for {client.display_name}"
@@ -276,10 +366,11 @@ def scan_doses(*, now: datetime | None = None) -> int:
             newly_missed.append(d.pk)
         alerts.append(_dose_alert(d, "dose_missed", AlertSeverity.WARNING,
                                   f"Missed dose: {what}. File an incident.", now))  # fmt: skip
-        if d.order.time_critical:
+        if d.order.time_critical or d.kind == DoseKind.STAT:
             alerts.append(_dose_alert(
                 d, "dose_missed_critical", AlertSeverity.CRITICAL,
-                f"Time-critical dose missed: {what}. Supervisor: act now.", now,
+                f"{'STAT' if d.kind == DoseKind.STAT else 'Time-critical'} dose missed: {what}. "
+                "Supervisor: act now.", now,
             ))  # fmt: skip
     if newly_missed:
         ScheduledDose.objects.filter(pk__in=newly_missed, marked_missed_at__isnull=True).update(

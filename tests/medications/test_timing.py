@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from medications.timing import (
+    deadline_status,
     dose_status,
     dose_times_between,
     doses_per_day,
@@ -225,3 +226,107 @@ def test_dose_times_must_be_time_zone_aware():
             frequency="bid", times="", first_at=datetime(2026, 5, 12), tz=NY,  # noqa: DTZ001
             start=at(0, 0), end=at(23, 0),
         )  # fmt: skip
+
+
+# ------------------------------------------------------------------ DST nights (issue 9)
+# America/New_York: 2026-03-08 02:00 EST → 03:00 EDT; 2026-11-01 02:00 EDT → 01:00 EST.
+# Each case is judged in real minutes; a wall-clock reading gets every one of them wrong or
+# sits on its boundary. The same instants are given in the facility's zone, in UTC and mixed.
+
+
+def ny(month, day, h, m, fold=0):
+    return datetime(2026, month, day, h, m, tzinfo=NY, fold=fold)
+
+
+DST_STATUS = [
+    # Spring forward. Daily 01:30 EST (±120): due to 04:30 EDT, late to 06:30 EDT, then missed.
+    (ny(3, 8, 1, 30), ny(3, 8, 4, 0), 120, None, "due"),
+    (ny(3, 8, 1, 30), ny(3, 8, 4, 30), 120, None, "due"),
+    (ny(3, 8, 1, 30), ny(3, 8, 4, 31), 120, None, "late"),
+    (ny(3, 8, 1, 30), ny(3, 8, 6, 29), 120, None, "late"),
+    (ny(3, 8, 1, 30), ny(3, 8, 6, 30), 120, None, "missed"),
+    # 03:30 EDT (±120) opens at 00:30 EST, three wall hours but two real hours before.
+    (ny(3, 8, 3, 30), ny(3, 8, 0, 29), 120, None, "scheduled"),
+    (ny(3, 8, 3, 30), ny(3, 8, 0, 30), 120, None, "due"),
+    # 01:00 EST (±60), next 06:00 EDT: S + 2w is 04:00 EDT, before the next window opens.
+    (ny(3, 8, 1, 0), ny(3, 8, 3, 59), 60, ny(3, 8, 6, 0), "late"),
+    (ny(3, 8, 1, 0), ny(3, 8, 4, 0), 60, ny(3, 8, 6, 0), "missed"),
+    # Fall back. 00:30 EDT (±60): at 01:30 EST, 120 real minutes later, it is missed.
+    (ny(11, 1, 0, 30), ny(11, 1, 1, 29), 60, None, "due"),
+    (ny(11, 1, 0, 30), ny(11, 1, 1, 31), 60, None, "late"),
+    (ny(11, 1, 0, 30), ny(11, 1, 1, 30, fold=1), 60, None, "missed"),
+    # 01:30 EST, the second 01:30 (±120): due from 00:30 EDT.
+    (ny(11, 1, 1, 30, fold=1), ny(11, 1, 0, 29), 120, None, "scheduled"),
+    (ny(11, 1, 1, 30, fold=1), ny(11, 1, 0, 30), 120, None, "due"),
+    # Time-critical 01:45 EDT (±30): late from 01:16 EST, missed at 01:45 EST.
+    (ny(11, 1, 1, 45), ny(11, 1, 1, 15, fold=1), 30, None, "due"),
+    (ny(11, 1, 1, 45), ny(11, 1, 1, 16, fold=1), 30, None, "late"),
+    (ny(11, 1, 1, 45), ny(11, 1, 1, 45, fold=1), 30, None, "missed"),
+    # 01:00 EDT (±30), next 01:20 EST (±30, opens 01:50 EDT): late to 01:50 EDT, then missed.
+    (ny(11, 1, 1, 0), ny(11, 1, 1, 30), 30, ny(11, 1, 1, 20, fold=1), "due"),
+    (ny(11, 1, 1, 0), ny(11, 1, 1, 49), 30, ny(11, 1, 1, 20, fold=1), "late"),
+    (ny(11, 1, 1, 0), ny(11, 1, 1, 50), 30, ny(11, 1, 1, 20, fold=1), "missed"),
+]
+
+
+@pytest.mark.parametrize("zone", ["facility", "utc", "mixed"])
+@pytest.mark.parametrize("scheduled, now, window, next_at, expected", DST_STATUS)
+def test_dose_status_on_dst_nights_is_the_same_in_any_zone(
+    scheduled, now, window, next_at, expected, zone
+):
+    def put(moment, i):
+        if moment is None or zone == "facility":
+            return moment
+        if zone == "utc" or i % 2:
+            return moment.astimezone(UTC)
+        return moment
+
+    got = dose_status(
+        put(scheduled, 0), put(now, 1), window=window, next_scheduled_at=put(next_at, 2),
+        next_window=window if next_at else None,
+    )  # fmt: skip
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "route, given, now, expected",
+    [
+        # Fall back: 01:30 EDT to 01:35 EST is 65 real minutes.
+        ("oral", ny(11, 1, 1, 30), ny(11, 1, 1, 35, fold=1), "due"),
+        ("oral", ny(11, 1, 1, 30), ny(11, 1, 1, 29, fold=1), "pending"),  # 59 minutes
+        ("im", ny(11, 1, 1, 30), ny(11, 1, 1, 31, fold=1), "overdue"),  # 61 minutes
+        # Spring forward: 01:50 EST to 03:20 EDT is 30 real minutes.
+        ("im", ny(3, 8, 1, 50), ny(3, 8, 3, 20), "due"),
+        ("oral", ny(3, 8, 1, 50), ny(3, 8, 3, 49), "pending"),
+        ("oral", ny(3, 8, 1, 50), ny(3, 8, 4, 20), "due"),  # 90 minutes: last minute due
+        ("oral", ny(3, 8, 1, 50), ny(3, 8, 4, 21), "overdue"),
+    ],
+)
+def test_prn_reassessment_on_dst_nights_is_the_same_in_any_zone(route, given, now, expected):
+    assert prn_reassessment_status(given, now, route=route) == expected
+    assert prn_reassessment_status(given.astimezone(UTC), now, route=route) == expected
+    assert prn_reassessment_status(given, now.astimezone(UTC), route=route) == expected
+
+
+@pytest.mark.parametrize(
+    "deadline, now, expected",
+    [
+        (ny(11, 1, 1, 30), ny(11, 1, 1, 20, fold=1), "missed"),  # 50 real minutes past
+        (ny(11, 1, 1, 30, fold=1), ny(11, 1, 1, 40), "due"),  # an hour before it
+        (ny(3, 8, 3, 10), ny(3, 8, 1, 59), "due"),
+        (ny(3, 8, 1, 59), ny(3, 8, 3, 0), "missed"),  # one real minute past
+        (ny(5, 12, 9, 0), ny(5, 12, 9, 0), "due"),  # inclusive
+    ],
+)
+def test_deadline_status_in_real_minutes(deadline, now, expected):
+    assert deadline_status(deadline, now) == expected
+    assert deadline_status(deadline.astimezone(UTC), now.astimezone(UTC)) == expected
+
+
+def test_a_one_time_dose_in_the_repeated_hour_is_found_by_its_instant():
+    # 01:30 EST (the second 01:30) lies in [01:45 EDT, 02:00 EST): a wall-clock test says no.
+    found = dose_times_between(
+        frequency="once", times="", first_at=ny(11, 1, 1, 30, fold=1), tz=NY,
+        start=ny(11, 1, 1, 45), end=ny(11, 1, 2, 0),
+    )  # fmt: skip
+    assert found == [datetime(2026, 11, 1, 6, 30, tzinfo=UTC)]
