@@ -6,10 +6,20 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from clients.models import Admission, Client, DischargeType, LeaveKind, LevelOfCare
+from clients.models import (
+    Admission,
+    AllergenKind,
+    AllergySeverity,
+    AllergyStatus,
+    Client,
+    DischargeType,
+    LeaveKind,
+    LevelOfCare,
+)
 from clients.services import leave_max
-from facility.forms import HavenForm, HavenModelForm
+from facility.forms import HavenForm, HavenModelForm, harden_field
 from facility.models import Bed, Facility
+from facility.registry import registry
 from facility.validators import PlausibleDateValidator
 
 
@@ -90,12 +100,6 @@ class NewClientForm(HavenModelForm):
             "invalid": "Date of birth: enter a valid date.",
         },
     )
-    allergies = forms.CharField(
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=Client._meta.get_field("allergies").help_text,
-    )
     confirm_new_person = forms.BooleanField(
         required=False,
         label="I checked the possible matches: this is a different person",
@@ -110,7 +114,6 @@ class NewClientForm(HavenModelForm):
             "date_of_birth",
             "sex",
             "pronouns",
-            "allergies",
             "emergency_contact_name",
             "emergency_contact_relationship",
             "emergency_contact_phone",
@@ -118,7 +121,6 @@ class NewClientForm(HavenModelForm):
         ]
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
-            "allergies": forms.Textarea(attrs={"rows": 2}),
         }
         error_messages = {
             "legal_first_name": {"required": "Legal first name: required."},
@@ -129,6 +131,120 @@ class NewClientForm(HavenModelForm):
             },
             "sex": {"required": "Sex: choose one."},
         }
+
+
+def allergy_fields(suffix: str = "", *, required: bool = True) -> dict[str, forms.Field]:
+    """One allergy's fields (allergen, kind, reaction, severity), named with `suffix`."""
+    return {
+        f"allergen{suffix}": forms.CharField(
+            label="Allergen",
+            max_length=120,
+            required=required,
+            help_text="A drug, class or brand (penicillin, sulfa, Bactrim), a food or other.",
+            error_messages={"required": "Allergen: name the drug, food or substance."},
+        ),
+        f"kind{suffix}": forms.ChoiceField(
+            label="Type",
+            choices=AllergenKind.choices,
+            initial=AllergenKind.DRUG,
+            required=required,
+            error_messages={"required": "Type: choose drug, food or environmental."},
+        ),
+        f"reaction{suffix}": forms.CharField(
+            label="Reaction", max_length=200, required=False, help_text="hives, anaphylaxis…"
+        ),
+        f"severity{suffix}": forms.ChoiceField(
+            label="Severity",
+            choices=AllergySeverity.choices,
+            initial=AllergySeverity.UNKNOWN,
+            required=required,
+        ),
+    }
+
+
+def _add_fields(form: forms.Form, fields: dict[str, forms.Field]) -> None:
+    """Fields built per form get the project's input checks like the declared ones."""
+    for name, field in fields.items():
+        harden_field(field, name)
+        form.fields[name] = field
+
+
+class AllergyForm(HavenForm):
+    """One allergy added on the chart's allergy page."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _add_fields(self, allergy_fields())
+
+
+class AllergyRemoveForm(HavenForm):
+    reason = forms.CharField(
+        max_length=300, error_messages={"required": "Reason: say why this entry was wrong."}
+    )
+
+
+ADMISSION_ALLERGY_ROWS = 3
+
+
+class AdmissionAllergiesForm(HavenForm):
+    """The allergy answer at admission: "no known drug allergies", or the drug allergies listed
+    (up to three here; more on the chart's allergy page). Food and environmental allergies may
+    be listed with either answer. A blank is refused: "not yet recorded" is not an answer."""
+
+    allergy_status = forms.ChoiceField(
+        label="Drug allergies",
+        choices=[
+            ("", "Choose…"),
+            (AllergyStatus.NKDA, "No known drug allergies (NKDA)"),
+            (AllergyStatus.LISTED, "Has drug allergies: listed below"),
+        ],
+        error_messages={
+            "required": "Drug allergies: choose NKDA, or list the drug allergies below.",
+            "invalid_choice": "Drug allergies: choose NKDA, or list the drug allergies below.",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, ADMISSION_ALLERGY_ROWS + 1):
+            fields = allergy_fields(f"_{n}", required=False)
+            for field in fields.values():
+                field.label = f"{field.label} {n}"
+            fields[f"kind_{n}"].choices = [("", "—"), *AllergenKind.choices]
+            fields[f"severity_{n}"].choices = [("", "—"), *AllergySeverity.choices]
+            _add_fields(self, fields)
+
+    def clean(self):
+        data = super().clean()
+        rows = []
+        for n in range(1, ADMISSION_ALLERGY_ROWS + 1):
+            allergen = data.get(f"allergen_{n}", "").strip()
+            if not allergen:
+                if data.get(f"reaction_{n}", "").strip():
+                    self.add_error(f"allergen_{n}", "Allergen: name what caused this reaction.")
+                continue
+            rows.append(
+                {
+                    "allergen": allergen,
+                    "kind": data.get(f"kind_{n}") or AllergenKind.DRUG,
+                    "reaction": data.get(f"reaction_{n}", "").strip(),
+                    "severity": data.get(f"severity_{n}") or AllergySeverity.UNKNOWN,
+                }
+            )
+        drug = [r for r in rows if r["kind"] == AllergenKind.DRUG]
+        status = data.get("allergy_status")
+        if status == AllergyStatus.LISTED and not drug:
+            self.add_error(
+                "allergen_1", "Allergen: list at least one drug allergy, or choose NKDA."
+            )
+        elif status == AllergyStatus.NKDA and drug:
+            self.add_error(
+                "allergy_status",
+                f"Drug allergies: {drug[0]['allergen']} is listed as a drug allergy; "
+                "NKDA cannot be chosen with it.",
+            )
+        data["allergies"] = rows
+        return data
 
 
 class MoveBedForm(HavenForm):
@@ -159,10 +275,23 @@ class DischargeForm(HavenForm):
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, admission=None, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("discharged_at", timezone.localtime().replace(second=0))
+        # What other apps ask at discharge (e.g. the disposition of the client's own controlled
+        # stock), by their registered discharge steps.
+        for step in registry.discharge_steps if admission is not None else []:
+            for name, field in step.fields(admission).items():
+                harden_field(field, name)
+                self.fields[name] = field
+
+    def step_answers(self, request, admission) -> dict:
+        """Each step's answers for `admission_discharge(steps=...)`; may raise ValidationError."""
+        return {
+            step.key: step.prepare(request, admission, self.cleaned_data)
+            for step in registry.discharge_steps
+        }
 
 
 class LeaveForm(HavenForm):

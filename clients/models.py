@@ -26,6 +26,11 @@ class ClientQuerySet(models.QuerySet):
     def admitted(self) -> "ClientQuerySet":
         return self.filter(admissions__discharged_at__isnull=True).distinct()
 
+    def with_allergies(self) -> "ClientQuerySet":
+        """For a page listing clients with their allergies: one query for all of them (from
+        admissions, `prefetch_related("client__allergy_rows")` does the same)."""
+        return self.prefetch_related("allergy_rows")
+
 
 class Sex(models.TextChoices):
     FEMALE = "F", "Female"
@@ -70,9 +75,6 @@ class Client(models.Model):
     sex = models.CharField(max_length=1, choices=Sex.choices)
     pronouns = models.CharField(max_length=30, blank=True)
     photo = models.ImageField(upload_to=photo_storage_name, blank=True)
-    allergies = models.TextField(
-        blank=True, help_text="One per line. Write NKDA when there are no known drug allergies."
-    )
     allergy_status = models.CharField(
         max_length=12, choices=AllergyStatus.choices, default=AllergyStatus.NOT_RECORDED
     )
@@ -122,16 +124,34 @@ class Client(models.Model):
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
     @property
+    def live_allergies(self) -> list["Allergy"]:
+        """Allergies not removed in error. A page listing clients prefetches them
+        (`prefetch_related("allergy_rows")`); otherwise the first use fetches them once for this
+        instance (`refresh_from_db` forgets them)."""
+        if "allergy_rows" not in getattr(self, "_prefetched_objects_cache", {}):
+            models.prefetch_related_objects([self], "allergy_rows")
+        return [a for a in self.allergy_rows.all() if a.removed_at is None]
+
+    @property
     def allergy_list(self) -> list[str]:
-        """Known allergies, one per line; "NKDA" (no known drug allergies) is not an allergy."""
-        lines = [line.strip() for line in self.allergies.splitlines() if line.strip()]
-        return [line for line in lines if line.upper() != "NKDA"]
+        """Known allergies by name (every kind); "NKDA" is a status, never an allergy."""
+        return [a.label for a in self.live_allergies]
+
+    @property
+    def allergy_flag(self) -> bool:
+        """The identity band shows red unless the answer is a clean NKDA: an allergy, or no
+        answer yet, is what a nurse must see before giving anything."""
+        return self.allergy_status != AllergyStatus.NKDA or bool(self.live_allergies)
 
     @property
     def allergy_summary(self) -> str:
-        if self.allergy_list:
-            return ", ".join(self.allergy_list)
-        return "NKDA" if self.allergies.strip() else "Not recorded"
+        """What the identity band and the printed MAR say: the list, "NKDA", or "Not recorded"
+        (non-drug allergies follow NKDA or "Not recorded" after a semicolon)."""
+        names = self.allergy_list
+        if self.allergy_status == AllergyStatus.LISTED and names:
+            return ", ".join(names)
+        head = "NKDA" if self.allergy_status == AllergyStatus.NKDA else "Not recorded"
+        return f"{head}; {', '.join(names)}" if names else head
 
 
 class AllergenKind(models.TextChoices):
@@ -182,6 +202,11 @@ class Allergy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.allergen} ({self.get_kind_display().lower()})"
+
+    @property
+    def label(self) -> str:
+        """The allergen, with its kind when it is not a drug: "Peanuts (food)"."""
+        return self.allergen if self.kind == AllergenKind.DRUG else str(self)
 
 
 class LevelOfCare(models.TextChoices):

@@ -16,6 +16,10 @@ from django.utils import timezone
 
 from clients.models import (
     Admission,
+    AllergenKind,
+    Allergy,
+    AllergySeverity,
+    AllergyStatus,
     BedMove,
     Client,
     Leave,
@@ -25,6 +29,7 @@ from clients.models import (
 )
 from facility import policy
 from facility.models import AlertSeverity, Bed, Facility, Unit, User
+from facility.registry import registry
 from facility.services import alert_raise, violated_constraint
 
 ORIENTATION_DEADLINE = timedelta(hours=24)
@@ -98,11 +103,15 @@ def admission_admit(
     admitted_at: datetime,
     client: Client | None = None,
     client_fields: dict | None = None,
+    allergies: list[dict] | None = None,
 ) -> Admission:
     """Admit a new client (client_fields) or readmit a known one (client) to a bed.
 
-    A new client gets the facility's next MRN. Refused: a bed that is taken or in another unit,
-    a client already admitted, a time in the future or before birth.
+    A new client gets the facility's next MRN and must have the allergy answer:
+    client_fields["allergy_status"] "nkda" or "listed", with `allergies` (dicts of allergen,
+    kind, reaction, severity) naming at least one drug allergy when "listed".
+    Refused: a bed that is taken or in another unit, a client already admitted, a time in the
+    future or before birth, no allergy answer.
     """
     policy.require(actor, "clients.admit", facility)
     now = timezone.now()
@@ -115,6 +124,7 @@ def admission_admit(
         client.mrn = "pending"
         if client.date_of_birth and client.date_of_birth > timezone.localdate():
             raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+        _check_allergy_answer(client.allergy_status, allergies or [])
         client.full_clean(exclude=["mrn"])
         client.mrn = _mrn_next(facility)
         client.save()
@@ -149,6 +159,8 @@ def admission_admit(
     BedMove.objects.create(
         admission=admission, to_bed=bed, moved_at=admitted_at, moved_by=actor, recorded_at=now
     )
+    for fields in allergies or []:
+        _allergy_create(client, actor=actor, now=now, **fields)
     return admission
 
 
@@ -198,8 +210,15 @@ def admission_discharge(
     discharged_at: datetime,
     discharge_type: str,
     note: str = "",
+    steps: dict | None = None,
 ) -> Admission:
-    """Close the stay and free the bed. An open leave is closed at the discharge time."""
+    """Close the stay and free the bed. An open leave is closed at the discharge time.
+
+    Each app's discharge step (facility/registry.py) runs first, in this transaction: the MAR's
+    orders are discontinued and the client's own controlled stock disposed of. `steps` holds
+    each step's answers by its key (what its `prepare` returned in the view); a step refuses
+    the whole discharge with a ValidationError on its own fields.
+    """
     admission = Admission.objects.select_for_update().get(pk=admission.pk)
     if not admission.is_open:
         raise ValidationError("This client has already been discharged.")
@@ -210,6 +229,9 @@ def admission_discharge(
         raise ValidationError({"discharged_at": "Discharge must be after the admission time."})
     if not discharge_type:
         raise ValidationError({"discharge_type": "Choose how the stay ended."})
+    for step in registry.discharge_steps:
+        answers = (steps or {}).get(step.key, {})
+        step.run(actor=actor, admission=admission, at=discharged_at, data=answers)
     admission.discharged_at = discharged_at
     admission.discharge_type = discharge_type
     admission.discharge_note = note
@@ -371,3 +393,131 @@ def scan_orientation_overdue(*, now: datetime | None = None) -> int:
         )
         raised += created
     return raised
+
+
+# ---------------------------------------------------------------- allergies (issue 9)
+
+# Who keeps the allergy list: the people who read medication orders (nurses, clinicians and
+# supervisors), not technicians. One capability, asked by the services and the views.
+ALLERGY_CAPABILITY = "order.view"
+
+
+def _check_allergy_answer(status: str, allergies: list[dict]) -> None:
+    """A new client's allergy answer: NKDA, or listed with at least one drug allergy."""
+    drug = [a for a in allergies if a.get("kind", AllergenKind.DRUG) == AllergenKind.DRUG]
+    if status == AllergyStatus.LISTED and drug:
+        return
+    if status == AllergyStatus.NKDA and not drug:
+        return
+    if status == AllergyStatus.NKDA:
+        message = "Drug allergies: a drug allergy is listed; NKDA cannot be chosen with it."
+    elif status == AllergyStatus.LISTED:
+        message = "Drug allergies: list at least one drug allergy, or choose NKDA."
+    else:
+        message = "Drug allergies: choose NKDA, or list the drug allergies."
+    raise ValidationError({"allergy_status": message})
+
+
+def _allergy_create(
+    client: Client,
+    *,
+    actor: User,
+    now: datetime,
+    allergen: str,
+    kind: str = AllergenKind.DRUG,
+    reaction: str = "",
+    severity: str = AllergySeverity.UNKNOWN,
+) -> Allergy:
+    allergen = " ".join(allergen.split())
+    errors = {}
+    if not allergen:
+        errors["allergen"] = "Allergen: name the drug, food or substance."
+    if kind not in AllergenKind.values:
+        errors["kind"] = "Type: choose drug, food or environmental."
+    if severity not in AllergySeverity.values:
+        errors["severity"] = "Severity: choose one."
+    if allergen and any(a.allergen.lower() == allergen.lower() for a in _live(client)):
+        errors["allergen"] = f"Allergen: {allergen} is already on the list."
+    if errors:
+        raise ValidationError(errors)
+    allergy = Allergy(
+        client=client, allergen=allergen, kind=kind, reaction=reaction.strip(),
+        severity=severity, recorded_at=now, recorded_by=actor,
+    )  # fmt: skip
+    allergy.full_clean(exclude=["client", "recorded_by"], validate_constraints=False)
+    allergy.save()
+    if kind == AllergenKind.DRUG and client.allergy_status != AllergyStatus.LISTED:
+        client.allergy_status = AllergyStatus.LISTED
+        client.save(update_fields=["allergy_status"])
+    return allergy
+
+
+def _live(client: Client):
+    return Allergy.objects.filter(client=client, removed_at__isnull=True)
+
+
+def _locked(client: Client) -> Client:
+    return Client.objects.select_for_update().get(pk=client.pk)
+
+
+@transaction.atomic
+def allergy_add(
+    *,
+    actor: User,
+    client: Client,
+    allergen: str,
+    kind: str = AllergenKind.DRUG,
+    reaction: str = "",
+    severity: str = AllergySeverity.UNKNOWN,
+    now: datetime | None = None,
+) -> Allergy:
+    """Add one allergy to the client's list. A drug allergy makes the status "listed" (it
+    replaces an earlier NKDA: a new finding outranks "none known")."""
+    policy.require(actor, ALLERGY_CAPABILITY, client)
+    client = _locked(client)
+    return _allergy_create(
+        client, actor=actor, now=now or timezone.now(), allergen=allergen, kind=kind,
+        reaction=reaction, severity=severity,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def allergy_remove(
+    *, actor: User, allergy: Allergy, reason: str, now: datetime | None = None
+) -> Allergy:
+    """Strike an allergy entered in error: the row stays, with who, when and why. When the last
+    drug allergy goes, the status is "not yet recorded" again, never NKDA by itself."""
+    policy.require(actor, ALLERGY_CAPABILITY, allergy)
+    if not reason.strip():
+        raise ValidationError({"reason": "Reason: say why this entry was wrong."})
+    client = _locked(allergy.client)
+    allergy = Allergy.objects.select_for_update().get(pk=allergy.pk)
+    if allergy.removed_at is not None:
+        raise ValidationError(f"{allergy.allergen} was already removed by {allergy.removed_by}.")
+    allergy.removed_at = now or timezone.now()
+    allergy.removed_by = actor
+    allergy.removed_reason = reason.strip()[:300]
+    allergy.save(update_fields=["removed_at", "removed_by", "removed_reason"])
+    drug_left = _live(client).filter(kind=AllergenKind.DRUG).exists()
+    if client.allergy_status == AllergyStatus.LISTED and not drug_left:
+        client.allergy_status = AllergyStatus.NOT_RECORDED
+        client.save(update_fields=["allergy_status"])
+    return allergy
+
+
+@transaction.atomic
+def allergies_mark_nkda(*, actor: User, client: Client) -> Client:
+    """Record "no known drug allergies": an answer, refused while a drug allergy is listed."""
+    policy.require(actor, ALLERGY_CAPABILITY, client)
+    client = _locked(client)
+    listed = list(_live(client).filter(kind=AllergenKind.DRUG).values_list("allergen", flat=True))
+    if listed:
+        raise ValidationError(
+            {
+                "allergy_status": f"NKDA: the list has drug allergies ({', '.join(listed)}); "
+                "remove those entered in error first."
+            }
+        )
+    client.allergy_status = AllergyStatus.NKDA
+    client.save(update_fields=["allergy_status"])
+    return client

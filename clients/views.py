@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clients import services
 from clients.access import admission_for, client_for
 from clients.forms import (
+    AdmissionAllergiesForm,
+    AllergyForm,
+    AllergyRemoveForm,
     DischargeForm,
     LeaveForm,
     MoveBedForm,
@@ -23,7 +26,7 @@ from clients.forms import (
     PlacementForm,
     ReturnForm,
 )
-from clients.models import PHOTO_TYPES, Admission, Client, Leave, OrientationItem
+from clients.models import PHOTO_TYPES, Admission, Allergy, Client, Leave, OrientationItem
 from facility import policy
 from facility.access import client_ip, current_facility_or_404
 from facility.forms import add_service_errors
@@ -172,8 +175,76 @@ def client_chart(request, public_id):
             "admission": admission,
             "age": client.age_on(today),
             "sections": sections,
+            "can_edit_allergies": policy.allows(request.user, services.ALLERGY_CAPABILITY),
         },
     )
+
+
+@policy.requires(services.ALLERGY_CAPABILITY)
+@require_http_methods(["GET", "POST"])
+def allergies(request, public_id):
+    """The client's allergy list: add one, strike one entered in error, or record NKDA."""
+    client = client_for(request, public_id)
+    form = AllergyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            allergy = services.allergy_add(actor=request.user, client=client, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Added {allergy.label} to the allergy list.")
+            return redirect("clients:allergies", public_id=client.public_id)
+    return _allergies_page(request, client, form)
+
+
+def _allergies_page(request, client, form):
+    rows = list(Allergy.objects.filter(client=client).select_related("recorded_by", "removed_by"))
+    return render(
+        request,
+        "clients/allergies.html",
+        {
+            "client": client,
+            "form": form,
+            "live": [a for a in rows if a.removed_at is None],
+            "removed": [a for a in rows if a.removed_at is not None],
+        },
+    )
+
+
+@policy.requires(services.ALLERGY_CAPABILITY)
+@require_POST
+def allergy_remove(request, public_id):
+    allergy = get_object_or_404(
+        Allergy.objects.select_related("client"),
+        public_id=public_id,
+        client__in=Client.objects.visible_to(request.user),
+    )
+    form = AllergyRemoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.allergy_remove(actor=request.user, allergy=allergy, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(request, exc)
+        else:
+            messages.success(request, f"{allergy.allergen}: struck as entered in error.")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect("clients:allergies", public_id=allergy.client.public_id)
+
+
+@policy.requires(services.ALLERGY_CAPABILITY)
+@require_POST
+def allergies_nkda(request, public_id):
+    client = client_for(request, public_id)
+    try:
+        services.allergies_mark_nkda(actor=request.user, client=client)
+    except ValidationError as exc:
+        add_service_errors(request, exc)
+    else:
+        messages.success(request, "Recorded: no known drug allergies.")
+    return redirect("clients:allergies", public_id=client.public_id)
 
 
 @policy.requires("clients.admit")
@@ -183,11 +254,13 @@ def admit(request):
     facility = current_facility_or_404(request)
     data = request.POST or None
     client_form = NewClientForm(data, request.FILES or None)
+    allergy_form = AdmissionAllergiesForm(data)
     placement = PlacementForm(data, facility=facility)
     duplicates = []
     if request.method == "POST":
         client_ok = client_form.is_valid()
         placement_ok = placement.is_valid()
+        allergies_ok = allergy_form.is_valid()
         if client_ok:
             duplicates = list(
                 services.client_possible_duplicates(
@@ -204,20 +277,24 @@ def admit(request):
                     "different person.",
                 )
                 client_ok = False
-        if client_ok and placement_ok:
+        if client_ok and placement_ok and allergies_ok:
             fields = {
                 k: v for k, v in client_form.cleaned_data.items() if k != "confirm_new_person"
             }
+            fields["allergy_status"] = allergy_form.cleaned_data["allergy_status"]
             try:
                 admission = services.admission_admit(
                     actor=request.user,
                     facility=facility,
                     unit=placement.cleaned_data["bed"].unit,
                     client_fields=fields,
+                    allergies=allergy_form.cleaned_data["allergies"],
                     **placement.cleaned_data,
                 )
             except ValidationError as exc:
-                target = placement if _touches(exc, placement) else client_form
+                target = next(
+                    (f for f in (placement, allergy_form) if _touches(exc, f)), client_form
+                )
                 add_service_errors(target, exc)
             else:
                 messages.success(
@@ -232,6 +309,7 @@ def admit(request):
         {
             "facility": facility,
             "client_form": client_form,
+            "allergy_form": allergy_form,
             "placement": placement,
             "duplicates": duplicates,
         },
@@ -302,13 +380,37 @@ def move_bed(request, public_id):
 @policy.requires("clients.admit")
 @require_http_methods(["GET", "POST"])
 def discharge(request, public_id):
-    return _admission_form_view(
+    """Close the stay; what other apps must settle (the MAR's orders, the client's own
+    controlled stock) is asked on the same form and done in the same transaction."""
+    admission = admission_for(request, public_id)
+    if request.method == "GET" and not admission.is_open:
+        # The confirmation: what the apps offer once the stay is closed (the med list to print).
+        steps = registry.discharge_steps
+        links = [link for step in steps for link in step.links(request, admission)]
+        return render(
+            request,
+            "clients/discharge_done.html",
+            {"admission": admission, "client": admission.client, "links": links},
+        )
+    form = DischargeForm(request.POST or None, admission=admission)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.admission_discharge(
+                actor=request.user, admission=admission,
+                discharged_at=form.cleaned_data["discharged_at"],
+                discharge_type=form.cleaned_data["discharge_type"],
+                note=form.cleaned_data["note"], steps=form.step_answers(request, admission),
+            )  # fmt: skip
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            name = admission.client.display_name
+            messages.success(request, f"Discharged {name}; the bed is free.")
+            return redirect("clients:discharge", public_id=admission.public_id)
+    return render(
         request,
-        public_id,
-        form_class=DischargeForm,
-        service=services.admission_discharge,
-        template="clients/discharge.html",
-        success="Discharged {client}; the bed is free.",
+        "clients/discharge.html",
+        {"admission": admission, "client": admission.client, "form": form},
     )
 
 

@@ -83,7 +83,16 @@ LAST = [
     "Underhill",
     "Vance",
 ]
-ALLERGIES = ["NKDA", "NKDA", "NKDA", "Penicillin", "Sulfa drugs", "Codeine", "Latex\nPeanuts"]
+# (allergen, kind, reaction, severity) per client; none listed is NKDA.
+ALLERGIES = [
+    [],
+    [],
+    [],
+    [("Penicillin", "drug", "Hives", "moderate")],
+    [("Sulfa drugs", "drug", "Rash", "mild")],
+    [("Codeine", "drug", "Vomiting", "mild")],
+    [("Latex", "environmental", "Contact dermatitis", "mild"), ("Peanuts", "food", "", "severe")],
+]
 LEVELS = ["3.7-WM", "3.5", "3.5", "3.7", "3.1"]
 
 
@@ -138,6 +147,11 @@ class Command(BaseCommand):
         for i, (first, last) in enumerate(names):
             bed = beds[i]
             admitted_at = now - timedelta(days=rng.randint(0, 27), hours=rng.randint(0, 20))
+            allergies = [
+                dict(zip(("allergen", "kind", "reaction", "severity"), a, strict=True))
+                for a in rng.choice(ALLERGIES)
+            ]
+            drug = any(a["kind"] == "drug" for a in allergies)
             admission = admission_admit(
                 actor=staff[Role.NURSE],
                 facility=facility,
@@ -152,11 +166,12 @@ class Command(BaseCommand):
                     "date_of_birth": date(1960, 1, 1) + timedelta(days=rng.randint(0, 365 * 40)),
                     "sex": rng.choice(["F", "M", "M", "X"]),
                     "pronouns": rng.choice(["she/her", "he/him", "they/them", ""]),
-                    "allergies": rng.choice(ALLERGIES),
+                    "allergy_status": "listed" if drug else "nkda",
                     "emergency_contact_name": f"{rng.choice(FIRST)} {last}",
                     "emergency_contact_relationship": rng.choice(["Parent", "Sibling", "Partner"]),
                     "emergency_contact_phone": f"555-01{rng.randint(10, 99)}",
                 },
+                allergies=allergies,
             )
             # Demo history was charted when it happened, not today: no "late entry" marks.
             Admission.objects.filter(pk=admission.pk).update(recorded_at=admission.admitted_at)
