@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 
 from facility import policy
-from facility.forms import HavenModelForm
+from facility.forms import FacilitySetupForm, HavenModelForm
 from facility.models import Bed, Facility, Unit
 from facility.services import facility_seed_defaults
 
@@ -73,7 +73,12 @@ class BedInline(admin.TabularInline):
 class FacilityAdmin(NoDeleteAdmin):
     facility_path = ""
     list_display = ["name", "time_zone", "shift_pattern"]
-    fields = ["name", "time_zone", "address", "shift_pattern"]
+    # The technician scope on the MAR (issue 9): facility policy, read by facility/policy.py.
+    form = FacilitySetupForm
+    fields = [
+        "name", "time_zone", "address", "shift_pattern",
+        "tech_observed_routes", "tech_observed_controlled", "tech_prn_effect",
+    ]  # fmt: skip
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -69,6 +69,47 @@ class HavenModelForm(SafeInputMixin, forms.ModelForm):
     """The base of every model form."""
 
 
+def _route_choices():
+    """The MAR's routes, read through the app registry (facility imports no leaf app)."""
+    from django.apps import apps
+
+    return apps.get_model("medications", "Order")._meta.get_field("route").choices
+
+
+class FacilitySetupForm(HavenModelForm):
+    """The facility setup page (/manage/): the technician scope on the MAR is facility policy
+    (issue 9 item 9), read by facility/policy.py."""
+
+    tech_observed_routes = forms.MultipleChoiceField(
+        label="Routes technicians may chart as observed self-administration",
+        choices=_route_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Routes: choose from the list."},
+    )
+
+    class Meta:
+        model = Facility
+        fields = [
+            "name", "time_zone", "address", "shift_pattern",
+            "tech_observed_routes", "tech_observed_controlled", "tech_prn_effect",
+        ]  # fmt: skip
+        labels = {
+            "tech_observed_controlled": "Technicians may chart observed self-administration of "
+            "controlled substances",
+            "tech_prn_effect": "Technicians may chart a PRN dose's effectiveness",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new facility's instance already holds the model's default list.
+        routes = self.instance.tech_observed_routes or ""
+        self.initial["tech_observed_routes"] = [r.strip() for r in routes.split(",") if r.strip()]
+
+    def clean_tech_observed_routes(self) -> str:
+        return ",".join(self.cleaned_data["tech_observed_routes"])
+
+
 def service_error_messages(exc: ValidationError | PermissionDenied) -> dict[str | None, list[str]]:
     """A service's refusal as {field or None: messages}: a ValidationError names its fields (or
     none), a PermissionDenied from the access policy is a refusal of the whole request."""

@@ -92,9 +92,15 @@ def _open_admission(user, obj) -> None:
         raise PermissionDenied("This client has been discharged.")
 
 
+def _tech_routes(facility) -> set[str]:
+    return {r.strip() for r in facility.tech_observed_routes.split(",") if r.strip()}
+
+
 def _observed_self_administration(user, administration) -> None:
     """Without "mar.give", only a given dose the client took themselves, watched, is charted
-    (HAVEN_TECH_OBSERVED_SELF_ADMINISTRATION, specs/mar.md)."""
+    (HAVEN_TECH_OBSERVED_SELF_ADMINISTRATION, specs/mar.md), and only within the facility's
+    technician scope (issue 9 item 9): a route on its list, and a controlled medication only
+    if it allows them."""
     if allows(user, "mar.give"):
         return
     observed = administration.outcome == "given" and administration.self_administered
@@ -102,6 +108,26 @@ def _observed_self_administration(user, administration) -> None:
         raise PermissionDenied(
             "Technicians document observed self-administration only; call the nurse."
         )
+    order = administration.order
+    facility = order.admission.facility
+    if order.route not in _tech_routes(facility):
+        raise PermissionDenied(
+            f"{order.get_route_display()} doses are charted by a nurse at this facility; "
+            "call the nurse."
+        )
+    if order.medication.is_controlled and not facility.tech_observed_controlled:
+        raise PermissionDenied(
+            "Controlled medications are charted by a nurse at this facility; call the nurse."
+        )
+
+
+def _prn_effect_by_nurse(user, administration) -> None:
+    """Without "mar.give", a PRN dose's effectiveness is charted only where the facility lets
+    technicians do so (Facility.tech_prn_effect, issue 9 item 9)."""
+    if allows(user, "mar.give"):
+        return
+    if not administration.order.admission.facility.tech_prn_effect:
+        raise PermissionDenied("A nurse charts how a PRN dose worked at this facility.")
 
 
 def _own_entry_or_strike_any(user, administration) -> None:
@@ -121,6 +147,7 @@ def _all_their_facilities(user, member) -> None:
 RULES: dict[str, Callable[[Any, Any], None]] = {
     "floor.chart": _open_admission,
     "mar.record": _observed_self_administration,
+    "mar.follow_up": _prn_effect_by_nurse,
     "mar.strike": _own_entry_or_strike_any,
     "staff.change": _all_their_facilities,
 }

@@ -1,61 +1,178 @@
 """PRN doses: limits, giving, the effectiveness follow-up and its overdue scan (specs/mar.md,
 PRN)."""
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Admission
 from facility import policy
 from facility.models import AlertSeverity, User
 from facility.services import alerts_raise_many
-from medications.models import Administration, Order, Outcome
+from medications.limits import mg_allowed_from, mg_in_24h, pre_dose_score
+from medications.models import Administration, MedicationIngredient, Order, Outcome
 from medications.services.administrations import FUTURE_TOLERANCE
 from medications.services.controlled import decrement_for_administration
-from medications.timing import prn_limits
+from medications.timing import prn_limits, reassessment_delay
 
 
-def prn_blocks(order: Order, at: datetime) -> list[str]:
-    """Why a PRN dose at `at` is not allowed without an override (empty: allowed).
+@dataclass
+class CapLine:
+    """One capped ingredient: what was given in the last 24 hours and what this dose adds."""
 
-    Every live dose of the order within 24 hours (or the interval, if longer) either side of
-    `at` is weighed, later ones
-    included: a dose stamped a moment after `at` (another nurse's, on another server's clock)
-    must block this one, not slip past the limits (issue 7).
+    ingredient: str
+    so_far_mg: Decimal
+    dose_mg: Decimal
+    cap_mg: Decimal
+    over: bool
+    allowed_from: datetime | None
+
+
+@dataclass
+class PrnCheck:
+    """How a PRN dose at `at` stands against every order sharing an ingredient (issue 9)."""
+
+    blocks: list[str] = field(default_factory=list)
+    allowed_from: datetime | None = None
+    count: int = 0
+    max_per_24h: int = 0
+    caps: list[CapLine] = field(default_factory=list)
+    sharing: list[int] = field(default_factory=list)  # pks of the orders weighed, this one too
+
+
+PRE_ASSESSMENT_MAX = Administration._meta.get_field("pre_assessment").max_length
+
+
+def _sharing_orders(order: Order) -> tuple[list[int], dict[int, dict[int, Decimal | None]]]:
+    """The admission's orders sharing an ingredient with this order's medication (the same
+    medication, when it has no ingredient rows), and each medication's mg per unit by
+    ingredient."""
+    mine = set(
+        MedicationIngredient.objects.filter(medication_id=order.medication_id).values_list(
+            "ingredient_id", flat=True
+        )
+    )
+    same = Q(medication_id=order.medication_id)
+    if mine:
+        same |= Q(medication__ingredient_rows__ingredient_id__in=mine)
+    orders = dict(
+        Order.objects.filter(same, admission_id=order.admission_id)
+        .values_list("pk", "medication_id")
+        .distinct()
+    )
+    mg = {}
+    rows = MedicationIngredient.objects.filter(
+        medication_id__in=set(orders.values()), ingredient_id__in=mine
+    ).values_list("medication_id", "ingredient_id", "mg_per_unit")
+    for medication_id, ingredient_id, per_unit in rows:
+        mg.setdefault(medication_id, {})[ingredient_id] = per_unit
+    return sorted(orders), mg
+
+
+def _clock(moment: datetime, tz, at: datetime) -> str:
+    local = timezone.localtime(moment, tz)
+    same_day = local.date() == timezone.localtime(at, tz).date()
+    return f"{local:%H:%M}" if same_day else f"{local:%Y-%m-%d %H:%M}"
+
+
+def prn_check(order: Order, at: datetime) -> PrnCheck:
+    """The PRN limits of `order` for a dose at `at`, across the client's orders (issue 9).
+
+    - Interval: any live given dose (PRN or scheduled, any order of the admission) sharing an
+      ingredient, less than this order's interval before `at` or after it (a dose stamped a
+      moment later by another nurse blocks this one, issue 7).
+    - Maximum per 24 hours: PRN doses of every order sharing an ingredient count toward this
+      order's maximum.
+    - Daily cap of an ingredient (Ingredient.max_mg_per_24h): every live given dose's
+      dose_units x mg_per_unit, scheduled doses included, in any 24 hours containing `at`.
     """
-    # Far enough either side for both limits: a q48h PRN looks back 48 hours, not 24.
-    reach = max(timedelta(hours=24), timedelta(minutes=order.prn_min_interval_minutes))
+    sharing, mg_per_unit = _sharing_orders(order)
+    interval = timedelta(minutes=order.prn_min_interval_minutes)
+    reach = max(timedelta(hours=24), interval)
     given = list(
         Administration.objects.filter(
-            order=order,
+            order_id__in=sharing,
             outcome=Outcome.GIVEN,
             struck_at__isnull=True,
             given_at__gt=at - reach,
             given_at__lt=at + reach,
-        ).values_list("given_at", flat=True)
-    )
-    allowed_from, next_given, count = prn_limits(
-        at,
-        given,
-        interval_minutes=order.prn_min_interval_minutes,
-        max_per_24h=order.prn_max_per_24h,
+        )
+        .select_related("order__medication")
+        .order_by("given_at")
     )
     tz = order.admission.facility.tz
-    reasons = []
+    check = PrnCheck(max_per_24h=order.prn_max_per_24h, sharing=sharing)
+    allowed_from, next_given, _ = prn_limits(
+        at, [a.given_at for a in given], interval_minutes=order.prn_min_interval_minutes,
+        max_per_24h=order.prn_max_per_24h,
+    )  # fmt: skip
+    prn_times = [a.given_at for a in given if a.order.is_prn]
+    _, _, check.count = prn_limits(
+        at, prn_times, interval_minutes=order.prn_min_interval_minutes,
+        max_per_24h=order.prn_max_per_24h,
+    )  # fmt: skip
     if allowed_from is not None:
-        local = timezone.localtime(allowed_from, tz)
-        reasons.append(f"Too soon: the next dose is allowed from {local:%H:%M}.")
-    elif next_given is not None:
-        local = timezone.localtime(next_given, tz)
-        reasons.append(
-            f"Too soon: a dose was given at {local:%H:%M}, less than "
-            f"{order.prn_min_interval_minutes} minutes later."
+        last = max((a for a in given if a.given_at <= at), key=lambda a: a.given_at)
+        check.allowed_from = allowed_from
+        check.blocks.append(
+            f"Too soon: the next dose is allowed from {_clock(allowed_from, tz, at)} "
+            f"({last.order.medication} given {_clock(last.given_at, tz, at)})."
         )
-    if count > order.prn_max_per_24h:
-        reasons.append(f"Maximum reached: {count - 1} of {order.prn_max_per_24h} in 24 hours.")
-    return reasons
+    elif next_given is not None:
+        later = min((a for a in given if a.given_at > at), key=lambda a: a.given_at)
+        check.blocks.append(
+            f"Too soon: a dose was given at {_clock(next_given, tz, at)} "
+            f"({later.order.medication}), less than {order.prn_min_interval_minutes} minutes "
+            "later."
+        )
+    if check.count > order.prn_max_per_24h:
+        others = " (PRN orders of the same drug together)" if len(sharing) > 1 else ""
+        check.blocks.append(
+            f"Maximum reached: {check.count - 1} of {order.prn_max_per_24h} in 24 hours{others}."
+        )
+    caps = MedicationIngredient.objects.filter(
+        medication_id=order.medication_id,
+        mg_per_unit__isnull=False,
+        ingredient__max_mg_per_24h__isnull=False,
+    ).select_related("ingredient")
+    for row in caps:
+        doses = [
+            (a.given_at, a.order.dose_units * per_unit)
+            for a in given
+            if (per_unit := mg_per_unit.get(a.order.medication_id, {}).get(row.ingredient_id))
+        ]
+        dose_mg = order.dose_units * row.mg_per_unit
+        cap = row.ingredient.max_mg_per_24h
+        so_far, most = mg_in_24h(at, doses, dose_mg)
+        line = CapLine(
+            row.ingredient.name, so_far, dose_mg, cap, most > cap,
+            mg_allowed_from(at, doses, dose_mg, cap),
+        )  # fmt: skip
+        check.caps.append(line)
+        if line.over:
+            until = ""
+            if line.allowed_from:
+                until = f"; allowed from {_clock(line.allowed_from, tz, at)}"
+            check.blocks.append(
+                f"Daily maximum of {line.ingredient}: {so_far:,.0f} mg in the last 24 hours, "
+                f"this dose {dose_mg:,.0f} mg would make {most:,.0f} mg "
+                f"(cap {cap:,.0f} mg){until}."
+            )
+            if line.allowed_from and (
+                check.allowed_from is None or line.allowed_from > check.allowed_from
+            ):
+                check.allowed_from = line.allowed_from
+    return check
+
+
+def prn_blocks(order: Order, at: datetime) -> list[str]:
+    """Why a PRN dose at `at` is not allowed without an override (empty: allowed)."""
+    return prn_check(order, at).blocks
 
 
 @transaction.atomic
@@ -69,21 +186,24 @@ def prn_give(
     override_reason: str = "",
     override_by: User | None = None,
     now: datetime | None = None,
+    pre_score: int | None = None,
 ) -> Administration:
     """Give a PRN dose within its limits; past a limit, a reason and a second nurse override.
 
-    The order row is locked first, and only then is the clock read and the limits counted, so
-    two nurses giving the same PRN at once are judged one after the other: the second sees the
-    first dose (issue 7: reading the clock before the lock let both through).
+    The rows of every order of the admission sharing an ingredient are locked first, in pk
+    order, and only then is the clock read and the limits counted, so two nurses giving PRNs of
+    one drug at once are judged one after the other: the second sees the first dose (issue 7:
+    reading the clock before the lock let both through).
+
+    `pre_score`, a 0-10 pain or symptom score, is written into the pre-dose assessment
+    ("score 6/10"); a follow-up of a dose whose assessment holds a score needs one too.
     """
     policy.require(actor, "mar.give", order)
-    # Lock only the order row (not its admission and facility, which alerts and the access log
-    # reference), then read the clock.
-    order = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("admission__facility")
-        .get(pk=order.pk)
-    )
+    # Lock only the order rows (not their admission and facility, which alerts and the access
+    # log reference), then read the clock.
+    sharing, _ = _sharing_orders(order)
+    list(Order.objects.select_for_update(of=("self",)).filter(pk__in=sharing).order_by("pk"))
+    order = Order.objects.select_related("admission__facility", "medication").get(pk=order.pk)
     now = now or timezone.now()
     given_at = given_at or now
     admission = order.admission
@@ -95,8 +215,15 @@ def prn_give(
     given_at = min(given_at, now)
     if not indication.strip():
         errors["indication"] = "Indication: say why the dose is needed."
-    if not pre_assessment.strip():
+    pre_assessment = pre_assessment.strip()
+    if not pre_assessment:
         errors["pre_assessment"] = "Pre-dose assessment: record pain, anxiety or the score."
+    if pre_score is not None and not 0 <= pre_score <= 10:
+        errors["pre_score"] = "Pre-dose score: 0 to 10."
+    elif pre_score is not None and pre_dose_score(pre_assessment) != pre_score:
+        pre_assessment = f"{pre_assessment} · score {pre_score}/10"
+        if len(pre_assessment) > PRE_ASSESSMENT_MAX:
+            errors["pre_assessment"] = "Pre-dose assessment: at most 185 characters with a score."
     if errors:
         raise ValidationError(errors)
     if admission.discharged_at is not None and given_at >= admission.discharged_at:
@@ -120,7 +247,7 @@ def prn_give(
         recorded_at=now,
         recorded_by=actor,
         prn_indication=indication.strip(),
-        pre_assessment=pre_assessment.strip(),
+        pre_assessment=pre_assessment,
         override_reason=override_reason.strip(),
         override_by=override_by,
     )
@@ -128,27 +255,66 @@ def prn_give(
     return admin
 
 
+def follow_up_opens_at(administration: Administration) -> datetime:
+    """The reassessment time for the dose's route (specs/mar.md, PRN): 60 or 30 minutes."""
+    return administration.given_at + reassessment_delay(administration.order.route)
+
+
 @transaction.atomic
 def prn_follow_up(
     *, actor: User, administration: Administration, result: str, post_assessment: str = "",
-    note: str = "",
+    note: str = "", score: int | None = None, early_reason: str = "",
+    now: datetime | None = None,
 ):  # fmt: skip
-    """Record how well a PRN dose worked."""
+    """Record how well a PRN dose worked: an assessment (issue 9 item 6).
+
+    The effect, what was observed, and a 0-10 score when the pre-dose assessment recorded one.
+    Before the reassessment time for the route, only with the reason it is assessed early.
+    """
     from medications.models import Effect, PrnFollowUp
 
     policy.require(actor, "mar.follow_up", administration)
-    if result not in Effect.values:
-        raise ValidationError({"result": "Result: effective, partially or not effective."})
+    now = now or timezone.now()
+    administration = Administration.objects.select_related("order__admission__facility").get(
+        pk=administration.pk
+    )
     if administration.dose_id is not None or administration.struck_at is not None:
         raise ValidationError("Only a live PRN dose takes a follow-up.")
+    if PrnFollowUp.objects.filter(administration=administration).exists():
+        raise ValidationError("This dose already has its follow-up.")
+    errors = {}
+    if result not in Effect.values:
+        errors["result"] = "Effect: effective, partially or not effective."
+    post_assessment, early_reason = post_assessment.strip(), early_reason.strip()
+    if not post_assessment:
+        errors["post_assessment"] = "What was observed: describe the client after the dose."
+    if score is not None and not 0 <= score <= 10:
+        errors["score"] = "Score: 0 to 10."
+    elif score is None and pre_dose_score(administration.pre_assessment) is not None:
+        errors["score"] = (
+            f"Score: the pre-dose assessment was scored ({administration.pre_assessment}); "
+            "score 0 to 10 now."
+        )
+    opens = follow_up_opens_at(administration)
+    if now < opens and not early_reason:
+        local = timezone.localtime(opens, administration.order.admission.facility.tz)
+        errors["early_reason"] = (
+            f"Reassessment opens at {local:%H:%M}; say why the effect is assessed early."
+        )
+    elif now >= opens:
+        early_reason = ""
+    if errors:
+        raise ValidationError(errors)
     try:
         with transaction.atomic():
             return PrnFollowUp.objects.create(
                 administration=administration,
                 result=result,
-                post_assessment=post_assessment.strip(),
+                post_assessment=post_assessment,
+                score=score,
+                early_reason=early_reason,
                 note=note.strip(),
-                recorded_at=timezone.now(),
+                recorded_at=now,
                 recorded_by=actor,
             )
     except IntegrityError as exc:
@@ -172,7 +338,11 @@ def prn_pending(admission_ids, now: datetime):
                         "order__admission__facility", "recorded_by")
         .order_by("given_at")
     )  # fmt: skip
-    return [(a, prn_reassessment_status(a.given_at, now, route=a.order.route)) for a in doses]
+    pending = []
+    for a in doses:
+        a.reassess_at = follow_up_opens_at(a)  # the follow-up form says when it opens
+        pending.append((a, prn_reassessment_status(a.given_at, now, route=a.order.route)))
+    return pending
 
 
 def scan_prn_reassessments(*, now: datetime | None = None) -> int:

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from facility.models import Alert
-from medications.models import Administration, Medication
+from medications.models import Administration, Medication, PrnFollowUp
 from medications.services import (
     order_transcribe,
     order_verify,
@@ -29,19 +29,30 @@ DAY = datetime(2026, 5, 12, 8, 0, tzinfo=NY)
 def prn_order(cast, facility, admission):
     nurse2 = make_user("prn_verifier", "nurse", facility)
     med = Medication.objects.create(
-        facility=facility, name="Acetaminophen", strength="500 mg", form="tablet",
+        facility=facility,
+        name="Acetaminophen",
+        strength="500 mg",
+        form="tablet",
         routes="oral",
-    )  # fmt: skip
+    )
     with time_machine.travel(DAY, tick=False):
         admission.admitted_at = DAY - timedelta(days=2)
         admission.save(update_fields=["admitted_at"])
         order = order_transcribe(
-            actor=cast["nurse"], admission=admission, medication=med, dose="500 mg",
-            dose_units=Decimal("1"), route="oral", frequency="prn",
+            actor=cast["nurse"],
+            admission=admission,
+            medication=med,
+            dose="500 mg",
+            dose_units=Decimal("1"),
+            route="oral",
+            frequency="prn",
             start_at=DAY - timedelta(days=1),
-            prescriber_name="Dr. Prn", prescriber_credentials="MD", indication="pain",
-            prn_min_interval_minutes=240, prn_max_per_24h=3,
-        )  # fmt: skip
+            prescriber_name="Dr. Prn",
+            prescriber_credentials="MD",
+            indication="pain",
+            prn_min_interval_minutes=240,
+            prn_max_per_24h=3,
+        )
         order_verify(actor=nurse2, order=order)
     order.verifier = nurse2
     return order
@@ -122,6 +133,7 @@ def test_reassessment_overdue_alerts_once_and_follow_up_closes_it(cast, prn_orde
             administration=admin,
             result="effective",
             post_assessment="pain 2/10",
+            score=2,
         )
         assert scan_prn_reassessments() == 0
     assert Alert.objects.filter(kind="prn_reassessment_overdue").count() == 1
@@ -160,3 +172,142 @@ def test_an_interval_longer_than_a_day_is_enforced(cast, prn_order):
         give(prn_order, cast["nurse"], DAY.replace(hour=16) + timedelta(days=1))
     give(prn_order, cast["nurse"], DAY.replace(hour=10) + timedelta(days=2))
     assert Administration.objects.filter(order=prn_order).count() == 2
+
+
+def follow_up_page(client, nurse, admin, when, body):
+    client.force_login(nurse)
+    url = reverse("medications:prn_follow_up", args=[admin.public_id])
+    with time_machine.travel(when, tick=False):
+        return client.post(url, body)
+
+
+@pytest.mark.django_db
+def test_a_follow_up_before_the_reassessment_time_needs_a_reason(client, cast, prn_order):
+    admin = give(prn_order, cast["nurse"], DAY.replace(hour=10))  # oral: reassess from 11:00
+    body = {"result": "effective", "post_assessment": "resting, pain 2/10", "score": "2"}
+    response = follow_up_page(client, cast["nurse"], admin, DAY.replace(hour=10, minute=59), body)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Reassessment opens at 11:00; say why the effect is assessed early." in page
+    assert 'value="resting, pain 2/10"' in page  # what was typed is kept
+    assert not PrnFollowUp.objects.exists()
+    body["early_reason"] = "Client leaving for court"
+    response = follow_up_page(client, cast["nurse"], admin, DAY.replace(hour=10, minute=59), body)
+    assert response.status_code == 302
+    assert PrnFollowUp.objects.get().early_reason == "Client leaving for court"
+
+
+@pytest.mark.django_db
+def test_a_follow_up_is_an_assessment_with_a_score_when_the_dose_had_one(cast, prn_order):
+    admin = give(prn_order, cast["nurse"], DAY.replace(hour=10))  # "pain 6/10"
+    with time_machine.travel(DAY.replace(hour=11), tick=False):
+        with pytest.raises(ValidationError) as refused:
+            prn_follow_up(actor=cast["nurse"], administration=admin, result="effective")
+        assert set(refused.value.message_dict) == {"post_assessment", "score"}
+        with pytest.raises(ValidationError) as refused:
+            prn_follow_up(
+                actor=cast["nurse"],
+                administration=admin,
+                result="effective",
+                post_assessment="resting",
+                score=11,
+            )
+        assert refused.value.message_dict == {"score": ["Score: 0 to 10."]}
+        with pytest.raises(ValidationError, match="Effect: effective, partially"):
+            prn_follow_up(
+                actor=cast["nurse"],
+                administration=admin,
+                result="",
+                post_assessment="resting",
+                score=3,
+            )
+        follow = prn_follow_up(
+            actor=cast["nurse"],
+            administration=admin,
+            result="partial",
+            post_assessment="resting",
+            score=0,
+        )
+    assert (follow.result, follow.score, follow.early_reason) == ("partial", 0, "")
+
+
+@pytest.mark.django_db
+def test_a_dose_without_a_pre_dose_score_takes_a_follow_up_without_one(cast, prn_order):
+    admin = give(prn_order, cast["nurse"], DAY.replace(hour=10))
+    Administration.objects.filter(pk=admin.pk).update(pre_assessment="anxious, pacing")
+    with time_machine.travel(DAY.replace(hour=11), tick=False):
+        follow = prn_follow_up(
+            actor=cast["nurse"],
+            administration=admin,
+            result="not_effective",
+            post_assessment="still pacing",
+        )
+    assert follow.score is None
+
+
+@pytest.mark.django_db
+def test_the_give_form_records_a_pre_dose_score_and_the_follow_up_then_needs_one(
+    client, cast, prn_order
+):
+    client.force_login(cast["nurse"])
+    url = reverse("medications:prn_give", args=[prn_order.public_id])
+    with time_machine.travel(DAY.replace(hour=10), tick=False):
+        refused = client.post(
+            url, {"indication": "pain", "pre_assessment": "aching knee", "pre_score": "11"}
+        )
+        assert "Pre-dose score (0-10): a whole number from 0 to 10." in refused.content.decode()
+        assert 'value="aching knee"' in refused.content.decode()
+        client.post(url, {"indication": "pain", "pre_assessment": "aching knee", "pre_score": "7"})
+    admin = Administration.objects.get()
+    assert admin.pre_assessment == "aching knee · score 7/10"
+    body = {"result": "effective", "post_assessment": "walking", "score": ""}
+    response = follow_up_page(client, cast["nurse"], admin, DAY.replace(hour=11), body)
+    assert "Score: the pre-dose assessment was scored" in response.content.decode()
+    body["score"] = "12"
+    response = follow_up_page(client, cast["nurse"], admin, DAY.replace(hour=11), body)
+    assert "Score after the dose (0-10): a whole number from 0 to 10." in response.content.decode()
+    body["score"] = "3"
+    assert (
+        follow_up_page(client, cast["nurse"], admin, DAY.replace(hour=11), body).status_code == 302
+    )
+
+
+def mar_pdf_text(client, nurse, admission) -> str:
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    client.force_login(nurse)
+    url = reverse("medications:mar_pdf", args=[admission.public_id])
+    response = client.get(url, {"start": "2026-05-12", "end": "2026-05-12"})
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pages))
+
+
+@pytest.mark.django_db
+def test_the_printed_mar_shows_the_effect_score_and_observation_never_a_bare_effective(
+    client, cast, prn_order
+):
+    scored = give(prn_order, cast["nurse"], DAY.replace(hour=10))
+    with time_machine.travel(DAY.replace(hour=11), tick=False):
+        prn_follow_up(
+            actor=cast["nurse"],
+            administration=scored,
+            result="partial",
+            post_assessment="resting in bed",
+            score=3,
+        )
+    # A follow-up charted before issue 9: "Effective" with nothing observed.
+    blank = give(prn_order, cast["nurse"], DAY.replace(hour=15))
+    PrnFollowUp.objects.create(
+        administration=blank,
+        result="effective",
+        post_assessment="",
+        recorded_at=DAY.replace(hour=16),
+        recorded_by=cast["nurse"],
+    )
+    text = mar_pdf_text(client, cast["nurse"], prn_order.admission)
+    assert "Partially effective · score 3/10 · resting in bed" in text
+    assert "No assessment recorded" in text
+    assert text.count("Effective") == 0

@@ -106,3 +106,57 @@ def test_five_nurses_at_once_save_exactly_one_dose(cast, facility, prn_order):  
         t.join(30)
     assert Administration.objects.filter(order=prn_order).count() == 1
     assert len(refusals) == 4 and all("Too soon" in r for r in refusals)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_nurses_giving_two_orders_of_one_drug_at_once_save_one_dose(
+    cast,
+    facility,
+    prn_order,  # noqa: F811
+):
+    """Issue 9: the interval is shared by every order of the drug, so each give locks them all
+    (in pk order): one nurse on each order, at the same moment, still saves exactly one dose."""
+    from decimal import Decimal
+
+    from medications.models import Ingredient, MedicationIngredient
+    from medications.services import order_transcribe, order_verify
+
+    acetaminophen = Ingredient.objects.create(facility=facility, name="acetaminophen")
+    MedicationIngredient.objects.create(
+        medication=prn_order.medication, ingredient=acetaminophen, mg_per_unit=500
+    )
+    tab325 = prn_order.medication.__class__.objects.create(
+        facility=facility, name="Acetaminophen", strength="325 mg", form="tablet", routes="oral"
+    )
+    MedicationIngredient.objects.create(
+        medication=tab325, ingredient=acetaminophen, mg_per_unit=325
+    )
+    other = order_transcribe(
+        actor=cast["nurse"], admission=prn_order.admission, medication=tab325, dose="650 mg",
+        dose_units=Decimal("2"), route="oral", frequency="prn", start_at=prn_order.start_at,
+        prescriber_name="Dr. Prn", prescriber_credentials="MD", indication="pain",
+        prn_min_interval_minutes=240, prn_max_per_24h=4,
+    )  # fmt: skip
+    order_verify(actor=prn_order.verifier, order=other)
+    nurses = [cast["nurse"], make_user("prn_other_order", "nurse", facility)]
+    barrier, refusals = threading.Barrier(2), []
+
+    def give(nurse, order):
+        try:
+            barrier.wait(10)
+            _give(order, nurse)
+        except ValidationError as exc:
+            refusals.append(" ".join(exc.messages))
+        finally:
+            close_old_connections()
+
+    threads = [
+        threading.Thread(target=give, args=(nurses[0], prn_order)),
+        threading.Thread(target=give, args=(nurses[1], other)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert Administration.objects.count() == 1
+    assert len(refusals) == 1 and "Too soon" in refusals[0]
