@@ -381,6 +381,7 @@ class ClinicalPermission(models.Model):  # noqa: DJ008 (never instantiated)
             ("transcribe_order", "Can transcribe a medication order"),
             ("verify_order", "Can verify a medication order"),
             ("discontinue_order", "Can discontinue a medication order"),
+            ("prescribe_order", "Can enter and sign orders, co-sign verbal and telephone orders"),
             ("view_medication_orders", "Can view medication orders"),
             ("sign_controlled_count", "Can sign a controlled-substance count or waste"),
             ("manage_consents", "Can manage consents and disclosures"),

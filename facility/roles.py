@@ -9,6 +9,8 @@ facility/policy.py adds facility scope and the rules on the object's state. View
 the access-matrix test all read these two tables.
 """
 
+import re
+
 from facility.models import Role
 
 # Permissions granted to each role, as "app_label.codename".
@@ -54,6 +56,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.order_observation_level",
         "facility.use_mar",
         "facility.view_medication_orders",
+        # Enter and sign orders, co-sign verbal ones: only with MD, DO, NP or PA credentials.
+        "facility.prescribe_order",
         "facility.manage_consents",
         "facility.break_glass",
     },
@@ -95,6 +99,16 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "observations.view_securityarea",
         "observations.change_securityarea",
         "observations.add_securityarea",
+        # The medication catalog: ingredients drive the allergy check and the daily caps.
+        "medications.view_medication",
+        "medications.change_medication",
+        "medications.add_medication",
+        "medications.view_ingredient",
+        "medications.change_ingredient",
+        "medications.add_ingredient",
+        "medications.view_medicationingredient",
+        "medications.change_medicationingredient",
+        "medications.add_medicationingredient",
     },
 }
 
@@ -123,6 +137,12 @@ CAPABILITIES: dict[str, str | None] = {
     "order.transcribe": "facility.transcribe_order",
     "order.verify": "facility.verify_order",
     "order.discontinue": "facility.discontinue_order",
+    # A STAT or PRN order given before its second check (no second nurse on shift).
+    "order.release": "facility.verify_order",
+    # A prescriber's own order, and their co-signature of a verbal or telephone order; the
+    # service also asks for prescribing credentials (PRESCRIBING_CREDENTIALS).
+    "order.prescribe": "facility.prescribe_order",
+    "order.cosign": "facility.prescribe_order",
     "controlled.sign": "facility.sign_controlled_count",
     "controlled.receive": "facility.receive_controlled_stock",
     "controlled.sign_off": "facility.sign_off_discrepancy",
@@ -136,3 +156,13 @@ CAPABILITIES: dict[str, str | None] = {
     "code_lists.manage": "facility.manage_code_lists",
     "break_glass": "facility.break_glass",
 }
+
+# Credentials that may prescribe (issue 9, item 10): physicians, nurse practitioners and physician
+# assistants. Compared word by word, without dots: "M.D." and "MD, PhD" prescribe; "RN" does not.
+PRESCRIBING_CREDENTIALS = {"MD", "DO", "NP", "PA", "PA-C"}
+
+
+def holds_prescribing_credentials(user) -> bool:
+    """The user's credentials name a prescriber (MD, DO, NP, PA)."""
+    words = re.split(r"[\s,;/]+", (user.credentials or "").upper().replace(".", ""))
+    return bool(PRESCRIBING_CREDENTIALS & set(words))

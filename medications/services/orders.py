@@ -6,13 +6,32 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Value,
+)
 from django.utils import timezone
 
 from clients.models import Admission
 from facility import policy
-from facility.models import User
-from medications import timing
-from medications.models import Frequency, Medication, Order, ScheduledDose
+from facility.models import Alert, AlertSeverity, User
+from facility.roles import holds_prescribing_credentials
+from facility.services import alerts_raise_many
+from medications import allergies, timing
+from medications.models import (
+    Administration,
+    Frequency,
+    Medication,
+    Order,
+    OrderSource,
+    Priority,
+    ScheduledDose,
+)
 from medications.services.doses import HORIZON, doses_materialize
 
 
@@ -25,9 +44,59 @@ def parse_times(text: str) -> list[time]:
 
 
 def allergy_conflicts(client, medication: Medication) -> list[str]:
-    """Allergies on the chart that name this medication (a simple, cautious match)."""
-    name = medication.name.lower()
-    return [a for a in client.allergy_list if a.lower() in name or name.split()[0] in a.lower()]
+    """The client's drug allergies that stop (first) or caution this medication, each with why:
+    "Penicillin (amoxicillin is a penicillin)" (medications/allergies.py)."""
+    return [str(f) for f in allergies.medication_check(client, medication)]
+
+
+def prescribers_of(facility) -> list[User]:
+    """The facility's prescribers: active users who may prescribe and hold MD, DO, NP or PA."""
+    users = User.objects.with_perm(
+        "facility.prescribe_order", backend="django.contrib.auth.backends.ModelBackend"
+    ).filter(facilities=facility)
+    return [u for u in users.order_by("full_name") if holds_prescribing_credentials(u)]
+
+
+def _arrival_errors(actor, admission, source, prescriber, read_back, priority) -> dict:
+    """How the order arrived: a prescriber's own, verbal or telephone (read back, naming one of
+    the facility's prescribers), or written."""
+    errors = {}
+    if priority not in Priority.values:
+        errors["priority"] = "Priority: choose routine, STAT or NOW."
+    if source not in OrderSource.values:
+        errors["source"] = "Source: choose how the order arrived."
+    elif source == OrderSource.PRESCRIBER:
+        if not holds_prescribing_credentials(actor):
+            errors["prescriber"] = (
+                "Prescriber: only an MD, DO, NP or PA enters and signs an order; your "
+                f"credentials are “{actor.credentials or 'none'}”. Give the order to a nurse."
+            )
+        elif prescriber is None or prescriber.pk != actor.pk:
+            errors["prescriber"] = "Prescriber: you sign only your own orders."
+    elif (source != OrderSource.WRITTEN or prescriber) and prescriber not in prescribers_of(
+        admission.facility
+    ):
+        errors["prescriber"] = "Prescriber: choose one of this facility's prescribers."
+    if source in (OrderSource.VERBAL, OrderSource.TELEPHONE) and not read_back:
+        errors["read_back"] = "Read-back: read the whole order back to the prescriber and tick it."
+    return errors
+
+
+def _allergy_errors(client, medication: Medication, reason: str, errors: dict) -> dict:
+    """Allergies not yet recorded refuse the order; a block or a warning needs a reason."""
+    try:
+        allergies.recorded_or_refuse(client)
+    except ValidationError as exc:
+        return exc.message_dict
+    findings = allergies.medication_check(client, medication) if not errors else []
+    if not findings or reason.strip():
+        return {}
+    blocks = [str(f) for f in findings if f.level == allergies.BLOCK]
+    warnings = [str(f) for f in findings if f.level == allergies.WARN]
+    text = f"Allergy: the chart lists {'; '.join(blocks)}." if blocks else ""
+    if warnings:
+        text += f" Allergy warning: {'; '.join(warnings)}."
+    return {"allergy_override_reason": f"{text.strip()} Give a reason to override."}
 
 
 @transaction.atomic
@@ -51,9 +120,18 @@ def order_transcribe(
     prn_min_interval_minutes: int | None = None,
     prn_max_per_24h: int | None = None,
     allergy_override_reason: str = "",
+    priority: str = Priority.ROUTINE,
+    source: str = OrderSource.WRITTEN,
+    prescriber: User | None = None,
+    read_back: bool = False,
 ) -> Order:
-    """Enter a prescriber's order as written. It gives no dose until another nurse verifies it."""
-    policy.require(actor, "order.transcribe", admission)
+    """Enter a prescriber's order as written. It gives no dose until another nurse verifies it.
+
+    A verbal or telephone order names the prescriber (a user of the facility), who co-signs it
+    later (`order_cosign`); a prescriber's own order is entered through `order_prescribe`.
+    """
+    by_prescriber = source == OrderSource.PRESCRIBER
+    policy.require(actor, "order.prescribe" if by_prescriber else "order.transcribe", admission)
     if not admission.is_open:
         raise ValidationError("This client has been discharged.")
     errors = {}
@@ -83,11 +161,16 @@ def order_transcribe(
             errors.update(exc.message_dict)
     if start_at < admission.admitted_at - timedelta(minutes=1):
         errors["start_at"] = "Start: cannot be before admission."
-    conflicts = allergy_conflicts(admission.client, medication) if not errors else []
-    if conflicts and not allergy_override_reason.strip():
-        errors["allergy_override_reason"] = (
-            f"Allergy: the chart lists {', '.join(conflicts)}. Give a reason to override."
-        )
+    errors.update(_arrival_errors(actor, admission, source, prescriber, read_back, priority))
+    if priority != Priority.ROUTINE and frequency != Frequency.ONCE:
+        errors["priority"] = "Priority: STAT and NOW orders are one-time orders; choose “Once”."
+    if prescriber is not None:
+        # As the order's own fields hold them (a user's may be longer).
+        prescriber_name = prescriber.full_name[:120]
+        prescriber_credentials = prescriber.credentials[:40]
+    if not prescriber_name.strip():
+        errors["prescriber_name"] = "Prescriber: required."
+    errors.update(_allergy_errors(admission.client, medication, allergy_override_reason, errors))
     if errors:
         raise ValidationError(errors)
     return Order.objects.create(
@@ -108,14 +191,25 @@ def order_transcribe(
         prn_min_interval_minutes=prn_min_interval_minutes if frequency == Frequency.PRN else None,
         prn_max_per_24h=prn_max_per_24h if frequency == Frequency.PRN else None,
         allergy_override_reason=allergy_override_reason.strip(),
+        priority=priority,
+        source=source,
+        prescriber=prescriber,
+        read_back=read_back and source in (OrderSource.VERBAL, OrderSource.TELEPHONE),
+        prescriber_signed_at=timezone.now() if by_prescriber else None,
         transcribed_by=actor,
         transcribed_at=timezone.now(),
     )
 
 
 @transaction.atomic
-def order_verify(*, actor: User, order: Order, now: datetime | None = None) -> Order:
-    """A second nurse checks the transcription; doses are materialized at once."""
+def order_verify(
+    *, actor: User, order: Order, now: datetime | None = None, start_with_next_time: bool = False
+) -> Order:
+    """A second nurse checks the transcription; doses are materialized at once.
+
+    Today's times already passed are created too (due, late or missed), unless the nurse
+    chooses `start_with_next_time`, which the order records (specs/mar.md, Windows).
+    """
     now = now or timezone.now()
     policy.require(actor, "order.verify", order)
     order = Order.objects.select_for_update().get(pk=order.pk)
@@ -125,20 +219,34 @@ def order_verify(*, actor: User, order: Order, now: datetime | None = None) -> O
         raise ValidationError("This order was discontinued.")
     if order.transcribed_by_id == actor.pk:
         raise ValidationError("Verify: a different nurse must verify the order you transcribed.")
+    allergies.verify_or_refuse(order)
     order.verified_by = actor
     order.verified_at = now
-    order.save(update_fields=["verified_by", "verified_at"])
+    order.start_with_next_time = bool(start_with_next_time)
+    order.save(update_fields=["verified_by", "verified_at", "start_with_next_time"])
     doses_materialize(order, until=now + HORIZON, now=now)
     return order
 
 
 @transaction.atomic
 def order_discontinue(
-    *, actor: User, order: Order, reason: str, now: datetime | None = None
+    *,
+    actor: User,
+    order: Order,
+    reason: str,
+    now: datetime | None = None,
+    for_discharge: bool = False,
 ) -> Order:
-    """Stop an order; its future undocumented doses are cancelled at once."""
+    """Stop an order; every undocumented dose of it, past ones too, is cancelled at once and
+    can no longer be given (issue 9: a dose in its window stayed "due").
+
+    `for_discharge`: the discharge is the authority, so whoever may discharge the stay (a
+    supervisor too) closes its orders, recorded under their name."""
     now = now or timezone.now()
-    policy.require(actor, "order.discontinue", order)
+    if for_discharge:
+        policy.require(actor, "clients.admit", order.admission)
+    else:
+        policy.require(actor, "order.discontinue", order)
     if not reason.strip():
         raise ValidationError({"reason": "Reason: say why the order is discontinued."})
     order = Order.objects.select_for_update().get(pk=order.pk)
@@ -148,7 +256,165 @@ def order_discontinue(
     order.discontinued_by = actor
     order.discontinue_reason = reason.strip()
     order.save(update_fields=["discontinued_at", "discontinued_by", "discontinue_reason"])
-    ScheduledDose.objects.filter(
-        order=order, scheduled_at__gt=now, cancelled_at__isnull=True, administrations__isnull=True
+    live = Administration.objects.filter(dose=OuterRef("pk"), struck_at__isnull=True)
+    ScheduledDose.objects.filter(order=order, cancelled_at__isnull=True).exclude(
+        Exists(live)
     ).update(cancelled_at=now)
     return order
+
+
+def order_prescribe(
+    *, actor: User, admission: Admission, medication: Medication, **fields
+) -> Order:
+    """A prescriber (MD, DO, NP, PA) enters and signs their own order; one nurse acknowledges it
+    with `order_verify` before any dose is due. `fields` are those of `order_transcribe`."""
+    fields.update(prescriber_name=actor.full_name, prescriber_credentials=actor.credentials)
+    return order_transcribe(
+        actor=actor, admission=admission, medication=medication,
+        source=OrderSource.PRESCRIBER, prescriber=actor, **fields,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def order_cosign(*, actor: User, order: Order, now: datetime | None = None) -> Order:
+    """The prescriber co-signs a verbal or telephone order a nurse took from them."""
+    now = now or timezone.now()
+    policy.require(actor, "order.cosign", order)
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.source not in (OrderSource.VERBAL, OrderSource.TELEPHONE):
+        raise ValidationError("Co-sign: only verbal and telephone orders are co-signed.")
+    if order.prescriber_id != actor.pk or not holds_prescribing_credentials(actor):
+        raise ValidationError(f"Co-sign: this order was given by {order.prescriber_name}.")
+    if order.prescriber_signed_at is not None:
+        raise ValidationError("Co-sign: already co-signed.")
+    order.prescriber_signed_at = now
+    order.save(update_fields=["prescriber_signed_at"])
+    Alert.objects.open().filter(dedupe_key=f"order-cosign-overdue:{order.public_id}").update(
+        resolved_at=now, resolved_by=actor, resolution_note="Co-signed by the prescriber."
+    )
+    return order
+
+
+RELEASE_ATTESTATION = "No second nurse on shift"
+
+
+@transaction.atomic
+def order_release(
+    *,
+    actor: User,
+    order: Order,
+    reason: str,
+    no_second_nurse: bool = False,
+    now: datetime | None = None,
+) -> Order:
+    """Give a STAT or PRN order before its second check, when the nurse attests that no second
+    nurse is on shift. It stays "unverified" until another nurse verifies it."""
+    now = now or timezone.now()
+    policy.require(actor, "order.release", order)
+    order = Order.objects.select_for_update().select_related("admission").get(pk=order.pk)
+    if not order.admission.is_open:
+        raise ValidationError("This client has been discharged.")
+    if order.discontinued_at is not None:
+        raise ValidationError("This order was discontinued.")
+    if order.verified_at is not None:
+        raise ValidationError(f"Already verified by {order.verified_by}.")
+    if order.released_at is not None:
+        raise ValidationError(f"Already given before the check by {order.released_by}.")
+    if order.source == OrderSource.PRESCRIBER:
+        raise ValidationError("A prescriber's own order needs one nurse: acknowledge it instead.")
+    errors = {}
+    if order.priority != Priority.STAT and order.frequency != Frequency.PRN:
+        errors["reason"] = (
+            "Release: only a STAT or PRN order may be given before the second check; "
+            "ask another nurse to verify this one."
+        )
+    if not no_second_nurse:
+        errors["no_second_nurse"] = "Confirm that no second nurse is on shift to check it."
+    if not reason.strip():
+        errors["reason"] = "Reason: say why it cannot wait for a second nurse."
+    if errors:
+        raise ValidationError(errors)
+    order.released_at = now
+    order.released_by = actor
+    order.release_reason = f"{RELEASE_ATTESTATION}: {reason.strip()}"[:300]
+    order.save(update_fields=["released_at", "released_by", "release_reason"])
+    doses_materialize(order, until=now + HORIZON, now=now)
+    return order
+
+
+def orders_awaiting_check(user):
+    """Orders of the user's facilities no second nurse has checked yet: awaiting verification,
+    given before the check ("unverified"), a prescriber's own awaiting acknowledgement."""
+    return Order.objects.filter(
+        admission__facility__in=user.facility_ids(),
+        admission__discharged_at__isnull=True,
+        verified_at__isnull=True,
+        discontinued_at__isnull=True,
+    )
+
+
+def orders_awaiting_cosign(user):
+    """The user's verbal and telephone orders, in their facilities, not yet co-signed."""
+    return Order.objects.filter(
+        admission__facility__in=user.facility_ids(),
+        prescriber=user,
+        source__in=[OrderSource.VERBAL, OrderSource.TELEPHONE],
+        prescriber_signed_at__isnull=True,
+    )
+
+
+def scan_orders(*, now: datetime | None = None) -> int:
+    """Alert once per order: a verbal or telephone order not co-signed within the facility's
+    `order_cosign_hours`, and an order given before its check still unverified after
+    `unverified_order_alert_hours`."""
+    now = now or timezone.now()
+    hour = Value(timedelta(hours=1), output_field=DurationField())
+
+    def after(start: str, hours: str):
+        return ExpressionWrapper(
+            F(start) + ExpressionWrapper(F(hours) * hour, output_field=DurationField()),
+            output_field=DateTimeField(),
+        )
+
+    related = ("admission__client", "admission__facility", "medication")
+    uncosigned = (
+        Order.objects.filter(
+            source__in=[OrderSource.VERBAL, OrderSource.TELEPHONE],
+            prescriber_signed_at__isnull=True,
+        )
+        .annotate(due=after("transcribed_at", "admission__facility__order_cosign_hours"))
+        .filter(due__lt=now)
+        .select_related(*related)
+    )
+    unverified = (
+        Order.objects.filter(
+            released_at__isnull=False, verified_at__isnull=True, discontinued_at__isnull=True
+        )
+        .annotate(due=after("released_at", "admission__facility__unverified_order_alert_hours"))
+        .filter(due__lt=now)
+        .select_related(*related, "released_by")
+    )
+    alerts = []
+    for o in uncosigned:
+        hours = o.admission.facility.order_cosign_hours
+        alerts.append(_order_alert(o, "order_cosign_overdue", now, (
+            f"{o.get_source_display()} for {o.admission.client.display_name} ({o.medication} "
+            f"{o.dose}) not co-signed by {o.prescriber_name} within {hours} hours."
+        )))  # fmt: skip
+    for o in unverified:
+        hours = o.admission.facility.unverified_order_alert_hours
+        alerts.append(_order_alert(o, "order_unverified", now, (
+            f"Unverified order for {o.admission.client.display_name}: {o.medication} {o.dose}, "
+            f"given before the second check by {o.released_by}, still unverified after "
+            f"{hours} hours. A second nurse must verify it."
+        )))  # fmt: skip
+    return alerts_raise_many(alerts)
+
+
+def _order_alert(order: Order, kind: str, now: datetime, message: str) -> Alert:
+    client = order.admission.client
+    return Alert(
+        facility=order.admission.facility, kind=kind, severity=AlertSeverity.WARNING,
+        message=message, dedupe_key=f"{kind.replace('_', '-')}:{order.public_id}",
+        client_public_id=client.public_id, client_label=client.mrn, raised_at=now,
+    )  # fmt: skip

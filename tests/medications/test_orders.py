@@ -1,0 +1,409 @@
+"""Orders the way they arrive (issue 9, item 10): a prescriber's own order acknowledged by one
+nurse, verbal and telephone orders read back and co-signed, a STAT or PRN order given before its
+second check when one nurse is on shift, and the worklists of both."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from facility.models import Alert
+from medications.models import Administration, Medication, Order
+from medications.services import (
+    order_discontinue,
+    order_release,
+    order_transcribe,
+    order_verify,
+    scan_orders,
+)
+from tests.conftest import form_time, make_user
+
+
+@pytest.fixture
+def med(facility):
+    return Medication.objects.create(
+        facility=facility, name="Ondansetron", strength="4 mg", form="tablet", routes="oral"
+    )
+
+
+def prescriber_at(facility, username="dr_ames", credentials="MD"):
+    user = make_user(username, "clinician", facility)
+    user.credentials = credentials
+    user.save(update_fields=["credentials"])
+    return user
+
+
+@pytest.fixture
+def prescriber(facility):
+    return prescriber_at(facility)
+
+
+@pytest.fixture
+def nurse2(facility):
+    return make_user("nurse_two", "nurse", facility)
+
+
+def body(admission, med, **extra) -> dict:
+    data = {
+        "medication": med.pk, "dose": "4 mg", "dose_units": "1", "route": "oral",
+        "frequency": "times", "times": "09:00", "priority": "routine", "indication": "",
+        "start_at": form_time(timezone.now(), admission.facility), "stop_at": "",
+        "hold_parameters": "", "source": "written", "prescriber_name": "Dr. Written",
+        "prescriber_credentials": "MD", "allergy_override_reason": "",
+    }  # fmt: skip
+    data.update(extra)
+    return data
+
+
+def transcribe(nurse, admission, med, **extra) -> Order:
+    fields = {
+        "dose": "4 mg", "dose_units": Decimal("1"), "route": "oral", "frequency": "times",
+        "times": "09:00", "start_at": admission.admitted_at, "prescriber_name": "Dr. Written",
+        "prescriber_credentials": "MD",
+    }  # fmt: skip
+    fields.update(extra)
+    return order_transcribe(actor=nurse, admission=admission, medication=med, **fields)
+
+
+def stat(nurse, admission, med) -> Order:
+    return transcribe(
+        nurse, admission, med, frequency="once", times="", priority="stat",
+        start_at=timezone.now(),
+    )  # fmt: skip
+
+
+def verbal(nurse, admission, med, prescriber, source="verbal") -> Order:
+    return transcribe(
+        nurse, admission, med, source=source, prescriber=prescriber, read_back=True,
+        prescriber_name="", prescriber_credentials="",
+    )  # fmt: skip
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+# ---------------------------------------------------------------- a prescriber's own order
+
+
+@pytest.mark.django_db
+def test_a_prescriber_enters_and_signs_an_order_and_one_nurse_acknowledges_it(
+    client, cast, admission, med, prescriber
+):
+    client.force_login(prescriber)
+    url = reverse("medications:order_prescribe", args=[admission.public_id])
+    assert "Enter and sign an order" in text(client.get(url))
+    response = client.post(url, body(admission, med, source="", prescriber_name=""))
+    order = Order.objects.get()
+    assert response["Location"] == reverse("medications:order_detail", args=[order.public_id])
+    assert (order.source, order.prescriber, order.transcribed_by) == (
+        "prescriber", prescriber, prescriber,
+    )  # fmt: skip
+    assert order.prescriber_signed_at is not None
+    assert (order.prescriber_name, order.prescriber_credentials) == ("Dr Ames", "MD")
+    assert order.status == "awaiting acknowledgement"
+    assert order.doses.count() == 0
+
+    client.force_login(cast["nurse"])
+    page = text(client.get(reverse("medications:order_detail", args=[order.public_id])))
+    assert "Acknowledge this order" in page
+    client.post(reverse("medications:order_verify", args=[order.public_id]))
+    order.refresh_from_db()
+    assert (order.verified_by, order.status) == (cast["nurse"], "active")
+    assert order.doses.count() > 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "credentials, allowed",
+    [("MD", True), ("D.O.", True), ("NP", True), ("PA-C", True), ("MD, PhD", True),
+     ("LCSW", False), ("RN", False), ("PharmD", False), ("", False)],
+)  # fmt: skip
+def test_only_md_do_np_or_pa_credentials_sign_an_order(
+    client, admission, med, credentials, allowed
+):
+    clinician = prescriber_at(admission.facility, "clin", credentials)
+    client.force_login(clinician)
+    data = body(admission, med, dose="4 mg typed")
+    response = client.post(reverse("medications:order_prescribe", args=[admission.public_id]), data)
+    assert Order.objects.exists() is allowed
+    if not allowed:
+        assert response.status_code == 200
+        assert escape("only an MD, DO, NP or PA enters and signs an order") in text(response)
+        assert 'value="4 mg typed"' in text(response)  # what was typed is kept
+
+
+@pytest.mark.django_db
+def test_a_nurse_cannot_enter_an_order_as_a_prescriber(client, cast, admission, med):
+    client.force_login(cast["nurse"])
+    url = reverse("medications:order_prescribe", args=[admission.public_id])
+    assert client.post(url, body(admission, med)).status_code == 403
+    assert not Order.objects.exists()
+
+
+# ---------------------------------------------------------------- verbal and telephone orders
+
+
+@pytest.mark.django_db
+def test_a_verbal_order_needs_read_back_and_a_prescriber_of_the_facility(
+    client, cast, admission, med, prescriber, other_facility
+):
+    stranger = prescriber_at(other_facility, "dr_birch")
+    client.force_login(cast["nurse"])
+    url = reverse("medications:order_new", args=[admission.public_id])
+    page = text(client.get(url))
+    assert "Dr Ames, MD" in page and "Dr Birch" not in page
+    verbal_body = body(
+        admission, med, source="verbal", prescriber=str(prescriber.public_id),
+        prescriber_name="", prescriber_credentials="", dose="4 mg verbal",
+    )  # fmt: skip
+    response = client.post(url, verbal_body)
+    assert response.status_code == 200
+    assert "Read-back: read the whole order back to the prescriber" in text(response)
+    assert 'value="4 mg verbal"' in text(response)
+    response = client.post(url, {**verbal_body, "prescriber": "", "read_back": "on"})
+    assert "Prescriber: choose who gave the order." in text(response)
+    response = client.post(
+        url, {**verbal_body, "prescriber": str(stranger.public_id), "read_back": "on"}
+    )
+    assert escape("Prescriber: choose one of this facility's prescribers.") in text(response)
+    assert not Order.objects.exists()
+
+    client.post(url, {**verbal_body, "read_back": "on", "source": "telephone"})
+    order = Order.objects.get()
+    assert (order.source, order.read_back, order.prescriber) == ("telephone", True, prescriber)
+    assert (order.prescriber_name, order.prescriber_credentials) == ("Dr Ames", "MD")
+    assert order.prescriber_signed_at is None
+    assert order.status == "awaiting verification"  # still checked by a second nurse
+
+
+@pytest.mark.django_db
+def test_the_prescriber_co_signs_from_their_list(client, cast, admission, med, prescriber):
+    other_prescriber = prescriber_at(admission.facility, "dr_cole", "NP")
+    mine = verbal(cast["nurse"], admission, med, prescriber)
+    theirs = verbal(cast["nurse"], admission, med, other_prescriber, "telephone")
+    written = transcribe(cast["nurse"], admission, med)
+    client.force_login(prescriber)
+    page = text(client.get(reverse("medications:orders_to_cosign")))
+    assert reverse("medications:order_detail", args=[mine.public_id]) in page
+    for absent in (theirs, written):
+        assert reverse("medications:order_detail", args=[absent.public_id]) not in page
+    assert 'To co-sign <span class="badge">1</span>' in text(client.get(reverse("medications:mar")))
+
+    # Someone else's verbal order cannot be co-signed by this prescriber.
+    client.post(reverse("medications:order_cosign", args=[theirs.public_id]))
+    theirs.refresh_from_db()
+    assert theirs.prescriber_signed_at is None
+    response = client.post(reverse("medications:order_cosign", args=[mine.public_id]), follow=True)
+    mine.refresh_from_db()
+    assert mine.prescriber_signed_at is not None
+    assert reverse("medications:order_detail", args=[mine.public_id]) not in text(response)
+    # A nurse does not co-sign.
+    client.force_login(cast["nurse"])
+    assert (
+        client.post(reverse("medications:order_cosign", args=[theirs.public_id])).status_code == 403
+    )
+
+
+@pytest.mark.django_db
+def test_a_verbal_order_not_co_signed_in_time_alerts_once(client, cast, admission, med, prescriber):
+    facility = admission.facility
+    facility.order_cosign_hours = 24
+    facility.save(update_fields=["order_cosign_hours"])
+    start = timezone.now() - timedelta(hours=25)
+    with time_machine.travel(start, tick=False):
+        order = verbal(cast["nurse"], admission, med, prescriber)
+        signed = verbal(cast["nurse"], admission, med, prescriber)
+    client.force_login(prescriber)
+    assert "overdue" in text(client.get(reverse("medications:orders_to_cosign")))
+    client.post(reverse("medications:order_cosign", args=[signed.public_id]))
+    assert scan_orders(now=start + timedelta(hours=23, minutes=59)) == 0
+    assert scan_orders(now=start + timedelta(hours=24, minutes=1)) == 1
+    assert scan_orders(now=start + timedelta(hours=30)) == 0  # deduped by order
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.dedupe_key) == (
+        "order_cosign_overdue",
+        f"order-cosign-overdue:{order.public_id}",
+    )
+    assert "not co-signed by Dr Ames within 24 hours" in alert.message
+    client.post(reverse("medications:order_cosign", args=[order.public_id]))
+    alert.refresh_from_db()
+    assert alert.resolved_by == prescriber
+
+
+# ---------------------------------------------------------------- priority
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("priority", ["stat", "now"])
+def test_stat_and_now_are_one_time_orders_only(client, cast, admission, med, priority):
+    client.force_login(cast["nurse"])
+    url = reverse("medications:order_new", args=[admission.public_id])
+    assert "STAT and NOW are one-time orders only" in text(client.get(url))
+    response = client.post(url, body(admission, med, priority=priority))
+    assert "Priority: STAT and NOW orders are one-time orders" in text(response)
+    assert not Order.objects.exists()
+    client.post(url, body(admission, med, priority=priority, frequency="once", times=""))
+    assert Order.objects.get().priority == priority
+
+
+# ---------------------------------------------------------------- given before the second check
+
+
+@pytest.mark.django_db
+def test_a_released_stat_shows_unverified_and_its_dose_can_be_given(
+    client, cast, admission, med, nurse2
+):
+    nurse = cast["nurse"]
+    order = stat(nurse, admission, med)
+    client.force_login(nurse)
+    detail = reverse("medications:order_detail", args=[order.public_id])
+    assert "No second nurse on shift" in text(client.get(detail))
+    release = reverse("medications:order_release", args=[order.public_id])
+    response = client.post(release, {"reason": "Agitated, prescriber on the phone"}, follow=True)
+    assert "Confirm that no second nurse is on shift" in text(response)
+    client.post(release, {"no_second_nurse": "on", "reason": "Agitated, prescriber on phone"})
+    order.refresh_from_db()
+    assert (order.released_by, order.status, order.verified_at) == (nurse, "unverified", None)
+    assert order.release_reason == "No second nurse on shift: Agitated, prescriber on phone"
+    assert "unverified" in text(client.get(detail))
+    assert "unverified" in text(
+        client.get(reverse("medications:med_pass", args=[admission.public_id]))
+    )
+    dose = order.doses.get()
+    client.post(
+        reverse("medications:dose_document", args=[dose.public_id]),
+        {"outcome": "given", "reason": "", "given_at": ""},
+    )
+    assert Administration.objects.filter(dose=dose, outcome="given").exists()
+    # The second check still follows, by another nurse.
+    order_verify(actor=nurse2, order=order)
+    order.refresh_from_db()
+    assert order.status == "active"
+
+
+@pytest.mark.django_db
+def test_a_released_prn_order_can_be_given(client, cast, admission, med):
+    order = transcribe(
+        cast["nurse"], admission, med, frequency="prn", times="", indication="Nausea",
+        prn_min_interval_minutes=240, prn_max_per_24h=3,
+    )  # fmt: skip
+    client.force_login(cast["nurse"])
+    give = reverse("medications:prn_give", args=[order.public_id])
+    client.post(give, {"indication": "Nausea", "pre_assessment": "Nausea 6/10"})
+    assert not Administration.objects.exists()  # not active before the check or a release
+    client.post(
+        reverse("medications:order_release", args=[order.public_id]),
+        {"no_second_nurse": "on", "reason": "Vomiting, alone on nights"},
+    )
+    client.post(give, {"indication": "Nausea", "pre_assessment": "Nausea 6/10"})
+    assert Administration.objects.filter(order=order, outcome="given").count() == 1
+
+
+@pytest.mark.django_db
+def test_only_stat_or_prn_orders_are_given_before_the_check(client, cast, admission, med):
+    routine = transcribe(cast["nurse"], admission, med)
+    client.force_login(cast["nurse"])
+    assert "No second nurse on shift" not in text(
+        client.get(reverse("medications:order_detail", args=[routine.public_id]))
+    )
+    response = client.post(
+        reverse("medications:order_release", args=[routine.public_id]),
+        {"no_second_nurse": "on", "reason": "Alone"},
+        follow=True,
+    )
+    assert "only a STAT or PRN order may be given before the second check" in text(response)
+    routine.refresh_from_db()
+    assert routine.released_at is None and routine.doses.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_order_still_unverified_after_release_alerts(cast, admission, med, nurse2):
+    start = timezone.now()
+    order = stat(cast["nurse"], admission, med)
+    order_release(actor=cast["nurse"], order=order, reason="Alone", no_second_nurse=True, now=start)
+    verified = stat(cast["nurse"], admission, med)
+    order_release(
+        actor=cast["nurse"], order=verified, reason="Alone", no_second_nurse=True, now=start
+    )
+    order_verify(actor=nurse2, order=verified)
+    assert scan_orders(now=start + timedelta(hours=11, minutes=59)) == 0
+    assert scan_orders(now=start + timedelta(hours=12, minutes=1)) == 1
+    assert scan_orders(now=start + timedelta(hours=13)) == 0
+    alert = Alert.objects.get()
+    assert alert.dedupe_key == f"order-unverified:{order.public_id}"
+    assert "still unverified after 12 hours" in alert.message
+
+
+# ---------------------------------------------------------------- the worklists
+
+
+@pytest.mark.django_db
+def test_orders_to_verify_lists_every_unchecked_order_of_the_facility_only(
+    client, cast, admission, med, prescriber, nurse2, other_admission
+):
+    nurse = cast["nurse"]
+    waiting = transcribe(nurse, admission, med)
+    released = stat(nurse, admission, med)
+    order_release(actor=nurse, order=released, reason="Alone", no_second_nurse=True)
+    by_prescriber = transcribe(
+        prescriber, admission, med, source="prescriber", prescriber=prescriber
+    )
+    verified = transcribe(nurse, admission, med)
+    order_verify(actor=nurse2, order=verified)
+    stopped = transcribe(nurse, admission, med)
+    order_discontinue(actor=nurse, order=stopped, reason="Wrong strength")
+    other_med = Medication.objects.create(
+        facility=other_admission.facility, name="Ondansetron", strength="4 mg", form="tablet",
+        routes="oral",
+    )  # fmt: skip
+    elsewhere = transcribe(cast["other_nurse"], other_admission, other_med, start_at=timezone.now())
+
+    client.force_login(nurse2)
+    page = text(client.get(reverse("medications:orders_to_verify")))
+    for shown, status in (
+        (waiting, "awaiting verification"), (released, "unverified"),
+        (by_prescriber, "awaiting acknowledgement"),
+    ):  # fmt: skip
+        assert reverse("medications:order_detail", args=[shown.public_id]) in page
+        assert status in page
+    for hidden in (verified, stopped, elsewhere):
+        assert reverse("medications:order_detail", args=[hidden.public_id]) not in page
+    assert "minute" in page  # the age of each row
+    mar = text(client.get(reverse("medications:mar")))
+    assert 'Orders to verify <span class="badge">3</span>' in mar
+    assert "To co-sign" not in mar
+
+    client.force_login(cast["other_nurse"])
+    page = text(client.get(reverse("medications:orders_to_verify")))
+    assert reverse("medications:order_detail", args=[elsewhere.public_id]) in page
+    assert reverse("medications:order_detail", args=[waiting.public_id]) not in page
+
+
+@pytest.mark.django_db
+def test_the_verify_form_offers_start_with_the_next_time(client, cast, admission, med, nurse2):
+    order = transcribe(cast["nurse"], admission, med)
+    client.force_login(nurse2)
+    page = text(client.get(reverse("medications:order_detail", args=[order.public_id])))
+    assert 'name="start_with_next_time"' in page
+    assert "Start with the next time: do not create today&#x27;s passed dose" in page
+    client.post(
+        reverse("medications:order_verify", args=[order.public_id]), {"start_with_next_time": "on"}
+    )
+    order.refresh_from_db()
+    assert order.verified_by == nurse2
+    assert order.start_with_next_time is True
+
+
+@pytest.mark.django_db
+def test_the_scan_runs_with_the_minute_task(cast, admission, med, prescriber):
+    from medications.tasks import scan_doses
+
+    with time_machine.travel(timezone.now() - timedelta(hours=49), tick=False):
+        verbal(cast["nurse"], admission, med, prescriber)
+    scan_doses()
+    assert Alert.objects.filter(kind="order_cosign_overdue").count() == 1
