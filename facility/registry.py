@@ -4,6 +4,9 @@ Each app may have a `chart.py` (client chart sections) and a `census.py` (census
 they are imported at start-up like Django admin's `admin.py` and call `register_*` here. An app
 whose pages need per-facility rows to exist (round codes, security areas) registers a facility
 defaults seeder from its AppConfig.ready(); `facility.services.facility_create` runs them all.
+An app with something to settle when a stay ends (the MAR's orders, a client's own controlled
+stock) registers a discharge step from its `discharge.py`; `clients` runs them all inside the
+discharge, without importing the app.
 
 A section or slot provider is called once per page with all rows, never once per row, so a
 page's query count does not grow with the number of clients.
@@ -40,11 +43,34 @@ class CensusSlot:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class DischargeStep:
+    """Something an app settles when a stay ends, in the discharge's transaction.
+
+    - `fields(admission) -> {name: forms.Field}`: questions the discharge form adds (may be empty);
+    - `prepare(request, admission, cleaned_data) -> data`: in the view, before the discharge's
+      transaction (e.g. a witness proving it with their password); may raise ValidationError;
+    - `run(*, actor, admission, at, data)`: in the discharge's transaction, before the stay is
+      closed; `data` is what `prepare` returned, or {} when the service is called directly. Raises
+      ValidationError keyed by its own field names to refuse the discharge;
+    - `links(request, admission) -> [(label, url)]`: what the discharge confirmation offers
+      (e.g. the discharge medication list).
+    """
+
+    key: str
+    run: Callable[..., None]
+    fields: Callable[..., dict[str, Any]] = lambda admission: {}
+    prepare: Callable[..., dict[str, Any]] = lambda request, admission, cleaned_data: {}
+    links: Callable[..., list[tuple[str, str]]] = lambda request, admission: []
+    order: int = 100
+
+
 @dataclass
 class Registry:
     chart_sections: list[ChartSection] = field(default_factory=list)
     census_slots: list[CensusSlot] = field(default_factory=list)
     facility_defaults: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    discharge_steps: list[DischargeStep] = field(default_factory=list)
 
     def register_chart_section(self, section: ChartSection) -> None:
         self.chart_sections = sorted(
@@ -61,12 +87,18 @@ class Registry:
         """`seed(facility)` gives a new facility an app's default rows; it must be idempotent."""
         self.facility_defaults[key] = seed
 
+    def register_discharge_step(self, step: DischargeStep) -> None:
+        self.discharge_steps = sorted(
+            [s for s in self.discharge_steps if s.key != step.key] + [step], key=lambda s: s.order
+        )
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
 register_census_slot = registry.register_census_slot
 register_facility_defaults = registry.register_facility_defaults
+register_discharge_step = registry.register_discharge_step
 
 
 def autodiscover() -> None:
-    autodiscover_modules("chart", "census")
+    autodiscover_modules("chart", "census", "discharge")

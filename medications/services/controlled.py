@@ -1,7 +1,7 @@
 """Controlled substances: stock, receipts, waste, two-signer counts, discrepancies and the
 shift-change count scan (specs/mar.md, Controlled substances)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,8 +10,8 @@ from django.db.models import Min
 from django.utils import timezone
 
 from facility import policy
-from facility.models import AlertSeverity, User
-from facility.services import alert_raise
+from facility.models import Alert, AlertSeverity, User
+from facility.services import alert_raise, alert_resolve
 from medications.models import Administration, Order, Outcome
 
 MAX_STOCK_CHANGE = Decimal("10000")
@@ -33,11 +33,15 @@ def _quantity(value, field: str) -> Decimal:
     return q
 
 
-def _move(stock, *, kind, change, by, at, witness=None, administration=None, note=""):
+def _move(
+    stock, *, kind, change, by, at, witness=None, administration=None, note="", source_document=""
+):
     """Apply a signed change to a locked stock row and record it. Refuses a negative balance."""
     from medications.models import ControlledStock, StockMovement
 
     stock = ControlledStock.objects.select_for_update().get(pk=stock.pk)
+    if stock.disposition:
+        raise ValidationError(f"{stock} was disposed of at discharge; it is no longer counted.")
     balance = stock.quantity + change
     if balance < 0:
         raise ValidationError(
@@ -47,8 +51,30 @@ def _move(stock, *, kind, change, by, at, witness=None, administration=None, not
     stock.save(update_fields=["quantity"])
     return StockMovement.objects.create(
         stock=stock, kind=kind, change=change, balance=balance, at=at, by=by, witness=witness,
-        administration=administration, note=note,
+        administration=administration, note=note, source_document=source_document,
     )  # fmt: skip
+
+
+def owing_counts(queryset=None):
+    """Stocks that still owe shift counts: not disposed of at discharge, and not the emptied own
+    supply of a discharged client."""
+    from medications.models import ControlledStock
+
+    queryset = ControlledStock.objects.all() if queryset is None else queryset
+    return queryset.filter(disposition="").exclude(
+        admission__discharged_at__isnull=False, quantity=0
+    )
+
+
+def _variance_alert_key(count) -> str:
+    return f"count-variance:{count.public_id}"
+
+
+def _resolve_variance_alert(count, *, by: User, note: str) -> None:
+    """Close the count's variance alert, saying who and why (a scan never reopens it)."""
+    alert = Alert.objects.filter(dedupe_key=_variance_alert_key(count)).open().first()
+    if alert is not None:
+        alert_resolve(alert=alert, user=by, note=note[:500])
 
 
 def stock_for(order: Order):
@@ -82,23 +108,49 @@ def decrement_for_administration(admin: Administration) -> None:
               by=admin.recorded_by, at=admin.given_at, administration=admin)  # fmt: skip
 
 
+def _require_signer(person: User, stock) -> None:
+    if not policy.allows(person, "controlled.sign", stock):
+        raise PermissionDenied(f"{person} cannot sign for controlled substances.")
+
+
 @transaction.atomic
-def stock_receive(*, actor: User, stock, quantity, note: str = ""):
-    """Stock arrives from the pharmacy: the count goes up."""
+def stock_receive(
+    *, actor: User, stock, quantity, note: str = "", witness: User | None = None,
+    source_document: str = "",
+):  # fmt: skip
+    """Stock arrives from the pharmacy: two signatures and the source document's number (invoice,
+    DEA 222 or packing slip); the count goes up."""
     from medications.models import MovementKind
 
     policy.require(actor, "controlled.receive", stock)
-    q = _quantity(quantity, "quantity")
+    if witness is not None:
+        _require_signer(witness, stock)
+    errors = {}
+    if witness is None or witness.pk == actor.pk:
+        errors["witness"] = "Witness: a second person must sign the receipt with you."
+    source_document = source_document.strip()
+    if not source_document:
+        errors["source_document"] = (
+            "Source document: enter the invoice, DEA 222 or packing slip number."
+        )
+    try:
+        q = _quantity(quantity, "quantity")
+    except ValidationError as exc:
+        errors.update({f: m[0] for f, m in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
     return _move(stock, kind=MovementKind.RECEIPT, change=q, by=actor, at=timezone.now(),
-                 note=note.strip())  # fmt: skip
+                 witness=witness, note=note.strip(), source_document=source_document)  # fmt: skip
 
 
 @transaction.atomic
 def stock_open_and_receive(
-    *, actor: User, facility, medication, admission=None, quantity, note: str = ""
-):
+    *, actor: User, facility, medication, admission=None, quantity, note: str = "",
+    witness: User | None = None, source_document: str = "",
+):  # fmt: skip
     """Start keeping a count of a controlled medication, for the house or one admitted client,
-    with its first receipt; a refused receipt leaves no empty stock behind. Returns the stock."""
+    with its first (two-signer) receipt; a refused receipt leaves no empty stock behind. Returns
+    the stock."""
     from medications.models import ControlledStock
 
     policy.require(actor, "controlled.receive", facility)
@@ -111,7 +163,10 @@ def stock_open_and_receive(
     stock, _ = ControlledStock.objects.get_or_create(
         facility=facility, medication=medication, admission=admission
     )
-    return stock_receive(actor=actor, stock=stock, quantity=quantity, note=note).stock
+    return stock_receive(
+        actor=actor, stock=stock, quantity=quantity, note=note, witness=witness,
+        source_document=source_document,
+    ).stock  # fmt: skip
 
 
 @transaction.atomic
@@ -132,11 +187,15 @@ def stock_waste(*, actor: User, witness: User | None, stock, quantity, reason: s
 
 
 @transaction.atomic
-def count_submit(*, actor: User, second: User | None, stock, counted_quantity, now=None):
+def count_submit(
+    *, actor: User, second: User | None, stock, counted_quantity, now=None, recount_of=None
+):
     """Two distinct staff count together; the quantity is compared with the hidden expected one.
 
     A match completes the count; a variance saves it incomplete, alerts, and waits for a
-    supervisor's signed-off discrepancy record.
+    supervisor's signed-off discrepancy record. While a variance is open, a new count is its
+    recount (once): the first count is kept, marked superseded; a matching recount closes the
+    variance without sign-off, a differing one needs the sign-off instead of the first.
     """
     from medications.models import ControlledCount, ControlledStock
 
@@ -155,38 +214,69 @@ def count_submit(*, actor: User, second: User | None, stock, counted_quantity, n
     stock = (
         ControlledStock.objects.select_for_update().select_related("medication").get(pk=stock.pk)
     )
-    if ControlledCount.objects.filter(stock=stock, completed_at__isnull=True).exists():
+    if stock.disposition:
+        raise ValidationError(f"{stock} was disposed of at discharge; it is no longer counted.")
+    open_count = ControlledCount.objects.filter(
+        stock=stock, completed_at__isnull=True, superseded_at__isnull=True
+    ).first()
+    if recount_of is not None and (open_count is None or open_count.pk != recount_of.pk):
+        raise ValidationError("Recount: only the open variance of this stock can be recounted.")
+    if open_count is not None and open_count.recount_of_id is not None:
         raise ValidationError(
-            "A variance on this stock is still open: a supervisor must sign it off first."
+            "This stock was already recounted and still differs: a supervisor must sign off "
+            "the variance."
         )
     count = ControlledCount.objects.create(
         stock=stock, counted_at=now, first_signer=actor, second_signer=second,
         counted_quantity=counted, expected_quantity=stock.quantity,
-        completed_at=now if counted == stock.quantity else None,
+        completed_at=now if counted == stock.quantity else None, recount_of=open_count,
     )  # fmt: skip
+    if open_count is not None:
+        open_count.superseded_at = now
+        open_count.save(update_fields=["superseded_at"])
+        outcome = "matched" if count.completed_at else "still differs; the recount needs sign-off"
+        _resolve_variance_alert(
+            open_count,
+            by=actor,
+            note=f"Recounted by {actor.initials}/{second.initials}: {_fmt(counted)} counted, "
+            f"{_fmt(stock.quantity)} expected; {outcome}.",
+        )
     if count.completed_at is None:
         alert_raise(
             facility=stock.facility,
             kind="count_variance",
             severity=AlertSeverity.CRITICAL,
             message=f"Controlled count variance: {stock} counted {_fmt(counted)}, "
-            f"expected {_fmt(stock.quantity)}. A supervisor must sign off a discrepancy.",
-            dedupe_key=f"count-variance:{count.public_id}",
+            f"expected {_fmt(stock.quantity)}. A supervisor must sign off a discrepancy"
+            f"{'' if open_count else ', or two people may recount once'}.",
+            dedupe_key=_variance_alert_key(count),
             now=now,
         )
     return count
 
 
 @transaction.atomic
-def discrepancy_sign_off(*, actor: User, count, explanation: str):
-    """A supervisor explains a variance; the count completes and the stock takes the counted
-    quantity, recorded as an adjustment."""
+def discrepancy_sign_off(
+    *, actor: User, count, explanation: str, significant_loss: bool = False,
+    dea_106_filed_on: date | None = None,
+):  # fmt: skip
+    """A supervisor who did not count explains a variance; the count completes, the stock takes
+    the variance as an adjustment, and the count's alert is resolved. A significant loss records
+    the DEA Form 106 filing date and opens an incident (until incidents exist: a critical alert)."""
     from medications.models import ControlledCount, MovementKind
 
     policy.require(actor, "controlled.sign_off", count)
-    if not explanation.strip():
-        raise ValidationError({"explanation": "Explanation: say what happened."})
-    count = ControlledCount.objects.select_for_update().get(pk=count.pk)
+    count = (
+        ControlledCount.objects.select_for_update(of=("self",))
+        .select_related("stock__facility", "stock__medication", "stock__admission__client")
+        .get(pk=count.pk)
+    )
+    if actor.pk in (count.first_signer_id, count.second_signer_id):
+        raise ValidationError(
+            "Sign-off: you counted this stock; a supervisor who did not count signs off."
+        )
+    if count.superseded_at is not None:
+        raise ValidationError("This count was recounted: sign off the recount, if it differs.")
     if count.completed_at is not None:
         raise ValidationError("This count is already complete.")
     now = timezone.now()
@@ -194,6 +284,28 @@ def discrepancy_sign_off(*, actor: User, count, explanation: str):
     # What the count found missing or extra, not a reset to the count: doses given since the
     # count have already moved the stock.
     change = count.counted_quantity - count.expected_quantity
+    errors = {}
+    if not explanation.strip():
+        errors["explanation"] = "Explanation: say what happened."
+    if significant_loss and change >= 0:
+        errors["significant_loss"] = "Significant loss: this count found nothing missing."
+    elif significant_loss:
+        today = timezone.localtime(now, stock.facility.tz).date()
+        counted_on = timezone.localtime(count.counted_at, stock.facility.tz).date()
+        if dea_106_filed_on is None:
+            errors["dea_106_filed_on"] = "DEA Form 106 filed on: required for a significant loss."
+        elif dea_106_filed_on > today:
+            errors["dea_106_filed_on"] = "DEA Form 106 filed on: not a future date."
+        elif dea_106_filed_on < counted_on:
+            errors["dea_106_filed_on"] = (
+                f"DEA Form 106 filed on: not before the count ({counted_on})."
+            )
+    elif dea_106_filed_on is not None:
+        errors["significant_loss"] = (
+            "Significant loss: tick it if a DEA Form 106 was filed for this variance."
+        )
+    if errors:
+        raise ValidationError(errors)
     if change:
         _move(stock, kind=MovementKind.ADJUSTMENT, change=change, by=actor, at=now,
               note=f"Discrepancy: {explanation.strip()}")  # fmt: skip
@@ -201,9 +313,28 @@ def discrepancy_sign_off(*, actor: User, count, explanation: str):
     count.signed_off_by = actor
     count.signed_off_at = now
     count.completed_at = now
+    count.significant_loss = significant_loss
+    count.dea_106_filed_on = dea_106_filed_on if significant_loss else None
     count.save(
-        update_fields=["discrepancy_explanation", "signed_off_by", "signed_off_at", "completed_at"]
+        update_fields=[
+            "discrepancy_explanation", "signed_off_by", "signed_off_at", "completed_at",
+            "significant_loss", "dea_106_filed_on",
+        ]
+    )  # fmt: skip
+    _resolve_variance_alert(
+        count, by=actor, note=f"Discrepancy signed off by {actor.initials}: {explanation.strip()}"
     )
+    if significant_loss:
+        alert_raise(
+            facility=stock.facility,
+            kind="incident_required",
+            severity=AlertSeverity.CRITICAL,
+            message=f"Significant loss of {stock.medication}: {_fmt(-change)} missing at the "
+            f"count of {timezone.localtime(count.counted_at, stock.facility.tz):%Y-%m-%d %H:%M}; "
+            f"DEA Form 106 filed {dea_106_filed_on}. File an incident report.",
+            dedupe_key=f"incident-required:{count.public_id}",
+            now=now,
+        )
     return count
 
 
@@ -216,10 +347,11 @@ def scan_shift_counts(*, now: datetime | None = None) -> int:
     # Looks back 24 hours every run; the dedupe key keeps each shift change to one alert.
     now = now or timezone.now()
     raised = 0
-    for facility in Facility.objects.filter(pk__in=ControlledStock.objects.values("facility_id")):
-        # A stock owes counts from its first receipt on.
+    owing = owing_counts()
+    for facility in Facility.objects.filter(pk__in=owing.values("facility_id")):
+        # A stock owes counts from its first receipt on, until it is disposed of at discharge.
         first_at = dict(
-            ControlledStock.objects.filter(facility=facility)
+            owing_counts(ControlledStock.objects.filter(facility=facility))
             .annotate(first=Min("movements__at"))
             .values_list("pk", "first")
         )

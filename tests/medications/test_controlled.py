@@ -1,7 +1,7 @@
 """Controlled substances: a declining count, blind shift counts by two people, variance sign-off,
 witnessed waste, and the missed shift count alert (specs/mar.md)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -10,6 +10,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from facility.models import Alert
 from medications.models import (
@@ -46,7 +47,10 @@ def lorazepam(facility):
 @pytest.fixture
 def stock(cast, facility, lorazepam):
     s = ControlledStock.objects.create(facility=facility, medication=lorazepam)
-    stock_receive(actor=cast["nurse"], stock=s, quantity="30", note="Pharmacy delivery")
+    stock_receive(
+        actor=cast["nurse"], stock=s, quantity="30", note="Pharmacy delivery",
+        witness=cast["technician"], source_document="INV-100",
+    )  # fmt: skip
     s.refresh_from_db()
     return s
 
@@ -98,7 +102,10 @@ def test_waste_needs_a_different_witness_and_stock_cannot_go_negative(cast, stoc
         )
     for bad in ("-1", "0", "abc", "1e9"):
         with pytest.raises(ValidationError, match="Quantity"):
-            stock_receive(actor=cast["nurse"], stock=stock, quantity=bad)
+            stock_receive(
+                actor=cast["nurse"], stock=stock, quantity=bad, witness=cast["technician"],
+                source_document="INV-1",
+            )  # fmt: skip
     stock.refresh_from_db()
     assert stock.quantity == Decimal("30")
 
@@ -192,7 +199,10 @@ def test_count_page_is_blind_and_second_signer_proves_it_with_a_password(client,
 def test_a_shift_change_without_a_completed_count_alerts_once(cast, facility, lorazepam):
     with time_machine.travel(datetime(2026, 5, 12, 6, 0, tzinfo=NY), tick=False) as traveller:
         stock = ControlledStock.objects.create(facility=facility, medication=lorazepam)
-        stock_receive(actor=cast["nurse"], stock=stock, quantity="30")
+        stock_receive(
+            actor=cast["nurse"], stock=stock, quantity="30", witness=cast["technician"],
+            source_document="INV-1",
+        )  # fmt: skip
         traveller.move_to(datetime(2026, 5, 12, 6, 30, tzinfo=NY))
         count_submit(
             actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="30"
@@ -245,15 +255,9 @@ def test_sign_off_corrects_by_the_variance_and_keeps_later_doses(cast, stock):
 
 
 @pytest.mark.django_db
-def test_no_recount_while_a_variance_is_open_and_counters_never_see_the_expected(
-    client, cast, stock
-):
+def test_others_do_not_see_the_expected_of_an_open_variance(client, cast, facility, stock):
     count_submit(actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="0")
-    with pytest.raises(ValidationError, match="variance on this stock is still open"):
-        count_submit(
-            actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="30"
-        )
-    client.force_login(cast["technician"])
+    client.force_login(make_user("tech_b", "technician", facility))
     page = client.get(reverse("medications:controlled")).content.decode()
     assert (
         "count does not match" in page and "expected" not in page.split("Open variances")[1][:400]
@@ -277,7 +281,7 @@ def test_a_cosigner_from_another_facility_is_refused(client, cast, stock):
 def test_a_new_count_opens_with_its_first_receipt(cast, facility, admission, lorazepam):
     stock = stock_open_and_receive(
         actor=cast["nurse"], facility=facility, medication=lorazepam, admission=admission,
-        quantity="12", note="Own supply",
+        quantity="12", note="Own supply", witness=cast["technician"], source_document="Home",
     )  # fmt: skip
     assert (stock.admission, stock.quantity) == (admission, Decimal("12"))
     assert list(StockMovement.objects.filter(stock=stock).values_list("kind", "change")) == [
@@ -289,12 +293,14 @@ def test_a_new_count_opens_with_its_first_receipt(cast, facility, admission, lor
 def test_a_refused_first_receipt_leaves_no_empty_count_behind(cast, facility, lorazepam):
     with pytest.raises(ValidationError, match="Quantity: more than 0"):
         stock_open_and_receive(
-            actor=cast["nurse"], facility=facility, medication=lorazepam, quantity="0"
-        )
+            actor=cast["nurse"], facility=facility, medication=lorazepam, quantity="0",
+            witness=cast["technician"], source_document="INV-1",
+        )  # fmt: skip
     with pytest.raises(PermissionDenied):
         stock_open_and_receive(
-            actor=cast["technician"], facility=facility, medication=lorazepam, quantity="5"
-        )
+            actor=cast["technician"], facility=facility, medication=lorazepam, quantity="5",
+            witness=cast["nurse"], source_document="INV-1",
+        )  # fmt: skip
     assert not ControlledStock.objects.exists()
 
 
@@ -313,3 +319,249 @@ def test_a_count_opens_only_for_a_controlled_medication_and_a_client_admitted_he
             admission=other_admission, quantity=1,
         )  # fmt: skip
     assert not ControlledStock.objects.exists()
+
+
+# ---------------------------------------------------------------- issue 9, item 8
+
+
+def count_url(stock):
+    return reverse("medications:count_submit", args=[stock.public_id])
+
+
+def page_text(response) -> str:
+    from html import unescape
+
+    return unescape(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_a_counter_cannot_sign_off_their_own_counts_variance(client, cast, facility, stock):
+    supervisor = cast["supervisor"]
+    off = count_submit(actor=supervisor, second=cast["nurse"], stock=stock, counted_quantity="29")
+    with pytest.raises(ValidationError, match="you counted this stock"):
+        discrepancy_sign_off(actor=supervisor, count=off, explanation="Miscount")
+    client.force_login(supervisor)
+    page = page_text(
+        client.post(
+            reverse("medications:discrepancy_sign_off", args=[off.public_id]),
+            {"explanation": "I know what happened"},
+        )
+    )
+    assert "you counted this stock" in page and 'value="I know what happened"' in page
+    off.refresh_from_db()
+    assert off.completed_at is None and off.signed_off_by is None
+    # The database says so too.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ControlledCount.objects.filter(pk=off.pk).update(
+            signed_off_by=cast["nurse"], signed_off_at=off.counted_at
+        )
+    other = make_user("supervisor_b", "supervisor", facility)
+    discrepancy_sign_off(actor=other, count=off, explanation="One tablet found in the drawer")
+    off.refresh_from_db()
+    assert off.signed_off_by == other
+
+
+@pytest.mark.django_db
+def test_a_recount_keeps_the_first_count_and_a_match_closes_the_variance(client, cast, stock):
+    first = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="29"
+    )
+    recount = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="30"
+    )
+    first.refresh_from_db()
+    assert first.superseded_at is not None and first.completed_at is None
+    assert recount.recount_of == first and recount.completed_at is not None
+    assert recount.signed_off_by is None
+    alert = Alert.objects.get(kind="count_variance")
+    assert alert.resolved_by == cast["nurse"] and "matched" in alert.resolution_note
+    stock.refresh_from_db()
+    assert stock.quantity == Decimal("30")  # nothing adjusted
+    # No variance is open: the next shift's count is an ordinary count.
+    count_submit(actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="30")
+    client.force_login(cast["supervisor"])
+    page = page_text(client.get(reverse("medications:controlled")))
+    assert "Open variances" not in page
+    assert "recounted" in page and "matches (recount)" in page  # both counts stay visible
+
+
+@pytest.mark.django_db
+def test_a_recount_that_still_differs_needs_sign_off_and_is_allowed_once(cast, stock):
+    first = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="29"
+    )
+    recount = count_submit(
+        actor=cast["technician"], second=cast["nurse"], stock=stock, counted_quantity="28"
+    )
+    assert recount.completed_at is None and recount.recount_of == first
+    with pytest.raises(ValidationError, match="already recounted"):
+        count_submit(
+            actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="30"
+        )
+    with pytest.raises(ValidationError, match="was recounted"):
+        discrepancy_sign_off(actor=cast["supervisor"], count=first, explanation="Miscount")
+    alerts = Alert.objects.filter(kind="count_variance")
+    assert [a.resolved_at is None for a in alerts.order_by("raised_at", "id")] == [False, True]
+    discrepancy_sign_off(actor=cast["supervisor"], count=recount, explanation="Two missing")
+    stock.refresh_from_db()
+    assert stock.quantity == Decimal("28")
+    assert not alerts.filter(resolved_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_the_expected_quantity_is_shown_once_the_count_is_submitted(client, cast, stock):
+    client.force_login(cast["nurse"])
+    before = page_text(client.get(reverse("medications:controlled")))
+    assert "expected 30" not in before
+    after = page_text(
+        client.post(
+            count_url(stock),
+            {"counted_quantity": "28", "second_nurse": "technician", "second_password": PASSWORD},
+            follow=True,
+        )
+    )
+    assert "counted 28, expected 30, difference -2" in after
+    matched = page_text(
+        client.post(count_url(stock), {"counted_quantity": "30"}, follow=True)  # the recount
+    )
+    assert "Count complete (recount)" in matched and "counted 30, expected 30" in matched
+
+
+@pytest.mark.django_db
+def test_the_second_signer_types_their_password_once_per_count_session(
+    client, cast, facility, lorazepam, stock
+):
+    diazepam = Medication.objects.create(
+        facility=facility, name="Diazepam", strength="5 mg", form="tablet", routes="oral",
+        controlled_schedule="IV",
+    )  # fmt: skip
+    other = ControlledStock.objects.create(facility=facility, medication=diazepam)
+    stock_receive(actor=cast["nurse"], stock=other, quantity="10", witness=cast["technician"],
+                  source_document="INV-2")  # fmt: skip
+    client.force_login(cast["nurse"])
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client.post(
+            count_url(stock),
+            {"counted_quantity": "30", "second_nurse": "technician", "second_password": PASSWORD},
+        )
+        page = page_text(client.get(reverse("medications:controlled")))
+        assert "Second signer for counts: " in page
+        # The next stock: no password, no name; the same second signer signs.
+        response = client.post(count_url(other), {"counted_quantity": "10"})
+        assert response.status_code == 302
+        assert other.counts.get().second_signer == cast["technician"]
+        # Naming someone else needs their password, and forgets the kept one.
+        refused = page_text(
+            client.post(count_url(other), {"counted_quantity": "10", "second_nurse": "supervisor"})
+        )
+        assert "Second person: username or password is not correct" in refused
+        assert 'value="10"' in refused  # what was typed stays
+        assert other.counts.count() == 1
+        client.post(
+            count_url(stock),
+            {"counted_quantity": "30", "second_nurse": "technician", "second_password": PASSWORD},
+        )
+        # Thirty minutes after the password (kept signed in meanwhile), it must be typed again.
+        for _ in range(3):
+            traveller.shift(timedelta(minutes=10))
+            client.get(reverse("medications:controlled"))
+        traveller.shift(timedelta(minutes=1))
+        expired = page_text(client.post(count_url(other), {"counted_quantity": "10"}))
+        assert "a different person must count with you" in expired
+    assert other.counts.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_receipt_needs_a_witness_and_a_source_document(client, cast, stock):
+    for witness, document, field in (
+        (None, "INV-3", "witness"),
+        (cast["nurse"], "INV-3", "witness"),
+        (cast["technician"], " ", "source_document"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            stock_receive(actor=cast["nurse"], stock=stock, quantity="5", witness=witness,
+                          source_document=document)  # fmt: skip
+        assert field in refused.value.message_dict
+    client.force_login(cast["nurse"])
+    url = reverse("medications:stock_receive", args=[stock.public_id])
+    page = page_text(client.post(url, {"quantity": "7", "note": "Tote 4"}))
+    assert "Source document: enter the invoice, DEA 222 or packing slip number." in page
+    assert "Witness: a second person must sign the receipt with you." in page
+    assert 'value="7"' in page and 'value="Tote 4"' in page
+    assert StockMovement.objects.filter(stock=stock).count() == 1
+    done = client.post(
+        url,
+        {"quantity": "7", "source_document": "DEA222-88", "second_nurse": "technician",
+         "second_password": PASSWORD},
+    )  # fmt: skip
+    assert done.status_code == 302
+    receipt = StockMovement.objects.filter(stock=stock).last()
+    assert (receipt.witness, receipt.source_document, receipt.change) == (
+        cast["technician"], "DEA222-88", Decimal("7")
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_new_stock_needs_the_same_two_signatures(client, cast, facility, admission, lorazepam):
+    client.force_login(cast["nurse"])
+    body = {"medication": lorazepam.pk, "admission": str(admission.public_id), "quantity": "12"}
+    page = page_text(client.post(reverse("medications:stock_new"), body))
+    assert "Source document:" in page and "Witness:" in page
+    assert not ControlledStock.objects.exists()
+
+
+@pytest.mark.django_db
+def test_sign_off_resolves_the_variance_alert(cast, stock):
+    off = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="29"
+    )
+    discrepancy_sign_off(actor=cast["supervisor"], count=off, explanation="Dropped, recovered")
+    alert = Alert.objects.get(kind="count_variance")
+    assert alert.resolved_at is not None and alert.resolved_by == cast["supervisor"]
+    assert "Dropped, recovered" in alert.resolution_note
+
+
+@pytest.mark.django_db
+def test_a_significant_loss_needs_the_dea_106_date_and_opens_an_incident(client, cast, stock):
+    off = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="20"
+    )
+    client.force_login(cast["supervisor"])
+    url = reverse("medications:discrepancy_sign_off", args=[off.public_id])
+    tomorrow = timezone.localdate() + timedelta(days=2)
+    for date_typed, message in (
+        ("", "DEA Form 106 filed on: required for a significant loss."),
+        (tomorrow.isoformat(), "DEA Form 106 filed on: not a future date."),
+    ):
+        page = page_text(
+            client.post(url, {"explanation": "Ten tablets gone", "significant_loss": "on",
+                              "dea_106_filed_on": date_typed})
+        )  # fmt: skip
+        assert message in page and 'value="Ten tablets gone"' in page
+    assert not Alert.objects.filter(kind="incident_required").exists()
+    filed = timezone.localtime(off.counted_at, stock.facility.tz).date()
+    client.post(
+        url,
+        {"explanation": "Ten tablets gone", "significant_loss": "on",
+         "dea_106_filed_on": filed.isoformat()},
+    )  # fmt: skip
+    off.refresh_from_db()
+    assert off.significant_loss and off.dea_106_filed_on == filed and off.completed_at
+    incident = Alert.objects.get(kind="incident_required")
+    assert incident.severity == "critical" and incident.resolved_at is None
+    assert "Significant loss of Lorazepam" in incident.message
+
+
+@pytest.mark.django_db
+def test_a_refused_waste_keeps_what_was_typed(client, cast, stock):
+    client.force_login(cast["nurse"])
+    page = page_text(
+        client.post(
+            reverse("medications:stock_waste", args=[stock.public_id]),
+            {"quantity": "0.5", "reason": "Half tablet dropped", "second_nurse": "technician",
+             "second_password": "wrong"},
+        )
+    )  # fmt: skip
+    assert "Second person: username or password is not correct" in page
+    assert 'value="Half tablet dropped"' in page and 'value="0.5"' in page
+    assert StockMovement.objects.filter(kind="waste").count() == 0
