@@ -1,7 +1,7 @@
 """The generators' shared data builder: start-up (database, migrations, roles), facilities (opened
 through facility.services.facility_create) with units and beds, staff, clients and stays, written
 with bulk_create (the services refuse the back-dated admissions a year of history needs), then
-VACUUM ANALYZE and table sizes.
+VACUUM ANALYZE.
 
 Every generator makes one Builder (seeded rng, "now", timed laps) and calls these in order.
 """
@@ -31,7 +31,9 @@ LAST = (  # noqa: SIM905
     "Wainwright Yates Zeller Ainsley Beckett Corbin Darrow Ellison Fitch Gentry Harlow Irving "
     "Jasper Kerr Lowell"
 ).split()
-ALLERGIES = ["NKDA"] * 6 + ["Penicillin", "Sulfa drugs", "Codeine", "Latex\nPeanuts", ""]
+# A client's allergies: none known (NKDA) mostly, some drugs, a non-drug pair, not yet recorded.
+ALLERGIES = [()] * 6 + [("Penicillin",), ("Sulfa drugs",), ("Codeine",), ("Latex", "Peanuts"), None]
+NOT_DRUGS = {"Latex": "environmental", "Peanuts": "food"}
 # Role: username stem, credentials.
 ROLES = {
     "technician": ("tech", "BHT"),
@@ -74,6 +76,7 @@ def prepare(force: bool, facility: str, complete, width: int) -> float | None:
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("sync_roles", stdout=io.StringIO())
+    column_defaults()
     print(f"  {'create + migrate + sync_roles':<{width}} {time.perf_counter() - started:7.1f} s")
     if not Facility.objects.filter(name=facility).exists():
         return started
@@ -83,26 +86,26 @@ def prepare(force: bool, facility: str, complete, width: int) -> float | None:
     return None
 
 
-def sizes(tables: list[str]) -> tuple[str, dict[str, tuple[str, str]]]:
-    """The database's size, and each table's size and its indexes' size."""
+def column_defaults() -> None:
+    """Each NOT NULL column with a constant Django default (a blank text field's is "") gets
+    it in the database too: the generators' COPY and INSERT … SELECT name only what they fill."""
+    from django.apps import apps
     from django.db import connection
 
+    q = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
-        total = cursor.fetchone()[0]
-        out = {}
-        for t in tables:
-            cursor.execute(
-                "SELECT pg_size_pretty(pg_table_size(%s)), pg_size_pretty(pg_indexes_size(%s))",
-                [t, t],
-            )
-            out[t] = cursor.fetchone()
-    return total, out
+        for model in apps.get_models():
+            for f in model._meta.local_concrete_fields:
+                if f.null or f.has_default() and callable(f.default) or f.get_default() is None:
+                    continue
+                cursor.execute(f"ALTER TABLE {q(model._meta.db_table)} ALTER COLUMN "
+                               f"{q(f.column)} SET DEFAULT %s",
+                               [f.get_db_prep_save(f.get_default(), connection)])  # fmt: skip
 
 
 def insert_rows(table: str, columns: str, rows) -> int:
     """COPY `rows` (tuples in the order of `columns`) into `table`; how many. COPY skips Django's
-    Python-side defaults: give every NOT NULL column."""
+    Python-side defaults: give every NOT NULL column column_defaults() left without one."""
     from django.db import connection
 
     n = 0
@@ -157,13 +160,10 @@ class Builder:
             Unit(public_id=self.uid(), facility=facility, name=n) for n, _ in units
         )
         beds = Bed.objects.bulk_create(
-            (
-                Bed(public_id=self.uid(), unit=u, label=label)
-                for u, (_, labels) in zip(unit_objs, units, strict=True)
-                for label in labels
-            ),
+            (Bed(public_id=self.uid(), unit=u, label=label)
+             for u, (_, labels) in zip(unit_objs, units, strict=True) for label in labels),
             batch_size=2000,
-        )
+        )  # fmt: skip
         meds = Medication.objects.bulk_create(
             Medication(facility=facility, name=n, strength=s, form=f, routes=r,
                        controlled_schedule=c, time_critical=tc)
@@ -215,7 +215,7 @@ class Builder:
             "date_of_birth": date(1958, 1, 1) + timedelta(days=rng.randint(0, 365 * 47)),
             "sex": rng.choice(["F", "F", "M", "M", "M", "X", "U"]),
             "pronouns": rng.choice(["she/her", "he/him", "they/them", "", ""]),
-            "allergies": rng.choice(ALLERGIES),
+            "allergies": rng.choice(ALLERGIES),  # Allergy rows, made by add_clients()
             "emergency_contact_name": f"{rng.choice(FIRST)} {last}",
             "emergency_contact_relationship": rng.choice(
                 ["Parent", "Sibling", "Partner", "Friend"]
@@ -224,16 +224,26 @@ class Builder:
         }
 
     def add_clients(self, facility, people: list[dict], letter: str) -> list:
-        """Client rows for `people`, MRNs <letter><facility>-<number> in order."""
-        from clients.models import Client, MrnSequence
+        """Client rows for `people`, MRNs <letter><facility>-<number> in order, and their
+        allergies (recorded by the facility's first nurse)."""
+        from clients.models import Allergy, Client, MrnSequence
+        from facility.models import User
 
         issued = self.mrns.get(facility.pk, 0)
+        allergies = [p.pop("allergies") for p in people]
+        status = ["not_recorded" if a is None else "listed" if set(a) - set(NOT_DRUGS) else "nkda"
+                  for a in allergies]  # fmt: skip
         clients = Client.objects.bulk_create(
-            (
-                Client(public_id=self.uid(), facility=facility,
-                       mrn=f"{letter}{facility.pk:02d}-{i:06d}", **p)
-                for i, p in enumerate(people, start=issued + 1)
-            ),
+            (Client(public_id=self.uid(), facility=facility, allergy_status=status[i - 1],
+                    mrn=f"{letter}{facility.pk:02d}-{issued + i:06d}", **p)
+             for i, p in enumerate(people, start=1)),
+            batch_size=2000,
+        )  # fmt: skip
+        nurse = User.objects.filter(facilities=facility, role="nurse").order_by("id").first()
+        Allergy.objects.bulk_create(
+            (Allergy(public_id=self.uid(), client=c, allergen=name, recorded_by=nurse,
+                     kind=NOT_DRUGS.get(name, "drug"), recorded_at=self.now)
+             for c, names in zip(clients, allergies, strict=True) for name in names or ()),
             batch_size=2000,
         )  # fmt: skip
         self.mrns[facility.pk] = issued + len(clients)
@@ -251,35 +261,17 @@ class Builder:
         rng = self.rng
         clients = self.add_clients(facility, [self.person() for _ in beds], letter)
         admissions = Admission.objects.bulk_create(
-            (
-                Admission(
-                    public_id=self.uid(),
-                    client=client,
-                    facility=facility,
-                    unit_id=bed.unit_id,
-                    bed=bed,
-                    level_of_care=rng.choice(levels),
-                    admitted_at=minute(at),
-                    recorded_at=minute(at),
-                    admitted_by=rng.choice(by),
-                )
-                for client, bed, at in zip(clients, beds, times, strict=True)
-            ),
+            (Admission(public_id=self.uid(), client=client, facility=facility, unit_id=bed.unit_id,
+                       bed=bed, level_of_care=rng.choice(levels), admitted_at=minute(at),
+                       recorded_at=minute(at), admitted_by=rng.choice(by))
+             for client, bed, at in zip(clients, beds, times, strict=True)),
             batch_size=2000,
-        )
+        )  # fmt: skip
         BedMove.objects.bulk_create(
-            (
-                BedMove(
-                    admission=a,
-                    to_bed=a.bed,
-                    moved_at=a.admitted_at,
-                    recorded_at=a.admitted_at,
-                    moved_by=a.admitted_by,
-                )  # fmt: skip
-                for a in admissions
-            ),
+            (BedMove(admission=a, to_bed=a.bed, moved_at=a.admitted_at, recorded_at=a.admitted_at,
+                     moved_by=a.admitted_by) for a in admissions),
             batch_size=2000,
-        )
+        )  # fmt: skip
         return admissions
 
     def scan_facility(self, name, tz, prefix, roles, *, admit_by, letter, levels, catalog=()):

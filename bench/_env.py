@@ -52,13 +52,23 @@ def setup() -> None:
     django.setup()
 
 
-def sql(statement: str, params=None) -> int:
-    """Run one statement on Django's connection; the number of rows it touched."""
+def sql(statement: str, params=None, *, row=False):
+    """Run one statement on Django's connection: the number of rows it touched, or (row=True)
+    its first row."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        return cursor.rowcount
+        return cursor.fetchone() if row else cursor.rowcount
+
+
+def sizes(*tables: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The database's size, and each table's size and its indexes' size."""
+    pretty = "pg_size_pretty(pg_{}_size({}))".format
+    return sql(f"SELECT {pretty('database', 'current_database()')}", row=True)[0], {
+        t: sql(f"SELECT {pretty('table', '%s')}, {pretty('indexes', '%s')}", [t, t], row=True)
+        for t in tables
+    }
 
 
 def ensure_database(force: bool) -> bool:

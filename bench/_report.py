@@ -64,6 +64,7 @@ _active: DbTimer | None = None
 
 
 def time_commits() -> None:
+    """Time each COMMIT from now on (timing() calls it, once a run)."""
     import psycopg
 
     original = psycopg.Connection.commit
@@ -128,6 +129,17 @@ def request(client, case: Case, method="GET", url=None, data=None, *, expect=200
         for q in captured
     ]
     return captured
+
+
+def round_robin(client, cases: list[Case], n: int, warmup: int, **kw) -> None:
+    """`warmup` untimed requests of each case, then `n` rounds of one timed request of each, so
+    every page sees the same conditions."""
+    for case in cases:
+        for _ in range(warmup):
+            request(client, case, record=False, **kw)
+    for _ in range(n):
+        for case in cases:
+            request(client, case, **kw)
 
 
 def call(case: Case, fn, *, record=True, collect=False):
@@ -222,13 +234,7 @@ def app_revision() -> str:
 
 def database() -> tuple[str, str]:
     """PostgreSQL's version and the bench database's size."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
-        return version, cursor.fetchone()[0]
+    return _env.sql("SHOW server_version", row=True)[0], _env.sizes()[0]
 
 
 def header(title: str, debug: bool, revision: str = "") -> str:
@@ -249,6 +255,7 @@ def timing(debug: bool):
     the 1-minute load average before and after."""
     from django.test.utils import override_settings
 
+    time_commits()
     before, started, out = os.getloadavg(), time.perf_counter(), {}
     with override_settings(DEBUG=debug):
         yield out

@@ -31,13 +31,10 @@ ON_SHIFT = {
     "night": {"technician": 5, "nurse": 2, "clinician": 0, "supervisor": 0},
 }
 ORIENTATION_ITEMS = [
-    "Tour of the unit and emergency exits",
-    "Client rights and grievance procedure",
-    "Confidentiality (42 CFR Part 2) explained",
-    "Program rules, schedule and visiting hours",
-    "Belongings search explained and inventory signed",
-    "Medication times and how to ask for PRN",
-]
+    "Tour of the unit and emergency exits", "Client rights and grievance procedure",
+    "Confidentiality (42 CFR Part 2) explained", "Program rules, schedule and visiting hours",
+    "Belongings search explained and inventory signed", "Medication times and how to ask for PRN",
+]  # fmt: skip
 # Level of care: weight, length of stay in days (low, high, mode).
 LEVELS = {
     "3.7-WM": (0.22, (3, 8, 5)),
@@ -55,13 +52,8 @@ DISCHARGES = {
     "hospital": (0.05, "Sent to the ED by EMS; bed released."),
     "other": (0.03, "See clinical record."),
 }
-MOVE_REASONS = [
-    "Roommate conflict",
-    "Closer to nursing station",
-    "Maintenance in room",
-    "Step-down",
-    "",
-]
+MOVE_REASONS = ["Roommate conflict", "Closer to nursing station", "Maintenance in room",
+                "Step-down", ""]  # fmt: skip
 # Leave kind: weight, planned hours (low, high), destinations.
 LEAVE_KINDS = {
     "appointment": (0.40, (1, 4), ["Dental clinic", "Primary care", "Court", "DMV", "Probation"]),
@@ -74,10 +66,9 @@ RESOLUTION_NOTES = [
     "Checked on client; observed asleep, breathing even.",
     "Round completed late; client in group room.",
     "Spoke with tech on duty; check done and documented.",
-    "Dose given; late due to client in session.",
-    "Client returned; searched per policy.",
+    "Dose given; late due to client in session.", "Client returned; searched per policy.",
     "Orientation completed with client.",
-]
+]  # fmt: skip
 # Alerts of the later apps' scans: kind, severity, per day of history, open now, key, message.
 HISTORY_ALERTS = [
     ("missed_round", "warning", 5, 4, "round", "Round check for {} missed at {:%H:%M}."),
@@ -239,8 +230,6 @@ class Generator(Builder):
     # writes
 
     def write_clients_and_admissions(self):
-        from django.db import connection
-
         from clients.models import Admission
 
         rng = self.rng
@@ -270,16 +259,13 @@ class Generator(Builder):
             admissions.append(a)
         Admission.objects.bulk_create(admissions, batch_size=2000)
         # Clients were "created" at their first admission, not when this script ran.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                UPDATE clients_client c SET created_at = f.first_at - interval '10 minutes'
-                FROM (SELECT client_id, min(admitted_at) AS first_at
-                      FROM clients_admission GROUP BY client_id) f
-                WHERE f.client_id = c.id AND c.facility_id = %s
-                """,
-                [self.facility.pk],
-            )
+        _env.sql(
+            """UPDATE clients_client c SET created_at = f.first_at - interval '10 minutes'
+               FROM (SELECT client_id, min(admitted_at) AS first_at
+                     FROM clients_admission GROUP BY client_id) f
+               WHERE f.client_id = c.id AND c.facility_id = %s""",
+            [self.facility.pk],
+        )
 
     def write_bed_moves(self):
         from clients.models import BedMove
@@ -413,30 +399,22 @@ class Generator(Builder):
                 n_done += 1
             if n_done < len(self.items) and s.start + deadline < now:
                 name = self.client_objs[s.client].display_name
-                alert(
-                    s,
-                    "orientation_overdue",
-                    f"Orientation checklist for {name} not complete 24 hours after admission "
-                    f"({n_done} of {len(self.items)} items).",
-                    f"orientation:{s.admission.public_id}",
-                    s.start + deadline + timedelta(seconds=rng.uniform(0, 60)),
-                    resolve=s.end is not None,
-                    note="Orientation completed with client.",
-                )
+                alert(s, "orientation_overdue",
+                      f"Orientation checklist for {name} not complete 24 hours after admission "
+                      f"({n_done} of {len(self.items)} items).",
+                      f"orientation:{s.admission.public_id}",
+                      s.start + deadline + timedelta(seconds=rng.uniform(0, 60)),
+                      resolve=s.end is not None,
+                      note="Orientation completed with client.")  # fmt: skip
 
         for leave, s in self.late_leaves:
             back = leave.returned_at
-            alert(
-                s,
-                "leave_overdue",
-                f"{self.client_objs[s.client].display_name} is not back from {leave.kind}: "
-                f"expected {leave.expected_back_at.astimezone(tz):%H:%M}.",
-                f"leave_overdue:{leave.public_id}",
-                leave.expected_back_at + timedelta(minutes=30),
-                resolve=False,
-                resolved=back,
-                note=back and f"Client returned at {back.astimezone(tz):%H:%M}.",
-            )
+            alert(s, "leave_overdue",
+                  f"{self.client_objs[s.client].display_name} is not back from {leave.kind}: "
+                  f"expected {leave.expected_back_at.astimezone(tz):%H:%M}.",
+                  f"leave_overdue:{leave.public_id}",
+                  leave.expected_back_at + timedelta(minutes=30), resolve=False, resolved=back,
+                  note=back and f"Client returned at {back.astimezone(tz):%H:%M}.")  # fmt: skip
 
         # Missed round checks and overdue doses over the year (the later apps' scans), mostly
         # resolved; a few from the last hours still open.

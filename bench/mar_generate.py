@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven_bench_mar")
 import _env  # noqa: E402
-from _build import Builder, grid, insert_rows, parser, prepare, sizes  # noqa: E402
+from _build import Builder, grid, insert_rows, parser, prepare  # noqa: E402
 
 BOARD_FACILITY = "Haven Bench MAR"
 BOARD_TZ = "America/New_York"
@@ -390,14 +390,8 @@ def copy_doses(facility, orders, until: datetime) -> int:
     return n
 
 
-ANALYZED = [f"medications_{t}" for t in ("scheduleddose", "order", "administration")] + [
-    "medications_prnfollowup", "clients_admission", "facility_alert"]  # fmt: skip
-
-
-def analyze(tables: list[str]) -> None:
-    """Statistics for the planner after a bulk load (in the transaction: ANALYZE, no VACUUM)."""
-    for table in tables:
-        _env.sql(f"ANALYZE {table}")
+ANALYZED = [f"medications_{t}" for t in ("scheduleddose", "administration", "prnfollowup")] + [
+    "medications_order", "clients_admission", "facility_alert"]  # fmt: skip
 
 
 def main(argv=None) -> int:
@@ -411,28 +405,34 @@ def main(argv=None) -> int:
     started = prepare(args.force, BOARD_FACILITY, complete, 58)
     if started is None:
         return 0
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from facility.models import Alert
     from medications import services
-    from medications.models import (
-        Administration,
-        ControlledStock,
-        Order,
-        PrnFollowUp,
-        ScheduledDose,
-        StockMovement,
-    )
+    from medications.models import ControlledStock, Order, StockMovement
 
     b = Builder(args.seed, width=58)
     rng, now = b.rng, b.now
     until = now + services.HORIZON
     year_ago = now - timedelta(days=args.days)
     counts: dict[str, dict[str, int]] = {}
+
+    def load(facility, orders, label, **period) -> None:
+        """The orders, their doses up to the horizon, statistics, then charting over `period`."""
+        Order.objects.bulk_create(orders, batch_size=2000)
+        b.lap(f"{label}, {len(orders):,} orders")
+        n = copy_doses(facility, orders, until)
+        b.lap(f"{facility.name}: {n:,} dose rows (first of each order by the app, then COPY)")
+        for table in ANALYZED:  # statistics for the planner (in the transaction: no VACUUM)
+            _env.sql(f"ANALYZE {table}")
+        counts[facility.name] = chart(facility, end=until, now=now, **period)
+
+    def tally(name) -> None:
+        b.lap(f"{name}: " + ", ".join(f"{v:,} {k}" for k, v in counts[name].items()))
+
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no million deferred FK events
+        _env.sql("SET LOCAL synchronous_commit = off")
+        _env.sql("SET CONSTRAINTS ALL IMMEDIATE")  # no million deferred FK events
         # ---- facility A: the MAR board
         board, beds = b.add_facility(BOARD_FACILITY, BOARD_TZ, grid([MAIN, ANNEX]), catalog=CATALOG)
         nurses = b.add_staff(board, "m", {"nurse": 8, "technician": 4})["nurse"]
@@ -452,21 +452,10 @@ def main(argv=None) -> int:
                 board_orders.append(order(b, adm, nurses, spec, frequency, start_at))
             for spec in rng.sample(PRN[:4], 2):
                 board_orders.append(order(b, adm, nurses, spec, "prn", start_at))
-        Order.objects.bulk_create(board_orders, batch_size=2000)
-        b.lap(f"board facility: {len(stays)} stays, {len(board_orders)} orders")
-        n = copy_doses(board, board_orders, until)
-        b.lap(f"board facility: {n:,} dose rows (first of each order by the app, then COPY)")
-        analyze(["medications_scheduleddose", "medications_order", "clients_admission"])
-        counts[BOARD_FACILITY] = chart(
-            board,
-            start=year_ago - timedelta(days=3),
-            end=until,
-            now=now,
-            history_before=now - services.SCAN_LOOKBACK,
-        )
-        b.lap(
-            "board facility: " + ", ".join(f"{v:,} {k}" for k, v in counts[BOARD_FACILITY].items())
-        )
+        load(board, board_orders, f"board facility: {len(stays)} stays",
+             start=year_ago - timedelta(days=3),
+             history_before=now - services.SCAN_LOOKBACK)  # fmt: skip
+        tally(BOARD_FACILITY)
 
         # ---- facility B: the minute scans
         scan, people, scan_adm = b.scan_facility(
@@ -486,12 +475,8 @@ def main(argv=None) -> int:
                     bup_admissions.append(adm)
             if rng.random() < SCAN_PRN_SHARE:
                 scan_orders.append(order(b, adm, s_nurses, rng.choice(PRN), "prn", start_at))
-        Order.objects.bulk_create(scan_orders, batch_size=2000)
-        b.lap(f"scan facility: {len(scan_adm):,} stays, {len(scan_orders):,} orders")
-        n = copy_doses(scan, scan_orders, until)
-        b.lap(f"scan facility: {n:,} dose rows (first of each order by the app, then COPY)")
-        analyze(ANALYZED)
-        counts[SCAN_FACILITY] = chart(scan, start=verified - timedelta(hours=1), end=until, now=now)
+        load(scan, scan_orders, f"scan facility: {len(scan_adm):,} stays",
+             start=verified - timedelta(hours=1))  # fmt: skip
         # Controlled stocks: 3 house stocks and 12 of clients on buprenorphine, received 3 days
         # ago; counted at every shift change since.
         bup = scan.catalog["Buprenorphine/naloxone"]
@@ -514,16 +499,15 @@ def main(argv=None) -> int:
         )  # fmt: skip
         counts[SCAN_FACILITY]["controlled counts"] = counts_top_up(scan, now)
         counts[SCAN_FACILITY]["controlled stocks"] = len(stocks)
-        b.lap("scan facility: " + ", ".join(f"{v:,} {k}" for k, v in counts[SCAN_FACILITY].items()))
+        tally(SCAN_FACILITY)
     b.vacuum()
     total = time.perf_counter() - started
 
-    db_size, table_sizes = sizes(ANALYZED)
-    print(
-        f"\nDoses {ScheduledDose.objects.count():,}, administrations "
-        f"{Administration.objects.count():,}, PRN follow-ups {PrnFollowUp.objects.count():,}, "
-        f"alerts {Alert.objects.count():,} ({Alert.objects.open().count():,} open)"
-    )
+    db_size, table_sizes = _env.sizes(*ANALYZED)
+    doses, admins, follow_ups = (_env.sql(f"SELECT count(*) FROM {t}", row=True)[0]
+                                 for t in ANALYZED[:3])  # fmt: skip
+    print(f"\nDoses {doses:,}, administrations {admins:,}, PRN follow-ups {follow_ups:,}, alerts "
+          f"{Alert.objects.count():,} ({Alert.objects.open().count():,} open)")  # fmt: skip
     print(f"Database {_env.database_name()}: {db_size}")
     for t, (table_size, index_size) in table_sizes.items():
         print(f"    {t:<32} table {table_size:>9}, indexes {index_size:>9}")

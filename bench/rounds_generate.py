@@ -10,13 +10,14 @@ See bench/README.md.
 import os
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/haven_bench_rounds")
 import _env  # noqa: E402
-from _build import Builder, grid, parser, prepare, sizes  # noqa: E402
+from _build import Builder, grid, parser, prepare  # noqa: E402
 
 BOARD_FACILITY = "Haven Bench Rounds"
 BOARD_TZ = "America/New_York"
@@ -158,101 +159,57 @@ def code_params(facility) -> dict:
     }
 
 
-def write_history(
-    facility, *, start: datetime, end: datetime, bulk: bool = False, alerts: bool = True
-) -> tuple[int, int]:
-    """Round checks (and missed-check alerts) of every open admission of `facility` for the
+def write_history(facility, *, start: datetime, end: datetime, bulk=False) -> tuple[int, int]:
+    """Round checks and missed-check alerts of every open admission of `facility` for the
     rounds observed in [start, end). Deterministic: re-running over a period adds only what is
     missing (ON CONFLICT DO NOTHING), unless bulk=True (initial load, no unique index yet)."""
-    from django.db import connection
-
     from facility.models import User
 
-    techs = list(
-        User.objects.filter(facilities=facility, role="technician")
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    resolver = (
-        User.objects.filter(facilities=facility, role="nurse")
-        .order_by("id")
-        .values_list("id", flat=True)
-    ).first()
+    staff = User.objects.filter(facilities=facility).order_by("id").values_list("id", flat=True)
     params = {
-        "facility": facility.pk,
-        "techs": techs,
+        "facility": facility.pk, "techs": list(staff.filter(role="technician")),
         # The rounds of a block can be observed up to 14 minutes into it: start one block early.
-        "first": floor15(start) - timedelta(minutes=15),
-        "last": floor15(end),
-        "start": start,
-        "end": end,
-        "seed": HASH_SEED,
-        "skip": SKIP_PER_MILLE,
-        "late_reason": LATE_REASON,
-        "open_after": end - OPEN_ALERTS_FOR,
-        "resolver": resolver,
-        "resolution": RESOLUTION_NOTE,
+        "first": floor15(start) - timedelta(minutes=15), "last": floor15(end),
+        "start": start, "end": end, "seed": HASH_SEED, "skip": SKIP_PER_MILLE,
+        "late_reason": LATE_REASON, "open_after": end - OPEN_ALERTS_FOR,
+        "resolver": staff.filter(role="nurse").first(), "resolution": RESOLUTION_NOTE,
         **code_params(facility),
-    }
-    checks_sql = CHECKS_SQL.replace(
-        "{on_conflict}",
-        "" if bulk else "ON CONFLICT (submission_key, admission_id) DO NOTHING",
+    }  # fmt: skip
+    new_only = "WHERE NOT EXISTS (SELECT 1 FROM facility_alert o WHERE o.dedupe_key = s.dedupe_key)"
+    conflict = "ON CONFLICT (submission_key, admission_id) DO NOTHING"
+    n_checks = _env.sql(CHECKS_SQL.replace("{on_conflict}", "" if bulk else conflict), params)
+    return n_checks, _env.sql(ALERTS_SQL.replace("{where_new}", "" if bulk else new_only), params)
+
+
+@contextmanager
+def detached_keys(cursor, table: str):
+    """Drop the table's secondary indexes, unique constraints and foreign keys for the block,
+    then put them back with their exact definitions (pg_get_indexdef / pg_get_constraintdef). On
+    an error the transaction rolls back, the drops with it."""
+    cursor.execute(
+        """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+           WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC""",
+        [table],
     )
-    alerts_sql = ALERTS_SQL.replace(
-        "{where_new}",
-        ""
-        if bulk
-        else "WHERE NOT EXISTS (SELECT 1 FROM facility_alert o WHERE o.dedupe_key = s.dedupe_key)",
+    constraints = cursor.fetchall()  # unique first, then foreign keys
+    cursor.execute(
+        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+           FROM pg_index i
+           WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""",
+        [table],
     )
-    with connection.cursor() as cursor:
-        cursor.execute(checks_sql, params)
-        n_checks = cursor.rowcount
-        n_alerts = 0
-        if alerts:
-            cursor.execute(alerts_sql, params)
-            n_alerts = cursor.rowcount
-    return n_checks, n_alerts
-
-
-class DetachedKeys:
-    """Drop the round-check table's secondary indexes, unique constraints and foreign keys, and
-    put them back with their exact definitions (pg_get_indexdef / pg_get_constraintdef)."""
-
-    def __init__(self, cursor, table: str):
-        self.cursor, self.table = cursor, table
-
-    def __enter__(self):
-        c = self.cursor
-        c.execute(
-            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-               WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC""",
-            [self.table],
-        )
-        self.constraints = c.fetchall()  # unique first, then foreign keys
-        c.execute(
-            """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-               FROM pg_index i
-               WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
-                 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""",
-            [self.table],
-        )
-        self.indexes = c.fetchall()
-        for name, _ in self.constraints:
-            c.execute(f'ALTER TABLE {self.table} DROP CONSTRAINT "{name}"')
-        for name, _ in self.indexes:
-            c.execute(f"DROP INDEX {name}")
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            return False  # the transaction rolls back: the drops with it
-        c = self.cursor
-        c.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for _, definition in self.indexes:
-            c.execute(definition)
-        for name, definition in self.constraints:
-            c.execute(f'ALTER TABLE {self.table} ADD CONSTRAINT "{name}" {definition}')
-        return False
+    indexes = cursor.fetchall()
+    for name, _ in constraints:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    yield
+    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    for _, definition in indexes:
+        cursor.execute(definition)
+    for name, definition in constraints:
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
 def on_q15(b: Builder, admissions) -> None:
@@ -313,7 +270,7 @@ def main(argv=None) -> int:
             cursor.execute("SET LOCAL synchronous_commit = off")
             # Check the deferred foreign keys of the rows so far: ALTER TABLE needs none pending.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            with DetachedKeys(cursor, RC):
+            with detached_keys(cursor, RC):
                 n_checks, n_alerts = write_history(
                     board, start=year_ago - timedelta(days=3), end=now, bulk=True
                 )
@@ -327,7 +284,7 @@ def main(argv=None) -> int:
     b.vacuum()
     total = time.perf_counter() - started
 
-    db_size, table_sizes = sizes([RC])
+    db_size, table_sizes = _env.sizes(RC)
     rc_table, rc_indexes = table_sizes[RC]
     print(
         f"\nRound checks {RoundCheck.objects.count():,}; alerts {Alert.objects.count():,} "

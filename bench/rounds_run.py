@@ -10,7 +10,7 @@ import random
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -25,55 +25,17 @@ SAFE_STATUSES = ["A", "A", "A", "T", "G", "R", "E", "RB", "S"]  # S: with respir
 LOCATIONS = ["RM", "RM", "DAY", "DAY", "GRP", "DR", "HALL"]
 
 
-def scan(case: Case, now: datetime, *, record=True) -> int:
-    from observations.services import scan_missed_checks
-
-    return rep.call(case, lambda: scan_missed_checks(now=now), record=record)
-
-
 def round_post_data(rows_of_unit, codes, rng) -> dict:
-    data = {"submission_key": str(uuid.uuid4()), "minutes_back": "0", "late_reason": ""}
-    include = []
+    data = {"submission_key": str(uuid.uuid4()), "minutes_back": "0", "late_reason": "",
+            "include": list(rows_of_unit)}  # fmt: skip
     for pid in rows_of_unit:
-        include.append(pid)
         status = rng.choice(SAFE_STATUSES)
         location = "RM" if status in ("S", "RB") else rng.choice(LOCATIONS)
         data[f"loc-{pid}"] = str(codes[("location", location)])
         data[f"st-{pid}"] = str(codes[("status", status)])
         if status == "S":
             data[f"resp-{pid}"] = "on"
-    data["include"] = include
     return data
-
-
-def reset_mark(at: datetime) -> None:
-    from observations.models import ScanMark
-    from observations.services import MISSED_SCAN
-
-    ScanMark.objects.filter(name=MISSED_SCAN).update(scanned_until=at)
-
-
-# Raw SQL: no per-row signals, no audit entries.
-def delete_raised(now: datetime) -> int:
-    """Remove the alerts a raise run made."""
-    return _env.sql(
-        "DELETE FROM facility_alert WHERE kind = 'missed_check' AND raised_at = %s", [now]
-    )
-
-
-def forget_block(suffix: str) -> int:
-    """Delete the missed-check alerts of one block (dedupe keys end with its UTC start)."""
-    return _env.sql(
-        "DELETE FROM facility_alert WHERE kind = 'missed_check' AND dedupe_key LIKE %s",
-        ["missed:%" + suffix],
-    )
-
-
-def forget_rounds(keys: list[str]) -> int:
-    """Delete the rounds the submit benchmark recorded, so runs do not pile up checks."""
-    return _env.sql(
-        "DELETE FROM observations_roundcheck WHERE submission_key = ANY(%s::uuid[])", [keys]
-    )
 
 
 def transactions_of(sqls: list[str]) -> str:
@@ -101,8 +63,8 @@ def main(argv=None) -> int:
 
     from clients.models import Admission
     from facility.models import Alert, Unit, User
-    from observations.models import RoundCheck, RoundCode
-    from observations.services import scan_missed_checks
+    from observations.models import RoundCheck, RoundCode, ScanMark
+    from observations.services import MISSED_SCAN, scan_missed_checks
 
     board, scan_facility = rep.ready("rounds_generate.py", gen.BOARD_FACILITY, gen.SCAN_FACILITY)
 
@@ -130,10 +92,8 @@ def main(argv=None) -> int:
     annex = next(u for u in units if u.name == gen.ANNEX[0])
     unit = next(u for u in big if u.name == "North Hall")
     open_adm = Admission.objects.current()
-    per_unit = {
-        u.pk: [str(p) for p in open_adm.filter(unit=u).values_list("public_id", flat=True)]
-        for u in big
-    }
+    per_unit = {u.pk: [str(p) for p in open_adm.filter(unit=u).values_list("public_id", flat=True)]
+                for u in big}  # fmt: skip
     n_unit, n_annex = len(per_unit[unit.pk]), open_adm.filter(unit=annex).count()
     history_unit = RoundCheck.objects.filter(admission__unit=unit).count()
     history_annex = RoundCheck.objects.filter(admission__unit=annex).count()
@@ -145,34 +105,20 @@ def main(argv=None) -> int:
     board_url = f"/rounds/{unit.public_id}/"
     scan_case = partial(Case, budget="≤ 1 s", limit_ms=1000)
     cases = {
-        "board": Case(
-            f"(a) Rounds board, {unit.name} ({n_unit} clients, {history_unit:,} checks behind "
-            "them)",
-            board_url,
-            budget="p95 ≤ 50 ms, queries constant",
-            limit_ms=50,
-        ),
-        "annex": Case(
-            f"(a) Rounds board, {annex.name} ({n_annex} clients, {history_annex:,} checks)",
-            f"/rounds/{annex.public_id}/",
-            budget="same query count as 30",
-        ),
-        "status": Case(
-            f"(a') Board live status (HTMX poll), {unit.name} (extra)",
-            f"/rounds/{unit.public_id}/status/",
-        ),
-        "post": Case(
-            f"(b) Submit a {n_unit}-client round (POST → 302)",
-            budget="p95 ≤ 100 ms, one transaction",
-            limit_ms=100,
-        ),
+        "board": Case(f"(a) Rounds board, {unit.name} ({n_unit} clients, {history_unit:,} checks "
+                      "behind them)", board_url, budget="p95 ≤ 50 ms, queries constant",
+                      limit_ms=50),
+        "annex": Case(f"(a) Rounds board, {annex.name} ({n_annex} clients, {history_annex:,} "
+                      "checks)", f"/rounds/{annex.public_id}/", budget="same query count as 30"),
+        "status": Case(f"(a') Board live status (HTMX poll), {unit.name} (extra)",
+                       f"/rounds/{unit.public_id}/status/"),
+        "post": Case(f"(b) Submit a {n_unit}-client round (POST → 302)",
+                     budget="p95 ≤ 100 ms, one transaction", limit_ms=100),
         "steady": scan_case(f"(c) scan_missed_checks(), steady state ({n_open:,} open admissions)"),
-        "boundary": scan_case(
-            f"(c) scan_missed_checks(), minute after a block boundary ({n_open:,}; raises the "
-            "~2% skipped)"
-        ),
+        "boundary": scan_case(f"(c) scan_missed_checks(), minute after a block boundary "
+                              f"({n_open:,}; raises the ~2% skipped)"),
         "raise": scan_case(f"(c) scan_missed_checks(), raising one alert per client ({n_open:,})"),
-    }
+    }  # fmt: skip
     client = Client()
     client.force_login(User.objects.get(username=gen.TECHNICIAN))
     rng = random.Random(7)
@@ -197,43 +143,42 @@ def main(argv=None) -> int:
     # A raising run: the whole block after the next one has no checks for anybody.
     raise_now = gen.floor15(scan_now) + timedelta(minutes=30, seconds=30)
 
-    def steady(record=True):
-        reset_mark(scan_now - timedelta(minutes=1))
-        scan(cases["steady"], scan_now, record=record)
+    def mark(at):  # the scan has looked up to a minute before `at`
+        ScanMark.objects.filter(name=MISSED_SCAN).update(scanned_until=at - timedelta(minutes=1))
 
-    def boundary():
-        forget_block(ended_suffix)
-        reset_mark(boundary_now - timedelta(minutes=1))
-        scan(cases["boundary"], boundary_now)
+    # Deletes in raw SQL: no per-row signals, no audit entries.
+    def forget_block():  # the ended block's alerts (dedupe keys end with its UTC start)
+        _env.sql("DELETE FROM facility_alert WHERE kind = 'missed_check' AND dedupe_key LIKE %s",
+                 ["missed:%" + ended_suffix])  # fmt: skip
 
-    def raising():
-        reset_mark(raise_now - timedelta(minutes=1))
-        scan(cases["raise"], raise_now)
-        return delete_raised(raise_now)
+    def scan(key, at, record=True):
+        mark(at)
+        return rep.call(cases[key], lambda: scan_missed_checks(now=at), record=record)
 
     with rep.timing(args.debug) as timed:
         # (a) board, round-robin with the Annex and the live part
-        for case in pages:
-            for _ in range(args.warmup):
-                rep.request(client, case, record=False)
-        for _ in range(args.n):
-            for case in pages:
-                rep.request(client, case)
+        rep.round_robin(client, pages, args.n, args.warmup)
         # (b) whole-unit rounds
         for i in range(args.warmup):
             post_once(i, record=False)
         transactions = {transactions_of([q["sql"] for q in post_once(i)]) for i in range(args.n)}
         cases["post"].notes.append("transactions per submit: " + " | ".join(sorted(transactions)))
-        removed = forget_rounds(posted_keys)
+        removed = _env.sql("DELETE FROM observations_roundcheck WHERE submission_key = "
+                           "ANY(%s::uuid[])", [posted_keys])  # fmt: skip
         cases["post"].notes.append(f"{removed:,} posted checks deleted afterwards")
         # (c) scans
-        steady(record=False)  # warm-up
+        scan("steady", scan_now, record=False)  # warm-up
         for _ in range(args.scans):
-            steady()
+            scan("steady", scan_now)
         for _ in range(args.scans):
-            boundary()
-        deleted = [raising() for _ in range(args.raise_scans)]
-        reset_mark(scan_now - timedelta(minutes=1))
+            forget_block()
+            scan("boundary", boundary_now)
+        deleted = []
+        for _ in range(args.raise_scans):
+            scan("raise", raise_now)
+            deleted.append(_env.sql("DELETE FROM facility_alert WHERE kind = 'missed_check' AND "
+                                    "raised_at = %s", [raise_now]))  # fmt: skip
+        mark(scan_now)
 
     def raised(key):
         return ", ".join(map(str, sorted(set(cases[key].results))))
@@ -277,10 +222,10 @@ def main(argv=None) -> int:
         # (d) plans from a real request and a real scan at a block boundary (in the other 14
         # minutes of 15 the scan returns before reading any check).
         board_sql = rep.captured(lambda: client.get(board_url))
-        forget_block(ended_suffix)
-        reset_mark(boundary_now - timedelta(minutes=1))
+        forget_block()
+        mark(boundary_now)
         scan_sql = rep.captured(lambda: scan_missed_checks(now=boundary_now))
-        reset_mark(scan_now - timedelta(minutes=1))
+        mark(scan_now)
         rc = 'SELECT "observations_roundcheck"'
         rep.explain([
             ("Board: latest check id per admission", next(

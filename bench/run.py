@@ -10,14 +10,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _env  # noqa: E402
-from _report import Case, arguments, header, ready, request, table, time_commits, timing  # noqa: E402
+import _report as rep  # noqa: E402
+from _report import Case  # noqa: E402
 
 TECHNICIAN = "tech01"
 NURSE = "nurse01"  # the audit trail needs view_audit_trail, which technicians lack
 
 
 def main(argv=None) -> int:
-    parser = arguments(__doc__, "page")
+    parser = rep.arguments(__doc__, "page")
     parser.add_argument("--pdf", type=int, default=5, help="timed census PDFs (5; 0 skips)")
     parser.add_argument("--audit", type=int, default=20, help="timed audit pages, as a nurse (20)")
     args = parser.parse_args(argv)
@@ -30,7 +31,7 @@ def main(argv=None) -> int:
     from clients.models import Client as Patient
     from facility.models import AccessEvent, Unit, User
 
-    (facility,) = ready("generate.py", _env.BENCH_FACILITY)
+    (facility,) = rep.ready("generate.py", _env.BENCH_FACILITY)
     unit = Unit.objects.filter(facility=facility).order_by("name").first()
     unit_beds = unit.beds.filter(active=True).count()
     all_beds = sum(
@@ -51,28 +52,17 @@ def main(argv=None) -> int:
 
     cases = [
         Case(f"Census board, all units ({all_beds} beds)", "/census/"),
-        Case(
-            f"Census board, one unit ({unit_beds} beds)",
-            f"/census/?unit={unit.public_id}",
-            budget="rounds board, 30 clients: p95 ≤ 50 ms",
-        ),
-        Case(
-            f"Client chart, long history ({long.stays} stays; current: {n_moves} bed rows, "
-            f"{n_leaves} leaves)",
-            f"/clients/{long.public_id}/",
-        ),
-        Case(
-            f"Client chart, short history ({short.stays} stay, {short.leaves} leaves)",
-            f"/clients/{short.public_id}/",
-        ),
+        Case(f"Census board, one unit ({unit_beds} beds)", f"/census/?unit={unit.public_id}",
+             budget="rounds board, 30 clients: p95 ≤ 50 ms"),
+        Case(f"Client chart, long history ({long.stays} stays; current: {n_moves} bed rows, "
+             f"{n_leaves} leaves)", f"/clients/{long.public_id}/"),
+        Case(f"Client chart, short history ({short.stays} stay, {short.leaves} leaves)",
+             f"/clients/{short.public_id}/"),
         Case("Floor page /ping/", "/ping/"),
-    ]
+    ]  # fmt: skip
     audit = Case("Audit trail, first page (extra; as a nurse)", "/audit/")
-    pdf = Case(
-        f"Census PDF, all units ({all_beds} beds)",
-        "/census/print/",
-        budget="shift report PDF, 120 clients: ≤ 3 s",
-    )
+    pdf = Case(f"Census PDF, all units ({all_beds} beds)", "/census/print/",
+               budget="shift report PDF, 120 clients: ≤ 3 s")  # fmt: skip
     counts = {
         "clients": Patient.objects.filter(facility=facility).count(),
         "admissions": Admission.objects.filter(facility=facility).count(),
@@ -80,28 +70,18 @@ def main(argv=None) -> int:
         "access events": AccessEvent.objects.count(),
     }
 
-    time_commits()
     client = Client()
     client.force_login(User.objects.get(username=TECHNICIAN))
-    with timing(args.debug) as run:
-        for case in cases:
-            for _ in range(args.warmup):
-                request(client, case, record=False)
-        for _ in range(args.n):
-            for case in cases:
-                request(client, case)
+    with rep.timing(args.debug) as run:
+        rep.round_robin(client, cases, args.n, args.warmup)
         if args.pdf:
-            request(client, pdf, record=False)
-            for _ in range(args.pdf):
-                request(client, pdf)
+            rep.round_robin(client, [pdf], args.pdf, 1)
         if args.audit:
             nurse = Client()
             nurse.force_login(User.objects.get(username=NURSE))
-            request(nurse, audit, record=False)
-            for _ in range(args.audit):
-                request(nurse, audit)
+            rep.round_robin(nurse, [audit], args.audit, 1)
 
-    print(header("Haven bench", args.debug))
+    print(rep.header("Haven bench", args.debug))
     print(
         f"Data: {_env.database_name()}: "
         + ", ".join(f"{v:,} {k}" for k, v in counts.items())
@@ -113,12 +93,9 @@ def main(argv=None) -> int:
         f"s. {run['load']}\n"
     )
     extras = ([pdf] if args.pdf else []) + ([audit] if args.audit else [])
-    print(table(cases + extras, first="Page", budget="nearest §6 budget", met=False))
+    print(rep.table(cases + extras, first="Page", budget="nearest §6 budget", met=False))
     if args.show_queries:
-        for case in cases + extras:
-            print(f"\n### {case.label}: {len(case.last_sql)} queries (last request)\n")
-            for ms, sql in case.last_sql:
-                print(f"- {ms:6.2f} ms  {sql[:400]}")
+        rep.show_queries(cases + extras)
     return 0
 
 
