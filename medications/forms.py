@@ -5,15 +5,36 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from clients.forms import local_datetime_field
 from clients.models import Admission
 from facility.forms import HavenForm
+from facility.models import User
 from facility.validators import PlausibleDateValidator
-from medications.models import Effect, Frequency, Medication, Outcome, Route
+from medications.models import (
+    Effect,
+    Frequency,
+    Medication,
+    OrderSource,
+    Outcome,
+    Priority,
+    Route,
+)
+from medications.services import prescribers_of
 
 # An order runs from around now: not from last decade, not from next year.
 ORDER_DATES = {"past": timedelta(days=31), "future": timedelta(days=366)}
+
+
+class PrescriberField(forms.ModelChoiceField):
+    """A user by public id; an id that is not a UUID reads as any other wrong choice."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            raise ValidationError(self.error_messages["invalid_choice"], "invalid_choice") from exc
 
 
 class OrderForm(HavenForm):
@@ -45,6 +66,13 @@ class OrderForm(HavenForm):
         choices=[("", "Choose…"), *Frequency.choices],
         error_messages={"required": "Frequency: choose one."},
     )
+    priority = forms.ChoiceField(
+        choices=Priority.choices,
+        initial=Priority.ROUTINE,
+        required=False,
+        help_text="STAT and NOW are one-time orders only: choose the frequency “Once”.",
+        error_messages={"invalid_choice": "Priority: choose routine, STAT or NOW."},
+    )
     times = forms.CharField(
         required=False,
         max_length=120,
@@ -64,12 +92,28 @@ class OrderForm(HavenForm):
     indication = forms.CharField(max_length=200, required=False)
     time_critical = forms.BooleanField(required=False)
     hold_parameters = forms.CharField(max_length=300, required=False)
+    source = forms.ChoiceField(
+        label="How the order arrived",
+        choices=[c for c in OrderSource.choices if c[0] != OrderSource.PRESCRIBER],
+        initial=OrderSource.WRITTEN,
+        required=False,
+        error_messages={"invalid_choice": "How the order arrived: choose one."},
+    )
+    prescriber = PrescriberField(
+        label="Prescriber (verbal and telephone orders)",
+        queryset=User.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        help_text="The prescriber who gave the order; they co-sign it in Haven.",
+        error_messages={"invalid_choice": "Prescriber: choose one of this facility's prescribers."},
+    )
+    read_back = forms.BooleanField(
+        label="I read the whole order back to the prescriber, who confirmed it", required=False
+    )
     prescriber_name = forms.CharField(
-        max_length=120, error_messages={"required": "Prescriber: required."}
+        max_length=120, required=False, help_text="Written orders: as signed on the order."
     )
-    prescriber_credentials = forms.CharField(
-        max_length=40, error_messages={"required": "Prescriber credentials: required."}
-    )
+    prescriber_credentials = forms.CharField(max_length=40, required=False)
     prn_min_interval_minutes = forms.IntegerField(
         label="PRN minimum interval (minutes)", required=False, min_value=1, max_value=10080
     )
@@ -83,17 +127,111 @@ class OrderForm(HavenForm):
         self.fields["medication"].queryset = Medication.objects.filter(
             facility=facility, active=True
         )
+        if "prescriber" in self.fields:
+            self.fields["prescriber"].queryset = User.objects.filter(
+                pk__in=[u.pk for u in prescribers_of(facility)]
+            )
+
+    def clean(self):
+        data = super().clean()
+        # Left out (an older page or client): a routine, written order.
+        for name, default in (("priority", Priority.ROUTINE), ("source", OrderSource.WRITTEN)):
+            if name in self.fields and data.get(name) == "":
+                data[name] = default
+        if data.get("priority", Priority.ROUTINE) != Priority.ROUTINE and data.get(
+            "frequency"
+        ) not in (None, Frequency.ONCE):
+            self.add_error("priority", "Priority: STAT and NOW orders are one-time orders; "
+                           "choose the frequency “Once”.")  # fmt: skip
+        source = data.get("source")
+        if source in (OrderSource.VERBAL, OrderSource.TELEPHONE):
+            if not data.get("prescriber") and "prescriber" not in self.errors:
+                self.add_error("prescriber", "Prescriber: choose who gave the order.")
+            if not data.get("read_back"):
+                self.add_error("read_back", "Read-back: read the whole order back to the "
+                               "prescriber and tick it.")  # fmt: skip
+        elif source == OrderSource.WRITTEN:
+            if not data.get("prescriber_name", "x").strip():
+                self.add_error("prescriber_name", "Prescriber: required.")
+            if not data.get("prescriber_credentials", "x").strip():
+                self.add_error("prescriber_credentials", "Prescriber credentials: required.")
+        return data
+
+
+class PrescriberOrderForm(OrderForm):
+    """A prescriber's own order: who signs it is the signed-in prescriber."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("source", "prescriber", "read_back", "prescriber_name",
+                     "prescriber_credentials"):  # fmt: skip
+            del self.fields[name]
+
+
+class VerifyForm(HavenForm):
+    start_with_next_time = forms.BooleanField(
+        label="Start with the next time: do not create today's passed dose", required=False
+    )
+
+
+class ReleaseForm(HavenForm):
+    """Give a STAT or PRN order before its second check (no second nurse on shift)."""
+
+    no_second_nurse = forms.BooleanField(
+        label="No second nurse is on shift to check this order",
+        error_messages={"required": "Confirm that no second nurse is on shift to check it."},
+    )
+    # Stored after "No second nurse on shift: " in a 300-character field.
+    reason = forms.CharField(
+        label="Why it cannot wait",
+        max_length=270,
+        error_messages={"required": "Reason: say why it cannot wait for a second nurse."},
+    )
 
 
 class DocumentForm(HavenForm):
-    outcome = forms.ChoiceField(choices=Outcome.choices)
+    """One dose's outcome; a refusal says whether the prescriber was told, a hold which
+    parameter was met, and a dose given too soon names a second nurse who co-signs."""
+
+    outcome = forms.ChoiceField(
+        choices=Outcome.choices,
+        error_messages={
+            "required": "Outcome: choose one.",
+            "invalid_choice": "Outcome: choose one.",
+        },
+    )
     given_at = local_datetime_field("Given at", required=False)
     reason = forms.CharField(max_length=300, required=False)
     self_administered = forms.BooleanField(required=False)
+    prescriber_notified = forms.ChoiceField(
+        label="Prescriber notified",
+        choices=[("", "—"), ("yes", "Yes"), ("no", "No")],
+        required=False,
+        error_messages={"invalid_choice": "Prescriber notified: say yes or no."},
+    )
+    prescriber_notified_name = forms.CharField(label="Who was told", max_length=120, required=False)
+    prescriber_notified_at = local_datetime_field("Notified at", required=False)
+    prescriber_not_notified_reason = forms.CharField(
+        label="Why not notified", max_length=300, required=False
+    )
+    hold_parameter = forms.CharField(label="Hold parameter met", max_length=300, required=False)
+    second_nurse = forms.CharField(label="Second nurse (username)", required=False, max_length=150)
+    second_password = forms.CharField(
+        label="Second nurse's password", required=False, widget=forms.PasswordInput
+    )
 
 
 class ReasonForm(HavenForm):
     reason = forms.CharField(max_length=300, error_messages={"required": "Reason: required."})
+
+
+def score_field(label: str) -> forms.IntegerField:
+    """A 0-10 pain or symptom score."""
+    message = f"{label}: a whole number from 0 to 10."
+    return forms.IntegerField(
+        label=label, required=False, min_value=0, max_value=10,
+        error_messages={"invalid": message, "min_value": message, "max_value": message},
+    )  # fmt: skip
 
 
 class PrnGiveForm(HavenForm):
@@ -105,6 +243,8 @@ class PrnGiveForm(HavenForm):
         max_length=200,
         error_messages={"required": "Pre-dose assessment: record pain, anxiety or the score."},
     )
+    # Written into the pre-dose assessment as "score N/10"; the follow-up then needs a score.
+    pre_score = score_field("Pre-dose score (0-10)")
     override_reason = forms.CharField(max_length=300, required=False)
     second_nurse = forms.CharField(label="Second nurse (username)", required=False, max_length=150)
     second_password = forms.CharField(
@@ -114,10 +254,19 @@ class PrnGiveForm(HavenForm):
 
 class FollowUpForm(HavenForm):
     result = forms.ChoiceField(
+        label="Effect",
         choices=Effect.choices,
-        error_messages={"required": "Result: choose one.", "invalid_choice": "Result: choose one."},
+        error_messages={"required": "Effect: choose one.", "invalid_choice": "Effect: choose one."},
     )
-    post_assessment = forms.CharField(max_length=200, required=False)
+    post_assessment = forms.CharField(
+        label="What was observed",
+        max_length=200,
+        error_messages={"required": "What was observed: describe the client after the dose."},
+    )
+    score = score_field("Score after the dose (0-10)")
+    early_reason = forms.CharField(
+        label="Why assess before the reassessment time", max_length=300, required=False
+    )
     note = forms.CharField(max_length=500, required=False)
 
 
@@ -150,8 +299,23 @@ class CosignerForm(HavenForm):
     )
 
 
-class ReceiveForm(HavenForm):
+class ReceiveForm(CosignerForm):
+    """A receipt: two signatures (the second person's password) and the source document."""
+
+    second_nurse = forms.CharField(
+        label="Second signer",
+        max_length=150,
+        error_messages={"required": "Witness: a second person must sign the receipt with you."},
+    )
     quantity = quantity_field("Quantity")
+    source_document = forms.CharField(
+        label="Source document",
+        max_length=60,
+        help_text="Invoice, DEA 222 or packing slip number",
+        error_messages={
+            "required": "Source document: enter the invoice, DEA 222 or packing slip number."
+        },
+    )
     note = forms.CharField(label="Note", max_length=300, required=False)
 
 
@@ -199,4 +363,10 @@ class SignOffForm(HavenForm):
         label="Explanation",
         max_length=280,
         error_messages={"required": "Explanation: say what happened."},
+    )
+    significant_loss = forms.BooleanField(label="Significant loss", required=False)
+    dea_106_filed_on = forms.DateField(
+        label="DEA Form 106 filed on",
+        required=False,
+        error_messages={"invalid": "DEA Form 106 filed on: enter a date (YYYY-MM-DD)."},
     )

@@ -151,9 +151,11 @@ class Frequency(models.TextChoices):
 
 class OrderQuerySet(models.QuerySet):
     def active_at(self, moment) -> "OrderQuerySet":
-        """Verified, started, not stopped or discontinued at `moment`."""
+        """Verified (or given before its second check), started, not stopped or discontinued
+        at `moment`."""
         return (
-            self.filter(verified_at__isnull=False, start_at__lte=moment)
+            self.filter(Q(verified_at__isnull=False) | Q(released_at__isnull=False))
+            .filter(start_at__lte=moment)
             .filter(Q(stop_at__isnull=True) | Q(stop_at__gt=moment))
             .filter(Q(discontinued_at__isnull=True) | Q(discontinued_at__gt=moment))
         )
@@ -278,6 +280,10 @@ class Order(models.Model):
     def status(self) -> str:
         if self.discontinued_at:
             return "discontinued"
+        if self.verified_at is None and self.released_at is not None:
+            return "unverified"  # given before the second check (one nurse on shift)
+        if self.verified_at is None and self.source == OrderSource.PRESCRIBER:
+            return "awaiting acknowledgement"
         if self.verified_at is None:
             return "awaiting verification"
         return "active"
@@ -311,8 +317,13 @@ class ScheduledDose(models.Model):
     class Meta:
         ordering = ["scheduled_at"]
         constraints = [
+            # Covering: the MAR board reads its doses from this index alone (index-only range
+            # scans per order), which also keeps the planner off a scan of every facility's
+            # doses in the shift (bench/README.md, MAR).
             models.UniqueConstraint(
-                fields=["order", "scheduled_at"], name="medications_dose_once_per_time"
+                fields=["order", "scheduled_at"],
+                include=["id", "window_minutes", "cancelled_at", "deadline_at", "kind"],
+                name="medications_dose_once_per_time",
             ),
         ]
         indexes = [

@@ -8,9 +8,23 @@ urlpatterns = [
     path("mar/", views.mar_board, name="mar"),
     path("mar/clients/<uuid:public_id>/", views.med_pass, name="med_pass"),
     path("mar/clients/<uuid:public_id>/orders/new/", views.order_new, name="order_new"),
+    path(
+        "mar/clients/<uuid:public_id>/orders/prescribe/",
+        views.order_prescribe,
+        name="order_prescribe",
+    ),
+    path("mar/orders/to-verify/", views.orders_to_verify, name="orders_to_verify"),
+    path("mar/orders/to-cosign/", views.orders_to_cosign, name="orders_to_cosign"),
     path("mar/clients/<uuid:public_id>/print/", views.mar_pdf, name="mar_pdf"),
+    path(
+        "mar/clients/<uuid:public_id>/discharge-list/",
+        views.discharge_med_list,
+        name="discharge_med_list",
+    ),
     path("mar/orders/<uuid:public_id>/", views.order_detail, name="order_detail"),
     path("mar/orders/<uuid:public_id>/verify/", views.order_verify, name="order_verify"),
+    path("mar/orders/<uuid:public_id>/release/", views.order_release, name="order_release"),
+    path("mar/orders/<uuid:public_id>/cosign/", views.order_cosign, name="order_cosign"),
     path(
         "mar/orders/<uuid:public_id>/discontinue/",
         views.order_discontinue,

@@ -1,9 +1,13 @@
 """The MAR board, the med pass, and orders: transcribe, verify, discontinue."""
 
+from collections import namedtuple
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Exists, FilteredRelation, Max, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,11 +28,14 @@ from medications.forms import (
     DocumentForm,
     FollowUpForm,
     OrderForm,
+    PrescriberOrderForm,
     PrnGiveForm,
     ReasonForm,
     ReceiveForm,
+    ReleaseForm,
     SignOffForm,
     StockNewForm,
+    VerifyForm,
     WasteForm,
 )
 from medications.models import (
@@ -57,12 +64,79 @@ def _doses_between(admissions, start, end):
             scheduled_at__gte=start,
             scheduled_at__lt=end + timedelta(hours=6),
         )
-        .only("id", "public_id", "order_id", "scheduled_at", "window_minutes", "cancelled_at")
+        .only(
+            "id",
+            "public_id",
+            "order_id",
+            "scheduled_at",
+            "window_minutes",
+            "cancelled_at",
+            "kind",
+            "deadline_at",
+        )  # fmt: skip
         .prefetch_related(services.live_prefetch())
         .order_by("order_id", "scheduled_at")
     )
     for dose in doses:
         dose.order = orders[dose.order_id]
+    return doses
+
+
+class _BoardDose:
+    """A dose as the MAR board and dose_views() read it: plain attributes, no model instance."""
+
+    __slots__ = ("pk", "order_id", "order", "scheduled_at", "window_minutes", "cancelled_at",
+                 "deadline_at", "kind", "live")  # fmt: skip
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+
+# Tuples of plain values: the garbage collector stops tracking them.
+_BoardMedication = namedtuple("_BoardMedication", "name")
+_BoardOrder = namedtuple("_BoardOrder", "admission_id dose medication")
+
+
+def _board_doses(admission_ids, start, end) -> list[_BoardDose]:
+    """_doses_between for the MAR board, as plain values in one query: each dose with its live
+    documentation's outcome, timing and initials, its order's dose and drug name. A 60-client
+    shift reads ~900 doses: model instances were most of the page's time, and every object
+    made here brings the next full garbage collection closer (the page's slow tail), so
+    orders and documentation (by outcome, timing and initials) are shared, not made per dose.
+    """
+    live = FilteredRelation("administrations", condition=Q(administrations__struck_at__isnull=True))
+    fields = ("pk", "order_id", "scheduled_at", "window_minutes", "cancelled_at", "deadline_at",
+              "kind", "doc__outcome", "doc__timing", "doc__recorded_by__initials",
+              "order__admission_id", "order__dose", "order__medication__name")  # fmt: skip
+    rows = (
+        ScheduledDose.objects.filter(
+            order__admission__in=admission_ids,
+            scheduled_at__gte=start,
+            scheduled_at__lt=end + timedelta(hours=6),
+        )
+        .annotate(doc=live)
+        .order_by("order_id", "scheduled_at")
+        .values_list(*fields)
+    )
+    # A few hundred index entries: PostgreSQL starts parallel workers for them once the orders
+    # table outgrows min_parallel_table_scan_size, and on the 2-core reference host those cost
+    # the page 25-35 ms instead of saving any (bench/README.md, MAR).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        rows = list(rows)
+    orders, docs, doses = {}, {(None, None, None): []}, []
+    for *dose, outcome, timing, initials, admission_id, text, name in rows:
+        order = orders.get(dose[1])
+        if order is None:
+            order = orders[dose[1]] = _BoardOrder(admission_id, text, _BoardMedication(name))
+        doc = docs.get((outcome, timing, initials))
+        if doc is None:
+            by = SimpleNamespace(initials=initials)
+            doc = docs[outcome, timing, initials] = [
+                SimpleNamespace(outcome=outcome, timing=timing, recorded_by=by)
+            ]
+        doses.append(_BoardDose(dose[0], dose[1], order, *dose[2:], doc))
     return doses
 
 
@@ -104,7 +178,7 @@ def mar_board(request):
     if unit is not None:
         admissions = admissions.filter(unit=unit)
     admissions = list(admissions.select_related("client", "bed").order_by("bed__label"))
-    doses = _doses_between(admissions, start, end)
+    doses = _board_doses([a.pk for a in admissions], start, end)
     views = [v for v in services.dose_views(doses, now) if start <= v.dose.scheduled_at < end]
     by_admission = {a.pk: [] for a in admissions}
     for v in sorted(views, key=lambda v: v.dose.scheduled_at):
@@ -131,33 +205,64 @@ def mar_board(request):
 @require_GET
 def med_pass(request, public_id):
     """One client's doses around now, with the five rights shown before anything is recorded."""
-    admission = admission_for(request, public_id)
+    return _med_pass_page(request, admission_for(request, public_id))
+
+
+def _med_pass_page(request, admission, *, typed=None, status=200):
+    """The med pass; `typed` = (dose, data) shows a refused dose form with what was typed.
+
+    Undocumented doses past their window or deadline, of any age, stay at the top under
+    "Needs an outcome" until someone charts one (issue 9): one query for those older than the
+    12 hours around now, whatever their number.
+    """
     access_log(
         action=AccessAction.VIEW, actor=request.user, facility=admission.facility,
         client=admission.client, what="med pass", ip=client_ip(request),
     )  # fmt: skip
     now = timezone.now()
-    doses = _doses_between([admission], now - timedelta(hours=12), now + timedelta(hours=6))
-    views = [
-        v for v in services.dose_views(doses, now) if v.dose.scheduled_at < now + timedelta(hours=6)
-    ]
-    views.sort(key=lambda v: v.dose.scheduled_at)
+    since = now - timedelta(hours=12)
+    doses = _doses_between([admission], since, now + timedelta(hours=6))
     orders = list(
         Order.objects.filter(admission=admission)
         .select_related("medication", "transcribed_by", "verified_by")
         .order_by("discontinued_at", "medication__name")
     )
+    if admission.is_open:
+        by_pk = {o.pk: o for o in orders}
+        live = Administration.objects.filter(dose=OuterRef("pk"), struck_at__isnull=True)
+        older = list(
+            ScheduledDose.objects.filter(
+                order__admission=admission, scheduled_at__lt=since, cancelled_at__isnull=True
+            ).exclude(Exists(live))
+        )
+        for dose in older:
+            dose.order, dose.live = by_pk[dose.order_id], []
+        doses = sorted(older + doses, key=lambda d: (d.order_id, d.scheduled_at))
+    views = [
+        v for v in services.dose_views(doses, now) if v.dose.scheduled_at < now + timedelta(hours=6)
+    ]
+    views.sort(key=lambda v: v.dose.scheduled_at)
+    for v in views:
+        if typed is not None and v.dose.pk == typed[0].pk:
+            v.typed = typed[1]
     active = {o.pk for o in Order.objects.active_at(now).filter(admission=admission)}
-    prn = [(o, services.prn_blocks(o, now)) for o in orders if o.is_prn and o.pk in active]
+    prn = [(o, services.prn_check(o, now)) for o in orders if o.is_prn and o.pk in active]
     return render(
         request,
         "medications/med_pass.html",
         {
             "admission": admission,
             "client": admission.client,
-            "views": views,
+            "needs_outcome": [v for v in views if v.needs_outcome],
+            "views": [v for v in views if not v.needs_outcome],
             "orders": orders,
             "outcomes": Outcome.choices,
+            "late_outcomes": [
+                (k, v)
+                for k, v in Outcome.choices
+                if k in (Outcome.GIVEN, Outcome.NOT_GIVEN, Outcome.HELD, Outcome.REFUSED)
+            ],  # fmt: skip
+            "notified_choices": DocumentForm.base_fields["prescriber_notified"].choices,
             # Observed self-administration only: the one-button form, and no PRN section.
             "observed_only": policy.allows(request.user, "mar.record")
             and not policy.allows(request.user, "mar.give"),
@@ -167,15 +272,21 @@ def med_pass(request, public_id):
             "effects": FollowUpForm.base_fields["result"].choices,
             "now": now,
         },
+        status=status,
     )
 
 
 def _dose_for(request, public_id) -> ScheduledDose:
-    return get_object_or_404(
-        ScheduledDose.objects.select_related("order__admission__client"),
+    dose = get_object_or_404(
+        ScheduledDose.objects.select_related(
+            "order__medication", "order__admission__client", "order__admission__facility",
+            "order__admission__bed", "order__admission__unit",
+        ),
         public_id=public_id,
         order__admission__client__in=Client.objects.visible_to(request.user),
-    )
+    )  # fmt: skip
+    timezone.activate(dose.order.admission.facility.tz)
+    return dose
 
 
 def _field_messages(request, form) -> None:
@@ -187,18 +298,28 @@ def _field_messages(request, form) -> None:
 @policy.requires("mar.record")
 @require_POST
 def dose_document(request, public_id):
+    """Chart a dose. A refusal shows the med pass again with what was typed (passwords aside)."""
     dose = _dose_for(request, public_id)
     admission = dose.order.admission
     form = DocumentForm(request.POST)
+    typed = {k: v for k, v in request.POST.items() if k != "second_password"}
     if not form.is_valid():
         _field_messages(request, form)
-        return redirect("medications:med_pass", public_id=admission.public_id)
+        return _med_pass_page(request, admission, typed=(dose, typed), status=400)
+    data = dict(form.cleaned_data)
+    username, password = data.pop("second_nurse"), data.pop("second_password")
     try:
-        services.administration_record(actor=request.user, dose=dose, **form.cleaned_data)
+        second = verify_cosigner(
+            request, username=username, password=password, facility=admission.facility
+        )
+        services.administration_record(actor=request.user, dose=dose, override_by=second, **data)
     except services.DoseAlreadyCharted as exc:
         messages.warning(request, exc.messages[0])  # not an error: the dose is charted
-    except (ValidationError, PermissionDenied) as exc:
+    except PermissionDenied as exc:
         add_service_errors(request, exc)
+    except ValidationError as exc:
+        add_service_errors(request, exc)
+        return _med_pass_page(request, admission, typed=(dose, typed), status=400)
     else:
         messages.success(request, f"{dose.order.medication}: {form.cleaned_data['outcome']}.")
     return redirect("medications:med_pass", public_id=admission.public_id)
@@ -241,12 +362,36 @@ def order_new(request, public_id):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Order transcribed. A second nurse must verify it.")
+            cosign = f" {order.prescriber_name} co-signs it." if order.prescriber_id else ""
+            messages.success(request, f"Order transcribed. A second nurse must verify it.{cosign}")
             return redirect("medications:order_detail", public_id=order.public_id)
     return render(
         request,
         "medications/order_form.html",
         {"admission": admission, "client": admission.client, "form": form},
+    )
+
+
+@policy.requires("order.prescribe")
+@require_http_methods(["GET", "POST"])
+def order_prescribe(request, public_id):
+    """A prescriber (MD, DO, NP, PA) enters and signs an order; one nurse acknowledges it."""
+    admission = admission_for(request, public_id)
+    form = PrescriberOrderForm(request.POST or None, facility=admission.facility)
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = services.order_prescribe(
+                actor=request.user, admission=admission, **form.cleaned_data
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Order signed. A nurse acknowledges it before any dose.")
+            return redirect("medications:order_detail", public_id=order.public_id)
+    return render(
+        request,
+        "medications/order_form.html",
+        {"admission": admission, "client": admission.client, "form": form, "prescribing": True},
     )
 
 
@@ -259,6 +404,8 @@ def _order_for(request, public_id) -> Order:
             "transcribed_by",
             "verified_by",
             "discontinued_by",
+            "released_by",
+            "prescriber",
         ),
         public_id=public_id,
         admission__client__in=Client.objects.visible_to(request.user),
@@ -292,6 +439,20 @@ def order_detail(request, public_id):
             and order.verified_at is None
             and order.discontinued_at is None
             and order.transcribed_by_id != request.user.pk,
+            "verify_form": VerifyForm(),
+            # STAT or PRN, given before the second check when no second nurse is on shift.
+            "can_release": policy.allows(request.user, "order.release")
+            and order.verified_at is None
+            and order.released_at is None
+            and order.discontinued_at is None
+            and order.admission.is_open
+            and order.source != "prescriber"
+            and (order.priority == "stat" or order.is_prn),
+            "release_form": ReleaseForm(),
+            "can_cosign": policy.allows(request.user, "order.cosign")
+            and order.prescriber_id == request.user.pk
+            and order.source in ("verbal", "telephone")
+            and order.prescriber_signed_at is None,
             "can_discontinue": policy.allows(request.user, "order.discontinue")
             and order.discontinued_at is None,
         },
@@ -302,12 +463,81 @@ def order_detail(request, public_id):
 @require_POST
 def order_verify(request, public_id):
     order = _order_for(request, public_id)
+    form = VerifyForm(request.POST)
+    if not form.is_valid():
+        _field_messages(request, form)
+        return redirect("medications:order_detail", public_id=order.public_id)
     try:
-        services.order_verify(actor=request.user, order=order)
+        services.order_verify(actor=request.user, order=order, **form.cleaned_data)
         messages.success(request, "Order verified; doses are on the MAR.")
     except ValidationError as exc:
         add_service_errors(request, exc)
     return redirect("medications:order_detail", public_id=order.public_id)
+
+
+@policy.requires("order.release")
+@require_POST
+def order_release(request, public_id):
+    """Give a STAT or PRN order before its second check: no second nurse is on shift."""
+    order = _order_for(request, public_id)
+    form = ReleaseForm(request.POST)
+    if not form.is_valid():
+        _field_messages(request, form)
+        return redirect("medications:order_detail", public_id=order.public_id)
+    try:
+        services.order_release(actor=request.user, order=order, **form.cleaned_data)
+        messages.success(request, "Released before the second check: it shows unverified "
+                         "until another nurse verifies it.")  # fmt: skip
+    except (ValidationError, PermissionDenied) as exc:
+        add_service_errors(request, exc)
+    return redirect("medications:order_detail", public_id=order.public_id)
+
+
+@policy.requires("order.cosign")
+@require_POST
+def order_cosign(request, public_id):
+    """The prescriber co-signs a verbal or telephone order; back to their list."""
+    order = _order_for(request, public_id)
+    try:
+        services.order_cosign(actor=request.user, order=order)
+        messages.success(request, f"Co-signed: {order.medication} for {order.admission.client}.")
+    except (ValidationError, PermissionDenied) as exc:
+        add_service_errors(request, exc)
+    return redirect("medications:orders_to_cosign")
+
+
+def _worklist(request, orders, kind: str):
+    """Orders oldest first with their age, times on each facility's clock. Overdue: a verbal
+    order past the facility's co-sign hours, or an order given before its check and still
+    unverified past the facility's alert hours (the scan alerts on both)."""
+    now = timezone.now()
+    rows = []
+    for o in orders.select_related(
+        "medication", "admission__client", "admission__facility", "admission__bed",
+        "transcribed_by", "released_by",
+    ).order_by("transcribed_at"):  # fmt: skip
+        facility = o.admission.facility
+        if kind == "cosign":
+            overdue = now - o.transcribed_at > timedelta(hours=facility.order_cosign_hours)
+        else:
+            limit = timedelta(hours=facility.unverified_order_alert_hours)
+            overdue = o.released_at is not None and now - o.released_at > limit
+        rows.append((o, timezone.localtime(o.transcribed_at, facility.tz), overdue))
+    return render(request, f"medications/orders_to_{kind}.html", {"rows": rows, "now": now})
+
+
+@policy.requires("order.verify")
+@require_GET
+def orders_to_verify(request):
+    """Every order of the nurse's facilities no second nurse has checked yet."""
+    return _worklist(request, services.orders_awaiting_check(request.user), "verify")
+
+
+@policy.requires("order.cosign")
+@require_GET
+def orders_to_cosign(request):
+    """The prescriber's verbal and telephone orders not yet co-signed."""
+    return _worklist(request, services.orders_awaiting_cosign(request.user), "cosign")
 
 
 @policy.requires("order.discontinue")
@@ -330,62 +560,107 @@ def order_discontinue(request, public_id):
     return redirect("medications:order_detail", public_id=order.public_id)
 
 
+def _prn_page(request, order, form, status=200):
+    """The PRN give page: what blocks a dose now (until when, mg so far), and the form."""
+    now = timezone.now()
+    return render(
+        request,
+        "medications/prn_give.html",
+        {
+            "order": order,
+            "admission": order.admission,
+            "client": order.admission.client,
+            "check": services.prn_check(order, now) if order.is_prn else None,
+            "form": form,
+            "can_give": order.is_prn
+            and order.admission.is_open
+            and Order.objects.active_at(now).filter(pk=order.pk).exists(),
+        },
+        status=status,
+    )
+
+
 @policy.requires("mar.give")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def prn_give(request, public_id):
-    """Give a PRN dose; past its limits a second nurse co-signs with their own password."""
+    """Give a PRN dose; past its limits a second nurse co-signs with their own password.
+
+    The page shows what blocks a dose before the nurse taps give; a refusal shows the page
+    again with what was typed."""
     order = _order_for(request, public_id)
+    if request.method == "GET":
+        return _prn_page(request, order, PrnGiveForm(initial={"indication": order.indication}))
     form = PrnGiveForm(request.POST)
-    back = redirect("medications:med_pass", public_id=order.admission.public_id)
     if not form.is_valid():
-        _field_messages(request, form)
-        return back
+        return _prn_page(request, order, form, status=400)
     data = form.cleaned_data
     try:
         second = verify_cosigner(
             request, username=data["second_nurse"], password=data["second_password"],
             facility=order.admission.facility,
         )  # fmt: skip
-    except ValidationError as exc:
-        add_service_errors(request, exc)
-        return back
-    try:
         services.prn_give(
             actor=request.user,
             order=order,
             indication=data["indication"],
             pre_assessment=data["pre_assessment"],
+            pre_score=data["pre_score"],
             override_reason=data["override_reason"],
             override_by=second,
         )
     except (ValidationError, PermissionDenied) as exc:
-        add_service_errors(request, exc)
-    else:
-        messages.success(request, f"{order.medication} PRN given. Reassess its effect later.")
-    return back
+        add_service_errors(form, exc)
+        return _prn_page(request, order, form, status=400)
+    messages.success(request, f"{order.medication} PRN given. Reassess its effect later.")
+    return redirect("medications:med_pass", public_id=order.admission.public_id)
 
 
 @policy.requires("mar.follow_up")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def prn_follow_up(request, public_id):
+    """The effect of a PRN dose, assessed; a refusal shows the form again with what was
+    typed."""
     admin = get_object_or_404(
-        Administration.objects.select_related("order__admission"),
+        Administration.objects.select_related(
+            "order__admission__client", "order__admission__facility", "order__medication",
+            "recorded_by",
+        ),
         public_id=public_id,
         order__admission__client__in=Client.objects.visible_to(request.user),
-    )
-    form = FollowUpForm(request.POST)
-    if form.is_valid():
+    )  # fmt: skip
+    timezone.activate(admin.order.admission.facility.tz)
+    form = FollowUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
             services.prn_follow_up(actor=request.user, administration=admin, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
             messages.success(request, "Follow-up recorded.")
-        except ValidationError as exc:
-            add_service_errors(request, exc)
-    else:
-        _field_messages(request, form)
-    return redirect("medications:med_pass", public_id=admin.order.admission.public_id)
+            return redirect("medications:med_pass", public_id=admin.order.admission.public_id)
+    return render(
+        request,
+        "medications/prn_follow_up.html",
+        {
+            "a": admin,
+            "admission": admin.order.admission,
+            "client": admin.order.admission.client,
+            "form": form,
+            "opens_at": services.follow_up_opens_at(admin),
+            "has_follow_up": hasattr(admin, "follow_up"),
+            "allowed": policy.allows(request.user, "mar.follow_up", admin),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 # ---------------------------------------------------------------- controlled substances
+
+# A second counter who typed their password stays signed in for the counts of this session
+# (issue 9 item 8): for this facility, for 30 minutes from the password, until another second
+# signer is named or the first signs out (sign-out flushes the session).
+COUNT_SIGNER_KEY = "haven_count_second_signer"
+COUNT_SIGNER_FOR = timedelta(minutes=30)
 
 
 def _second_person(request, stock, form):
@@ -398,47 +673,112 @@ def _second_person(request, stock, form):
     )
 
 
+def _qty(q) -> str:
+    """30.00 → "30", -0.50 → "-0.5"."""
+    return format(q.normalize(), "f") if q else "0"
+
+
+def _kept_count_signer(request, facility):
+    """The second counter verified earlier in this session, if still valid here."""
+    from facility.models import User
+
+    kept = request.session.get(COUNT_SIGNER_KEY) or {}
+    if kept.get("facility") != facility.pk or kept.get("until", 0) < timezone.now().timestamp():
+        return None
+    user = User.objects.filter(pk=kept.get("user"), is_active=True).first()
+    return user if user is not None and facility.pk in user.facility_ids() else None
+
+
+def _count_second(request, stock, form):
+    """The second counter: the one kept in this session when no other name and no password is
+    typed, else whoever proves it with their password (they are kept once the count is saved)."""
+    name = form.cleaned_data["second_nurse"].strip().lower()
+    kept = _kept_count_signer(request, stock.facility)
+    typed = form.cleaned_data["second_password"]
+    if kept is not None and not typed and name in ("", kept.username.lower()):
+        return kept
+    request.session.pop(COUNT_SIGNER_KEY, None)
+    return _second_person(request, stock, form)
+
+
 def _stock_for(request, public_id) -> ControlledStock:
     facility = current_facility(request)
     return get_object_or_404(
-        ControlledStock.objects.select_related("medication", "admission__client"),
+        services.owing_counts().select_related("medication", "admission__client"),
         public_id=public_id,
         facility=facility,
     )
 
 
-@policy.requires("controlled.sign")
-@require_GET
-def controlled(request):
-    """Controlled stocks of the facility: blind shift counts, receipts, waste, discrepancies."""
+def _controlled_page(request, refused=None):
+    """The controlled page; `refused` = (kind, target public_id, bound form) re-shows a refused
+    form with its messages and what was typed, in its place."""
     facility = current_facility(request)
     if facility is None:
         raise Http404("You are not assigned to a facility.")
+    kind, target, refused_form = refused or (None, None, None)
+
+    def form_for(k, pid):
+        return refused_form if (k, pid) == (kind, target) else None
+
     stocks = list(
-        ControlledStock.objects.filter(facility=facility)
+        services.owing_counts(ControlledStock.objects.filter(facility=facility))
         .select_related("medication", "admission__client")
         .order_by("medication__name", "admission_id")
     )
-    counts = {}
-    for count in (
+    recent = list(
         ControlledCount.objects.filter(stock__in=stocks)
+        .select_related("first_signer", "second_signer", "signed_off_by", "stock__medication",
+                        "stock__admission__client")
+        .order_by("-counted_at")[:30]
+    )  # fmt: skip
+    last = {
+        c.stock_id: c
+        for c in ControlledCount.objects.filter(stock__in=stocks)
         .select_related("first_signer", "second_signer")
         .order_by("stock_id", "-counted_at")
         .distinct("stock_id")
-    ):
-        counts[count.stock_id] = count
+    }
     open_variances = list(
-        ControlledCount.objects.filter(stock__in=stocks, completed_at__isnull=True).select_related(
+        ControlledCount.objects.filter(
+            stock__in=stocks, completed_at__isnull=True, superseded_at__isnull=True
+        ).select_related(
             "stock__medication", "stock__admission__client", "first_signer", "second_signer"
         )
     )
+    user = request.user
+    can_sign_off = policy.allows(user, "controlled.sign_off")
+    for count in recent + open_variances:
+        # The counters see the expected figure once their count is saved; supervisors always.
+        count.shows_expected = can_sign_off or user.pk in (
+            count.first_signer_id,
+            count.second_signer_id,
+        )
+    kept = _kept_count_signer(request, facility)
     return render(
         request,
         "medications/controlled.html",
         {
             "facility": facility,
-            "rows": [(s, counts.get(s.pk)) for s in stocks],
-            "open_variances": open_variances,
+            "rows": [
+                {
+                    "stock": s,
+                    "last": last.get(s.pk),
+                    "count_form": form_for("count", s.public_id),
+                    "waste_form": form_for("waste", s.public_id),
+                    "receive_form": form_for("receive", s.public_id),
+                    "recount": any(c.stock_id == s.pk for c in open_variances),
+                }
+                for s in stocks
+            ],  # fmt: skip
+            "open_variances": [
+                {"count": c, "form": form_for("sign_off", c.public_id)} for c in open_variances
+            ],
+            "recent": recent,
+            "new_form": form_for("new", None),
+            "count_signer": kept,
+            "count_signer_until": kept
+            and datetime.fromtimestamp(request.session[COUNT_SIGNER_KEY]["until"], tz=facility.tz),
             "medications": Medication.objects.filter(facility=facility, active=True).exclude(
                 controlled_schedule=""
             ),
@@ -446,18 +786,27 @@ def controlled(request):
             .filter(facility=facility)
             .select_related("client", "bed")
             .order_by("bed__label"),
-            "can_receive": policy.allows(request.user, "controlled.receive"),
-            "can_sign_off": policy.allows(request.user, "controlled.sign_off"),
+            "can_receive": policy.allows(user, "controlled.receive"),
+            "can_sign_off": can_sign_off,
         },
     )
 
 
-def _form_refused(request, form) -> bool:
-    """Report a refused form's field messages on the controlled page; True if it was refused."""
+@policy.requires("controlled.sign")
+@require_GET
+def controlled(request):
+    """Controlled stocks of the facility: blind shift counts, receipts, waste, discrepancies."""
+    return _controlled_page(request)
+
+
+def _call(request, form, kind, target, action):
+    """Run `action()`; a refusal re-renders the page with the form's messages and input."""
     if form.is_valid():
-        return False
-    _field_messages(request, form)
-    return True
+        try:
+            return action(), None
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+    return None, _controlled_page(request, (kind, target, form))
 
 
 @policy.requires("controlled.receive")
@@ -468,37 +817,44 @@ def stock_new(request):
     if facility is None:
         raise Http404("You are not assigned to a facility.")
     form = StockNewForm(request.POST, facility=facility)
-    if _form_refused(request, form):
-        return redirect("medications:controlled")
-    try:
-        stock = services.stock_open_and_receive(
+
+    def receive():
+        witness = verify_cosigner(
+            request, username=form.cleaned_data["second_nurse"],
+            password=form.cleaned_data["second_password"], facility=facility,
+        )  # fmt: skip
+        return services.stock_open_and_receive(
             actor=request.user, facility=facility, medication=form.cleaned_data["medication"],
             admission=form.cleaned_data["admission"], quantity=form.cleaned_data["quantity"],
-            note=form.cleaned_data["note"],
+            note=form.cleaned_data["note"], witness=witness,
+            source_document=form.cleaned_data["source_document"],
         )  # fmt: skip
-    except (ValidationError, PermissionDenied) as exc:
-        add_service_errors(request, exc)
-    else:
-        messages.success(request, f"Receipt recorded for {stock}.")
+
+    stock, refused = _call(request, form, "new", None, receive)
+    if refused:
+        return refused
+    messages.success(request, f"Receipt recorded for {stock}.")
     return redirect("medications:controlled")
 
 
 @policy.requires("controlled.receive")
 @require_POST
 def stock_receive(request, public_id):
+    """A receipt, signed by two: the second person proves it with their password."""
     stock = _stock_for(request, public_id)
     form = ReceiveForm(request.POST)
-    if _form_refused(request, form):
-        return redirect("medications:controlled")
-    try:
-        services.stock_receive(
+
+    def receive():
+        return services.stock_receive(
             actor=request.user, stock=stock, quantity=form.cleaned_data["quantity"],
-            note=form.cleaned_data["note"],
+            note=form.cleaned_data["note"], witness=_second_person(request, stock, form),
+            source_document=form.cleaned_data["source_document"],
         )  # fmt: skip
-    except (ValidationError, PermissionDenied) as exc:
-        add_service_errors(request, exc)
-    else:
-        messages.success(request, f"Receipt recorded for {stock}.")
+
+    movement, refused = _call(request, form, "receive", stock.public_id, receive)
+    if refused:
+        return refused
+    messages.success(request, f"Receipt recorded for {stock}, witnessed by {movement.witness}.")
     return redirect("medications:controlled")
 
 
@@ -507,47 +863,57 @@ def stock_receive(request, public_id):
 def stock_waste(request, public_id):
     stock = _stock_for(request, public_id)
     form = WasteForm(request.POST)
-    if _form_refused(request, form):
-        return redirect("medications:controlled")
-    try:
-        witness = _second_person(request, stock, form)
-        services.stock_waste(
-            actor=request.user, witness=witness, stock=stock,
+
+    def waste():
+        return services.stock_waste(
+            actor=request.user, witness=_second_person(request, stock, form), stock=stock,
             quantity=form.cleaned_data["quantity"], reason=form.cleaned_data["reason"],
         )  # fmt: skip
-    except (ValidationError, PermissionDenied) as exc:
-        add_service_errors(request, exc)
-    else:
-        messages.success(request, f"Waste recorded for {stock}, witnessed by {witness}.")
+
+    movement, refused = _call(request, form, "waste", stock.public_id, waste)
+    if refused:
+        return refused
+    messages.success(request, f"Waste recorded for {stock}, witnessed by {movement.witness}.")
     return redirect("medications:controlled")
 
 
 @policy.requires("controlled.sign")
 @require_POST
 def count_submit(request, public_id):
-    """A blind count: the expected quantity is shown only after the count is saved."""
+    """A blind count: the expected quantity is shown once the count is saved. While a variance
+    is open, the count is its recount."""
     stock = _stock_for(request, public_id)
     form = CountForm(request.POST)
-    if _form_refused(request, form):
-        return redirect("medications:controlled")
-    try:
-        second = _second_person(request, stock, form)
-        count = services.count_submit(
-            actor=request.user, second=second, stock=stock,
+
+    def count():
+        return services.count_submit(
+            actor=request.user, second=_count_second(request, stock, form), stock=stock,
             counted_quantity=form.cleaned_data["counted_quantity"],
         )  # fmt: skip
-    except (ValidationError, PermissionDenied) as exc:
-        add_service_errors(request, exc)
+
+    saved, refused = _call(request, form, "count", stock.public_id, count)
+    if refused:
+        return refused
+    request.session[COUNT_SIGNER_KEY] = {
+        "user": saved.second_signer_id,
+        "facility": stock.facility_id,
+        "until": request.session.get(COUNT_SIGNER_KEY, {}).get("until")
+        or (timezone.now() + COUNT_SIGNER_FOR).timestamp(),
+    }
+    figures = (
+        f"counted {_qty(saved.counted_quantity)}, expected {_qty(saved.expected_quantity)}, "
+        f"difference {'+' if saved.variance > 0 else ''}{_qty(saved.variance)}"
+    )
+    again = " (recount)" if saved.recount_of_id else ""
+    if saved.completed_at:
+        messages.success(request, f"Count complete{again}: {stock} {figures}.")
     else:
-        if count.completed_at:
-            messages.success(request, f"Count complete: {stock} matches.")
-        else:
-            # The expected figure stays hidden from the counters, so a recount stays blind.
-            messages.error(
-                request,
-                f"Variance: the count of {stock} does not match. It stays open until a "
-                "supervisor signs off a discrepancy record.",
-            )
+        next_step = (
+            "A supervisor who did not count must sign off a discrepancy record"
+            if saved.recount_of_id
+            else "Two people may recount once, or a supervisor who did not count signs off"
+        )
+        messages.error(request, f"Variance{again}: {stock} {figures}. {next_step}.")
     return redirect("medications:controlled")
 
 
@@ -557,16 +923,16 @@ def discrepancy_sign_off(request, public_id):
     facility = current_facility(request)
     count = get_object_or_404(ControlledCount, public_id=public_id, stock__facility=facility)
     form = SignOffForm(request.POST)
-    if _form_refused(request, form):
-        return redirect("medications:controlled")
-    try:
-        services.discrepancy_sign_off(
-            actor=request.user, count=count, explanation=form.cleaned_data["explanation"]
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        add_service_errors(request, exc)
-    else:
-        messages.success(request, "Discrepancy signed off; the count is complete.")
+
+    def sign_off():
+        return services.discrepancy_sign_off(actor=request.user, count=count, **form.cleaned_data)
+
+    signed, refused = _call(request, form, "sign_off", count.public_id, sign_off)
+    if refused:
+        return refused
+    messages.success(request, "Discrepancy signed off; the count is complete.")
+    if signed.significant_loss:
+        messages.warning(request, "Significant loss: an incident report is now required.")
     return redirect("medications:controlled")
 
 
@@ -633,4 +999,53 @@ def mar_pdf(request, public_id):
         unit=admission.unit.name,
         period=f"{first} to {last}",
         filename=f"mar-{admission.client.mrn}-{first}.pdf",
+    )
+
+
+@policy.requires("mar.use")
+@require_GET
+def discharge_med_list(request, public_id):
+    """The medications a client leaves with, printed: each order running at discharge (or now,
+    before it) with dose, route, frequency and when last given, the allergies, and what became
+    of the client's own controlled supply (issue 9 item 3)."""
+    from medications.discharge import REASON, running_orders
+
+    admission = admission_for(request, public_id)
+    facility = admission.facility
+    at = admission.discharged_at
+    if at is None:
+        orders = running_orders(admission, timezone.now())
+    else:
+        orders = Order.objects.filter(
+            admission=admission, discontinued_at=at, discontinue_reason=REASON
+        )
+    orders = list(orders.select_related("medication").order_by("medication__name", "start_at"))
+    last_given = dict(
+        Administration.objects.filter(order__in=orders, outcome=Outcome.GIVEN, struck_at=None)
+        .values("order_id")
+        .annotate(last=Max("given_at"))
+        .values_list("order_id", "last")
+    )
+    for order in orders:
+        order.last_given = last_given.get(order.pk)
+    return pdf_response(
+        request,
+        template="medications/pdf/discharge_list.html",
+        context={
+            "admission": admission,
+            "client": admission.client,
+            "orders": orders,
+            "at": at,
+            "stocks": ControlledStock.objects.filter(admission=admission)
+            .exclude(disposition="")
+            .select_related("medication", "disposition_witness", "disposed_by"),
+        },
+        facility=facility,
+        client=admission.client,
+        title="Discharge medication list",
+        unit=admission.unit.name,
+        period=f"discharged {timezone.localtime(at, facility.tz):%Y-%m-%d %H:%M}"
+        if at
+        else "before discharge",
+        filename=f"discharge-medications-{admission.client.mrn}.pdf",
     )

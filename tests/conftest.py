@@ -168,19 +168,26 @@ def cast(roles, facility, other_facility):
 
 
 def admit(facility: Facility, actor: User, *, bed: Bed | None = None, **fields):
-    """Admit a made-up client to the first free bed (or the given one)."""
+    """Admit a made-up client to the first free bed (or the given one).
+
+    `allergies`: "NKDA" (the default), drug allergens one per line, or "" for a client whose
+    allergies are not yet recorded (as a chart migrated from free text can be).
+    """
     from clients.forms import free_beds
+    from clients.models import Client
 
     bed = bed or free_beds(facility).first()
     n = fields.pop("n", 0)
+    text = fields.pop("allergies", "NKDA")
+    named = [a.strip() for a in text.splitlines() if a.strip() and a.strip().upper() != "NKDA"]
     client_fields = {
         "legal_first_name": fields.pop("first", f"Test{n}"),
         "legal_last_name": fields.pop("last", f"Person{n}"),
         "date_of_birth": fields.pop("dob", date(1990, 1, 1) + timedelta(days=n)),
         "sex": "U",
-        "allergies": fields.pop("allergies", "NKDA"),
+        "allergy_status": "listed" if named else "nkda",
     }
-    return admission_admit(
+    admission = admission_admit(
         actor=actor,
         facility=facility,
         unit=bed.unit,
@@ -188,7 +195,12 @@ def admit(facility: Facility, actor: User, *, bed: Bed | None = None, **fields):
         level_of_care=fields.pop("level_of_care", "3.5"),
         admitted_at=fields.pop("admitted_at", timezone.now() - timedelta(hours=1)),
         client_fields=client_fields,
+        allergies=[{"allergen": a, "kind": "drug"} for a in named],
     )
+    if not text.strip():
+        Client.objects.filter(pk=admission.client_id).update(allergy_status="not_recorded")
+        admission.client.allergy_status = "not_recorded"
+    return admission
 
 
 @pytest.fixture

@@ -35,6 +35,8 @@ from tests.conftest import PASSWORD, ROLES, form_time
 from tests.facility.world import (
     World,
     admit_body,
+    allergy_body,
+    an_allergy,
     free_bed,
     matrix_world,
     now_field,
@@ -42,6 +44,7 @@ from tests.facility.world import (
     round_body,
     security_body,
     staff_body,
+    unrecorded_client,
 )
 
 WHO = ["anonymous", *ROLES, *[f"other_{r}" for r in ROLES]]
@@ -155,6 +158,21 @@ URLS: dict[str, Url] = {
     "clients:census_pdf": Url(),
     "clients:admit": Url(post=Post(admit_body, count("clients.Client"), other=200)),
     "clients:chart": Url(client_pid, True),
+    "clients:allergies": Url(
+        client_pid, True, 200, Post(allergy_body, count("clients.Allergy", allergen="Bactrim"))
+    ),
+    "clients:allergy_remove": Url(
+        lambda w: [an_allergy(w).public_id],
+        True,
+        None,
+        Post(lambda w: {"reason": "Wrong"}, count("clients.Allergy", removed_reason="Wrong")),
+    ),
+    "clients:allergies_nkda": Url(
+        lambda w: [unrecorded_client(w).public_id],
+        True,
+        None,
+        Post(lambda w: {}, count("clients.Client", allergy_status="nkda")),
+    ),
     "clients:photo": Url(client_pid, True, 404),  # no photo on file → 404 for all
     "clients:readmit": Url(
         lambda w: [w.gone.client.public_id],
@@ -254,6 +272,26 @@ URLS: dict[str, Url] = {
     "medications:order_new": Url(
         admission_pid, True, 200, Post(order_body, count("medications.Order"))
     ),
+    "medications:order_prescribe": Url(
+        admission_pid, True, 200, Post(order_body, count("medications.Order"))
+    ),
+    "medications:orders_to_verify": Url(),
+    "medications:orders_to_cosign": Url(),
+    "medications:order_release": Url(
+        lambda w: [w.stat.public_id],
+        True,
+        None,
+        Post(
+            lambda w: {"no_second_nurse": "on", "reason": "Alone on nights"},
+            field_of("stat", "released_at"),
+        ),
+    ),
+    "medications:order_cosign": Url(
+        lambda w: [w.verbal.public_id],
+        True,
+        None,
+        Post(lambda w: {}, field_of("verbal", "prescriber_signed_at")),
+    ),
     "medications:order_verify": Url(
         lambda w: [w.unverified.public_id],
         True,
@@ -284,7 +322,7 @@ URLS: dict[str, Url] = {
     "medications:prn_give": Url(
         lambda w: [w.prn.public_id],
         True,
-        None,
+        200,
         Post(
             lambda w: {
                 "indication": "Nausea",
@@ -299,9 +337,15 @@ URLS: dict[str, Url] = {
     "medications:prn_follow_up": Url(
         lambda w: [w.prn_given.public_id],
         True,
-        None,
+        200,
         Post(
-            lambda w: {"result": "effective", "post_assessment": "Settled", "note": ""},
+            lambda w: {
+                "result": "effective",
+                "post_assessment": "Settled",
+                "score": "2",
+                "early_reason": "Going to group",
+                "note": "",
+            },  # fmt: skip
             count("medications.PrnFollowUp"),
         ),
     ),  # fmt: skip
@@ -309,9 +353,17 @@ URLS: dict[str, Url] = {
     "medications:stock_new": Url(
         get=None,
         post=Post(
-            lambda w: {"medication": w.house_med.pk, "admission": "", "quantity": "5", "note": ""},
+            lambda w: {
+                "medication": w.house_med.pk,
+                "admission": "",
+                "quantity": "5",
+                "note": "",
+                "source_document": "INV-9",
+                "second_nurse": "witness",
+                "second_password": PASSWORD,
+            },  # fmt: skip
             count("medications.ControlledStock"),
-            other=302,
+            other=200,  # the refused form is shown again, with what was typed
         ),
     ),  # fmt: skip
     "medications:stock_receive": Url(
@@ -319,7 +371,8 @@ URLS: dict[str, Url] = {
         True,
         None,
         Post(
-            lambda w: {"quantity": "5", "note": "From pharmacy"}, count("medications.StockMovement")
+            cosigned(quantity="5", note="From pharmacy", source_document="INV-9"),
+            count("medications.StockMovement"),
         ),
     ),  # fmt: skip
     "medications:stock_waste": Url(
@@ -334,6 +387,7 @@ URLS: dict[str, Url] = {
         None,
         Post(cosigned(counted_quantity="10"), count("medications.ControlledCount")),
     ),
+    "medications:discharge_med_list": Url(admission_pid, True),
     "medications:discrepancy_sign_off": Url(
         lambda w: [w.variance.public_id],
         True,

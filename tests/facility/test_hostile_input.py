@@ -33,6 +33,7 @@ from tests.conftest import admit, form_time
 from tests.facility.world import (
     World,
     admit_body,
+    allergy_body,
     form_world,
     now_field,
     order_body,
@@ -148,7 +149,8 @@ ENDPOINTS = [
             "legal_last_name": 80,
             "preferred_name": 80,
             "pronouns": 30,
-            "allergies": 1000,
+            "allergen_1": 120,
+            "reaction_1": 200,
             "emergency_contact_name": 120,
             "emergency_contact_relationship": 60,
             "emergency_contact_phone": 30,
@@ -158,6 +160,24 @@ ENDPOINTS = [
             "admitted_at": (FAR_DATETIME, FAR),
         },  # fmt: skip
         ids={"bed": "Bed: "},
+    ),
+    Endpoint(
+        "allergies",
+        "nurse",
+        "POST",
+        lambda w: reverse("clients:allergies", args=[w.admission.client.public_id]),
+        allergy_body,
+        text={"allergen": 120, "reaction": 200},
+    ),
+    Endpoint(
+        "allergy_remove",
+        "nurse",
+        "POST",
+        lambda w: reverse(
+            "clients:allergy_remove", args=[w.admission.client.allergy_rows.first().public_id]
+        ),
+        lambda w: {"reason": "Wrong client"},
+        text={"reason": 300},
     ),
     Endpoint(
         "readmit",
@@ -305,7 +325,38 @@ ENDPOINTS = [
         },  # fmt: skip
         dates={"start_at": (FAR_DATETIME, FAR), "stop_at": (FAR_DATETIME, FAR)},
         ids={"medication": "Medication: choose"},
+        optional_ids={
+            "prescriber": "Prescriber: choose one of this facility",
+            "source": "How the order arrived: choose one.",
+            "priority": "Priority: choose routine, STAT or NOW.",
+        },  # fmt: skip
         decimals={"dose_units": "1.005"},
+    ),
+    Endpoint(
+        "order_prescribe",
+        "clinician",
+        "POST",
+        lambda w: reverse("medications:order_prescribe", args=[w.admission.public_id]),
+        order_body,
+        text={
+            "dose": 60,
+            "times": 120,
+            "indication": 200,
+            "hold_parameters": 300,
+            "allergy_override_reason": 300,
+        },  # fmt: skip
+        dates={"start_at": (FAR_DATETIME, FAR), "stop_at": (FAR_DATETIME, FAR)},
+        ids={"medication": "Medication: choose"},
+        optional_ids={"priority": "Priority: choose routine, STAT or NOW."},
+        decimals={"dose_units": "1.005"},
+    ),
+    Endpoint(
+        "order_release",
+        "nurse",
+        "POST",
+        lambda w: reverse("medications:order_release", args=[w.order.public_id]),
+        lambda w: {"no_second_nurse": "on", "reason": "Alone on nights"},
+        text={"reason": 270},
     ),
     Endpoint(
         "order_discontinue",
@@ -320,9 +371,21 @@ ENDPOINTS = [
         "nurse",
         "POST",
         lambda w: reverse("medications:dose_document", args=[w.dose.public_id]),
-        lambda w: {"outcome": "refused", "reason": "Asleep", "given_at": ""},
-        text={"reason": 300},
-        dates={"given_at": (FAR_DATETIME, FAR)},
+        lambda w: {
+            "outcome": "refused",
+            "reason": "Asleep",
+            "given_at": "",
+            "prescriber_notified": "no",
+            "prescriber_not_notified_reason": "Report at rounds",
+        },
+        text={
+            "reason": 300,
+            "prescriber_notified_name": 120,
+            "prescriber_not_notified_reason": 300,
+            "hold_parameter": 300,
+            "second_nurse": 150,
+        },
+        dates={"given_at": (FAR_DATETIME, FAR), "prescriber_notified_at": (FAR_DATETIME, FAR)},
     ),
     Endpoint(
         "administration_strike",
@@ -350,16 +413,23 @@ ENDPOINTS = [
         "nurse",
         "POST",
         lambda w: reverse("medications:prn_follow_up", args=[w.administration.public_id]),
-        lambda w: {"result": "effective"},
-        text={"post_assessment": 200, "note": 500},
+        lambda w: {"result": "effective", "post_assessment": "Settled"},
+        text={"post_assessment": 200, "early_reason": 300, "note": 500},
     ),
     Endpoint(
         "stock_new",
         "nurse",
         "POST",
         lambda w: reverse("medications:stock_new"),
-        lambda w: {"medication": w.stock.medication.pk, "quantity": "5", "note": ""},
-        text={"note": 300},
+        lambda w: {
+            "medication": w.stock.medication.pk,
+            "quantity": "5",
+            "note": "",
+            "source_document": "INV-7",
+            "second_nurse": "technician",
+            "second_password": "x",
+        },  # fmt: skip
+        text={"note": 300, "source_document": 60, "second_nurse": 150},
         ids={"medication": "Medication: "},
         optional_ids={"admission": "valid"},
         decimals={"quantity": "5.001"},
@@ -369,8 +439,14 @@ ENDPOINTS = [
         "nurse",
         "POST",
         lambda w: reverse("medications:stock_receive", args=[w.stock.public_id]),
-        lambda w: {"quantity": "5", "note": "From pharmacy"},
-        text={"note": 300},
+        lambda w: {
+            "quantity": "5",
+            "note": "From pharmacy",
+            "source_document": "INV-7",
+            "second_nurse": "technician",
+            "second_password": "x",
+        },  # fmt: skip
+        text={"note": 300, "source_document": 60, "second_nurse": 150},
         decimals={"quantity": "5.001"},
         tiny={"quantity": "0.001"},
     ),
@@ -407,8 +483,9 @@ ENDPOINTS = [
         "supervisor",
         "POST",
         lambda w: reverse("medications:discrepancy_sign_off", args=[w.variance.public_id]),
-        lambda w: {"explanation": "Miscounted"},
+        lambda w: {"explanation": "Miscounted", "dea_106_filed_on": ""},
         text={"explanation": 280},
+        dates={"dea_106_filed_on": (FAR_DATE, FAR)},
     ),
 ]
 
@@ -590,7 +667,13 @@ def test_a_count_with_a_third_decimal_is_refused_not_rounded_into_a_variance(cli
     from medications.services import discrepancy_sign_off, stock_receive
 
     discrepancy_sign_off(actor=cast["supervisor"], count=world.variance, explanation="Recount")
-    stock_receive(actor=cast["nurse"], stock=world.stock, quantity="51")  # 60 on hand
+    stock_receive(
+        actor=cast["nurse"],
+        stock=world.stock,
+        quantity="51",
+        witness=cast["supervisor"],
+        source_document="INV-2",
+    )  # 60 on hand
     client.force_login(cast["nurse"])
     counts, alerts = ControlledCount.objects.count(), Alert.objects.count()
     response = client.post(
@@ -624,7 +707,8 @@ def test_the_table_covers_every_form_and_query_endpoint():
         "facility_switch", "alert_resolve", "audit_trail", "staff_create", "staff_edit",
         "census", "census_pdf", "admit", "readmit", "move_bed", "discharge", "leave_start",
         "leave_return", "board", "level_change", "observer_assign", "compliance", "security",
-        "observation_sheet", "mar", "mar_pdf", "order_new", "order_discontinue", "dose_document",
+        "observation_sheet", "mar", "mar_pdf", "order_new", "order_prescribe", "order_release",
+        "order_discontinue", "dose_document",
         "administration_strike", "prn_give", "prn_follow_up", "stock_new", "stock_receive",
         "stock_waste", "count_submit", "discrepancy_sign_off",
     }  # fmt: skip

@@ -276,7 +276,10 @@ def test_a_twelve_hour_facility_owes_counts_at_07_and_19_only(cast, twelve_hour)
     )  # fmt: skip
     with time_machine.travel(datetime(2026, 5, 12, 6, 0, tzinfo=NY), tick=False) as traveller:
         stock = ControlledStock.objects.create(facility=twelve_hour, medication=lorazepam)
-        stock_receive(actor=cast["nurse"], stock=stock, quantity="30")
+        stock_receive(
+            actor=cast["nurse"], stock=stock, quantity="30", witness=cast["technician"],
+            source_document="INV-1",
+        )  # fmt: skip
         traveller.move_to(datetime(2026, 5, 12, 6, 30, tzinfo=NY))
         count_submit(
             actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="30"

@@ -39,6 +39,8 @@ class World:
     dose: Any = None  # not yet documented (matrix); documented by `administration` (forms)
     administration: Any = None
     unverified: Any = None
+    stat: Any = None  # a STAT order awaiting its second check (given before it: "release")
+    verbal: Any = None  # a verbal order from the clinician (an MD), not yet co-signed
     prn: Any = None  # a PRN order never given
     prn_given: Any = None  # a PRN dose without its follow-up
     stock: Any = None
@@ -55,6 +57,14 @@ def ondansetron(facility):
 
     return Medication.objects.create(
         facility=facility, name="Ondansetron", strength="4 mg", form="tablet", routes="oral"
+    )
+
+
+def other_drug(facility, name: str):
+    from medications.models import Medication
+
+    return Medication.objects.create(
+        facility=facility, name=name, strength="25 mg", form="tablet", routes="oral"
     )
 
 
@@ -81,13 +91,15 @@ def transcribe(by, admission, med, **extra):
     return order_transcribe(actor=by, admission=admission, medication=med, **fields)
 
 
-def received_stock(nurse, facility, name: str):
-    """A controlled stock of a new medication `name`, 10 received."""
+def received_stock(nurse, facility, name: str, witness):
+    """A controlled stock of a new medication `name`, 10 received (witnessed, with a slip)."""
     from medications.models import ControlledStock
     from medications.services import stock_receive
 
     stock = ControlledStock.objects.create(facility=facility, medication=controlled(facility, name))
-    stock_receive(actor=nurse, stock=stock, quantity="10")
+    stock_receive(
+        actor=nurse, stock=stock, quantity="10", witness=witness, source_document="INV-1001"
+    )
     return stock
 
 
@@ -108,6 +120,9 @@ def matrix_world() -> World:
 
     roles_sync()
     home = make_facility("Alder House", "America/New_York")
+    # Technicians hold "mar.follow_up"; the facility's policy lets them use it here (issue 9).
+    home.tech_prn_effect = True
+    home.save(update_fields=["tech_prn_effect"])
     other = make_facility("Birch House", "America/Chicago")
     cast = {}
     for role in ROLES:
@@ -120,6 +135,7 @@ def matrix_world() -> World:
     inactive.is_active = False
     inactive.save(update_fields=["is_active"])
     cast["witness"] = witness
+    _prescribers(cast)
     make_user("mfa_member", "supervisor", home, mfa=True)
 
     nurse = cast["nurse"]
@@ -171,19 +187,27 @@ def _matrix_medications(cast, facility, admission) -> dict:
     administration = administration_record(
         actor=cast["technician"], dose=first_dose(first), outcome="given", self_administered=True
     )
-    second = order()
+    # Another drug: a second dose of ondansetron minutes after the first is too soon (issue 9).
+    second = transcribe(helper, admission, other_drug(facility, "Famotidine"))
     order_verify(actor=nurse, order=second)
     unverified = order()
+    stat = order(frequency="once", times="", priority="stat", start_at=timezone.now())
+    verbal = order(
+        source="verbal", read_back=True, prescriber=cast["clinician"], prescriber_name="",
+        prescriber_credentials="",
+    )  # fmt: skip
     prn_fields = {
         "frequency": "prn", "times": "", "indication": "Nausea",
         "prn_min_interval_minutes": 240, "prn_max_per_24h": 3,
     }  # fmt: skip
-    prn, prn_used = order(**prn_fields), order(**prn_fields)
+    # PRN limits are shared by every order of one drug (issue 9): each PRN has a drug of its own.
+    prn = transcribe(helper, admission, other_drug(facility, "Hydroxyzine"), **prn_fields)
+    prn_used = transcribe(helper, admission, other_drug(facility, "Meclizine"), **prn_fields)
     order_verify(actor=nurse, order=prn)
     order_verify(actor=nurse, order=prn_used)
     prn_given = prn_give(actor=nurse, order=prn_used, indication="Nausea", pre_assessment="6/10")
-    stock = received_stock(nurse, facility, "Lorazepam")
-    varied = received_stock(nurse, facility, "Diazepam")
+    stock = received_stock(nurse, facility, "Lorazepam", cast["technician"])
+    varied = received_stock(nurse, facility, "Diazepam", cast["technician"])
     variance = count_submit(
         actor=nurse, second=cast["technician"], stock=varied, counted_quantity="9"
     )
@@ -193,12 +217,22 @@ def _matrix_medications(cast, facility, admission) -> dict:
         "dose": first_dose(second),
         "administration": administration,
         "unverified": unverified,
+        "stat": stat,
+        "verbal": verbal,
         "prn": prn,
         "prn_given": prn_given,
         "stock": stock,
         "variance": variance,
         "house_med": controlled(facility, "Clonazepam"),
     }
+
+
+def _prescribers(cast) -> None:
+    """The clinicians are MDs: they enter and sign orders and co-sign verbal ones (issue 9)."""
+    for who in ("clinician", "other_clinician"):
+        if who in cast:
+            cast[who].credentials = "MD"
+            cast[who].save(update_fields=["credentials"])
 
 
 # ---------------------------------------------------------------- the hostile-input world
@@ -213,7 +247,7 @@ def mar_objects(cast, facility, admission) -> dict:
     order_verify(actor=make_user("matrix_nurse", "nurse", facility), order=order)
     dose = first_dose(order)
     administration = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
-    stock = received_stock(cast["nurse"], facility, "Lorazepam")
+    stock = received_stock(cast["nurse"], facility, "Lorazepam", cast["technician"])
     variance = count_submit(
         actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="9"
     )
@@ -234,6 +268,7 @@ def form_world(cast, facility, admission) -> World:
     from observations.models import SecurityArea
     from observations.services import security_areas_seed_defaults
 
+    _prescribers(cast)
     mar = mar_objects(cast, facility, admission)
     away = admit(facility, cast["nurse"], n=7)
     now = timezone.now()
@@ -284,7 +319,8 @@ def staff_body(w: World, **extra) -> dict:
 def admit_body(w: World) -> dict:
     return {
         "legal_first_name": "Morgan", "legal_last_name": "Tillbury", "preferred_name": "",
-        "date_of_birth": "1988-04-12", "sex": "X", "pronouns": "", "allergies": "Sulfa",
+        "date_of_birth": "1988-04-12", "sex": "X", "pronouns": "", "allergy_status": "listed",
+        "allergen_1": "Sulfa", "kind_1": "drug", "reaction_1": "Rash", "severity_1": "mild",
         "emergency_contact_name": "", "emergency_contact_relationship": "",
         "emergency_contact_phone": "", "bed": free_bed(w).pk, "level_of_care": "3.5",
         "admitted_at": form_time(timezone.now() - timedelta(minutes=5), w.facility),
@@ -315,3 +351,44 @@ def order_body(w: World) -> dict:
         "start_at": now_field(w), "stop_at": "", "prescriber_name": "Dr. Table",
         "prescriber_credentials": "MD", "allergy_override_reason": "",
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------- allergies and ingredients
+
+
+def with_ingredients(med, amounts: dict):
+    """Give a catalog medication its ingredients, {generic name: mg per unit or None}; the
+    facility's Ingredient rows are made as needed. Returns the medication."""
+    from medications.models import Ingredient, MedicationIngredient
+
+    for name, mg in amounts.items():
+        ingredient, _ = Ingredient.objects.get_or_create(facility=med.facility, name=name)
+        MedicationIngredient.objects.update_or_create(
+            medication=med, ingredient=ingredient,
+            defaults={"mg_per_unit": None if mg is None else Decimal(str(mg))},
+        )  # fmt: skip
+    return med
+
+
+def an_allergy(w: World):
+    """A drug allergy on the home client's list, to strike (made within the calling test)."""
+    from clients.models import Allergy
+
+    return Allergy.objects.create(
+        client=w.admission.client, allergen=f"Allergen {uuid.uuid4().hex[:6]}", kind="drug",
+        recorded_at=timezone.now(), recorded_by=w.cast["nurse"],
+    )  # fmt: skip
+
+
+def unrecorded_client(w: World):
+    """A client of the home facility whose allergies are not yet recorded."""
+    from clients.models import Client
+
+    return Client.objects.create(
+        facility=w.facility, mrn=f"T-{uuid.uuid4().hex[:8]}", legal_first_name="Ren",
+        legal_last_name="Unasked", date_of_birth="1980-01-01", sex="U",
+    )  # fmt: skip
+
+
+def allergy_body(w: World) -> dict:
+    return {"allergen": "Bactrim", "kind": "drug", "reaction": "Hives", "severity": "moderate"}

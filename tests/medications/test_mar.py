@@ -189,12 +189,8 @@ def test_discontinuing_cancels_future_doses_at_once(cast, bid_order):
 
 
 def first_dose(order):
-    """The first dose that has a window (an order's very first dose has none)."""
-    return (
-        ScheduledDose.objects.filter(order=order, window_minutes__gt=0)
-        .order_by("scheduled_at")
-        .first()
-    )
+    """The order's first dose (every dose has a window or a deadline since issue 9)."""
+    return ScheduledDose.objects.filter(order=order).order_by("scheduled_at").first()
 
 
 @pytest.mark.django_db
@@ -276,7 +272,10 @@ def test_entered_in_error_keeps_the_original_and_frees_the_dose(cast, bid_order)
     with time_machine.travel(dose.scheduled_at, tick=False):
         wrong = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
         administration_strike(actor=cast["nurse"], administration=wrong, reason="Wrong client")
-        administration_record(actor=cast["nurse"], dose=dose, outcome="refused", reason="Nauseous")
+        administration_record(
+            actor=cast["nurse"], dose=dose, outcome="refused", reason="Nauseous",
+            prescriber_notified="no", prescriber_not_notified_reason="Will report at rounds",
+        )  # fmt: skip
     rows = list(Administration.objects.filter(dose=dose).order_by("recorded_at", "id"))
     assert [r.outcome for r in rows] == ["given", "refused"]
     assert rows[0].struck_reason == "Wrong client" and rows[1].struck_at is None
@@ -310,6 +309,8 @@ def test_discharge_locks_the_mar(cast, bid_order):
 def test_scan_flags_late_then_missed_once_and_time_critical_alerts_supervisor(
     cast, admission, catalog, nurse2
 ):
+    # Issue 9 changed this test: the first dose (05-12 08:00, after verification) is an
+    # ordinary windowed dose now, late and missed like any other; it used to have no window.
     with time_machine.travel(datetime(2026, 5, 11, 13, 0, tzinfo=NY), tick=False) as traveller:
         admission.admitted_at = datetime(2026, 5, 11, 12, 0, tzinfo=NY)
         admission.save(update_fields=["admitted_at"])
@@ -318,9 +319,11 @@ def test_scan_flags_late_then_missed_once_and_time_critical_alerts_supervisor(
             frequency="daily", times="08:00",
         )  # fmt: skip
         order_verify(actor=nurse2, order=order)
-        # 05-12 08:00 is the order's first dose: no window, never late or missed.
+        first, second = ScheduledDose.objects.filter(order=order).order_by("scheduled_at")[:2]
+        assert first.scheduled_at == datetime(2026, 5, 12, 8, 0, tzinfo=NY)
+        assert (first.kind, first.window_minutes, first.deadline_at) == ("first", 30, None)
         traveller.move_to(datetime(2026, 5, 12, 23, 0, tzinfo=NY))
-        assert scan_doses() == 0
+        assert scan_doses() == 2  # the first dose: missed + supervisor's critical alert
         # 05-13 08:00 is time-critical, ±30.
         traveller.move_to(datetime(2026, 5, 13, 8, 30, tzinfo=NY))
         assert scan_doses() == 0  # due
@@ -332,14 +335,17 @@ def test_scan_flags_late_then_missed_once_and_time_critical_alerts_supervisor(
         traveller.move_to(datetime(2026, 5, 13, 12, 0, tzinfo=NY))
         assert scan_doses() == 0  # a late run adds nothing
     kinds = sorted(Alert.objects.values_list("kind", flat=True))
-    assert kinds == ["dose_late", "dose_missed", "dose_missed_critical"]
-    assert Alert.objects.get(kind="dose_missed_critical").severity == "critical"
-    assert first_dose(order).marked_missed_at is not None
-    assert first_dose(order).scheduled_at == datetime(2026, 5, 13, 8, 0, tzinfo=NY)
+    assert kinds == ["dose_late", "dose_missed", "dose_missed", "dose_missed_critical",
+                     "dose_missed_critical"]  # fmt: skip
+    assert {a.severity for a in Alert.objects.filter(kind="dose_missed_critical")} == {"critical"}
+    second.refresh_from_db()
+    assert second.marked_missed_at is not None
+    assert second.scheduled_at == datetime(2026, 5, 13, 8, 0, tzinfo=NY)
 
 
 @pytest.mark.django_db
-def test_first_and_one_time_doses_have_no_window(cast, admission, catalog, nurse2):
+def test_a_one_time_dose_has_a_daily_window_and_is_missed_past_it(cast, admission, catalog, nurse2):
+    # Issue 9 changed this test: a one-time dose used to have no window and stay due forever.
     with time_machine.travel(datetime(2026, 5, 12, 6, 0, tzinfo=NY), tick=False) as traveller:
         admission.admitted_at = datetime(2026, 5, 12, 5, 0, tzinfo=NY)
         admission.save(update_fields=["admitted_at"])
@@ -352,11 +358,18 @@ def test_first_and_one_time_doses_have_no_window(cast, admission, catalog, nurse
         )
         order_verify(actor=nurse2, order=once)
         dose = once.doses.get()
-        assert dose.window_minutes == 0
+        assert (dose.kind, dose.window_minutes, dose.deadline_at) == ("once", 120, None)
+        traveller.move_to(datetime(2026, 5, 12, 11, 1, tzinfo=NY))
+        assert scan_doses() == 1  # late
         traveller.move_to(datetime(2026, 5, 12, 15, 0, tzinfo=NY))
-        assert scan_doses() == 0
-        admin = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
-    assert admin.timing == "on_time"
+        assert scan_doses() == 1  # missed
+        with pytest.raises(ValidationError, match="given late"):
+            administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+        admin = administration_record(
+            actor=cast["nurse"], dose=dose, outcome="given", reason="Client was off the unit"
+        )
+    assert admin.timing == "late"
+    assert sorted(Alert.objects.values_list("kind", flat=True)) == ["dose_late", "dose_missed"]
 
 
 @pytest.mark.django_db
@@ -389,6 +402,44 @@ def test_mar_board_query_count_is_constant_in_clients_and_orders(
     assert response.status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
     assert "Test7 Person7" in response.content.decode()
+    # The doses, their live documentation and who charted it: one query for the whole board.
+    sqls = [q["sql"] for q in many.captured_queries]
+    assert sum(s.startswith('SELECT "medications_scheduleddose"') for s in sqls) == 1
+    assert not any(s.startswith('SELECT "medications_administration"') for s in sqls)
+
+
+@pytest.mark.django_db
+def test_mar_board_shows_each_dose_status_and_who_charted_it(client, cast, bid_order):
+    morning, evening = ScheduledDose.objects.filter(order=bid_order).order_by("scheduled_at")[:2]
+    with time_machine.travel(morning.scheduled_at, tick=False):
+        administration_record(actor=cast["nurse"], dose=morning, outcome="given")
+    with time_machine.travel(evening.scheduled_at + timedelta(minutes=90), tick=False):
+        administration_record(
+            actor=cast["nurse"], dose=evening, outcome="given", reason="Client was in group"
+        )
+    client.force_login(cast["nurse"])
+
+    def page(day, shift):
+        query = {"day": f"2026-05-{day}", "shift": shift}
+        return client.get(reverse("medications:mar"), query).content.decode()
+
+    with time_machine.travel(datetime(2026, 5, 13, 10, 30, tzinfo=NY), tick=False):
+        pages = {(day, shift): page(day, shift) for day in (12, 13) for shift in ("day", "evening")}
+        order_discontinue(actor=cast["nurse"], order=bid_order, reason="BP low all week")
+        pages[13, "evening"] = page(13, "evening")
+
+    def chip(status, at, label, by=""):
+        by = f' <span class="meta">{by}</span>' if by else ""
+        return (
+            f'<li class="dose-chip st-{status}"><span class="dose-time">{at}</span> Clonidine '
+            f"0.1 mg <strong>{label}</strong>{by}</li>"
+        )
+
+    nurse = cast["nurse"].initials
+    assert chip("given", "09:00", "Given", nurse) in pages[12, "day"]
+    assert chip("given_late", "21:00", "Given late", nurse) in pages[12, "evening"]
+    assert chip("late", "09:00", "Late") in pages[13, "day"]  # ±60: late from 10:01
+    assert chip("cancelled", "21:00", "Cancelled") in pages[13, "evening"]
 
 
 @pytest.mark.django_db
@@ -425,7 +476,10 @@ def test_mar_pdf_lists_doses_outcomes_initials_and_the_notice(client, cast, bid_
 
     dose = first_dose(bid_order)
     with time_machine.travel(dose.scheduled_at, tick=False):
-        administration_record(actor=cast["nurse"], dose=dose, outcome="refused", reason="Asleep")
+        administration_record(
+            actor=cast["nurse"], dose=dose, outcome="refused", reason="Asleep",
+            prescriber_notified="no", prescriber_not_notified_reason="Will report at rounds",
+        )  # fmt: skip
     client.force_login(cast["nurse"])
     url = reverse("medications:mar_pdf", args=[bid_order.admission.public_id])
     response = client.get(url, {"start": "2026-05-12", "end": "2026-05-13"})

@@ -50,7 +50,7 @@ def oracle_status(s: float, now: float, window: int, s2: float | None, window2: 
 
 
 def oracle_reassessment(given: float, now: float, route: str) -> str:
-    """specs/mar.md PRN: due at +60 min (slow routes) or +30 (fast), due for 30 min, then overdue."""
+    """specs/mar.md PRN: due at +60 min (slow routes) or +30 (fast), for 30 min, then overdue."""
     slow = {"oral", "sublingual", "rectal", "topical", "transdermal"}
     due = given + (60 if route in slow else 30) * 60
     if now < due:

@@ -10,8 +10,19 @@ from django.utils import timezone
 from clients.models import Admission
 from facility import policy
 from facility.models import Facility, User
-from medications.models import ControlledStock, Medication, Order
-from medications.services import order_transcribe, order_verify, stock_receive
+from medications.models import (
+    ControlledStock,
+    Ingredient,
+    Medication,
+    MedicationIngredient,
+    Order,
+)
+from medications.services import (
+    allergy_conflicts,
+    order_transcribe,
+    order_verify,
+    stock_receive,
+)
 
 # name, strength, form, routes, schedule, time-critical
 CATALOG = [
@@ -28,7 +39,56 @@ CATALOG = [
     ("Acetaminophen", "500 mg", "tablet", "oral", "", False),
     ("Ibuprofen", "400 mg", "tablet", "oral", "", False),
     ("Nicotine patch", "21 mg/24 h", "patch", "transdermal", "", False),
+    ("Acetaminophen", "325 mg", "tablet", "oral", "", False),
+    ("Amoxicillin", "500 mg", "capsule", "oral", "", False),
+    ("Cephalexin", "500 mg", "capsule", "oral", "", False),
+    ("Sulfamethoxazole-trimethoprim", "800 mg/160 mg", "tablet", "oral", "", False),
+    ("Oxycodone/acetaminophen", "5 mg/325 mg", "tablet", "oral", "II", False),
 ]
+
+# Each catalog entry's active ingredients, mg per stock unit (the allergy check and the daily
+# caps read them; medications/drug_classes.py gives their classes).
+INGREDIENTS = {
+    ("Buprenorphine/naloxone", "8 mg/2 mg"): {"buprenorphine": 8, "naloxone": 2},
+    ("Naltrexone", "50 mg"): {"naltrexone": 50},
+    ("Chlordiazepoxide", "25 mg"): {"chlordiazepoxide": 25},
+    ("Lorazepam", "1 mg"): {"lorazepam": 1},
+    ("Clonidine", "0.1 mg"): {"clonidine": "0.1"},
+    ("Ondansetron", "4 mg"): {"ondansetron": 4},
+    ("Loperamide", "2 mg"): {"loperamide": 2},
+    ("Hydroxyzine", "25 mg"): {"hydroxyzine": 25},
+    ("Trazodone", "50 mg"): {"trazodone": 50},
+    ("Gabapentin", "300 mg"): {"gabapentin": 300},
+    ("Acetaminophen", "500 mg"): {"acetaminophen": 500},
+    ("Acetaminophen", "325 mg"): {"acetaminophen": 325},
+    ("Ibuprofen", "400 mg"): {"ibuprofen": 400},
+    ("Nicotine patch", "21 mg/24 h"): {"nicotine": 21},
+    ("Amoxicillin", "500 mg"): {"amoxicillin": 500},
+    ("Cephalexin", "500 mg"): {"cephalexin": 500},
+    ("Sulfamethoxazole-trimethoprim", "800 mg/160 mg"): {
+        "sulfamethoxazole": 800,
+        "trimethoprim": 160,
+    },
+    ("Oxycodone/acetaminophen", "5 mg/325 mg"): {"oxycodone": 5, "acetaminophen": 325},
+}
+# The facility's daily caps: many facilities hold acetaminophen to 3 g/day (issue 9).
+DAILY_CAPS = {"acetaminophen": 3000}
+
+
+def catalog_ingredients(facility) -> None:
+    """Ingredient rows of the facility (with the caps) and each medication's amounts."""
+    for (name, strength), amounts in INGREDIENTS.items():
+        med = Medication.objects.filter(facility=facility, name=name, strength=strength).first()
+        if med is None:
+            continue
+        for generic, mg in amounts.items():
+            ingredient, _ = Ingredient.objects.get_or_create(
+                facility=facility, name=generic,
+                defaults={"max_mg_per_24h": DAILY_CAPS.get(generic)},
+            )  # fmt: skip
+            MedicationIngredient.objects.get_or_create(
+                medication=med, ingredient=ingredient, defaults={"mg_per_unit": Decimal(str(mg))}
+            )
 
 
 class Command(BaseCommand):
@@ -49,19 +109,22 @@ class Command(BaseCommand):
                         "time_critical": critical,
                     },
                 )
+            catalog_ingredients(facility)
             nurses = list(
                 User.objects.filter(
                     facilities=facility, role__in=policy.roles_with("controlled.receive")
                 ).order_by("username")[:2]
             )
-            if nurses and not ControlledStock.objects.filter(facility=facility).exists():
-                # House stock of every controlled medication, received from the pharmacy.
+            if len(nurses) > 1 and not ControlledStock.objects.filter(facility=facility).exists():
+                # House stock of every controlled medication, received from the pharmacy and
+                # signed by two nurses.
                 for med in Medication.objects.filter(facility=facility).exclude(
                     controlled_schedule=""
                 ):
                     stock = ControlledStock.objects.create(facility=facility, medication=med)
                     stock_receive(actor=nurses[0], stock=stock, quantity="60",
-                                  note="Demo opening stock")  # fmt: skip
+                                  note="Demo opening stock", witness=nurses[1],
+                                  source_document="DEMO-INV-1")  # fmt: skip
             if len(nurses) < 2 or Order.objects.filter(admission__facility=facility).exists():
                 continue
             # Two different nurses: one transcribes, the other verifies (specs/mar.md).
@@ -96,7 +159,9 @@ class Command(BaseCommand):
                     prescriber_credentials="MD",
                     hold_parameters=hold,
                     times=times if freq == "times" else "",
-                    allergy_override_reason="Demo data",
+                    allergy_override_reason="Prescriber aware; benefits outweigh (demo)"
+                    if allergy_conflicts(admission.client, meds[name])
+                    else "",
                 )
                 order_verify(actor=verifier, order=order)
         self.stdout.write(self.style.SUCCESS("Medication catalog and demo orders in place."))
