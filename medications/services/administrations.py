@@ -98,6 +98,11 @@ def administration_record(
     if existing is not None:
         raise DoseAlreadyCharted(_charted_by(existing))
     too_soon = _too_soon(dose, given_at, timing) if given_at is not None else ""
+    if given_at is not None:
+        from medications.services.prn import daily_cap_blocks
+
+        too_soon = " ".join([too_soon, *daily_cap_blocks(order, given_at, exclude_dose=dose)])
+        too_soon = too_soon.strip()
     if too_soon:
         override_reason = (override_reason or reason).strip()
         _require_cosign(actor, order, too_soon, override_reason, override_by)

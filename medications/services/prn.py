@@ -80,6 +80,63 @@ def _clock(moment: datetime, tz, at: datetime) -> str:
     return f"{local:%H:%M}" if same_day else f"{local:%Y-%m-%d %H:%M}"
 
 
+def _cap_lines(order: Order, at: datetime, given, mg_per_unit, tz):
+    """Each capped ingredient of the order's medication (Ingredient.max_mg_per_24h) against
+    the live given doses `given` of the orders sharing it: lines, blocks, allowed from."""
+    lines, blocks, allowed_from = [], [], None
+    caps = MedicationIngredient.objects.filter(
+        medication_id=order.medication_id,
+        mg_per_unit__isnull=False,
+        ingredient__max_mg_per_24h__isnull=False,
+    ).select_related("ingredient")
+    for row in caps:
+        doses = [
+            (a.given_at, a.order.dose_units * per_unit)
+            for a in given
+            if (per_unit := mg_per_unit.get(a.order.medication_id, {}).get(row.ingredient_id))
+        ]
+        dose_mg = order.dose_units * row.mg_per_unit
+        cap = row.ingredient.max_mg_per_24h
+        so_far, most = mg_in_24h(at, doses, dose_mg)
+        line = CapLine(
+            row.ingredient.name, so_far, dose_mg, cap, most > cap,
+            mg_allowed_from(at, doses, dose_mg, cap),
+        )  # fmt: skip
+        lines.append(line)
+        if line.over:
+            until = ""
+            if line.allowed_from:
+                until = f"; allowed from {_clock(line.allowed_from, tz, at)}"
+            blocks.append(
+                f"Daily maximum of {line.ingredient}: {so_far:,.0f} mg in the last 24 hours, "
+                f"this dose {dose_mg:,.0f} mg would make {most:,.0f} mg "
+                f"(cap {cap:,.0f} mg){until}."
+            )
+            if line.allowed_from and (allowed_from is None or line.allowed_from > allowed_from):
+                allowed_from = line.allowed_from
+    return lines, blocks, allowed_from
+
+
+def daily_cap_blocks(order: Order, at: datetime, *, exclude_dose=None) -> list[str]:
+    """Why a scheduled dose of `order` at `at` would pass an ingredient's daily cap, counting
+    every live given dose of the client's orders sharing the ingredient (issue 9). Locks those
+    orders in pk order first, as prn_give does, so a PRN and a scheduled dose charted at the
+    same moment are judged one after the other."""
+    sharing, mg_per_unit = _sharing_orders(order)
+    list(Order.objects.select_for_update(of=("self",)).filter(pk__in=sharing).order_by("pk"))
+    day = timedelta(hours=24)
+    given = (
+        Administration.objects.filter(
+            order_id__in=sharing, outcome=Outcome.GIVEN, struck_at__isnull=True,
+            given_at__gt=at - day, given_at__lt=at + day,
+        )
+        .select_related("order__medication")
+    )  # fmt: skip
+    if exclude_dose is not None:
+        given = given.exclude(dose=exclude_dose)
+    return _cap_lines(order, at, list(given), mg_per_unit, order.admission.facility.tz)[1]
+
+
 def prn_check(order: Order, at: datetime) -> PrnCheck:
     """The PRN limits of `order` for a dose at `at`, across the client's orders (issue 9).
 
@@ -135,38 +192,11 @@ def prn_check(order: Order, at: datetime) -> PrnCheck:
         check.blocks.append(
             f"Maximum reached: {check.count - 1} of {order.prn_max_per_24h} in 24 hours{others}."
         )
-    caps = MedicationIngredient.objects.filter(
-        medication_id=order.medication_id,
-        mg_per_unit__isnull=False,
-        ingredient__max_mg_per_24h__isnull=False,
-    ).select_related("ingredient")
-    for row in caps:
-        doses = [
-            (a.given_at, a.order.dose_units * per_unit)
-            for a in given
-            if (per_unit := mg_per_unit.get(a.order.medication_id, {}).get(row.ingredient_id))
-        ]
-        dose_mg = order.dose_units * row.mg_per_unit
-        cap = row.ingredient.max_mg_per_24h
-        so_far, most = mg_in_24h(at, doses, dose_mg)
-        line = CapLine(
-            row.ingredient.name, so_far, dose_mg, cap, most > cap,
-            mg_allowed_from(at, doses, dose_mg, cap),
-        )  # fmt: skip
-        check.caps.append(line)
-        if line.over:
-            until = ""
-            if line.allowed_from:
-                until = f"; allowed from {_clock(line.allowed_from, tz, at)}"
-            check.blocks.append(
-                f"Daily maximum of {line.ingredient}: {so_far:,.0f} mg in the last 24 hours, "
-                f"this dose {dose_mg:,.0f} mg would make {most:,.0f} mg "
-                f"(cap {cap:,.0f} mg){until}."
-            )
-            if line.allowed_from and (
-                check.allowed_from is None or line.allowed_from > check.allowed_from
-            ):
-                check.allowed_from = line.allowed_from
+    lines, blocks, cap_from = _cap_lines(order, at, given, mg_per_unit, tz)
+    check.caps = lines
+    check.blocks += blocks
+    if cap_from and (check.allowed_from is None or cap_from > check.allowed_from):
+        check.allowed_from = cap_from
     return check
 
 

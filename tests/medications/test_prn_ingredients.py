@@ -207,3 +207,24 @@ def test_a_refused_give_shows_the_page_again_with_what_was_typed(client, ward):
         response = client.post(url, body)
     assert response.status_code == 302
     assert Administration.objects.filter(override_by=ward["verifier"]).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_scheduled_dose_that_would_pass_the_cap_needs_a_second_nurse(ward):
+    """The cap is about the client's liver, not the order type: a scheduled dose after PRN doses
+    brought the day to 2,600 mg is stopped like a PRN would be (lead's choice, issue 9)."""
+    p325 = prn(ward, ward["tab325"], 2, interval=240, maximum=4)
+    for hour in (0, 4, 8, 12):
+        give(ward, p325, at(hour))  # 4 x 650 = 2,600 mg
+    sched = order(ward, ward["tab500"], 1, frequency="times", times="20:00")
+    dose = sched.doses.get(scheduled_at=at(20))
+    with time_machine.travel(at(20), tick=False), pytest.raises(ValidationError) as refused:
+        administration_record(actor=ward["nurse"], dose=dose, outcome="given")
+    assert "Daily maximum of acetaminophen: 2,600 mg" in " ".join(refused.value.messages)
+    assert not Administration.objects.filter(dose=dose).exists()
+    with time_machine.travel(at(20), tick=False):
+        admin = administration_record(
+            actor=ward["nurse"], dose=dose, outcome="given",
+            override_reason="Prescriber aware, fever", override_by=ward["verifier"],
+        )  # fmt: skip
+    assert admin.override_by == ward["verifier"]
