@@ -225,6 +225,10 @@ def order_verify(
     order.start_with_next_time = bool(start_with_next_time)
     order.save(update_fields=["verified_by", "verified_at", "start_with_next_time"])
     doses_materialize(order, until=now + HORIZON, now=now)
+    # A released order's "still unverified" alert is answered by this check.
+    Alert.objects.open().filter(dedupe_key=f"order-unverified:{order.public_id}").update(
+        resolved_at=now, resolved_by=actor, resolution_note="Verified by a second nurse."
+    )
     return order
 
 

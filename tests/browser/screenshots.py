@@ -40,7 +40,7 @@ class Shot:
     role: str | None  # a key of `people`, or None for signed out
     url: str
     prepare: Callable | None = None  # (page) -> None, after goto, before the screenshot
-    element: str | None = None  # also shoot this element alone, as <name>-item-<width>.png
+    element: tuple[str, str] | None = None  # (selector, name): that element alone, too
 
 
 # ---------------------------------------------------------------- seeding
@@ -144,7 +144,8 @@ def seed_mar(cast, facility, admission) -> dict:
     order = _verified(nurse, second, jordan, clonidine, verified_at=h(10), dose="0.1 mg",
                       frequency="times", times=f"{_clock(h(9.5), facility)},"
                       f"{_clock(now + timedelta(hours=2.5), facility)}", start_at=h(10),
-                      indication="Opioid withdrawal", hold_parameters="Hold if SBP < 100")  # fmt: skip
+                      indication="Opioid withdrawal",
+                      hold_parameters="Hold if SBP < 100")  # fmt: skip
     _chart_given(nurse, order, before=h(1))
     # Three times a day: given 8 hours ago, due in 10 minutes.
     gabapentin = _med(facility, "Gabapentin", "300 mg", "capsule")
@@ -181,7 +182,8 @@ def seed_mar(cast, facility, admission) -> dict:
         given = prn_give(actor=nurse, order=order, indication=order.indication,
                          pre_assessment=pre[0], pre_score=pre[1], given_at=at, now=at)  # fmt: skip
         prn_follow_up(actor=nurse, administration=given, result="effective",
-                      post_assessment=post[0], score=post[1], now=at + timedelta(minutes=65))  # fmt: skip
+                      post_assessment=post[0], score=post[1],
+                      now=at + timedelta(minutes=65))  # fmt: skip
     # Anxiety PRN given 70 minutes ago: its follow-up is due.
     hydroxyzine = _med(facility, "Hydroxyzine", "25 mg", "tablet")
     prn_anxiety = _verified(nurse, second, jordan, hydroxyzine, verified_at=h(20), dose="25 mg",
@@ -360,9 +362,14 @@ def test_screenshots(new_page, signed_in, cast, facility, admission):
         Shot("password-set", None, "/accounts/password/reset/key/done/"),
         # Issue 9: the MAR.
         Shot("mar", "nurse", "/mar/"),
-        Shot("med-pass", "nurse", f"/mar/clients/{jordan}/", element=EARLY_DOSE),
-        Shot("dose-early-refused", "nurse", f"/mar/clients/{jordan}/",
-             prepare=_try_early_dose, element=EARLY_DOSE),  # fmt: skip
+        Shot("med-pass", "nurse", f"/mar/clients/{jordan}/", element=(EARLY_DOSE, "dose-early")),
+        Shot(
+            "med-pass-early-refused",
+            "nurse",
+            f"/mar/clients/{jordan}/",
+            prepare=_try_early_dose,
+            element=(EARLY_DOSE, "dose-early-refused"),
+        ),  # fmt: skip
         Shot("prn-give", "nurse", f"/mar/orders/{w['prn_pain'].public_id}/prn/"),
         Shot("prn-follow-up", "nurse", f"/mar/administrations/{w['anxious'].public_id}/follow-up/"),
         Shot("order-form", "nurse", f"/mar/clients/{jordan}/orders/new/"),
@@ -387,9 +394,8 @@ def test_screenshots(new_page, signed_in, cast, facility, admission):
                 shot.prepare(page)
             page.screenshot(path=str(OUT / f"{shot.name}-{width}.png"), full_page=True)
             if shot.element:
-                page.locator(shot.element).screenshot(
-                    path=str(OUT / f"{shot.name}-item-{width}.png")
-                )
+                selector, element_name = shot.element
+                page.locator(selector).screenshot(path=str(OUT / f"{element_name}-{width}.png"))
             report(page, axe, shot.name, width, response.status if response else None)
             page.context.close()
 

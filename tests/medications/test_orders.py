@@ -407,3 +407,15 @@ def test_the_scan_runs_with_the_minute_task(cast, admission, med, prescriber):
         verbal(cast["nurse"], admission, med, prescriber)
     scan_doses()
     assert Alert.objects.filter(kind="order_cosign_overdue").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_second_check_answers_the_unverified_alert(cast, admission, med, nurse2):
+    start = timezone.now() - timedelta(hours=13)
+    order = stat(cast["nurse"], admission, med)
+    order_release(actor=cast["nurse"], order=order, reason="Alone", no_second_nurse=True, now=start)
+    assert scan_orders() == 1
+    order_verify(actor=nurse2, order=order)
+    alert = Alert.objects.get(dedupe_key=f"order-unverified:{order.public_id}")
+    assert alert.resolved_at is not None and alert.resolved_by == nurse2
+    assert Alert.objects.open().count() == 0
