@@ -26,7 +26,15 @@ from clients.forms import (
     PlacementForm,
     ReturnForm,
 )
-from clients.models import PHOTO_TYPES, Admission, Allergy, Client, Leave, OrientationItem
+from clients.models import (
+    PHOTO_TYPES,
+    Admission,
+    AllergenKind,
+    Allergy,
+    Client,
+    Leave,
+    OrientationItem,
+)
 from facility import policy
 from facility.access import client_ip, current_facility_or_404
 from facility.forms import add_service_errors
@@ -34,6 +42,7 @@ from facility.models import AccessAction, Bed, Unit
 from facility.pdf import pdf_response
 from facility.registry import registry
 from facility.services import access_log
+from medications.allergies import reading
 
 
 def _unit_param(facility, value: str) -> Unit:
@@ -193,12 +202,18 @@ def allergies(request, public_id):
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Added {allergy.label} to the allergy list.")
+            known, text = reading(allergy.allergen)
+            if allergy.kind == AllergenKind.DRUG and not known:
+                messages.warning(request, text)  # saved all the same: names the table lacks exist
             return redirect("clients:allergies", public_id=client.public_id)
     return _allergies_page(request, client, form)
 
 
 def _allergies_page(request, client, form):
     rows = list(Allergy.objects.filter(client=client).select_related("recorded_by", "removed_by"))
+    for row in rows:  # what the order check makes of each drug allergy
+        drug = row.kind == AllergenKind.DRUG
+        row.known, row.reading = reading(row.allergen) if drug else (True, "")
     return render(
         request,
         "clients/allergies.html",

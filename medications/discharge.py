@@ -6,11 +6,17 @@ discharge without importing this app (facility/registry.py):
 - each of the client's own controlled stocks still holding a quantity is disposed of: returned
   to the client, destroyed with a witness, or sent with the client. A DISPOSITION movement takes
   its count to 0, and a disposed stock owes no more shift counts.
+
+It refuses a discharge time before a live dose of the stay, and a stock whose last count's
+variance is still open (a supervisor signs it off first: the disposition takes the book
+quantity).
 """
+
+from datetime import timedelta
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +24,8 @@ from facility import policy
 from facility.access import verify_cosigner
 from facility.registry import DischargeStep, register_discharge_step
 from medications.models import (
+    Administration,
+    ControlledCount,
     ControlledStock,
     Disposition,
     MovementKind,
@@ -39,9 +47,15 @@ def field_name(stock: ControlledStock) -> str:
 
 
 def own_stocks(admission):
-    """The client's own controlled supply that still holds something, to be disposed of."""
+    """The client's own controlled supply that still holds something, or has an open count
+    variance (which must not vanish with an empty stock), to be disposed of."""
+    open_variance = ControlledCount.objects.filter(
+        stock=OuterRef("pk"), completed_at__isnull=True, superseded_at__isnull=True
+    )
     return (
-        ControlledStock.objects.filter(admission=admission, disposition="", quantity__gt=0)
+        ControlledStock.objects.filter(admission=admission, disposition="")
+        .filter(Q(quantity__gt=0) | Exists(open_variance))
+        .annotate(open_variance=Exists(open_variance))
         .select_related("medication")
         .order_by("medication__name")
     )
@@ -62,6 +76,9 @@ def _fields(admission) -> dict:
         fields[field_name(stock)] = forms.ChoiceField(
             label=f"Client's own {name}",
             choices=choices,
+            help_text="Its last count differs: a supervisor must sign off the open count first."
+            if stock.open_variance
+            else "",
             error_messages={
                 "required": f"{name}: choose returned, destroyed or sent with the client.",
                 "invalid_choice": f"{name}: choose returned, destroyed or sent with the client.",
@@ -109,7 +126,31 @@ def _stop(order: Order, *, actor, at) -> None:
     order_discontinue(actor=actor, order=order, reason=REASON, now=at, for_discharge=True)
 
 
+def _late_dose_error(admission, at) -> dict:
+    """A discharge time before a live dose of the stay would leave that dose after it. A time
+    typed to the minute (the form's precision) covers that whole minute."""
+    after = (
+        Q(given_at__gte=at + timedelta(minutes=1))
+        if at.second == 0 and at.microsecond == 0
+        else Q(given_at__gt=at)
+    )
+    late = (
+        Administration.objects.filter(after, order__admission=admission, struck_at__isnull=True)
+        .order_by("-given_at")
+        .first()
+    )
+    if late is None:
+        return {}
+    tz = admission.facility.tz
+    given = timezone.localtime(late.given_at, tz)
+    day = "" if given.date() == timezone.localtime(at, tz).date() else f"{given:%Y-%m-%d} "
+    return {"discharged_at": f"Discharge time: a dose was given at {day}{given:%H:%M} after it."}
+
+
 def _run(*, actor, admission, at, data) -> None:
+    late = _late_dose_error(admission, at)
+    if late:
+        raise ValidationError(late)
     for order in running_orders(admission, at).select_for_update():
         _stop(order, actor=actor, at=at)
     stocks = list(own_stocks(admission).select_for_update(of=("self",)))
@@ -120,7 +161,12 @@ def _run(*, actor, admission, at, data) -> None:
     errors = {}
     for stock in stocks:
         value = chosen.get(str(stock.public_id), "")
-        if value not in Disposition.values or not value:
+        if stock.open_variance:
+            errors[field_name(stock)] = (
+                f"{stock.medication}: the last count differs; a supervisor must sign off the "
+                "open count first."
+            )
+        elif value not in Disposition.values or not value:
             errors[field_name(stock)] = (
                 f"{stock.medication}, {_fmt(stock.quantity)} on hand: choose returned, "
                 "destroyed or sent with the client."

@@ -250,7 +250,43 @@ BRANDS: dict[str, tuple[str, ...]] = {
     "trileptal": ("oxcarbazepine",),
     "dilantin": ("phenytoin",),
     "lamictal": ("lamotrigine",),
+    # the facility's catalog (seed_demo_medications, bench/mar_generate.py)
+    "vivitrol": ("naltrexone",),
+    "revia": ("naltrexone",),
+    "depade": ("naltrexone",),
+    "narcan": ("naloxone",),
+    "zofran": ("ondansetron",),
+    "neurontin": ("gabapentin",),
+    "gralise": ("gabapentin",),
+    "vistaril": ("hydroxyzine",),
+    "atarax": ("hydroxyzine",),
+    "desyrel": ("trazodone",),
+    "oleptro": ("trazodone",),
+    "catapres": ("clonidine",),
+    "kapvay": ("clonidine",),
+    "imodium": ("loperamide",),
+    "nicoderm": ("nicotine",),
+    "habitrol": ("nicotine",),
+    "nicorette": ("nicotine",),
+    "zoloft": ("sertraline",),
+    "glucophage": ("metformin",),
+    "seroquel": ("quetiapine",),
+    "inderal": ("propranolol",),
+    "campral": ("acamprosate",),
+    "lioresal": ("baclofen",),
+    "bentyl": ("dicyclomine",),
+    "robaxin": ("methocarbamol",),
+    "folvite": ("folic acid",),
 }
+
+# Generics in no class above: known names (an allergy to one stops it by ingredient), so that
+# an allergen the table does not know can be told apart from a misspelling.
+OTHER_GENERICS = _names(
+    "acetaminophen, trimethoprim, clavulanate, sulbactam, tazobactam, cilastatin, caffeine, "
+    "naltrexone, naloxone, ondansetron, gabapentin, hydroxyzine, trazodone, clonidine, "
+    "loperamide, nicotine, thiamine, folic acid, multivitamin, sertraline, metformin, "
+    "quetiapine, propranolol, acamprosate, baclofen, dicyclomine, methocarbamol"
+)
 
 # Other generic spellings and abbreviations -> the generic name used here.
 SYNONYMS: dict[str, str] = {
@@ -269,6 +305,15 @@ SYNONYMS: dict[str, str] = {
     "silver sulfadiazine": "sulfadiazine",
     "pethidine": "meperidine",
     "diacetylmorphine": "morphine",
+    "folate": "folic acid",
+}
+
+# Names written with a number, read before the digits are dropped (an allergy list's "T3" or
+# "Tylenol #3" is acetaminophen with codeine 30 mg; #2 and #4 are the 15 and 60 mg strengths).
+NUMBERED: dict[str, str] = {
+    r"\btylenol\s*(?:#|no\.?|number)?\s*[234]\b": "tylenol with codeine",
+    r"\bt\s*-?\s*3\b": "tylenol with codeine",
+    r"\bvitamin\s*b\s*-?\s*1\b": "thiamine",
 }
 
 # Sulfonamides that are not antibiotics: in no class, never stopped by a "sulfa" allergy.

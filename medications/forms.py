@@ -245,6 +245,9 @@ class PrnGiveForm(HavenForm):
     )
     # Written into the pre-dose assessment as "score N/10"; the follow-up then needs a score.
     pre_score = score_field("Pre-dose score (0-10)")
+    # A dose given earlier and charted now; more than 60 minutes ago, a late entry with a reason.
+    given_at = local_datetime_field("Given at, if not now", required=False)
+    reason = forms.CharField(label="Late entry: why charted now", max_length=300, required=False)
     override_reason = forms.CharField(max_length=300, required=False)
     second_nurse = forms.CharField(label="Second nurse (username)", required=False, max_length=150)
     second_password = forms.CharField(

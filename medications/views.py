@@ -607,6 +607,8 @@ def prn_give(request, public_id):
             pre_score=data["pre_score"],
             override_reason=data["override_reason"],
             override_by=second,
+            given_at=data["given_at"],
+            reason=data["reason"],
         )
     except (ValidationError, PermissionDenied) as exc:
         add_service_errors(form, exc)
@@ -881,39 +883,55 @@ def stock_waste(request, public_id):
 @require_POST
 def count_submit(request, public_id):
     """A blind count: the expected quantity is shown once the count is saved. While a variance
-    is open, the count is its recount."""
+    is open, the count is its recount: its second signer types their password (the kept one
+    does not sign a recount), and a supervisor must still sign the variance off."""
     stock = _stock_for(request, public_id)
     form = CountForm(request.POST)
+    recount = ControlledCount.objects.filter(
+        stock=stock, completed_at__isnull=True, superseded_at__isnull=True
+    ).exists()
 
     def count():
+        if recount and not form.cleaned_data["second_password"]:
+            raise ValidationError(
+                {"second_password": "Their password: the second signer types it again for a "
+                 "recount."}
+            )  # fmt: skip
+        second = (_second_person if recount else _count_second)(request, stock, form)
         return services.count_submit(
-            actor=request.user, second=_count_second(request, stock, form), stock=stock,
+            actor=request.user, second=second, stock=stock, allow_recount=recount,
             counted_quantity=form.cleaned_data["counted_quantity"],
         )  # fmt: skip
 
     saved, refused = _call(request, form, "count", stock.public_id, count)
     if refused:
         return refused
+    figures = (
+        f"counted {_qty(saved.counted_quantity)}, expected {_qty(saved.expected_quantity)}, "
+        f"difference {'+' if saved.variance > 0 else ''}{_qty(saved.variance)}"
+    )
+    if saved.recount_of_id:
+        messages.error(
+            request,
+            f"Recount recorded; a supervisor must sign off: {stock} {figures}. Someone who "
+            "counted neither count signs off the discrepancy record.",
+        )
+        return redirect("medications:controlled")
     request.session[COUNT_SIGNER_KEY] = {
         "user": saved.second_signer_id,
         "facility": stock.facility_id,
         "until": request.session.get(COUNT_SIGNER_KEY, {}).get("until")
         or (timezone.now() + COUNT_SIGNER_FOR).timestamp(),
     }
-    figures = (
-        f"counted {_qty(saved.counted_quantity)}, expected {_qty(saved.expected_quantity)}, "
-        f"difference {'+' if saved.variance > 0 else ''}{_qty(saved.variance)}"
-    )
-    again = " (recount)" if saved.recount_of_id else ""
     if saved.completed_at:
-        messages.success(request, f"Count complete{again}: {stock} {figures}.")
+        messages.success(request, f"Count complete: {stock} {figures}.")
     else:
-        next_step = (
-            "A supervisor who did not count must sign off a discrepancy record"
-            if saved.recount_of_id
-            else "Two people may recount once, or a supervisor who did not count signs off"
+        messages.error(
+            request,
+            f"Variance: {stock} {figures}. A supervisor who did not count must sign off a "
+            "discrepancy record; two people may recount once first (the second signer types "
+            "their password again), which does not replace the sign-off.",
         )
-        messages.error(request, f"Variance{again}: {stock} {figures}. {next_step}.")
     return redirect("medications:controlled")
 
 
@@ -961,7 +979,7 @@ def mar_pdf(request, public_id):
         ScheduledDose.objects.filter(order__in=orders, scheduled_at__gte=start,
                                      scheduled_at__lt=end + timedelta(hours=12))
         .select_related("order")
-        .prefetch_related(services.live_prefetch())
+        .prefetch_related(services.live_prefetch(printed=True))
         .order_by("order_id", "scheduled_at")
     )  # fmt: skip
     views = [v for v in services.dose_views(doses, timezone.now()) if v.dose.scheduled_at < end]
@@ -983,6 +1001,9 @@ def mar_pdf(request, public_id):
         by_order[a.order_id]["prn"].append(a)
     signers = {v.documentation.recorded_by for v in views if v.documentation}
     signers |= {a.recorded_by for a in prn}
+    signers |= {v.documentation.override_by for v in views if v.documentation}
+    signers |= {a.override_by for a in prn}
+    signers.discard(None)
     return pdf_response(
         request,
         template="medications/pdf/mar.html",

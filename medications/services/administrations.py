@@ -9,8 +9,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from facility import policy
-from facility.models import AlertSeverity, User
+from facility.models import Alert, AlertSeverity, User
 from facility.services import alert_raise, violated_constraint
+from medications import timing as timing_rules
+from medications.allergies import refuse_if_new_conflict
 from medications.models import (
     Administration,
     DoseKind,
@@ -20,6 +22,7 @@ from medications.models import (
     Timing,
 )
 from medications.services.controlled import _move, decrement_for_administration
+from medications.services.doses import opened_at
 from medications.timing import doses_per_day, minutes_between
 
 FUTURE_TOLERANCE = timedelta(minutes=1)
@@ -83,14 +86,22 @@ def administration_record(
     moment = given_at or now
     if admission.discharged_at is not None and moment >= admission.discharged_at:
         raise ValidationError("The MAR is closed: this client has been discharged.")
-    if dose.cancelled_at is not None:
+    # Given before the order was discontinued and charted after: the documentation wins.
+    if dose.cancelled_at is not None and not (given_at and given_at < dose.cancelled_at):
         raise ValidationError(
             {"outcome": "This dose was cancelled when the order was discontinued."}
+        )
+    opened = opened_at(order)
+    if given_at and opened is not None and given_at < opened:
+        local = timezone.localtime(opened, admission.facility.tz)
+        raise ValidationError(
+            {"given_at": f"Given at: before the order was verified or released ({local:%H:%M})."}
         )
     if given_at and order.discontinued_at is not None and given_at >= order.discontinued_at:
         raise ValidationError(
             {"outcome": "The order was discontinued: its doses can no longer be given."}
         )
+    refuse_if_new_conflict(order, given_at)  # None (not given): nothing to check
     timing = _timing(dose, given_at)
     if timing not in (Timing.NONE, Timing.ON_TIME) and not reason:
         raise ValidationError({"reason": f"Reason: the dose is given {timing}; say why."})
@@ -133,6 +144,14 @@ def administration_record(
             raise
         raise DoseAlreadyCharted(_charted_by(_live_documentation(dose))) from exc
     decrement_for_administration(admin)
+    # Charted: the nurse's late and missed alerts of this dose are answered (not the
+    # supervisor's critical one, which the supervisor resolves).
+    Alert.objects.open().filter(
+        dedupe_key__in=[f"dose-late:{dose.public_id}", f"dose-missed:{dose.public_id}"]
+    ).update(
+        resolved_at=now, resolved_by=actor,
+        resolution_note=f"Dose charted: {admin.get_outcome_display().lower()}.",
+    )  # fmt: skip
     if outcome == Outcome.REFUSED:
         _alert_refusals(dose, now)
     return admin
@@ -168,14 +187,25 @@ def _too_soon(dose: ScheduledDose, given_at: datetime, timing: str) -> str:
         return f"Too soon: {early} min before its window opens at {opens:%H:%M}."
     if dose.kind in (DoseKind.STAT, DoseKind.NOW):
         return ""
+    # Half the actual gap to the order's previous and next dose (uneven times, e.g. 08:00,
+    # 12:00, 20:00); half of 24 h / doses a day where there is no such dose.
     half = timedelta(hours=24) / doses_per_day(order.frequency, order.times) / 2
+    before = after = half
+    if timing_rules.scheduled_times(order.frequency, order.times):
+        neighbours = ScheduledDose.objects.filter(order=order).exclude(pk=dose.pk)
+        prev = neighbours.filter(scheduled_at__lt=dose.scheduled_at).order_by("-scheduled_at")
+        nxt = neighbours.filter(scheduled_at__gt=dose.scheduled_at).order_by("scheduled_at")
+        prev = prev.values_list("scheduled_at", flat=True).first()
+        nxt = nxt.values_list("scheduled_at", flat=True).first()
+        before = (dose.scheduled_at - prev) / 2 if prev else half
+        after = (nxt - dose.scheduled_at) / 2 if nxt else half
     ingredients = MedicationIngredient.objects.filter(medication=order.medication_id).values(
         "ingredient"
     )
     other = (
         Administration.objects.filter(
             order__admission=order.admission_id, outcome=Outcome.GIVEN, struck_at__isnull=True,
-            given_at__gt=given_at - half, given_at__lt=given_at + half,
+            given_at__gt=given_at - before, given_at__lt=given_at + after,
         )
         .filter(
             Q(order__medication=order.medication_id)
@@ -188,7 +218,7 @@ def _too_soon(dose: ScheduledDose, given_at: datetime, timing: str) -> str:
     )  # fmt: skip
     if other is None:
         return ""
-    hours = half.total_seconds() / 3600
+    hours = (before if other.given_at <= given_at else after).total_seconds() / 3600
     return (
         f"Too soon: {other.order.medication.name} was given at "
         f"{timezone.localtime(other.given_at, tz):%H:%M}, less than {hours:g} hours (half the "

@@ -188,14 +188,17 @@ def stock_waste(*, actor: User, witness: User | None, stock, quantity, reason: s
 
 @transaction.atomic
 def count_submit(
-    *, actor: User, second: User | None, stock, counted_quantity, now=None, recount_of=None
-):
+    *, actor: User, second: User | None, stock, counted_quantity, now=None, recount_of=None,
+    allow_recount: bool = True,
+):  # fmt: skip
     """Two distinct staff count together; the quantity is compared with the hidden expected one.
 
     A match completes the count; a variance saves it incomplete, alerts, and waits for a
     supervisor's signed-off discrepancy record. While a variance is open, a new count is its
-    recount (once): the first count is kept, marked superseded; a matching recount closes the
-    variance without sign-off, a differing one needs the sign-off instead of the first.
+    recount (once): the first count is kept, marked superseded, and its alert stays open. A
+    recount never closes the variance by itself, even if it matches (its counters have seen the
+    expected figure): a supervisor who counted neither count signs it off. `allow_recount=False`
+    refuses a recount (the view's kept second signer does not sign one).
     """
     from medications.models import ControlledCount, ControlledStock
 
@@ -223,32 +226,30 @@ def count_submit(
         raise ValidationError("Recount: only the open variance of this stock can be recounted.")
     if open_count is not None and open_count.recount_of_id is not None:
         raise ValidationError(
-            "This stock was already recounted and still differs: a supervisor must sign off "
-            "the variance."
+            "This stock was already recounted: a supervisor must sign off the variance."
+        )
+    if open_count is not None and not allow_recount:
+        raise ValidationError(
+            {"second_password": "Their password: a recount needs the second signer's password."}
         )
     count = ControlledCount.objects.create(
         stock=stock, counted_at=now, first_signer=actor, second_signer=second,
         counted_quantity=counted, expected_quantity=stock.quantity,
-        completed_at=now if counted == stock.quantity else None, recount_of=open_count,
+        completed_at=now if counted == stock.quantity and open_count is None else None,
+        recount_of=open_count,
     )  # fmt: skip
     if open_count is not None:
+        # The variance stays open, and so does its alert, until a supervisor signs it off.
         open_count.superseded_at = now
         open_count.save(update_fields=["superseded_at"])
-        outcome = "matched" if count.completed_at else "still differs; the recount needs sign-off"
-        _resolve_variance_alert(
-            open_count,
-            by=actor,
-            note=f"Recounted by {actor.initials}/{second.initials}: {_fmt(counted)} counted, "
-            f"{_fmt(stock.quantity)} expected; {outcome}.",
-        )
-    if count.completed_at is None:
+    elif count.completed_at is None:
         alert_raise(
             facility=stock.facility,
             kind="count_variance",
             severity=AlertSeverity.CRITICAL,
             message=f"Controlled count variance: {stock} counted {_fmt(counted)}, "
-            f"expected {_fmt(stock.quantity)}. A supervisor must sign off a discrepancy"
-            f"{'' if open_count else ', or two people may recount once'}.",
+            f"expected {_fmt(stock.quantity)}. A supervisor must sign off a discrepancy "
+            "(two people may recount once first).",
             dedupe_key=_variance_alert_key(count),
             now=now,
         )
@@ -261,22 +262,29 @@ def discrepancy_sign_off(
     dea_106_filed_on: date | None = None,
 ):  # fmt: skip
     """A supervisor who did not count explains a variance; the count completes, the stock takes
-    the variance as an adjustment, and the count's alert is resolved. A significant loss records
+    the variance as an adjustment, and the count's alert is resolved. A recount is signed off by
+    someone who counted neither count, and adjusts by its own variance (none if it matched; the
+    explanation is still required). A significant loss records
     the DEA Form 106 filing date and opens an incident (until incidents exist: a critical alert)."""
     from medications.models import ControlledCount, MovementKind
 
     policy.require(actor, "controlled.sign_off", count)
     count = (
         ControlledCount.objects.select_for_update(of=("self",))
-        .select_related("stock__facility", "stock__medication", "stock__admission__client")
+        .select_related(
+            "stock__facility", "stock__medication", "stock__admission__client", "recount_of"
+        )
         .get(pk=count.pk)
     )
-    if actor.pk in (count.first_signer_id, count.second_signer_id):
+    counters = {count.first_signer_id, count.second_signer_id}
+    if count.recount_of is not None:
+        counters |= {count.recount_of.first_signer_id, count.recount_of.second_signer_id}
+    if actor.pk in counters:
         raise ValidationError(
             "Sign-off: you counted this stock; a supervisor who did not count signs off."
         )
     if count.superseded_at is not None:
-        raise ValidationError("This count was recounted: sign off the recount, if it differs.")
+        raise ValidationError("This count was recounted: sign off the recount.")
     if count.completed_at is not None:
         raise ValidationError("This count is already complete.")
     now = timezone.now()
@@ -321,9 +329,10 @@ def discrepancy_sign_off(
             "significant_loss", "dea_106_filed_on",
         ]
     )  # fmt: skip
-    _resolve_variance_alert(
-        count, by=actor, note=f"Discrepancy signed off by {actor.initials}: {explanation.strip()}"
-    )
+    note = f"Discrepancy signed off by {actor.initials}: {explanation.strip()}"
+    for counted in (count, count.recount_of):
+        if counted is not None:
+            _resolve_variance_alert(counted, by=actor, note=note)
     if significant_loss:
         alert_raise(
             facility=stock.facility,

@@ -41,6 +41,9 @@ NO_WINDOW_DUE_BEFORE = timedelta(minutes=60)
 STAT_DEADLINE = timedelta(minutes=30)  # from the order (specs/mar.md, Windows)
 FIRST_DEADLINE = timedelta(minutes=60)  # NOW and first doses, from verification
 SCAN_LOOKBACK = timedelta(hours=48)
+# The most a dose's deadline falls after its time: a first dose's, from the day's midnight to
+# an hour after verification (26 h with a daylight-saving hour).
+DEADLINE_REACH = timedelta(hours=26)
 
 
 def order_times(order: Order) -> list[time]:
@@ -149,6 +152,12 @@ def doses_materialize(order: Order, *, until: datetime, now: datetime | None = N
     if opened_at(order) is not None:
         Order.objects.filter(pk=order.pk).update(materialized_until=until)
         order.materialized_until = until
+    # A STAT or one-time dose created more than the scan's lookback after its time (an order
+    # verified days late) is judged at once: the minute scan would never see it.
+    now = now or timezone.now()
+    if any(max(r.scheduled_at, r.deadline_at or r.scheduled_at) < now - SCAN_LOOKBACK
+           for r in rows):  # fmt: skip
+        scan_doses(now=now, order=order)
     return len(rows)
 
 
@@ -271,21 +280,33 @@ def dose_views(doses, now: datetime) -> list[DoseView]:
     return [views[d.pk] for d in doses]
 
 
-def live_prefetch():
+def live_prefetch(*, printed: bool = False):
+    """The live documentation of doses. Only what the MAR and med pass show: a shift view reads
+    hundreds of these. `printed`: the MAR print's too (second nurse and override reason, hold
+    parameter, prescriber told or why not)."""
     from django.db.models import Prefetch
 
-    # Only what the MAR, med pass and MAR print show: a shift view reads hundreds of these.
+    fields = [
+        "id", "public_id", "dose_id", "order_id", "outcome", "timing", "given_at", "reason",
+        "self_administered", "struck_at", "recorded_at", "recorded_by__initials",
+        "recorded_by__full_name", "recorded_by__credentials", "recorded_by__username",
+    ]  # fmt: skip
+    related = ["recorded_by"]
+    if printed:
+        related.append("override_by")
+        fields += [
+            "override_reason", "override_by__initials", "override_by__full_name",
+            "override_by__credentials", "override_by__username", "hold_parameter",
+            "prescriber_notified", "prescriber_notified_name", "prescriber_notified_at",
+            "prescriber_not_notified_reason",
+        ]  # fmt: skip
     return Prefetch(
         "administrations",
         queryset=Administration.objects.filter(struck_at__isnull=True)
-        .select_related("recorded_by")
-        .only(
-            "id", "public_id", "dose_id", "order_id", "outcome", "timing", "given_at", "reason",
-            "self_administered", "struck_at", "recorded_at", "recorded_by__initials",
-            "recorded_by__full_name", "recorded_by__credentials", "recorded_by__username",
-        ),
+        .select_related(*related)
+        .only(*fields),
         to_attr="live",
-    )  # fmt: skip
+    )
 
 
 # ---------------------------------------------------------------- the minute scan
@@ -304,13 +325,14 @@ def _dose_alert(dose: ScheduledDose, kind: str, severity: str, message: str, now
     )  # fmt: skip
 
 
-def scan_doses(*, now: datetime | None = None) -> int:
+def scan_doses(*, now: datetime | None = None, order: Order | None = None) -> int:
     """Late doses alert the nurse; missed doses are marked and alert (time-critical or STAT:
     the supervisor too, critical). A STAT, NOW or first dose past its deadline is missed.
 
     The database picks the candidates (undocumented doses whose window or deadline has passed),
     so the scan's work follows the number of late doses, not of doses. Idempotent by dedupe
-    key: reruns and late runs raise nothing twice.
+    key: reruns and late runs raise nothing twice. `order`: that order's doses of any age
+    (doses_materialize, for doses created after the lookback).
     """
     now = now or timezone.now()
     minute = Value(timedelta(minutes=1), output_field=DurationField())
@@ -318,9 +340,16 @@ def scan_doses(*, now: datetime | None = None) -> int:
         order=OuterRef("order"), scheduled_at__gt=OuterRef("scheduled_at")
     ).order_by("scheduled_at")
     live = Administration.objects.filter(dose=OuterRef("pk"), struck_at__isnull=True)
+    # A dose whose deadline is in the lookback though its time is not (a first dose: from its
+    # day's midnight to an hour after verification) counts too. Bounded on scheduled_at, so the
+    # time index serves the scan; older doses created late are scanned by doses_materialize.
+    since = now - SCAN_LOOKBACK
+    recent = Q(scheduled_at__gte=since - DEADLINE_REACH) & (
+        Q(scheduled_at__gte=since) | Q(deadline_at__gte=since)
+    )
     doses = list(
         ScheduledDose.objects.filter(
-            scheduled_at__gte=now - SCAN_LOOKBACK,
+            Q(order=order) if order is not None else recent,
             scheduled_at__lt=now,
             cancelled_at__isnull=True,
             order__admission__discharged_at__isnull=True,

@@ -7,14 +7,18 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
+    Case,
     DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
     OuterRef,
+    Q,
     Value,
+    When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients.models import Admission
@@ -229,6 +233,7 @@ def order_verify(
     Alert.objects.open().filter(dedupe_key=f"order-unverified:{order.public_id}").update(
         resolved_at=now, resolved_by=actor, resolution_note="Verified by a second nurse."
     )
+    _resolve_unchecked(order, actor, now, "Verified by a second nurse.")
     return order
 
 
@@ -241,8 +246,10 @@ def order_discontinue(
     now: datetime | None = None,
     for_discharge: bool = False,
 ) -> Order:
-    """Stop an order; every undocumented dose of it, past ones too, is cancelled at once and
-    can no longer be given (issue 9: a dose in its window stayed "due").
+    """Stop an order; its undocumented doses still scheduled or due now (in or before their
+    window, or by their deadline) are cancelled at once and can no longer be given (issue 9: a
+    dose in its window stayed "due"). Late and missed undocumented doses stay as they are, on
+    the MAR and under "Needs an outcome", until someone charts an outcome.
 
     `for_discharge`: the discharge is the authority, so whoever may discharge the stay (a
     supervisor too) closes its orders, recorded under their name."""
@@ -261,9 +268,17 @@ def order_discontinue(
     order.discontinue_reason = reason.strip()
     order.save(update_fields=["discontinued_at", "discontinued_by", "discontinue_reason"])
     live = Administration.objects.filter(dose=OuterRef("pk"), struck_at__isnull=True)
-    ScheduledDose.objects.filter(order=order, cancelled_at__isnull=True).exclude(
-        Exists(live)
-    ).update(cancelled_at=now)
+    minute = Value(timedelta(minutes=1), output_field=DurationField())
+    window_end = ExpressionWrapper(
+        F("scheduled_at")
+        + ExpressionWrapper(F("window_minutes") * minute, output_field=DurationField()),
+        output_field=DateTimeField(),
+    )
+    not_late = Q(deadline_at__isnull=True, window_end__gte=now) | Q(deadline_at__gte=now)
+    ScheduledDose.objects.filter(order=order, cancelled_at__isnull=True).annotate(
+        window_end=window_end
+    ).filter(not_late).exclude(Exists(live)).update(cancelled_at=now)
+    _resolve_unchecked(order, actor, now, f"Order discontinued: {order.discontinue_reason}")
     return order
 
 
@@ -343,6 +358,7 @@ def order_release(
     order.release_reason = f"{RELEASE_ATTESTATION}: {reason.strip()}"[:300]
     order.save(update_fields=["released_at", "released_by", "release_reason"])
     doses_materialize(order, until=now + HORIZON, now=now)
+    _resolve_unchecked(order, actor, now, "Given before the second check (released).")
     return order
 
 
@@ -369,8 +385,11 @@ def orders_awaiting_cosign(user):
 
 def scan_orders(*, now: datetime | None = None) -> int:
     """Alert once per order: a verbal or telephone order not co-signed within the facility's
-    `order_cosign_hours`, and an order given before its check still unverified after
-    `unverified_order_alert_hours`."""
+    `order_cosign_hours`, an order given before its check still unverified after
+    `unverified_order_alert_hours`, and an order neither verified nor released since it was
+    entered: a STAT one after 30 minutes (critical: it has no dose row yet, so no missed-dose
+    alert would ever come), a NOW one after 60, any other after `unverified_order_alert_hours`.
+    The same queries, whatever the number of orders."""
     now = now or timezone.now()
     hour = Value(timedelta(hours=1), output_field=DurationField())
 
@@ -398,7 +417,25 @@ def scan_orders(*, now: datetime | None = None) -> int:
         .filter(due__lt=now)
         .select_related(*related, "released_by")
     )
+    entered = Coalesce("transcribed_at", "prescriber_signed_at")
+    unchecked = (
+        Order.objects.filter(
+            verified_at__isnull=True, released_at__isnull=True, discontinued_at__isnull=True,
+            admission__discharged_at__isnull=True,
+        )
+        .annotate(entered=entered, due=Case(
+            When(priority=Priority.STAT, then=ExpressionWrapper(
+                entered + UNCHECKED_AFTER[Priority.STAT], output_field=DateTimeField())),
+            When(priority=Priority.NOW, then=ExpressionWrapper(
+                entered + UNCHECKED_AFTER[Priority.NOW], output_field=DateTimeField())),
+            default=after("transcribed_at", "admission__facility__unverified_order_alert_hours"),
+        ))
+        .filter(due__lt=now)
+        .select_related(*related, "transcribed_by")
+    )  # fmt: skip
     alerts = []
+    for o in unchecked:
+        alerts.append(_unchecked_alert(o, now))
     for o in uncosigned:
         hours = o.admission.facility.order_cosign_hours
         alerts.append(_order_alert(o, "order_cosign_overdue", now, (
@@ -415,10 +452,51 @@ def scan_orders(*, now: datetime | None = None) -> int:
     return alerts_raise_many(alerts)
 
 
-def _order_alert(order: Order, kind: str, now: datetime, message: str) -> Alert:
+# An order no nurse has verified or released: how long after it was entered it alerts.
+UNCHECKED_AFTER = {
+    Priority.STAT: Value(timedelta(minutes=30), output_field=DurationField()),
+    Priority.NOW: Value(timedelta(minutes=60), output_field=DurationField()),
+}
+UNCHECKED_KINDS = ("order_stat_unchecked", "order_now_unchecked", "order_unchecked")
+
+
+def _unchecked_alert(o: Order, now: datetime) -> Alert:
+    tz = o.admission.facility.tz
+    what = (
+        f"{o.medication} {o.dose} for {o.admission.client.display_name}, entered "
+        f"{timezone.localtime(o.entered, tz):%Y-%m-%d %H:%M} by {o.transcribed_by}"
+    )
+    if o.priority == Priority.STAT:
+        return _order_alert(o, "order_stat_unchecked", now, (
+            f"STAT order not checked: {what}, neither verified nor released after 30 minutes. "
+            "A second nurse must verify it, or give or release it now."
+        ), severity=AlertSeverity.CRITICAL)  # fmt: skip
+    if o.priority == Priority.NOW:
+        return _order_alert(o, "order_now_unchecked", now, (
+            f"NOW order not checked: {what}, neither verified nor released after 60 minutes. "
+            "A second nurse must verify it now."
+        ))  # fmt: skip
+    hours = o.admission.facility.unverified_order_alert_hours
+    return _order_alert(o, "order_unchecked", now, (
+        f"Order not checked: {what}, still unverified after {hours} hours. "
+        "A second nurse must verify it; no dose is due until then."
+    ))  # fmt: skip
+
+
+def _resolve_unchecked(order: Order, actor: User, now: datetime, note: str) -> None:
+    """Answer the order's "not checked" alert (scan_orders) by the check, release or stop."""
+    keys = [f"{kind.replace('_', '-')}:{order.public_id}" for kind in UNCHECKED_KINDS]
+    Alert.objects.open().filter(dedupe_key__in=keys).update(
+        resolved_at=now, resolved_by=actor, resolution_note=note
+    )
+
+
+def _order_alert(
+    order: Order, kind: str, now: datetime, message: str, severity=AlertSeverity.WARNING
+) -> Alert:
     client = order.admission.client
     return Alert(
-        facility=order.admission.facility, kind=kind, severity=AlertSeverity.WARNING,
+        facility=order.admission.facility, kind=kind, severity=severity,
         message=message, dedupe_key=f"{kind.replace('_', '-')}:{order.public_id}",
         client_public_id=client.public_id, client_label=client.mrn, raised_at=now,
     )  # fmt: skip

@@ -14,10 +14,12 @@ from clients.models import Admission
 from facility import policy
 from facility.models import AlertSeverity, User
 from facility.services import alerts_raise_many
+from medications.allergies import refuse_if_new_conflict
 from medications.limits import mg_allowed_from, mg_in_24h, pre_dose_score
-from medications.models import Administration, MedicationIngredient, Order, Outcome
+from medications.models import Administration, Frequency, MedicationIngredient, Order, Outcome
 from medications.services.administrations import FUTURE_TOLERANCE
 from medications.services.controlled import decrement_for_administration
+from medications.services.doses import opened_at
 from medications.timing import prn_limits, reassessment_delay
 
 
@@ -43,8 +45,11 @@ class PrnCheck:
     max_per_24h: int = 0
     caps: list[CapLine] = field(default_factory=list)
     sharing: list[int] = field(default_factory=list)  # pks of the orders weighed, this one too
+    max_from: str = ""  # the order whose maximum applies, when another order's is smaller
 
 
+PRN_EARLIEST = timedelta(hours=12)  # a PRN given_at no earlier than this before now
+PRN_LATE_ENTRY = timedelta(minutes=60)  # earlier than this before now: a late entry, a reason
 PRE_ASSESSMENT_MAX = Administration._meta.get_field("pre_assessment").max_length
 
 
@@ -143,8 +148,8 @@ def prn_check(order: Order, at: datetime) -> PrnCheck:
     - Interval: any live given dose (PRN or scheduled, any order of the admission) sharing an
       ingredient, less than this order's interval before `at` or after it (a dose stamped a
       moment later by another nurse blocks this one, issue 7).
-    - Maximum per 24 hours: PRN doses of every order sharing an ingredient count toward this
-      order's maximum.
+    - Maximum per 24 hours: PRN doses of every order sharing an ingredient count toward the
+      smallest maximum of the client's active PRN orders sharing one, this order's included.
     - Daily cap of an ingredient (Ingredient.max_mg_per_24h): every live given dose's
       dose_units x mg_per_unit, scheduled doses included, in any 24 hours containing `at`.
     """
@@ -163,15 +168,28 @@ def prn_check(order: Order, at: datetime) -> PrnCheck:
         .order_by("given_at")
     )
     tz = order.admission.facility.tz
-    check = PrnCheck(max_per_24h=order.prn_max_per_24h, sharing=sharing)
+    # Two PRN orders of one drug: the smaller maximum applies to both (this order wins a tie).
+    limiting = min(
+        Order.objects.active_at(at)
+        .filter(pk__in=sharing, frequency=Frequency.PRN)
+        .exclude(pk=order.pk)
+        .select_related("medication"),
+        key=lambda o: (o.prn_max_per_24h, o.pk),
+        default=order,
+    )
+    if limiting.prn_max_per_24h >= order.prn_max_per_24h:
+        limiting = order
+    maximum = limiting.prn_max_per_24h
+    check = PrnCheck(max_per_24h=maximum, sharing=sharing)
+    if limiting is not order:
+        check.max_from = f"{limiting.medication} {limiting.dose} PRN"
     allowed_from, next_given, _ = prn_limits(
         at, [a.given_at for a in given], interval_minutes=order.prn_min_interval_minutes,
-        max_per_24h=order.prn_max_per_24h,
+        max_per_24h=maximum,
     )  # fmt: skip
     prn_times = [a.given_at for a in given if a.order.is_prn]
     _, _, check.count = prn_limits(
-        at, prn_times, interval_minutes=order.prn_min_interval_minutes,
-        max_per_24h=order.prn_max_per_24h,
+        at, prn_times, interval_minutes=order.prn_min_interval_minutes, max_per_24h=maximum,
     )  # fmt: skip
     if allowed_from is not None:
         last = max((a for a in given if a.given_at <= at), key=lambda a: a.given_at)
@@ -187,11 +205,16 @@ def prn_check(order: Order, at: datetime) -> PrnCheck:
             f"({later.order.medication}), less than {order.prn_min_interval_minutes} minutes "
             "later."
         )
-    if check.count > order.prn_max_per_24h:
-        others = " (PRN orders of the same drug together)" if len(sharing) > 1 else ""
-        check.blocks.append(
-            f"Maximum reached: {check.count - 1} of {order.prn_max_per_24h} in 24 hours{others}."
-        )
+    if check.count > maximum:
+        others = ""
+        if check.max_from:
+            others = (
+                f" (PRN orders of the same drug together; the maximum of the {check.max_from}"
+                f" order applies, {maximum} per 24 hours)"
+            )
+        elif len(sharing) > 1:
+            others = " (PRN orders of the same drug together; this order's maximum applies)"
+        check.blocks.append(f"Maximum reached: {check.count - 1} of {maximum} in 24 hours{others}.")
     lines, blocks, cap_from = _cap_lines(order, at, given, mg_per_unit, tz)
     check.caps = lines
     check.blocks += blocks
@@ -217,6 +240,7 @@ def prn_give(
     override_by: User | None = None,
     now: datetime | None = None,
     pre_score: int | None = None,
+    reason: str = "",
 ) -> Administration:
     """Give a PRN dose within its limits; past a limit, a reason and a second nurse override.
 
@@ -227,6 +251,9 @@ def prn_give(
 
     `pre_score`, a 0-10 pain or symptom score, is written into the pre-dose assessment
     ("score 6/10"); a follow-up of a dose whose assessment holds a score needs one too.
+
+    `given_at` is not before the order was verified or released, nor more than 12 hours ago;
+    more than 60 minutes ago it is a late entry and needs a `reason`.
     """
     policy.require(actor, "mar.give", order)
     # Lock only the order rows (not their admission and facility, which alerts and the access
@@ -240,8 +267,17 @@ def prn_give(
     errors = {}
     if not order.is_prn:
         raise ValidationError("This is not a PRN order.")
+    reason = reason.strip()
+    opened = opened_at(order)
     if given_at > now + FUTURE_TOLERANCE:
         errors["given_at"] = "Given at: cannot be in the future."
+    elif given_at < now - PRN_EARLIEST:
+        errors["given_at"] = "Given at: more than 12 hours ago; chart it with a note instead."
+    elif opened is not None and given_at < opened:
+        local = timezone.localtime(opened, admission.facility.tz)
+        errors["given_at"] = f"Given at: before the order was verified or released ({local:%H:%M})."
+    elif given_at < now - PRN_LATE_ENTRY and not reason:
+        errors["reason"] = "Reason: a dose given more than 60 minutes ago is a late entry; say why."
     given_at = min(given_at, now)
     if not indication.strip():
         errors["indication"] = "Indication: say why the dose is needed."
@@ -260,6 +296,7 @@ def prn_give(
         raise ValidationError("The MAR is closed: this client has been discharged.")
     if not Order.objects.active_at(given_at).filter(pk=order.pk).exists():
         raise ValidationError("This order is not active (unverified, stopped or discontinued).")
+    refuse_if_new_conflict(order, given_at)
     blocks = prn_blocks(order, given_at)
     if blocks:
         if not override_reason.strip() or override_by is None:
@@ -280,6 +317,7 @@ def prn_give(
         pre_assessment=pre_assessment,
         override_reason=override_reason.strip(),
         override_by=override_by,
+        reason=reason if given_at < now - PRN_LATE_ENTRY else "",
     )
     decrement_for_administration(admin)
     return admin

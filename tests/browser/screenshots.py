@@ -89,11 +89,12 @@ def _chart_given(nurse, order, *, before, late_by=timedelta(minutes=3)):
         administration_record(actor=nurse, dose=dose, outcome="given", given_at=at, now=at)
 
 
-def _backdate_transcription(order, when):
-    """The one field the services stamp with the clock: an order written before this run."""
+def _backdate_transcription(order, when, **signed):
+    """The field the services stamp with the clock (and a prescriber's signature): an order
+    written before this run."""
     from medications.models import Order
 
-    Order.objects.filter(pk=order.pk).update(transcribed_at=when)
+    Order.objects.filter(pk=order.pk).update(transcribed_at=when, **signed)
     order.refresh_from_db()
     return order
 
@@ -201,22 +202,27 @@ def seed_mar(cast, facility, admission) -> dict:
     order_verify(actor=second, order=_backdate_transcription(phoned, h(52)), now=h(51.5))
 
     # ------------------------------------------------ Robin: orders waiting for a check
+    m = lambda n: now - timedelta(minutes=n)  # noqa: E731
     olanzapine = _med(facility, "Olanzapine", "10 mg", "orally disintegrating tablet")
     released = _order(nurse, admission, olanzapine, dose="10 mg", frequency="once",
-                      priority="stat", start_at=now - timedelta(minutes=20),
+                      priority="stat", start_at=m(25),
                       indication="Severe agitation, threatening staff")  # fmt: skip
     released = order_release(
-        actor=nurse, order=released, no_second_nurse=True,
-        reason="Night shift, only RN on site; relief nurse due 23:00.",
+        actor=nurse, order=_backdate_transcription(released, m(25)), no_second_nurse=True,
+        reason="Night shift, only RN on site; relief nurse due 23:00.", now=m(22),
     )  # fmt: skip
-    administration_record(actor=nurse, dose=released.doses.get(), outcome="given")
+    administration_record(actor=nurse, dose=released.doses.get(), outcome="given",
+                          given_at=m(15), now=m(15))  # fmt: skip
     trazodone = _med(facility, "Trazodone", "50 mg", "tablet")
-    _order(nurse, admission, trazodone, dose="50 mg", frequency="times", times="21:00",
-           start_at=now, indication="Insomnia")  # fmt: skip
+    waiting = _order(nurse, admission, trazodone, dose="50 mg", frequency="times",
+                     times="21:00", start_at=m(50), indication="Insomnia")  # fmt: skip
+    _backdate_transcription(waiting, m(50))
     patch = _med(facility, "Nicotine", "21 mg/24 h", "patch", routes="transdermal")
-    order_prescribe(actor=clinician, admission=admission, medication=patch, dose="1 patch",
-                    dose_units=Decimal("1"), route="transdermal", frequency="times",
-                    times="09:00", start_at=now, indication="Nicotine withdrawal")  # fmt: skip
+    signed = order_prescribe(actor=clinician, admission=admission, medication=patch,
+                             dose="1 patch", dose_units=Decimal("1"), route="transdermal",
+                             frequency="times", times="09:00", start_at=m(40),
+                             indication="Nicotine withdrawal")  # fmt: skip
+    _backdate_transcription(signed, m(40), prescriber_signed_at=m(40))
 
     # ------------------------------------------------ Casey: own controlled stock, to discharge
     casey = admit(facility, nurse, first="Casey", last="Morgan", admitted_at=h(48),
@@ -231,9 +237,10 @@ def seed_mar(cast, facility, admission) -> dict:
                       start_at=h(3), indication="Opioid use disorder")  # fmt: skip
     _chart_given(nurse, order, before=h(1))
     ondansetron = _med(facility, "Ondansetron", "4 mg", "orally disintegrating tablet")
-    _order(nurse, casey, ondansetron, dose="4 mg", frequency="prn", start_at=now,
-           indication="Nausea", prn_min_interval_minutes=480, prn_max_per_24h=3,
-           source="verbal", read_back=True, prescriber=clinician)  # fmt: skip
+    verbal = _order(nurse, casey, ondansetron, dose="4 mg", frequency="prn", start_at=h(1.5),
+                    indication="Nausea", prn_min_interval_minutes=480, prn_max_per_24h=3,
+                    source="verbal", read_back=True, prescriber=clinician)  # fmt: skip
+    _backdate_transcription(verbal, h(1.5))
 
     # ------------------------------------------------ Sam: discharged, own stock returned
     sam = admit(facility, nurse, first="Sam", last="Okafor", admitted_at=h(96),
@@ -313,6 +320,11 @@ def _try_early_dose(page):
     page.wait_for_load_state()
 
 
+def _open_recount(page):
+    """Open the recount form of the stock whose count differs."""
+    page.locator("summary", has_text="Recount").click()
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -348,7 +360,7 @@ def test_screenshots(new_page, signed_in, cast, facility, admission):
     )
     w = seed_mar(cast, facility, admission)
     people = {**cast, "second_nurse": w["second"]}
-    jordan = w["jordan"].client.public_id
+    jordan = w["jordan"].public_id  # the stay: MAR URLs name the admission
     pages = [
         Shot("login", None, "/accounts/login/"),
         Shot("census", "technician", "/census/"),
@@ -379,6 +391,7 @@ def test_screenshots(new_page, signed_in, cast, facility, admission):
         Shot("allergies", "nurse", f"/clients/{w['kim'].client.public_id}/allergies/"),
         Shot("admit-allergies", "nurse", "/admit/", prepare=_fill_admit_allergies),
         Shot("controlled-variance", "nurse", "/mar/controlled/"),
+        Shot("controlled-recount", "nurse", "/mar/controlled/", prepare=_open_recount),
         Shot("discharge", "nurse", f"/admissions/{w['casey'].public_id}/discharge/"),
         Shot("discharge-done", "nurse", f"/admissions/{w['sam'].public_id}/discharge/"),
         Shot("facility-setup", "admin", f"/manage/facility/facility/{facility.pk}/change/"),

@@ -159,3 +159,42 @@ def test_the_services_refuse_duplicates_blanks_and_a_second_strike(cast, admissi
     with pytest.raises(ValidationError, match="already removed"):
         allergy_remove(actor=nurse, allergy=allergy, reason="Again")
     assert allergies_mark_nkda(actor=nurse, client=person).allergy_status == AllergyStatus.NKDA
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "allergen, suggestion",
+    [("amoxicilin", "amoxicillin"), ("penicilin", "penicillin"), ("Ibuprofin", "ibuprofen")],
+)
+def test_a_misspelt_drug_allergen_is_kept_and_the_page_says_it_is_not_recognised(
+    client, cast, facility, allergen, suggestion
+):
+    person = admit(facility, cast["nurse"], n=5).client
+    url = reverse("clients:allergies", args=[person.public_id])
+    client.force_login(cast["nurse"])
+    shown = page(
+        client.post(url, {"allergen": allergen, "kind": "drug", "severity": "unknown"}, follow=True)
+    )
+    warning = (
+        f"{allergen}: not recognised: the check matches it by name only — check the spelling. "
+        f"Did you mean: {suggestion}"
+    )
+    assert shown.count(warning) == 2  # the message after saving, and its row
+    assert person.allergy_rows.get().allergen == allergen  # saved all the same
+
+
+@pytest.mark.django_db
+def test_a_known_allergen_shows_what_it_stops_and_a_food_allergy_says_nothing(
+    client, cast, facility
+):
+    person = admit(facility, cast["nurse"], n=5).client
+    url = reverse("clients:allergies", args=[person.public_id])
+    client.force_login(cast["nurse"])
+    for allergen, kind in (("Zofran", "drug"), ("Penicillin", "drug"), ("Peanuts", "food")):
+        client.post(url, {"allergen": allergen, "kind": kind, "severity": "mild"})
+    shown = page(client.get(url))
+    assert "Zofran: stops ondansetron." in shown
+    assert "Penicillin: stops penicillins (amoxicillin, ampicillin," in shown
+    assert "warns on carbapenems, cephalosporins." in shown
+    assert "not recognised" not in shown  # peanuts are not matched against drugs
+    assert person.allergy_rows.count() == 3

@@ -362,7 +362,9 @@ def test_a_counter_cannot_sign_off_their_own_counts_variance(client, cast, facil
 
 
 @pytest.mark.django_db
-def test_a_recount_keeps_the_first_count_and_a_match_closes_the_variance(client, cast, stock):
+def test_a_matching_recount_is_recorded_but_the_variance_waits_for_a_supervisor(
+    client, cast, facility, stock
+):
     first = count_submit(
         actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="29"
     )
@@ -371,18 +373,46 @@ def test_a_recount_keeps_the_first_count_and_a_match_closes_the_variance(client,
     )
     first.refresh_from_db()
     assert first.superseded_at is not None and first.completed_at is None
-    assert recount.recount_of == first and recount.completed_at is not None
-    assert recount.signed_off_by is None
+    assert recount.recount_of == first and recount.completed_at is None
     alert = Alert.objects.get(kind="count_variance")
-    assert alert.resolved_by == cast["nurse"] and "matched" in alert.resolution_note
-    stock.refresh_from_db()
-    assert stock.quantity == Decimal("30")  # nothing adjusted
-    # No variance is open: the next shift's count is an ordinary count.
-    count_submit(actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="30")
+    assert alert.resolved_at is None  # nobody who counted closes it
     client.force_login(cast["supervisor"])
     page = page_text(client.get(reverse("medications:controlled")))
-    assert "Open variances" not in page
-    assert "recounted" in page and "matches (recount)" in page  # both counts stay visible
+    assert "Open variances" in page and "recount, awaiting sign-off" in page
+    # Nobody who counted either count signs off; the explanation is still required.
+    for counter in (cast["nurse"], cast["technician"]):
+        with pytest.raises((ValidationError, PermissionDenied)):
+            discrepancy_sign_off(actor=counter, count=recount, explanation="Miscount")
+    with pytest.raises(ValidationError, match="Explanation"):
+        discrepancy_sign_off(actor=cast["supervisor"], count=recount, explanation=" ")
+    with pytest.raises(ValidationError, match="was recounted"):
+        discrepancy_sign_off(actor=cast["supervisor"], count=first, explanation="Miscount")
+    discrepancy_sign_off(actor=cast["supervisor"], count=recount, explanation="Miscount")
+    recount.refresh_from_db()
+    stock.refresh_from_db()
+    alert.refresh_from_db()
+    assert recount.completed_at and recount.signed_off_by == cast["supervisor"]
+    assert stock.quantity == Decimal("30")  # the recount matched: nothing adjusted
+    assert not StockMovement.objects.filter(stock=stock, kind="adjustment").exists()
+    assert alert.resolved_by == cast["supervisor"] and "Miscount" in alert.resolution_note
+    page = page_text(client.get(reverse("medications:controlled")))
+    assert "Open variances" not in page and "recounted" in page  # both counts stay visible
+
+
+@pytest.mark.django_db
+def test_a_supervisor_who_counted_the_first_count_cannot_sign_off_its_recount(
+    cast, facility, stock
+):
+    count_submit(actor=cast["supervisor"], second=cast["nurse"], stock=stock, counted_quantity="29")
+    recount = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="29"
+    )
+    with pytest.raises(ValidationError, match="you counted this stock"):
+        discrepancy_sign_off(actor=cast["supervisor"], count=recount, explanation="One missing")
+    other = make_user("supervisor_r", "supervisor", facility)
+    discrepancy_sign_off(actor=other, count=recount, explanation="One missing")
+    stock.refresh_from_db()
+    assert stock.quantity == Decimal("29")  # the latest count's variance
 
 
 @pytest.mark.django_db
@@ -401,18 +431,20 @@ def test_a_recount_that_still_differs_needs_sign_off_and_is_allowed_once(cast, s
     with pytest.raises(ValidationError, match="was recounted"):
         discrepancy_sign_off(actor=cast["supervisor"], count=first, explanation="Miscount")
     alerts = Alert.objects.filter(kind="count_variance")
-    assert [a.resolved_at is None for a in alerts.order_by("raised_at", "id")] == [False, True]
+    assert [a.resolved_at is None for a in alerts] == [True]
     discrepancy_sign_off(actor=cast["supervisor"], count=recount, explanation="Two missing")
     stock.refresh_from_db()
-    assert stock.quantity == Decimal("28")
+    assert stock.quantity == Decimal("28")  # adjusted by the recount's variance, not the first
     assert not alerts.filter(resolved_at__isnull=True).exists()
 
 
 @pytest.mark.django_db
-def test_the_expected_quantity_is_shown_once_the_count_is_submitted(client, cast, stock):
+def test_counters_cannot_close_their_own_variance_by_recounting_the_expected_number(
+    client, cast, stock
+):
+    """The review's path: the expected number is shown after a variance, and the same pair
+    (second signer kept in the session) "recounts" it."""
     client.force_login(cast["nurse"])
-    before = page_text(client.get(reverse("medications:controlled")))
-    assert "expected 30" not in before
     after = page_text(
         client.post(
             count_url(stock),
@@ -421,10 +453,33 @@ def test_the_expected_quantity_is_shown_once_the_count_is_submitted(client, cast
         )
     )
     assert "counted 28, expected 30, difference -2" in after
-    matched = page_text(
-        client.post(count_url(stock), {"counted_quantity": "30"}, follow=True)  # the recount
+    # The kept second signer does not sign a recount: their password is typed again.
+    refused = page_text(client.post(count_url(stock), {"counted_quantity": "30"}))
+    assert "the second signer types it again for a recount" in refused
+    assert 'value="30"' in refused and stock.counts.count() == 1
+    recounted = page_text(
+        client.post(
+            count_url(stock),
+            {"counted_quantity": "30", "second_nurse": "technician", "second_password": PASSWORD},
+            follow=True,
+        )
     )
-    assert "Count complete (recount)" in matched and "counted 30, expected 30" in matched
+    assert "Recount recorded; a supervisor must sign off" in recounted
+    assert "counted 30, expected 30" in recounted and "Count complete" not in recounted
+    assert "Open variances" in recounted
+    assert not ControlledCount.objects.filter(completed_at__isnull=False).exists()
+    assert Alert.objects.get(kind="count_variance").resolved_at is None
+    stock.refresh_from_db()
+    assert stock.quantity == Decimal("30")
+    # Only a supervisor who counted neither count closes it, with an explanation.
+    client.force_login(cast["supervisor"])
+    url = reverse("medications:discrepancy_sign_off", args=[stock.counts.get(
+        recount_of__isnull=False).public_id])  # fmt: skip
+    assert "Explanation: say what happened." in page_text(client.post(url, {"explanation": ""}))
+    assert client.post(url, {"explanation": "Miscount"}).status_code == 302
+    assert Alert.objects.get(kind="count_variance").resolved_by == cast["supervisor"]
+    stock.refresh_from_db()
+    assert stock.quantity == Decimal("30")
 
 
 @pytest.mark.django_db

@@ -195,3 +195,82 @@ def test_the_discharge_medication_list_prints_orders_allergies_and_the_notice(
     assert "Penicillin" in flat  # allergies
     assert "42 CFR part 2" in flat
     assert "Sent with the client" in flat
+
+
+@pytest.mark.django_db
+def test_an_open_count_variance_on_the_clients_own_stock_refuses_the_discharge(
+    client, cast, facility, admission, own_stock
+):
+    from medications.services import count_submit, discrepancy_sign_off
+
+    off = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=own_stock, counted_quantity="10"
+    )
+    field = f"disposition-{own_stock.public_id}"
+    client.force_login(cast["nurse"])
+    response = client.post(discharge_url(admission), body(facility, **{field: "sent"}))
+    message = "Lorazepam 1 mg tablet: the last count differs; a supervisor must sign off the open"
+    assert message in text(response)
+    assert message in response.context["form"].errors[field][0]  # on that stock's field
+    admission.refresh_from_db()
+    own_stock.refresh_from_db()
+    assert admission.discharged_at is None and own_stock.quantity == 12
+    assert own_stock.disposition == ""
+    discrepancy_sign_off(actor=cast["supervisor"], count=off, explanation="Two missing")
+    assert (
+        client.post(discharge_url(admission), body(facility, **{field: "sent"})).status_code == 302
+    )
+    last = StockMovement.objects.filter(stock=own_stock).last()
+    assert (last.kind, last.change) == ("disposition", -10)  # the signed-off count, not the book
+
+
+@pytest.mark.django_db
+def test_an_open_variance_on_an_emptied_own_stock_still_refuses_the_discharge(
+    cast, admission, own_stock
+):
+    from django.core.exceptions import ValidationError
+
+    from medications.services import count_submit, stock_waste
+
+    stock_waste(actor=cast["nurse"], witness=cast["technician"], stock=own_stock, quantity="12",
+                reason="Spilled")  # fmt: skip
+    count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=own_stock, counted_quantity="1"
+    )
+    with pytest.raises(ValidationError) as refused:
+        admission_discharge(
+            actor=cast["nurse"], admission=admission, discharged_at=timezone.now(),
+            discharge_type="completed",
+        )  # fmt: skip
+    assert "sign off the open count first" in str(
+        refused.value.message_dict[f"disposition-{own_stock.public_id}"]
+    )
+
+
+@pytest.mark.django_db
+def test_a_discharge_time_before_a_dose_given_is_refused(client, cast, facility, admission, orders):
+    from django.core.exceptions import ValidationError
+
+    from medications.services import administration_record, administration_strike
+
+    dose = orders[0].doses.order_by("scheduled_at").first()
+    given = administration_record(actor=cast["nurse"], dose=dose, outcome="given")
+    at = timezone.localtime(given.given_at, facility.tz)
+    back = form_time(given.given_at - timedelta(minutes=30), facility)
+    client.force_login(cast["nurse"])
+    refused = text(client.post(discharge_url(admission), {**body(facility), "discharged_at": back}))
+    assert f"Discharge time: a dose was given at {at:%H:%M} after it." in refused
+    assert f'value="{back}"' in refused
+    admission.refresh_from_db()
+    assert admission.discharged_at is None
+    assert Order.objects.filter(admission=admission, discontinued_at__isnull=True).count() == 3
+    # A time typed to the minute covers that minute: the dose's own minute is not before it.
+    with pytest.raises(ValidationError, match="a dose was given at"):
+        admission_discharge(
+            actor=cast["nurse"], admission=admission, discharged_at=given.given_at - timedelta(
+                microseconds=1), discharge_type="completed",
+        )  # fmt: skip
+    # A struck entry is not a dose given.
+    administration_strike(actor=cast["nurse"], administration=given, reason="Wrong client")
+    done = client.post(discharge_url(admission), {**body(facility), "discharged_at": back})
+    assert done.status_code == 302

@@ -75,22 +75,158 @@ REFUSED_NOT_TOLD = {
 }
 
 
+def item(page: str, dose) -> str:
+    """One dose's item on the med pass."""
+    return page.split(f'id="dose-{dose.public_id}"', 1)[1].split("</li>", 1)[0]
+
+
 @pytest.mark.django_db
-def test_discontinuing_cancels_a_due_dose_and_past_ones_and_none_can_be_given(
+def test_discontinuing_cancels_a_due_dose_but_a_missed_one_still_needs_an_outcome(
     client, cast, stay, clonidine, nurse2
 ):
+    # Issue 9 review changed this test: discontinuing used to cancel the missed 09:00 dose too,
+    # and it left "Needs an outcome" undocumented.
     order = verified(stay, cast, nurse2, clonidine)
+    past, due = dose_at(order, at(9, 0)), dose_at(order, at(21, 0))
     with time_machine.travel(at(21, 30), tick=False):
         order_discontinue(actor=cast["nurse"], order=order, reason="BP low")
-        past, due = dose_at(order, at(9, 0)), dose_at(order, at(21, 0))
-        assert past.__class__.objects.filter(order=order, cancelled_at__isnull=True).count() == 0
+        past.refresh_from_db()
+        due.refresh_from_db()
+        assert past.cancelled_at is None and due.cancelled_at == at(21, 30)
         with pytest.raises(ValidationError, match="cancelled"):
             administration_record(actor=cast["nurse"], dose=due, outcome="given")
         page = post(client, cast["nurse"], due, {"outcome": "given"}).content.decode()
-    assert "cancelled when the order was discontinued" in page
-    assert f'action="{reverse("medications:dose_document", args=[due.public_id])}"' not in page
-    assert "Needs an outcome" not in page and "Cancelled" in page
-    assert Administration.objects.count() == 0
+        assert "cancelled when the order was discontinued" in page
+        assert f'action="{reverse("medications:dose_document", args=[due.public_id])}"' not in page
+        assert "Cancelled" in item(page, due)
+        needs = page.split("<h2>Needs an outcome</h2>", 1)[1].split("<h2>Doses now and next</h2>")[
+            0
+        ]
+        assert f'id="dose-{past.public_id}"' in needs and "Missed" in item(page, past)
+        assert Administration.objects.count() == 0
+        post(client, cast["nurse"], past, {
+            "outcome": "not_given", "reason": "Client was at court all day",
+        })  # fmt: skip
+    assert Administration.objects.get().dose == past
+
+
+@pytest.mark.django_db
+def test_discontinuing_cancels_a_dose_in_its_window_or_ahead_not_a_late_one(
+    cast, stay, clonidine, nurse2
+):
+    order = verified(stay, cast, nurse2, clonidine, frequency="q4h")  # 10, 14, 18, 22 (±60)
+    with time_machine.travel(at(15, 0), tick=False):  # 14:00 due to 15:00, 10:00 missed
+        order_discontinue(actor=cast["nurse"], order=order, reason="Changed to PRN")
+    cancelled = set(order.doses.filter(cancelled_at__isnull=False).values_list(
+        "scheduled_at", flat=True))  # fmt: skip
+    assert at(14, 0) in cancelled and at(18, 0) in cancelled and at(10, 0) not in cancelled
+
+
+@pytest.mark.django_db
+def test_a_dose_given_before_the_discontinuation_can_still_be_charted_and_a_replacement_waits(
+    client, cast, stay, clonidine, nurse2
+):
+    order = verified(stay, cast, nurse2, clonidine, times="09:00,21:00")
+    old = dose_at(order, at(9, 0))
+    with time_machine.travel(at(9, 10), tick=False):
+        order_discontinue(actor=cast["nurse"], order=order, reason="Dose change")
+    with time_machine.travel(at(9, 12), tick=False):
+        new = order_transcribe(
+            actor=cast["nurse"], admission=stay, medication=clonidine, dose="0.2 mg",
+            dose_units=Decimal("2"), route="oral", frequency="bid", times="09:00,21:00",
+            start_at=at(9, 12), prescriber_name="Dr. Rivera", prescriber_credentials="MD",
+        )  # fmt: skip
+        order_verify(actor=nurse2, order=new)
+    with time_machine.travel(at(9, 15), tick=False):
+        page = post(client, cast["nurse"], old, {
+            "outcome": "given", "given_at": "2026-05-12T09:00",
+        }).content.decode()  # fmt: skip
+        assert Administration.objects.get(dose=old).given_at == at(9, 0)
+        assert "Given" in item(page, old) and "Cancelled" not in item(page, old)
+        # The replacement's 09:00 dose, 20 minutes after the old order's: too soon.
+        refused = post(client, cast["nurse"], dose_at(new, at(9, 0)), {"outcome": "given"})
+    assert refused.status_code == 400
+    assert "Clonidine was given at 09:00" in refused.content.decode()
+    assert Administration.objects.count() == 1
+    with time_machine.travel(at(9, 20), tick=False), pytest.raises(ValidationError, match="cancel"):
+        administration_record(  # given after the discontinuation: still refused
+            actor=cast["nurse"], dose=old, outcome="given", given_at=at(9, 11)
+        )
+
+
+@pytest.mark.django_db
+def test_a_dose_given_before_the_order_was_verified_is_refused(
+    client, cast, stay, clonidine, nurse2
+):
+    with time_machine.travel(at(10, 0), tick=False):
+        order = order_transcribe(
+            actor=cast["nurse"], admission=stay, medication=clonidine, dose="0.1 mg",
+            dose_units=Decimal("1"), route="oral", frequency="daily", times="09:00",
+            start_at=at(8, 0), prescriber_name="Dr. Rivera", prescriber_credentials="MD",
+        )  # fmt: skip
+    with time_machine.travel(at(10, 30), tick=False):
+        order_verify(actor=nurse2, order=order)
+    dose = dose_at(order, at(9, 0))  # the first dose: give by 11:30
+    with time_machine.travel(at(10, 45), tick=False):
+        page = post(client, cast["nurse"], dose, {
+            "outcome": "given", "given_at": "2026-05-12T10:20",
+        })  # fmt: skip
+        assert page.status_code == 400
+        assert "Given at: before the order was verified or released (10:30)." in (
+            page.content.decode()
+        )
+        assert Administration.objects.count() == 0
+        post(client, cast["nurse"], dose, {"outcome": "given", "given_at": "2026-05-12T10:40"})
+    assert Administration.objects.get().given_at == at(10, 40)
+
+
+@pytest.mark.django_db
+def test_charting_a_dose_resolves_its_late_and_missed_alerts_not_the_supervisors(
+    client, cast, stay, clonidine, nurse2
+):
+    from medications.services import scan_doses
+
+    order = verified(stay, cast, nurse2, clonidine, time_critical=True)  # 09:00 ±30
+    late, missed = dose_at(order, at(9, 0)), dose_at(order, at(21, 0))
+    with time_machine.travel(at(9, 45), tick=False):
+        scan_doses()
+        assert Alert.objects.open().filter(kind="dose_late").count() == 1
+        post(client, cast["nurse"], late, {"outcome": "given", "reason": "Client was in group"})
+    assert not Alert.objects.open().filter(kind="dose_late").exists()
+    assert Alert.objects.get(kind="dose_late").resolution_note == "Dose charted: given."
+    with time_machine.travel(at(23, 50), tick=False):
+        scan_doses()
+        assert Alert.objects.open().filter(kind="dose_missed").count() == 1
+        post(client, cast["nurse"], missed, {"outcome": "not_given", "reason": "Asleep"})
+    assert not Alert.objects.open().filter(kind="dose_missed").exists()
+    assert Alert.objects.open().filter(kind="dose_missed_critical").count() == 1
+
+
+@pytest.mark.django_db
+def test_uneven_times_judge_too_soon_by_the_actual_gap(cast, stay, clonidine, nurse2):
+    order = verified(stay, cast, nurse2, clonidine, frequency="times", times="08:00,12:00,20:00")
+    with time_machine.travel(at(8, 0), tick=False):
+        administration_record(actor=cast["nurse"], dose=dose_at(order, at(8, 0)), outcome="given")
+    # 11:30 is on time for 12:00 (±60) and 3.5 hours after 08:00: more than half the 4-hour gap.
+    with time_machine.travel(at(11, 30), tick=False):
+        admin = administration_record(
+            actor=cast["nurse"], dose=dose_at(order, at(12, 0)), outcome="given"
+        )
+    assert admin.override_by is None
+    # 20:00's gaps are 8 hours back and 12 ahead: a dose at 19:00 is 7.5 hours after 11:30.
+    with time_machine.travel(at(19, 0), tick=False):
+        administration_record(actor=cast["nurse"], dose=dose_at(order, at(20, 0)), outcome="given")
+    # A day later: 08:00 given late at 09:30, then 12:00 at 11:00 is under half the 4 hours.
+    with time_machine.travel(at(9, 30, day=13), tick=False):
+        administration_record(
+            actor=cast["nurse"], dose=dose_at(order, at(8, 0, day=13)), outcome="given",
+            reason="Client was asleep",
+        )  # fmt: skip
+    with time_machine.travel(at(11, 0, day=13), tick=False), pytest.raises(ValidationError) as info:
+        administration_record(
+            actor=cast["nurse"], dose=dose_at(order, at(12, 0, day=13)), outcome="given"
+        )
+    assert "Clonidine was given at 09:30, less than 2 hours" in str(info.value)
 
 
 @pytest.mark.django_db

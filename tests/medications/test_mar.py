@@ -515,3 +515,84 @@ def test_a_given_time_in_the_future_is_refused_on_the_med_pass(client, cast, bid
         ).content.decode()  # fmt: skip
     assert "Given at: cannot be in the future." in page
     assert Administration.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_mar_pdf_shows_the_cosign_the_hold_parameter_and_whether_the_prescriber_was_told(
+    client, cast, bid_order, nurse2
+):
+    import re
+    import subprocess
+
+    doses = list(ScheduledDose.objects.filter(order=bid_order).order_by("scheduled_at")[:4])
+    with time_machine.travel(doses[0].scheduled_at, tick=False):
+        administration_record(actor=cast["nurse"], dose=doses[0], outcome="given")
+    with time_machine.travel(doses[1].scheduled_at - timedelta(minutes=90), tick=False):
+        administration_record(
+            actor=cast["nurse"], dose=doses[1], outcome="given", reason="Leaving for court",
+            override_by=nurse2,
+        )  # fmt: skip
+    with time_machine.travel(doses[2].scheduled_at, tick=False):
+        administration_record(
+            actor=cast["nurse"], dose=doses[2], outcome="held", reason="BP 92/60",
+            hold_parameter="SBP < 100",
+        )  # fmt: skip
+    with time_machine.travel(doses[3].scheduled_at + timedelta(minutes=15), tick=False):
+        administration_record(
+            actor=cast["nurse"], dose=doses[3], outcome="refused", reason="Nauseous",
+            prescriber_notified="yes", prescriber_notified_name="Dr. Rivera",
+            prescriber_notified_at=doses[3].scheduled_at + timedelta(minutes=10),
+        )  # fmt: skip
+    client.force_login(cast["nurse"])
+    url = reverse("medications:mar_pdf", args=[bid_order.admission.public_id])
+    response = client.get(url, {"start": "2026-05-12", "end": "2026-05-13"})
+    out = subprocess.run(
+        ["pdftotext", "-", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
+    text = re.sub(r"\s+", " ", out)
+    assert f"too soon, co-signed by {nurse2.initials}: Leaving for court" in text
+    assert "hold parameter met: SBP < 100" in text
+    assert "prescriber told: Dr. Rivera 05-13 21:10" in text
+    assert f"{nurse2.initials} = {nurse2.signature}" in text
+
+
+@pytest.mark.django_db
+def test_a_stat_dose_verified_days_after_its_time_is_marked_missed_and_alerts(
+    cast, admission, catalog, nurse2
+):
+    admission.admitted_at = datetime(2026, 5, 11, 12, 0, tzinfo=NY)
+    admission.save(update_fields=["admitted_at"])
+    with time_machine.travel(datetime(2026, 5, 12, 10, 0, tzinfo=NY), tick=False):
+        order = transcribe(
+            admission, cast["nurse"], catalog["clonidine"], frequency="once", priority="stat",
+            start_at=datetime(2026, 5, 12, 10, 0, tzinfo=NY),
+        )  # fmt: skip
+    with time_machine.travel(datetime(2026, 5, 14, 12, 0, tzinfo=NY), tick=False):
+        order_verify(actor=nurse2, order=order)
+        scan_doses()
+    dose = ScheduledDose.objects.get(order=order)
+    assert dose.deadline_at == datetime(2026, 5, 12, 10, 30, tzinfo=NY)
+    assert dose.marked_missed_at == datetime(2026, 5, 14, 12, 0, tzinfo=NY)
+    kinds = sorted(Alert.objects.values_list("kind", flat=True))
+    assert kinds == ["dose_missed", "dose_missed_critical"]
+
+
+@pytest.mark.django_db
+def test_the_scan_sees_a_first_dose_by_its_deadline_after_its_time_left_the_lookback(
+    cast, admission, catalog, nurse2
+):
+    admission.admitted_at = datetime(2026, 5, 11, 12, 0, tzinfo=NY)
+    admission.save(update_fields=["admitted_at"])
+    with time_machine.travel(datetime(2026, 5, 12, 23, 50, tzinfo=NY), tick=False):
+        order = transcribe(
+            admission, cast["nurse"], catalog["clonidine"], frequency="daily", times="00:30"
+        )
+        order_verify(actor=nurse2, order=order)
+    first = first_dose(order)
+    assert first.scheduled_at == datetime(2026, 5, 12, 0, 30, tzinfo=NY)
+    assert first.deadline_at == datetime(2026, 5, 13, 0, 50, tzinfo=NY)
+    # The scan was down for a day: its first run after is 48.5 hours after the dose's time.
+    with time_machine.travel(datetime(2026, 5, 14, 1, 0, tzinfo=NY), tick=False):
+        scan_doses()
+    first.refresh_from_db()
+    assert first.marked_missed_at is not None

@@ -218,6 +218,8 @@ def test_a_verbal_order_not_co_signed_in_time_alerts_once(client, cast, admissio
     with time_machine.travel(start, tick=False):
         order = verbal(cast["nurse"], admission, med, prescriber)
         signed = verbal(cast["nurse"], admission, med, prescriber)
+    for checked in (order, signed):  # checked by a second nurse: no "not checked" alert
+        order_verify(actor=make_user(f"check_{checked.pk}", "nurse", facility), order=checked)
     client.force_login(prescriber)
     assert "overdue" in text(client.get(reverse("medications:orders_to_cosign")))
     client.post(reverse("medications:order_cosign", args=[signed.public_id]))
@@ -419,3 +421,115 @@ def test_the_second_check_answers_the_unverified_alert(cast, admission, med, nur
     alert = Alert.objects.get(dedupe_key=f"order-unverified:{order.public_id}")
     assert alert.resolved_at is not None and alert.resolved_by == nurse2
     assert Alert.objects.open().count() == 0
+
+
+# ---------------------------------------------------------------- an order nobody has checked
+
+
+def entered(nurse, admission, med, priority, minutes_ago, **extra) -> Order:
+    """An order transcribed `minutes_ago`, neither verified nor released since."""
+    with time_machine.travel(timezone.now() - timedelta(minutes=minutes_ago), tick=False):
+        if priority == "routine":
+            return transcribe(nurse, admission, med, **extra)
+        return transcribe(
+            nurse, admission, med, frequency="once", times="", priority=priority,
+            start_at=timezone.now(), **extra,
+        )  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("priority", "limit", "kind", "severity", "says"),
+    [
+        ("stat", 30, "order_stat_unchecked", "critical",
+         "neither verified nor released after 30 minutes. A second nurse must verify it, "
+         "or give or release it now."),
+        ("now", 60, "order_now_unchecked", "warning",
+         "neither verified nor released after 60 minutes"),
+        ("routine", 12 * 60, "order_unchecked", "warning", "still unverified after 12 hours"),
+    ],
+)  # fmt: skip
+def test_an_order_nobody_checked_alerts_once_by_its_priority(
+    client, cast, admission, med, priority, limit, kind, severity, says
+):
+    """Issue 9 safety review: an unchecked STAT order has no dose row, so no missed-dose alert
+    would ever come; the scan itself must say it is waiting."""
+    order = entered(cast["nurse"], admission, med, priority, limit + 1)
+    entered(cast["nurse"], admission, med, priority, limit - 1)  # not yet
+    assert scan_orders() == 1
+    assert scan_orders() == 0  # one alert per order
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.severity, alert.dedupe_key) == (
+        kind, severity, f"{kind.replace('_', '-')}:{order.public_id}"
+    )  # fmt: skip
+    assert alert.message.startswith(
+        f"{'STAT o' if priority == 'stat' else 'NOW o' if priority == 'now' else 'O'}rder not "
+        f"checked: Ondansetron 4 mg tablet 4 mg for {admission.client.display_name}, entered "
+    )
+    assert says in alert.message
+    # The nurse and the supervisor see it on the alert board.
+    for who in ("nurse", "supervisor"):
+        client.force_login(cast[who])
+        assert escape(alert.message) in text(client.get(reverse("alerts")))
+
+
+@pytest.mark.django_db
+def test_the_hours_of_a_routine_order_are_the_facilitys(cast, admission, med):
+    facility = admission.facility
+    facility.unverified_order_alert_hours = 2
+    facility.save(update_fields=["unverified_order_alert_hours"])
+    entered(cast["nurse"], admission, med, "routine", 119)
+    assert scan_orders() == 0
+    entered(cast["nurse"], admission, med, "routine", 121)
+    assert scan_orders() == 1
+    assert "still unverified after 2 hours" in Alert.objects.get().message
+
+
+@pytest.mark.django_db
+def test_a_checked_released_or_stopped_order_does_not_alert(cast, admission, med, nurse2):
+    nurse = cast["nurse"]
+    verified = entered(nurse, admission, med, "stat", 5)
+    order_verify(actor=nurse2, order=verified)
+    released = entered(nurse, admission, med, "stat", 5)
+    order_release(actor=nurse, order=released, reason="Alone", no_second_nurse=True)
+    stopped = entered(nurse, admission, med, "stat", 5)
+    order_discontinue(actor=nurse, order=stopped, reason="Entered twice")
+    assert scan_orders(now=timezone.now() + timedelta(hours=1)) == 0
+    assert not Alert.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("answer", ["verify", "release", "discontinue"])
+def test_checking_releasing_or_stopping_answers_the_stat_alert(
+    cast, admission, med, nurse2, answer
+):
+    nurse = cast["nurse"]
+    order = entered(nurse, admission, med, "stat", 31)
+    assert scan_orders() == 1
+    if answer == "verify":
+        order_verify(actor=nurse2, order=order)
+    elif answer == "release":
+        order_release(actor=nurse, order=order, reason="Alone", no_second_nurse=True)
+    else:
+        order_discontinue(actor=nurse, order=order, reason="Prescriber cancelled")
+    alert = Alert.objects.get(kind="order_stat_unchecked")
+    assert alert.resolved_at is not None
+    assert alert.resolved_by == (nurse2 if answer == "verify" else nurse)
+    assert Alert.objects.open().count() == 0
+    assert scan_orders() == 0  # not raised again
+
+
+@pytest.mark.django_db
+def test_the_scan_of_unchecked_orders_takes_the_same_queries_for_many_orders(
+    cast, admission, med, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    entered(cast["nurse"], admission, med, "stat", 31)
+    with CaptureQueriesContext(connection) as one:
+        scan_orders()
+    for priority, minutes in [("stat", 31), ("now", 61), ("routine", 12 * 60 + 1)] * 2:
+        entered(cast["nurse"], admission, med, priority, minutes)
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert scan_orders() == 6

@@ -311,3 +311,58 @@ def test_the_printed_mar_shows_the_effect_score_and_observation_never_a_bare_eff
     assert "Partially effective · score 3/10 · resting in bed" in text
     assert "No assessment recorded" in text
     assert text.count("Effective") == 0
+
+
+@pytest.mark.django_db
+def test_a_prn_given_before_the_order_was_verified_is_refused_on_the_page(client, cast, prn_order):
+    client.force_login(cast["nurse"])
+    url = reverse("medications:prn_give", args=[prn_order.public_id])
+    body = {"indication": "pain", "pre_assessment": "pain 6/10", "given_at": "2026-05-12T07:30"}
+    with time_machine.travel(DAY.replace(hour=8, minute=30), tick=False):  # verified at 08:00
+        refused = client.post(url, body)
+        assert refused.status_code == 400
+        text = refused.content.decode()
+        assert "Given at: before the order was verified or released (08:00)." in text
+        assert 'value="pain 6/10"' in text
+        assert not Administration.objects.exists()
+        client.post(url, {**body, "given_at": "2026-05-12T08:10"})
+    assert Administration.objects.get().given_at == DAY.replace(minute=10)
+
+
+@pytest.mark.django_db
+def test_a_prn_given_long_ago_is_refused_and_a_late_entry_needs_a_reason_shown_on_the_mar(
+    client, cast, prn_order
+):
+    client.force_login(cast["nurse"])
+    url = reverse("medications:prn_give", args=[prn_order.public_id])
+    body = {"indication": "pain", "pre_assessment": "pain 6/10"}
+    now = DAY.replace(hour=22)
+    with time_machine.travel(now, tick=False):
+        text = client.post(url, {**body, "given_at": "2026-05-12T09:59"}).content.decode()
+        assert "Given at: more than 12 hours ago" in text
+        text = client.post(url, {**body, "given_at": "2026-05-12T20:30"}).content.decode()
+        assert "Reason: a dose given more than 60 minutes ago is a late entry; say why." in text
+        assert not Administration.objects.exists()
+        client.post(url, {**body, "given_at": "2026-05-12T21:05"})  # 55 minutes ago: no reason
+        client.post(url, {**body, "given_at": "2026-05-12T10:30", "reason": "Forgot to chart"})
+        pdf = client.get(
+            reverse("medications:mar_pdf", args=[prn_order.admission.public_id]),
+            {"start": "2026-05-12"},
+        )
+    admins = Administration.objects.order_by("given_at")
+    assert [(a.given_at.astimezone(NY).hour, a.reason) for a in admins] == [
+        (10, "Forgot to chart"),
+        (21, ""),
+    ]
+    text = pdf_text(pdf.content)
+    assert "late entry, charted 05-12 22:00: Forgot to chart" in text
+
+
+def pdf_text(content: bytes) -> str:
+    import re
+    import subprocess
+
+    out = subprocess.run(
+        ["pdftotext", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
+    return re.sub(r"\s+", " ", out)

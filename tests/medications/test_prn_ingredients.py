@@ -15,7 +15,13 @@ from django.utils.html import escape
 
 from clients.models import Client
 from medications.models import Administration, Ingredient, Medication, MedicationIngredient
-from medications.services import administration_record, order_transcribe, order_verify, prn_give
+from medications.services import (
+    administration_record,
+    order_discontinue,
+    order_transcribe,
+    order_verify,
+    prn_give,
+)
 from tests.conftest import PASSWORD, make_user
 
 NY = ZoneInfo("America/New_York")
@@ -118,7 +124,7 @@ def test_two_prn_orders_of_acetaminophen_share_one_interval(ward):
         give(ward, p325, at(18))
     # A dose charted late, between two others, is too soon for the later one as well.
     with pytest.raises(ValidationError, match="Too soon: a dose was given at 16:00"):
-        give(ward, p325, at(23), given_at=at(14))
+        give(ward, p325, at(23), given_at=at(14), reason="Charted late")
     assert Administration.objects.count() == 2
 
 
@@ -172,7 +178,7 @@ def test_the_cap_weighs_every_24_hours_holding_the_dose(ward):
     give(ward, p500, at(18))
     # At 07:00, the 24 hours ending 07:00 hold 1,000 mg, but those ending 18:00 hold 3,000.
     with pytest.raises(ValidationError, match="would make 4,000 mg"):
-        give(ward, p500, at(19), given_at=at(7))
+        give(ward, p500, at(19), given_at=at(7), reason="Charted late")
 
 
 @pytest.mark.django_db
@@ -228,3 +234,53 @@ def test_a_scheduled_dose_that_would_pass_the_cap_needs_a_second_nurse(ward):
             override_reason="Prescriber aware, fever", override_by=ward["verifier"],
         )  # fmt: skip
     assert admin.override_by == ward["verifier"]
+
+
+@pytest.mark.django_db
+def test_the_smallest_maximum_of_the_prn_orders_sharing_a_drug_applies(client, ward):
+    """Safety review of issue 9: order A allows 2 a day, order B 6; B must not allow a third
+    (nor a fourth) dose because its own maximum is larger. The refusal names A."""
+    p325 = prn(ward, ward["tab325"], 1, interval=60, maximum=2)
+    p500 = prn(ward, ward["tab500"], 1, interval=60, maximum=6)
+    give(ward, p500, at(8))
+    give(ward, p500, at(10))
+    applies = (
+        "Maximum reached: 2 of 2 in 24 hours (PRN orders of the same drug together; the "
+        "maximum of the Acetaminophen 325 mg tablet 1 tablet(s) PRN order applies, "
+        "2 per 24 hours)."
+    )
+    with pytest.raises(ValidationError) as refused:
+        give(ward, p500, at(12))
+    assert applies in refused.value.messages
+    with pytest.raises(ValidationError) as refused:
+        give(ward, p325, at(12))
+    assert (
+        "Maximum reached: 2 of 2 in 24 hours (PRN orders of the same drug together; this "
+        "order's maximum applies)."
+    ) in refused.value.messages
+    # The nurse sees it on B's give page before tapping give.
+    client.force_login(ward["nurse"])
+    url = reverse("medications:prn_give", args=[p500.public_id])
+    with time_machine.travel(at(12), tick=False):
+        page = client.get(url).content.decode()
+    assert escape(applies) in page
+    assert "2 of 2 in the last 24 h" in page
+    assert Administration.objects.count() == 2
+    # Past it only with a reason and a second nurse.
+    give(ward, p500, at(12), override_reason="MD aware", override_by=ward["verifier"])
+
+
+@pytest.mark.django_db
+def test_a_stopped_orders_smaller_maximum_no_longer_applies(ward):
+    p325 = prn(ward, ward["tab325"], 1, interval=60, maximum=2)
+    p500 = prn(ward, ward["tab500"], 1, interval=60, maximum=4)
+    give(ward, p325, at(8))
+    give(ward, p500, at(10))
+    with pytest.raises(ValidationError, match="Maximum reached: 2 of 2"):
+        give(ward, p500, at(12))
+    with time_machine.travel(at(11), tick=False):
+        order_discontinue(actor=ward["nurse"], order=p325, reason="Changed to 500 mg")
+    give(ward, p500, at(12))  # 3 of B's 4; A's doses still count
+    give(ward, p500, at(14))
+    with pytest.raises(ValidationError, match="Maximum reached: 4 of 4 in 24 hours"):
+        give(ward, p500, at(16))

@@ -156,23 +156,28 @@ def test_a_nurse_is_not_bound_by_the_technician_scope(client, cast, facility, ad
 def test_technician_prn_follow_up_is_refused_until_the_facility_allows_it(
     client, cast, facility, admission, ward
 ):
-    order = verified(
-        cast,
-        ward,
-        admission,
-        medication(facility, "Hydroxyzine"),
-        frequency="prn",
-        times="",
-        indication="anxiety",
-        prn_min_interval_minutes=240,
-        prn_max_per_24h=3,
-    )
+    import time_machine
+
+    # Verified before the dose was given an hour ago (a dose before verification is refused).
+    with time_machine.travel(timezone.now() - timedelta(hours=2)):
+        order = verified(
+            cast,
+            ward,
+            admission,
+            medication(facility, "Hydroxyzine"),
+            frequency="prn",
+            times="",
+            indication="anxiety",
+            prn_min_interval_minutes=240,
+            prn_max_per_24h=3,
+        )
     dose = prn_give(
         actor=cast["nurse"],
         order=order,
         indication="anxiety",
         pre_assessment="anxious, pacing",
         given_at=timezone.now() - timedelta(hours=1),
+        reason="Charted after the group",  # a late entry
     )
     url = reverse("medications:prn_follow_up", args=[dose.public_id])
     body = {"result": "effective", "post_assessment": "Calm, sitting in the lounge"}
