@@ -71,6 +71,7 @@ class Registry:
     census_slots: list[CensusSlot] = field(default_factory=list)
     facility_defaults: dict[str, Callable[..., Any]] = field(default_factory=dict)
     discharge_steps: list[DischargeStep] = field(default_factory=list)
+    workflow_alerts: dict[str, str] = field(default_factory=dict)
 
     def register_chart_section(self, section: ChartSection) -> None:
         self.chart_sections = sorted(
@@ -92,12 +93,18 @@ class Registry:
             [s for s in self.discharge_steps if s.key != step.key] + [step], key=lambda s: s.order
         )
 
+    def register_workflow_alert(self, kind: str, closed_by: str) -> None:
+        """Alerts of `kind` close only when their workflow is done (`closed_by` says how, e.g.
+        "a supervisor's discrepancy sign-off"), never by a Resolve tap on the alerts page."""
+        self.workflow_alerts[kind] = closed_by
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
 register_census_slot = registry.register_census_slot
 register_facility_defaults = registry.register_facility_defaults
 register_discharge_step = registry.register_discharge_step
+register_workflow_alert = registry.register_workflow_alert
 
 
 def autodiscover() -> None:

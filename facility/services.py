@@ -278,11 +278,19 @@ def alerts_raise_many(alerts: list[Alert]) -> int:
 
 
 @transaction.atomic
-def alert_resolve(*, alert: Alert, user: User, note: str) -> Alert:
-    """Close an alert with who, when and what was done."""
+def alert_resolve(*, alert: Alert, user: User, note: str, workflow: bool = False) -> Alert:
+    """Close an alert with who, when and what was done.
+
+    An alert whose kind a workflow owns (`register_workflow_alert`: a count variance closes
+    only with its sign-off) is closed only by that workflow (`workflow=True`)."""
+    from facility.registry import registry
+
     note = note.strip()
     if not note:
         raise ValidationError({"note": "Resolution note: say what was done."})
+    closed_by = registry.workflow_alerts.get(alert.kind)
+    if closed_by and not workflow:
+        raise ValidationError(f"This alert closes only with {closed_by}.")
     locked = Alert.objects.select_for_update().select_related("facility").get(pk=alert.pk)
     if locked.resolved_at is not None:
         when = timezone.localtime(locked.resolved_at, locked.facility.tz)

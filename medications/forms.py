@@ -258,7 +258,7 @@ class PrnGiveForm(HavenForm):
 class FollowUpForm(HavenForm):
     result = forms.ChoiceField(
         label="Effect",
-        choices=Effect.choices,
+        choices=[("", "Choose…"), *Effect.choices],  # nothing preselected: the nurse chooses
         error_messages={"required": "Effect: choose one.", "invalid_choice": "Effect: choose one."},
     )
     post_assessment = forms.CharField(

@@ -17,7 +17,7 @@ from clients.access import admission_for
 from clients.models import Admission, Client
 from facility import policy
 from facility.access import client_ip, current_facility, verify_cosigner
-from facility.forms import add_service_errors
+from facility.forms import add_service_errors, service_error_messages
 from facility.models import AccessAction, Unit
 from facility.pdf import pdf_response
 from facility.services import access_log
@@ -95,7 +95,7 @@ class _BoardDose:
 
 # Tuples of plain values: the garbage collector stops tracking them.
 _BoardMedication = namedtuple("_BoardMedication", "name")
-_BoardOrder = namedtuple("_BoardOrder", "admission_id dose medication")
+_BoardOrder = namedtuple("_BoardOrder", "admission_id dose medication unverified")
 
 
 def _board_doses(admission_ids, start, end) -> list[_BoardDose]:
@@ -108,7 +108,8 @@ def _board_doses(admission_ids, start, end) -> list[_BoardDose]:
     live = FilteredRelation("administrations", condition=Q(administrations__struck_at__isnull=True))
     fields = ("pk", "order_id", "scheduled_at", "window_minutes", "cancelled_at", "deadline_at",
               "kind", "doc__outcome", "doc__timing", "doc__recorded_by__initials",
-              "order__admission_id", "order__dose", "order__medication__name")  # fmt: skip
+              "order__admission_id", "order__dose", "order__medication__name",
+              "order__verified_at", "order__released_at")  # fmt: skip
     rows = (
         ScheduledDose.objects.filter(
             order__admission__in=admission_ids,
@@ -126,10 +127,14 @@ def _board_doses(admission_ids, start, end) -> list[_BoardDose]:
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         rows = list(rows)
     orders, docs, doses = {}, {(None, None, None): []}, []
-    for *dose, outcome, timing, initials, admission_id, text, name in rows:
+    for *dose, outcome, timing, initials, admission_id, text, name, verified, released in rows:
         order = orders.get(dose[1])
         if order is None:
-            order = orders[dose[1]] = _BoardOrder(admission_id, text, _BoardMedication(name))
+            # Given before the second nurse's check (released) and not yet verified.
+            unverified = verified is None and released is not None
+            order = orders[dose[1]] = _BoardOrder(
+                admission_id, text, _BoardMedication(name), unverified
+            )
         doc = docs.get((outcome, timing, initials))
         if doc is None:
             by = SimpleNamespace(initials=initials)
@@ -208,8 +213,30 @@ def med_pass(request, public_id):
     return _med_pass_page(request, admission_for(request, public_id))
 
 
-def _med_pass_page(request, admission, *, typed=None, status=200):
-    """The med pass; `typed` = (dose, data) shows a refused dose form with what was typed.
+def _when(minutes: int) -> str:
+    """How far from its time, for people: minutes up to 2 hours, then hours ("20 h")."""
+    n = abs(minutes)
+    text = f"{n} min" if n < 120 else f"{n // 60} h" + (f" {n % 60} min" if n % 60 else "")
+    if minutes < 0:
+        return f"{text} before its time"
+    return f"{text} after its time" if minutes else "at its time"
+
+
+# Giving a dose before its window opens needs a co-sign; the med pass opens those fields and
+# warns only within this much of the window opening (a dose hours away is not yet "early").
+EARLY_WARNING_MINUTES = 120
+
+
+def _pass_rank(v) -> int:
+    """Doses now and next: due or late first, then scheduled, then charted or cancelled."""
+    if v.documentation is not None or v.status == "cancelled":
+        return 2
+    return 1 if v.status == "scheduled" else 0
+
+
+def _med_pass_page(request, admission, *, typed=None, status=200, errors=None):
+    """The med pass; `typed` = (dose, data) shows a refused dose form with what was typed,
+    and `errors` ({field: messages}) the refusal inside that dose's card.
 
     Undocumented doses past their window or deadline, of any age, stay at the top under
     "Needs an outcome" until someone charts one (issue 9): one query for those older than the
@@ -243,8 +270,23 @@ def _med_pass_page(request, admission, *, typed=None, status=200):
     ]
     views.sort(key=lambda v: v.dose.scheduled_at)
     for v in views:
+        v.when = _when(v.minutes)
+        v.opens_at = v.dose.scheduled_at - timedelta(minutes=v.dose.window_minutes)
+        v.warn_early = v.early and v.minutes >= -(v.dose.window_minutes + EARLY_WARNING_MINUTES)
+        v.errors, v.error_fields = [], set()
         if typed is not None and v.dose.pk == typed[0].pk:
             v.typed = typed[1]
+            if errors and v.documentation is None and v.status != "cancelled" and admission.is_open:
+                # The refusal, named at the top (drug and time); its messages on its card.
+                messages.error(request, (
+                    f"{v.dose.order.medication} due {timezone.localtime(v.dose.scheduled_at):%H:%M}"
+                    " was not recorded: see why on its card below."
+                ))  # fmt: skip
+                v.errors = [m for field_errors in errors.values() for m in field_errors]
+                v.error_fields, errors = set(errors), None
+    for field_errors in (errors or {}).values():  # no card with a form shows them: at the top
+        for message in field_errors:
+            messages.error(request, message)
     active = {o.pk for o in Order.objects.active_at(now).filter(admission=admission)}
     prn = [(o, services.prn_check(o, now)) for o in orders if o.is_prn and o.pk in active]
     return render(
@@ -254,7 +296,7 @@ def _med_pass_page(request, admission, *, typed=None, status=200):
             "admission": admission,
             "client": admission.client,
             "needs_outcome": [v for v in views if v.needs_outcome],
-            "views": [v for v in views if not v.needs_outcome],
+            "views": sorted((v for v in views if not v.needs_outcome), key=_pass_rank),
             "orders": orders,
             "outcomes": Outcome.choices,
             "late_outcomes": [
@@ -269,7 +311,7 @@ def _med_pass_page(request, admission, *, typed=None, status=200):
             "can_transcribe": policy.allows(request.user, "order.transcribe"),
             "prn": prn,
             "follow_ups": services.prn_pending([admission.pk], now),
-            "effects": FollowUpForm.base_fields["result"].choices,
+            "effects": [c for c in FollowUpForm.base_fields["result"].choices if c[0]],
             "now": now,
         },
         status=status,
@@ -304,8 +346,9 @@ def dose_document(request, public_id):
     form = DocumentForm(request.POST)
     typed = {k: v for k, v in request.POST.items() if k != "second_password"}
     if not form.is_valid():
-        _field_messages(request, form)
-        return _med_pass_page(request, admission, typed=(dose, typed), status=400)
+        return _med_pass_page(
+            request, admission, typed=(dose, typed), status=400, errors=form.errors
+        )
     data = dict(form.cleaned_data)
     username, password = data.pop("second_nurse"), data.pop("second_password")
     try:
@@ -318,8 +361,10 @@ def dose_document(request, public_id):
     except PermissionDenied as exc:
         add_service_errors(request, exc)
     except ValidationError as exc:
-        add_service_errors(request, exc)
-        return _med_pass_page(request, admission, typed=(dose, typed), status=400)
+        return _med_pass_page(
+            request, admission, typed=(dose, typed), status=400,
+            errors=service_error_messages(exc),
+        )  # fmt: skip
     else:
         messages.success(request, f"{dose.order.medication}: {form.cleaned_data['outcome']}.")
     return redirect("medications:med_pass", public_id=admission.public_id)
@@ -632,6 +677,9 @@ def prn_follow_up(request, public_id):
     )  # fmt: skip
     timezone.activate(admin.order.admission.facility.tz)
     form = FollowUpForm(request.POST or None)
+    opens_at = services.follow_up_opens_at(admin)
+    if opens_at <= timezone.now():
+        del form.fields["early_reason"]  # the reassessment time has passed: nothing to explain
     if request.method == "POST" and form.is_valid():
         try:
             services.prn_follow_up(actor=request.user, administration=admin, **form.cleaned_data)
@@ -648,7 +696,8 @@ def prn_follow_up(request, public_id):
             "admission": admin.order.admission,
             "client": admin.order.admission.client,
             "form": form,
-            "opens_at": services.follow_up_opens_at(admin),
+            "opens_at": opens_at,
+            "early": "early_reason" in form.fields,
             "has_follow_up": hasattr(admin, "follow_up"),
             "allowed": policy.allows(request.user, "mar.follow_up", admin),
         },

@@ -74,7 +74,7 @@ def _resolve_variance_alert(count, *, by: User, note: str) -> None:
     """Close the count's variance alert, saying who and why (a scan never reopens it)."""
     alert = Alert.objects.filter(dedupe_key=_variance_alert_key(count)).open().first()
     if alert is not None:
-        alert_resolve(alert=alert, user=by, note=note[:500])
+        alert_resolve(alert=alert, user=by, note=note[:500], workflow=True)
 
 
 def stock_for(order: Order):

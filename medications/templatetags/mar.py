@@ -31,6 +31,8 @@ def dose_cells(views) -> str:
     for v in views:
         order, doc = v.dose.order, v.documentation
         initials = f' <span class="meta">{_text(doc.recorded_by.initials)}</span>' if doc else ""
+        if getattr(order, "unverified", False):  # released before the second nurse's check
+            initials += ' <span class="tag tone-alert">unverified</span>'
         parts.append(
             f'<li class="dose-chip st-{v.status}"><span class="dose-time">'
             f"{_clock(v.dose.scheduled_at, tz)}</span> "

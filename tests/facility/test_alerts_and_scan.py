@@ -145,3 +145,22 @@ def test_census_shows_a_clients_open_alerts(client, cast, facility, admission):
     )
     client.force_login(cast["technician"])
     assert "1 alert" in client.get(reverse("clients:census")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_count_variance_alert_closes_only_with_its_sign_off(client, cast, facility):
+    """A supervisor who counted cannot sign off the variance, nor tap Resolve on its alert
+    (issue 9 review): the page says how it closes and a forged post is refused."""
+    alert, _ = alert_raise(
+        facility=facility, kind="count_variance", severity="critical",
+        message="Controlled count variance.", dedupe_key="count-variance:x",
+    )  # fmt: skip
+    client.force_login(cast["supervisor"])
+    page = client.get(reverse("alerts")).content.decode()
+    assert "Closes with a discrepancy sign-off on the controlled page." in page
+    assert f'action="{reverse("alert_resolve", args=[alert.public_id])}"' not in page
+    client.post(reverse("alert_resolve", args=[alert.public_id]), {"note": "Counted again"})
+    alert.refresh_from_db()
+    assert alert.resolved_at is None
+    with pytest.raises(ValidationError, match="closes only with a discrepancy sign-off"):
+        alert_resolve(alert=alert, user=cast["supervisor"], note="done")
