@@ -239,15 +239,15 @@ class Alert(models.Model):
         ]
         permissions = [("resolve_alert", "Can resolve an alert")]
 
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.message}"
+
     @property
     def closed_by_workflow(self) -> str:
         """How this alert closes when a workflow owns it (facility/registry.py), else ""."""
         from facility.registry import registry
 
         return registry.workflow_alerts.get(self.kind, "")
-
-    def __str__(self) -> str:
-        return f"{self.get_severity_display()}: {self.message}"
 
 
 class AccessAction(models.TextChoices):
