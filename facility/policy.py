@@ -99,8 +99,8 @@ def _tech_routes(facility) -> set[str]:
 def _observed_self_administration(user, administration) -> None:
     """Without "mar.give", only a given dose the client took themselves, watched, is charted
     (HAVEN_TECH_OBSERVED_SELF_ADMINISTRATION, specs/mar.md), and only within the facility's
-    technician scope (issue 9 item 9): a route on its list, and a controlled medication only
-    if it allows them."""
+    technician scope (issue 9 item 9): a route on its list, a controlled medication only
+    if it allows them, and never a dose whose order has hold parameters."""
     if allows(user, "mar.give"):
         return
     observed = administration.outcome == "given" and administration.self_administered
@@ -119,6 +119,10 @@ def _observed_self_administration(user, administration) -> None:
         raise PermissionDenied(
             "Controlled medications are charted by a nurse at this facility; call the nurse."
         )
+    # Safer reading (issue 9 tablet review): a hold parameter ("hold if SBP < 100") needs a
+    # nurse's assessment before the dose, so a technician cannot chart it as observed.
+    if (order.hold_parameters or "").strip():
+        raise PermissionDenied("This dose has hold parameters: a nurse assesses and gives it.")
 
 
 def _prn_effect_by_nurse(user, administration) -> None:

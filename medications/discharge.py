@@ -42,6 +42,16 @@ WITNESS, WITNESS_PASSWORD, NOTE = (
 )
 
 
+# What each disposition means at the bedside: "returned" and "sent" both leave with the client,
+# so the choice says to whom the stock goes (the model's short labels stay on the records).
+DISPOSITION_LABELS = {
+    Disposition.RETURNED: "Returned to the client (handed to them at discharge)",
+    Disposition.DESTROYED: "Destroyed on site with a witness",
+    Disposition.SENT: "Sent with the client to the receiving program or hospital (sealed, with "
+    "the transfer papers)",
+}
+
+
 def field_name(stock: ControlledStock) -> str:
     return f"disposition-{stock.public_id}"
 
@@ -70,7 +80,7 @@ def running_orders(admission, at):
 
 def _fields(admission) -> dict:
     fields = {}
-    choices = [("", "Choose…"), *[c for c in Disposition.choices if c[0]]]
+    choices = [("", "Choose…"), *[(k, DISPOSITION_LABELS[k]) for k, _ in Disposition.choices if k]]
     for stock in own_stocks(admission):
         name = f"{stock.medication}, {_fmt(stock.quantity)} on hand"
         fields[field_name(stock)] = forms.ChoiceField(

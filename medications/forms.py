@@ -189,6 +189,20 @@ class ReleaseForm(HavenForm):
     )
 
 
+class DiscontinueForm(HavenForm):
+    """Stop an order: its undocumented doses are cancelled."""
+
+    reason = forms.CharField(
+        label="Reason to discontinue",
+        max_length=300,
+        error_messages={"required": "Reason: say why the order is discontinued."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "dc_%s")  # not the release form's "id_reason" on one page
+        super().__init__(*args, **kwargs)
+
+
 class DocumentForm(HavenForm):
     """One dose's outcome; a refusal says whether the prescriber was told, a hold which
     parameter was met, and a dose given too soon names a second nurse who co-signs."""
@@ -279,15 +293,14 @@ def quantity_field(label: str, *, minimum: str = "0.01") -> forms.DecimalField:
         label=label,
         min_value=Decimal(minimum),
         max_value=Decimal("10000"),
-        max_digits=7,
+        # No max_digits: the maximum already bounds the digits, and a second validator saying
+        # "at most 10,000" again showed the message twice.
         decimal_places=2,
         error_messages={
             "required": f"{label}: enter a number.",
             "invalid": f"{label}: enter a number.",
             "min_value": f"{label}: at least {minimum}.",
             "max_value": f"{label}: at most 10,000.",
-            "max_digits": f"{label}: at most 10,000.",
-            "max_whole_digits": f"{label}: at most 10,000.",
             "max_decimal_places": f"{label}: at most 2 decimal places (stock is kept to 0.01).",
         },
     )
@@ -367,9 +380,15 @@ class SignOffForm(HavenForm):
         max_length=280,
         error_messages={"required": "Explanation: say what happened."},
     )
+    # The DEA Form 106 is filed later (DEA allows 45 days): its date is recorded with Dea106Form.
     significant_loss = forms.BooleanField(label="Significant loss", required=False)
+
+
+class Dea106Form(HavenForm):
     dea_106_filed_on = forms.DateField(
         label="DEA Form 106 filed on",
-        required=False,
-        error_messages={"invalid": "DEA Form 106 filed on: enter a date (YYYY-MM-DD)."},
+        error_messages={
+            "required": "DEA Form 106 filed on: enter the date.",
+            "invalid": "DEA Form 106 filed on: enter a date (YYYY-MM-DD).",
+        },
     )

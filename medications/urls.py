@@ -42,6 +42,7 @@ urlpatterns = [
         views.discrepancy_sign_off,
         name="discrepancy_sign_off",
     ),
+    path("mar/counts/<uuid:public_id>/dea-106/", views.count_dea_106, name="count_dea_106"),
     path(
         "mar/administrations/<uuid:public_id>/follow-up/",
         views.prn_follow_up,

@@ -25,6 +25,8 @@ from facility.validators import PlausibleDateValidator
 from medications import services
 from medications.forms import (
     CountForm,
+    Dea106Form,
+    DiscontinueForm,
     DocumentForm,
     FollowUpForm,
     OrderForm,
@@ -47,6 +49,7 @@ from medications.models import (
     Outcome,
     ScheduledDose,
 )
+from medications.templatetags.order_lists import prescribing_refusal
 
 
 def _doses_between(admissions, start, end):
@@ -422,6 +425,10 @@ def order_new(request, public_id):
 def order_prescribe(request, public_id):
     """A prescriber (MD, DO, NP, PA) enters and signs an order; one nurse acknowledges it."""
     admission = admission_for(request, public_id)
+    refusal = prescribing_refusal(request.user)
+    if refusal is not None:  # say so at once, not after the whole form is filled in
+        context = {"admission": admission, "client": admission.client, "refusal": refusal}
+        return render(request, "medications/order_form.html", context, status=403)
     form = PrescriberOrderForm(request.POST or None, facility=admission.facility)
     if request.method == "POST" and form.is_valid():
         try:
@@ -459,6 +466,51 @@ def _order_for(request, public_id) -> Order:
     return order
 
 
+def _order_page(request, order, *, status=200, forms=None, open_panel=None):
+    """The order page. A refused verify, release or discontinue shows it again (400) with
+    that form bound: its messages on the fields, what was typed kept, its panel open."""
+    forms = forms or {}
+    refused = forms.get(open_panel)
+    history = list(
+        Administration.objects.filter(order=order)
+        .select_related("recorded_by", "struck_by", "dose")
+        .order_by("-recorded_at")[:50]
+    )
+    context = {
+        "order": order,
+        "admission": order.admission,
+        "client": order.admission.client,
+        "history": history,
+        "open_panel": open_panel,
+        "can_verify": policy.allows(request.user, "order.verify")
+        and order.verified_at is None
+        and order.discontinued_at is None
+        and order.transcribed_by_id != request.user.pk,
+        "verify_form": forms.get("verify") or VerifyForm(),
+        # STAT or PRN, given before the second check when no second nurse is on shift.
+        "can_release": policy.allows(request.user, "order.release")
+        and order.verified_at is None
+        and order.released_at is None
+        and order.discontinued_at is None
+        and order.admission.is_open
+        and order.source != "prescriber"
+        and (order.priority == "stat" or order.is_prn),
+        "release_form": forms.get("release") or ReleaseForm(),
+        "can_cosign": policy.allows(request.user, "order.cosign")
+        and prescribing_refusal(request.user) is None
+        and order.prescriber_id == request.user.pk
+        and order.source in ("verbal", "telephone")
+        and order.prescriber_signed_at is None,
+        "can_discontinue": policy.allows(request.user, "order.discontinue")
+        and order.discontinued_at is None,
+        "discontinue_form": forms.get("discontinue") or DiscontinueForm(),
+    }
+    if refused is not None and not context[f"can_{open_panel}"]:
+        # Its panel is not offered (e.g. a routine order cannot be released): say why on top.
+        context["refused"] = [m for errors in refused.errors.values() for m in errors]
+    return render(request, "medications/order_detail.html", context, status=status)
+
+
 @policy.requires("mar.use")
 @require_GET
 def order_detail(request, public_id):
@@ -467,57 +519,30 @@ def order_detail(request, public_id):
         action=AccessAction.VIEW, actor=request.user, facility=order.admission.facility,
         client=order.admission.client, what="medication order", ip=client_ip(request),
     )  # fmt: skip
-    history = list(
-        Administration.objects.filter(order=order)
-        .select_related("recorded_by", "struck_by", "dose")
-        .order_by("-recorded_at")[:50]
-    )
-    return render(
-        request,
-        "medications/order_detail.html",
-        {
-            "order": order,
-            "admission": order.admission,
-            "client": order.admission.client,
-            "history": history,
-            "can_verify": policy.allows(request.user, "order.verify")
-            and order.verified_at is None
-            and order.discontinued_at is None
-            and order.transcribed_by_id != request.user.pk,
-            "verify_form": VerifyForm(),
-            # STAT or PRN, given before the second check when no second nurse is on shift.
-            "can_release": policy.allows(request.user, "order.release")
-            and order.verified_at is None
-            and order.released_at is None
-            and order.discontinued_at is None
-            and order.admission.is_open
-            and order.source != "prescriber"
-            and (order.priority == "stat" or order.is_prn),
-            "release_form": ReleaseForm(),
-            "can_cosign": policy.allows(request.user, "order.cosign")
-            and order.prescriber_id == request.user.pk
-            and order.source in ("verbal", "telephone")
-            and order.prescriber_signed_at is None,
-            "can_discontinue": policy.allows(request.user, "order.discontinue")
-            and order.discontinued_at is None,
-        },
-    )
+    return _order_page(request, order)
+
+
+def _order_action(request, order, kind, form, service, success):
+    """Run a verify, release or discontinue form; a refusal shows the order page again (400)."""
+    if form.is_valid():
+        try:
+            service(actor=request.user, order=order, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect("medications:order_detail", public_id=order.public_id)
+    return _order_page(request, order, status=400, forms={kind: form}, open_panel=kind)
 
 
 @policy.requires("order.verify")
 @require_POST
 def order_verify(request, public_id):
     order = _order_for(request, public_id)
-    form = VerifyForm(request.POST)
-    if not form.is_valid():
-        _field_messages(request, form)
-        return redirect("medications:order_detail", public_id=order.public_id)
-    try:
-        services.order_verify(actor=request.user, order=order, **form.cleaned_data)
-        messages.success(request, "Order verified; doses are on the MAR.")
-    except ValidationError as exc:
-        add_service_errors(request, exc)
-    return redirect("medications:order_detail", public_id=order.public_id)
+    return _order_action(
+        request, order, "verify", VerifyForm(request.POST), services.order_verify,
+        "Order verified; doses are on the MAR.",
+    )  # fmt: skip
 
 
 @policy.requires("order.release")
@@ -525,17 +550,10 @@ def order_verify(request, public_id):
 def order_release(request, public_id):
     """Give a STAT or PRN order before its second check: no second nurse is on shift."""
     order = _order_for(request, public_id)
-    form = ReleaseForm(request.POST)
-    if not form.is_valid():
-        _field_messages(request, form)
-        return redirect("medications:order_detail", public_id=order.public_id)
-    try:
-        services.order_release(actor=request.user, order=order, **form.cleaned_data)
-        messages.success(request, "Released before the second check: it shows unverified "
-                         "until another nurse verifies it.")  # fmt: skip
-    except (ValidationError, PermissionDenied) as exc:
-        add_service_errors(request, exc)
-    return redirect("medications:order_detail", public_id=order.public_id)
+    return _order_action(
+        request, order, "release", ReleaseForm(request.POST), services.order_release,
+        "Released before the second check: it shows unverified until another nurse verifies it.",
+    )  # fmt: skip
 
 
 @policy.requires("order.cosign")
@@ -551,8 +569,13 @@ def order_cosign(request, public_id):
     return redirect("medications:orders_to_cosign")
 
 
+STAT_GIVE_WITHIN = timedelta(minutes=30)  # issue 9 item 2: a STAT dose within 30 min of the order
+_PRIORITY_FIRST = {"stat": 0, "now": 1}
+
+
 def _worklist(request, orders, kind: str):
-    """Orders oldest first with their age, times on each facility's clock. Overdue: a verbal
+    """Orders with their age, times on each facility's clock: to co-sign oldest first; to verify
+    STAT first, then NOW, then oldest, each with when its dose must be given. Overdue: a verbal
     order past the facility's co-sign hours, or an order given before its check and still
     unverified past the facility's alert hours (the scan alerts on both)."""
     now = timezone.now()
@@ -562,12 +585,18 @@ def _worklist(request, orders, kind: str):
         "transcribed_by", "released_by",
     ).order_by("transcribed_at"):  # fmt: skip
         facility = o.admission.facility
+        give_by = None
         if kind == "cosign":
             overdue = now - o.transcribed_at > timedelta(hours=facility.order_cosign_hours)
         else:
             limit = timedelta(hours=facility.unverified_order_alert_hours)
             overdue = o.released_at is not None and now - o.released_at > limit
-        rows.append((o, timezone.localtime(o.transcribed_at, facility.tz), overdue))
+            if o.priority == "stat":
+                give_by = timezone.localtime(o.transcribed_at + STAT_GIVE_WITHIN, facility.tz)
+                overdue = overdue or (o.released_at is None and now > give_by)
+        rows.append((o, timezone.localtime(o.transcribed_at, facility.tz), overdue, give_by))
+    if kind == "verify":
+        rows.sort(key=lambda row: _PRIORITY_FIRST.get(row[0].priority, 2))  # stable: oldest next
     return render(request, f"medications/orders_to_{kind}.html", {"rows": rows, "now": now})
 
 
@@ -589,20 +618,10 @@ def orders_to_cosign(request):
 @require_POST
 def order_discontinue(request, public_id):
     order = _order_for(request, public_id)
-    form = ReasonForm(request.POST)
-    if not form.is_valid() and not form.data.get("reason"):
-        messages.error(request, "Reason: say why the order is discontinued.")
-    elif not form.is_valid():
-        _field_messages(request, form)
-    else:
-        try:
-            services.order_discontinue(
-                actor=request.user, order=order, reason=form.cleaned_data["reason"]
-            )
-            messages.success(request, "Order discontinued; its future doses are cancelled.")
-        except ValidationError as exc:
-            add_service_errors(request, exc)
-    return redirect("medications:order_detail", public_id=order.public_id)
+    return _order_action(
+        request, order, "discontinue", DiscontinueForm(request.POST), services.order_discontinue,
+        "Order discontinued; its future doses are cancelled.",
+    )  # fmt: skip
 
 
 def _prn_page(request, order, form, status=200):
@@ -714,14 +733,18 @@ COUNT_SIGNER_KEY = "haven_count_second_signer"
 COUNT_SIGNER_FOR = timedelta(minutes=30)
 
 
-def _second_person(request, stock, form):
-    """The co-signer or witness at the cabinet; ValidationError if they cannot prove it."""
-    return verify_cosigner(
-        request,
-        username=form.cleaned_data["second_nurse"],
-        password=form.cleaned_data["second_password"],
-        facility=stock.facility,
-    )
+def _second_person(request, stock, form, facility=None):
+    """The co-signer or witness at the cabinet; ValidationError on the second signer's field
+    if they cannot prove it."""
+    try:
+        return verify_cosigner(
+            request,
+            username=form.cleaned_data["second_nurse"],
+            password=form.cleaned_data["second_password"],
+            facility=facility or stock.facility,
+        )
+    except ValidationError as exc:
+        raise ValidationError({"second_nurse": exc.messages}) from exc
 
 
 def _qty(q) -> str:
@@ -790,6 +813,7 @@ def _controlled_page(request, refused=None):
         .order_by("stock_id", "-counted_at")
         .distinct("stock_id")
     }
+    dea_pending = services.dea_106_pending(facility)
     open_variances = list(
         ControlledCount.objects.filter(
             stock__in=stocks, completed_at__isnull=True, superseded_at__isnull=True
@@ -826,6 +850,9 @@ def _controlled_page(request, refused=None):
                 {"count": c, "form": form_for("sign_off", c.public_id)} for c in open_variances
             ],
             "recent": recent,
+            "dea_pending": [
+                {"count": c, "form": form_for("dea_106", c.public_id)} for c in dea_pending
+            ],
             "new_form": form_for("new", None),
             "count_signer": kept,
             "count_signer_until": kept
@@ -850,12 +877,21 @@ def controlled(request):
     return _controlled_page(request)
 
 
+# A service's name for the person at the cabinet is the form's second signer field.
+_SIGNER_FIELDS = {"witness": "second_nurse", "second": "second_nurse"}
+
+
 def _call(request, form, kind, target, action):
-    """Run `action()`; a refusal re-renders the page with the form's messages and input."""
+    """Run `action()`; a refusal re-renders the page with the form's messages (each under its
+    field) and input."""
     if form.is_valid():
         try:
             return action(), None
         except (ValidationError, PermissionDenied) as exc:
+            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+                exc = ValidationError(
+                    {_SIGNER_FIELDS.get(f, f): m for f, m in exc.message_dict.items()}
+                )
             add_service_errors(form, exc)
     return None, _controlled_page(request, (kind, target, form))
 
@@ -870,10 +906,7 @@ def stock_new(request):
     form = StockNewForm(request.POST, facility=facility)
 
     def receive():
-        witness = verify_cosigner(
-            request, username=form.cleaned_data["second_nurse"],
-            password=form.cleaned_data["second_password"], facility=facility,
-        )  # fmt: skip
+        witness = _second_person(request, None, form, facility=facility)
         return services.stock_open_and_receive(
             actor=request.user, facility=facility, medication=form.cleaned_data["medication"],
             admission=form.cleaned_data["admission"], quantity=form.cleaned_data["quantity"],
@@ -999,7 +1032,31 @@ def discrepancy_sign_off(request, public_id):
         return refused
     messages.success(request, "Discrepancy signed off; the count is complete.")
     if signed.significant_loss:
-        messages.warning(request, "Significant loss: an incident report is now required.")
+        messages.warning(
+            request,
+            "Significant loss: an incident report is now required, and a DEA Form 106 within "
+            "45 days; record its filing on this page.",
+        )
+    return redirect("medications:controlled")
+
+
+@policy.requires("controlled.sign_off")
+@require_POST
+def count_dea_106(request, public_id):
+    """Record the DEA Form 106 filing of a signed-off significant loss; its alert closes."""
+    facility = current_facility(request)
+    count = get_object_or_404(ControlledCount, public_id=public_id, stock__facility=facility)
+    form = Dea106Form(request.POST)
+
+    def record():
+        return services.count_dea_106_record(
+            actor=request.user, count=count, filed_on=form.cleaned_data["dea_106_filed_on"]
+        )
+
+    filed, refused = _call(request, form, "dea_106", count.public_id, record)
+    if refused:
+        return refused
+    messages.success(request, f"DEA Form 106 filed on {filed.dea_106_filed_on}: recorded.")
     return redirect("medications:controlled")
 
 

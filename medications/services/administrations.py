@@ -72,17 +72,37 @@ def administration_record(
         order=order, dose=dose, outcome=outcome, self_administered=self_administered
     )
     policy.require(actor, "mar.record", charting)
+    # Every field's refusal at once (a refusal with a blank reason and no notification is
+    # told both in one answer), then the dose's own state.
+    errors: dict[str, str] = {}
     if outcome == Outcome.GIVEN:
         given_at = given_at or now
         if given_at > now + FUTURE_TOLERANCE:
-            raise ValidationError({"given_at": "Given at: cannot be in the future."})
-        if given_at < dose.scheduled_at - timedelta(hours=12):
-            raise ValidationError({"given_at": "Given at: too far before the scheduled time."})
+            errors["given_at"] = "Given at: cannot be in the future."
+        elif given_at < dose.scheduled_at - timedelta(hours=12):
+            errors["given_at"] = "Given at: too far before the scheduled time."
         given_at = min(given_at, now)  # a tablet clock a few seconds fast is not the future
+        opened = opened_at(order)
+        if "given_at" not in errors and opened is not None and given_at < opened:
+            local = timezone.localtime(opened, admission.facility.tz)
+            errors["given_at"] = (
+                f"Given at: before the order was verified or released ({local:%H:%M})."
+            )
     else:
         given_at = None
         if not reason:
-            raise ValidationError({"reason": f"Reason: say why the dose was {outcome}."})
+            errors["reason"] = f"Reason: say why the dose was {outcome}."
+    try:
+        notified = _refusal_and_hold(
+            dose, outcome, now, prescriber_notified, prescriber_notified_name,
+            prescriber_notified_at, prescriber_not_notified_reason, hold_parameter,
+        )  # fmt: skip
+    except ValidationError as exc:
+        errors.update({f: m[0] for f, m in exc.message_dict.items()})
+    valid_time = "given_at" not in errors
+    timing = _timing(dose, given_at) if valid_time else Timing.NONE
+    if timing not in (Timing.NONE, Timing.ON_TIME) and not reason:
+        errors["reason"] = f"Reason: the dose is given {timing}; say why."
     moment = given_at or now
     if admission.discharged_at is not None and moment >= admission.discharged_at:
         raise ValidationError("The MAR is closed: this client has been discharged.")
@@ -91,23 +111,16 @@ def administration_record(
         raise ValidationError(
             {"outcome": "This dose was cancelled when the order was discontinued."}
         )
-    opened = opened_at(order)
-    if given_at and opened is not None and given_at < opened:
-        local = timezone.localtime(opened, admission.facility.tz)
-        raise ValidationError(
-            {"given_at": f"Given at: before the order was verified or released ({local:%H:%M})."}
-        )
     if given_at and order.discontinued_at is not None and given_at >= order.discontinued_at:
         raise ValidationError(
             {"outcome": "The order was discontinued: its doses can no longer be given."}
         )
-    refuse_if_new_conflict(order, given_at)  # None (not given): nothing to check
-    timing = _timing(dose, given_at)
-    if timing not in (Timing.NONE, Timing.ON_TIME) and not reason:
-        raise ValidationError({"reason": f"Reason: the dose is given {timing}; say why."})
     existing = _live_documentation(dose)
     if existing is not None:
         raise DoseAlreadyCharted(_charted_by(existing))
+    if errors:
+        raise ValidationError(errors)
+    refuse_if_new_conflict(order, given_at)  # None (not given): nothing to check
     too_soon = _too_soon(dose, given_at, timing) if given_at is not None else ""
     if given_at is not None:
         from medications.services.prn import daily_cap_blocks
@@ -119,10 +132,6 @@ def administration_record(
         _require_cosign(actor, order, too_soon, override_reason, override_by)
     else:
         override_by, override_reason = None, ""
-    notified = _refusal_and_hold(
-        dose, outcome, now, prescriber_notified, prescriber_notified_name,
-        prescriber_notified_at, prescriber_not_notified_reason, hold_parameter,
-    )  # fmt: skip
     try:
         with transaction.atomic():
             admin = Administration.objects.create(
@@ -270,7 +279,7 @@ def _refusal_and_hold(
         hold_parameter = hold_parameter.strip()
         if not hold_parameter:
             errors["hold_parameter"] = (
-                "Hold parameter: say which parameter was met (e.g. SBP < 100)."
+                "Hold parameter: record the value that met the hold rule (e.g. SBP 94)."
             )
         fields["hold_parameter"] = hold_parameter
     if errors:

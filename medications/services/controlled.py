@@ -256,6 +256,40 @@ def count_submit(
     return count
 
 
+DEA_106_DAYS = 45  # 21 CFR 1301.76(b): DEA Form 106 within 45 days of discovering the loss
+
+
+def _dea_106_due(count) -> date:
+    return timezone.localtime(count.counted_at, count.stock.facility.tz).date() + timedelta(
+        days=DEA_106_DAYS
+    )
+
+
+def _dea_106_date_error(count, filed_on: date) -> str:
+    """Why a DEA Form 106 filing date cannot be right ("" if it can): not in the future, not
+    before the count that found the loss."""
+    tz = count.stock.facility.tz
+    counted_on = timezone.localtime(count.counted_at, tz).date()
+    if filed_on > timezone.localtime(timezone.now(), tz).date():
+        return "DEA Form 106 filed on: not a future date."
+    if filed_on < counted_on:
+        return f"DEA Form 106 filed on: not before the count ({counted_on})."
+    return ""
+
+
+def _incident_key(count) -> str:
+    return f"incident-required:{count.public_id}"
+
+
+def _record_dea_106(count, *, actor: User, filed_on: date) -> None:
+    count.dea_106_filed_on = filed_on
+    count.save(update_fields=["dea_106_filed_on"])
+    alert = Alert.objects.filter(dedupe_key=_incident_key(count)).open().first()
+    if alert is not None:
+        note = f"DEA Form 106 filed on {filed_on}, recorded by {actor.initials}."
+        alert_resolve(alert=alert, user=actor, note=note, workflow=True)
+
+
 @transaction.atomic
 def discrepancy_sign_off(
     *, actor: User, count, explanation: str, significant_loss: bool = False,
@@ -264,8 +298,11 @@ def discrepancy_sign_off(
     """A supervisor who did not count explains a variance; the count completes, the stock takes
     the variance as an adjustment, and the count's alert is resolved. A recount is signed off by
     someone who counted neither count, and adjusts by its own variance (none if it matched; the
-    explanation is still required). A significant loss records
-    the DEA Form 106 filing date and opens an incident (until incidents exist: a critical alert)."""
+    explanation is still required).
+
+    A significant loss opens an incident (until incidents exist: a critical alert) saying when
+    the DEA Form 106 is due (45 days after the count); it needs no filing date now. The alert
+    closes when the filing is recorded (`count_dea_106_record`, or a date given here)."""
     from medications.models import ControlledCount, MovementKind
 
     policy.require(actor, "controlled.sign_off", count)
@@ -297,17 +334,9 @@ def discrepancy_sign_off(
         errors["explanation"] = "Explanation: say what happened."
     if significant_loss and change >= 0:
         errors["significant_loss"] = "Significant loss: this count found nothing missing."
-    elif significant_loss:
-        today = timezone.localtime(now, stock.facility.tz).date()
-        counted_on = timezone.localtime(count.counted_at, stock.facility.tz).date()
-        if dea_106_filed_on is None:
-            errors["dea_106_filed_on"] = "DEA Form 106 filed on: required for a significant loss."
-        elif dea_106_filed_on > today:
-            errors["dea_106_filed_on"] = "DEA Form 106 filed on: not a future date."
-        elif dea_106_filed_on < counted_on:
-            errors["dea_106_filed_on"] = (
-                f"DEA Form 106 filed on: not before the count ({counted_on})."
-            )
+    elif significant_loss and dea_106_filed_on is not None:
+        if message := _dea_106_date_error(count, dea_106_filed_on):
+            errors["dea_106_filed_on"] = message
     elif dea_106_filed_on is not None:
         errors["significant_loss"] = (
             "Significant loss: tick it if a DEA Form 106 was filed for this variance."
@@ -322,11 +351,10 @@ def discrepancy_sign_off(
     count.signed_off_at = now
     count.completed_at = now
     count.significant_loss = significant_loss
-    count.dea_106_filed_on = dea_106_filed_on if significant_loss else None
     count.save(
         update_fields=[
             "discrepancy_explanation", "signed_off_by", "signed_off_at", "completed_at",
-            "significant_loss", "dea_106_filed_on",
+            "significant_loss",
         ]
     )  # fmt: skip
     note = f"Discrepancy signed off by {actor.initials}: {explanation.strip()}"
@@ -339,12 +367,57 @@ def discrepancy_sign_off(
             kind="incident_required",
             severity=AlertSeverity.CRITICAL,
             message=f"Significant loss of {stock.medication}: {_fmt(-change)} missing at the "
-            f"count of {timezone.localtime(count.counted_at, stock.facility.tz):%Y-%m-%d %H:%M}; "
-            f"DEA Form 106 filed {dea_106_filed_on}. File an incident report.",
-            dedupe_key=f"incident-required:{count.public_id}",
+            f"count of {timezone.localtime(count.counted_at, stock.facility.tz):%Y-%m-%d %H:%M}. "
+            f"DEA Form 106 due by {_dea_106_due(count)}; file an incident report.",
+            dedupe_key=_incident_key(count),
             now=now,
         )
+        if dea_106_filed_on is not None:
+            _record_dea_106(count, actor=actor, filed_on=dea_106_filed_on)
     return count
+
+
+@transaction.atomic
+def count_dea_106_record(*, actor: User, count, filed_on: date | None):
+    """A supervisor records the DEA Form 106 filing of a signed-off significant loss (not a
+    future date, not before the count); the loss's incident alert is resolved."""
+    from medications.models import ControlledCount
+
+    policy.require(actor, "controlled.sign_off", count)
+    count = (
+        ControlledCount.objects.select_for_update(of=("self",))
+        .select_related("stock__facility")
+        .get(pk=count.pk)
+    )
+    if not count.significant_loss or count.signed_off_at is None:
+        raise ValidationError("DEA Form 106: only a signed-off significant loss is filed.")
+    if count.dea_106_filed_on is not None:
+        raise ValidationError(
+            f"DEA Form 106: already recorded as filed on {count.dea_106_filed_on}."
+        )
+    if filed_on is None:
+        raise ValidationError({"dea_106_filed_on": "DEA Form 106 filed on: enter the date."})
+    if message := _dea_106_date_error(count, filed_on):
+        raise ValidationError({"dea_106_filed_on": message})
+    _record_dea_106(count, actor=actor, filed_on=filed_on)
+    return count
+
+
+def dea_106_pending(facility):
+    """Signed-off significant losses whose DEA Form 106 filing is not yet recorded, each with
+    `due` (45 days after the count)."""
+    from medications.models import ControlledCount
+
+    pending = list(
+        ControlledCount.objects.filter(
+            stock__facility=facility, significant_loss=True, dea_106_filed_on__isnull=True,
+            signed_off_at__isnull=False,
+        ).select_related("stock__facility", "stock__medication", "stock__admission__client",
+                         "signed_off_by").order_by("counted_at")
+    )  # fmt: skip
+    for count in pending:
+        count.due = _dea_106_due(count)
+    return pending
 
 
 def scan_shift_counts(*, now: datetime | None = None) -> int:

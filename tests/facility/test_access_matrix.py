@@ -394,6 +394,15 @@ URLS: dict[str, Url] = {
         None,
         Post(lambda w: {"explanation": "Recount found it."}, field_of("variance", "completed_at")),
     ),
+    "medications:count_dea_106": Url(
+        lambda w: [w.loss.public_id],
+        True,
+        None,
+        Post(
+            lambda w: {"dea_106_filed_on": str(w.loss.counted_at.astimezone(w.facility.tz).date())},
+            field_of("loss", "dea_106_filed_on"),
+        ),
+    ),
 }
 
 # Third-party pages, by name prefix: reachable without a session (login, reset, MFA steps) or

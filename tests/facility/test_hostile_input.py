@@ -483,8 +483,15 @@ ENDPOINTS = [
         "supervisor",
         "POST",
         lambda w: reverse("medications:discrepancy_sign_off", args=[w.variance.public_id]),
-        lambda w: {"explanation": "Miscounted", "dea_106_filed_on": ""},
+        lambda w: {"explanation": "Miscounted"},
         text={"explanation": 280},
+    ),
+    Endpoint(
+        "count_dea_106",
+        "supervisor",
+        "POST",
+        lambda w: reverse("medications:count_dea_106", args=[w.loss.public_id]),
+        lambda w: {"dea_106_filed_on": str(w.loss.counted_at.astimezone(w.facility.tz).date())},
         dates={"dea_106_filed_on": (FAR_DATE, FAR)},
     ),
 ]
@@ -710,6 +717,6 @@ def test_the_table_covers_every_form_and_query_endpoint():
         "observation_sheet", "mar", "mar_pdf", "order_new", "order_prescribe", "order_release",
         "order_discontinue", "dose_document",
         "administration_strike", "prn_give", "prn_follow_up", "stock_new", "stock_receive",
-        "stock_waste", "count_submit", "discrepancy_sign_off",
+        "stock_waste", "count_submit", "discrepancy_sign_off", "count_dea_106",
     }  # fmt: skip
     assert takes_input <= {e.name for e in ENDPOINTS}

@@ -45,6 +45,7 @@ class World:
     prn_given: Any = None  # a PRN dose without its follow-up
     stock: Any = None
     variance: Any = None  # an open count variance
+    loss: Any = None  # a signed-off significant loss whose DEA Form 106 is not yet recorded
     house_med: Any = None  # a controlled medication without a stock yet
     areas: list = field(default_factory=list)
 
@@ -108,6 +109,19 @@ def first_dose(order):
 
 
 # ---------------------------------------------------------------- the matrix's world
+
+
+def significant_loss(cast, facility):
+    """A count 2 short, signed off as a significant loss: its DEA Form 106 is still to file."""
+    from medications.services import count_submit, discrepancy_sign_off
+
+    stock = received_stock(cast["nurse"], facility, "Oxycodone", cast["technician"])
+    short = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="8"
+    )
+    return discrepancy_sign_off(
+        actor=cast["supervisor"], count=short, explanation="Two missing", significant_loss=True
+    )
 
 
 def matrix_world() -> World:
@@ -223,6 +237,7 @@ def _matrix_medications(cast, facility, admission) -> dict:
         "prn_given": prn_given,
         "stock": stock,
         "variance": variance,
+        "loss": significant_loss(cast, facility),
         "house_med": controlled(facility, "Clonazepam"),
     }
 
@@ -258,6 +273,7 @@ def mar_objects(cast, facility, admission) -> dict:
         "administration": administration,
         "stock": stock,
         "variance": variance,
+        "loss": significant_loss(cast, facility),
     }
 
 

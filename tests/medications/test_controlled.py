@@ -577,34 +577,96 @@ def test_sign_off_resolves_the_variance_alert(cast, stock):
 
 
 @pytest.mark.django_db
-def test_a_significant_loss_needs_the_dea_106_date_and_opens_an_incident(client, cast, stock):
+def test_a_significant_loss_is_signed_off_now_and_its_dea_106_filed_later(client, cast, stock):
+    """DEA allows 45 days for Form 106: sign-off needs no filing date; the critical alert says
+    when it is due, and recording the filing (not future, not before the count) closes it."""
     off = count_submit(
         actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="20"
     )
     client.force_login(cast["supervisor"])
-    url = reverse("medications:discrepancy_sign_off", args=[off.public_id])
-    tomorrow = timezone.localdate() + timedelta(days=2)
-    for date_typed, message in (
-        ("", "DEA Form 106 filed on: required for a significant loss."),
-        (tomorrow.isoformat(), "DEA Form 106 filed on: not a future date."),
-    ):
-        page = page_text(
-            client.post(url, {"explanation": "Ten tablets gone", "significant_loss": "on",
-                              "dea_106_filed_on": date_typed})
-        )  # fmt: skip
-        assert message in page and 'value="Ten tablets gone"' in page
-    assert not Alert.objects.filter(kind="incident_required").exists()
-    filed = timezone.localtime(off.counted_at, stock.facility.tz).date()
     client.post(
-        url,
-        {"explanation": "Ten tablets gone", "significant_loss": "on",
-         "dea_106_filed_on": filed.isoformat()},
-    )  # fmt: skip
+        reverse("medications:discrepancy_sign_off", args=[off.public_id]),
+        {"explanation": "Ten tablets gone", "significant_loss": "on"},
+    )
     off.refresh_from_db()
-    assert off.significant_loss and off.dea_106_filed_on == filed and off.completed_at
+    assert off.significant_loss and off.completed_at and off.dea_106_filed_on is None
+    counted_on = timezone.localtime(off.counted_at, stock.facility.tz).date()
+    due = counted_on + timedelta(days=45)
     incident = Alert.objects.get(kind="incident_required")
     assert incident.severity == "critical" and incident.resolved_at is None
-    assert "Significant loss of Lorazepam" in incident.message
+    assert f"DEA Form 106 due by {due}" in incident.message
+    page = page_text(client.get(reverse("medications:controlled")))
+    assert f"DEA Form 106 due by {due}" in page and "Record DEA 106 filed" in page
+    # Not by a Resolve tap on the alerts page: only the filing closes it.
+    client.post(reverse("alert_resolve", args=[incident.public_id]), {"note": "Done"})
+    incident.refresh_from_db()
+    assert incident.resolved_at is None
+    url = reverse("medications:count_dea_106", args=[off.public_id])
+    for typed, message in (
+        ("", "DEA Form 106 filed on: enter the date."),
+        ((counted_on + timedelta(days=2)).isoformat(), "DEA Form 106 filed on: not a future date."),
+        (
+            (counted_on - timedelta(days=1)).isoformat(),
+            "DEA Form 106 filed on: not before the count",
+        ),
+    ):
+        page = page_text(client.post(url, {"dea_106_filed_on": typed}))
+        assert message in page
+    off.refresh_from_db()
+    assert off.dea_106_filed_on is None
+    client.force_login(cast["nurse"])  # a nurse does not record it
+    assert client.post(url, {"dea_106_filed_on": counted_on.isoformat()}).status_code == 403
+    client.force_login(cast["supervisor"])
+    client.post(url, {"dea_106_filed_on": counted_on.isoformat()})
+    off.refresh_from_db()
+    incident.refresh_from_db()
+    assert off.dea_106_filed_on == counted_on and incident.resolved_by == cast["supervisor"]
+    page = page_text(client.get(reverse("medications:controlled")))
+    assert "Record DEA 106 filed" not in page and f"DEA 106 filed {counted_on}" in page
+
+
+@pytest.mark.django_db
+def test_controlled_forms_label_each_field_and_show_each_error_under_it(client, cast, stock):
+    """The sign-off and new-stock receipt forms: every input has its own label (for=id), each
+    error sits right under its field, and "at most 10,000" is said once."""
+    import re
+
+    off = count_submit(
+        actor=cast["nurse"], second=cast["technician"], stock=stock, counted_quantity="29"
+    )
+    client.force_login(cast["supervisor"])
+    page = page_text(
+        client.post(
+            reverse("medications:discrepancy_sign_off", args=[off.public_id]),
+            {"explanation": "", "significant_loss": "on"},
+        )
+    )
+    assert re.search(r'name="explanation"[^>]*>\s*<ul class="errorlist"[^>]*>\s*<li>'
+                     r"Explanation: say what happened.", page)  # fmt: skip
+    assert "dea_106_filed_on" not in page.split("Open variances")[1].split("<h2>Stocks")[0]
+    client.force_login(cast["nurse"])
+    page = page_text(
+        client.post(
+            reverse("medications:stock_new"),
+            {"medication": stock.medication.pk, "quantity": "100000", "source_document": "",
+             "note": "Kept", "second_nurse": "technician", "second_password": "x"},
+        )
+    )  # fmt: skip
+    form = page.split('id="h-new"')[1]
+    assert "Start a count" not in page and "Receive a medication not yet in stock" in page
+    for name in ("medication", "admission", "quantity", "source_document", "second_nurse",
+                 "second_password", "note"):  # fmt: skip
+        field_id = re.search(rf'<(?:input|select) id="([^"]+)" name="{name}"', form).group(1)
+        assert form.count(f'for="{field_id}"') == 1, name
+    assert re.search(r'name="quantity"[^>]*>\s*<ul class="errorlist"[^>]*>\s*<li>'
+                     r"Quantity: at most 10,000.", form)  # fmt: skip
+    assert re.search(r'name="source_document"[^>]*>\s*<ul class="errorlist"[^>]*>\s*<li>'
+                     r"Source document: enter", form)  # fmt: skip
+    assert 'value="Kept"' in form
+    count_url = reverse("medications:count_submit", args=[stock.public_id])
+    page = page_text(client.post(count_url, {"counted_quantity": "100000",
+                                             "second_nurse": "technician"}))  # fmt: skip
+    assert page.count("Counted: at most 10,000.") == 1
 
 
 @pytest.mark.django_db

@@ -357,7 +357,7 @@ def test_a_refused_time_critical_dose_alerts_at_once(cast, stay, clonidine, nurs
 
 
 @pytest.mark.django_db
-def test_a_hold_records_the_parameter_met_prefilled_from_the_order(
+def test_a_hold_shows_the_orders_rule_and_asks_for_the_value_met(
     client, cast, stay, clonidine, nurse2
 ):
     order = verified(stay, cast, nurse2, clonidine, hold_parameters="Hold if SBP < 100")
@@ -365,9 +365,53 @@ def test_a_hold_records_the_parameter_met_prefilled_from_the_order(
     with time_machine.travel(at(9, 0), tick=False):
         client.force_login(cast["nurse"])
         page = client.get(reverse("medications:med_pass", args=[stay.public_id])).content.decode()
-        assert 'name="hold_parameter" maxlength="300" value="Hold if SBP &lt; 100"' in page
+        card = item(page, dose)
+        assert "The order's hold rule: Hold if SBP &lt; 100" in card
+        assert 'name="hold_parameter" maxlength="300" placeholder="e.g. SBP 94" value=""' in card
         body = {"outcome": "held", "reason": "BP 92/60", "hold_parameter": ""}
         text = post(client, cast["nurse"], dose, body).content.decode()
-        assert "Hold parameter: say which parameter was met" in text
-        post(client, cast["nurse"], dose, {**body, "hold_parameter": "SBP < 100"})
-    assert Administration.objects.get().hold_parameter == "SBP < 100"
+        assert "Hold parameter: record the value that met the hold rule" in text
+        assert '<details class="dose-more" open><summary>Held' in item(text, dose)
+        text = post(client, cast["nurse"], dose, {**body, "hold_parameter": "SBP 94"})
+    assert Administration.objects.get().hold_parameter == "SBP 94"
+    assert "Hold parameter met: SBP 94" in item(text.content.decode(), dose)
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_told_every_missing_field_at_once_and_keeps_what_was_typed(
+    client, cast, stay, clonidine, nurse2
+):
+    order = verified(stay, cast, nurse2, clonidine)
+    dose = dose_at(order, at(9, 0))
+    with time_machine.travel(at(9, 10), tick=False):
+        body = {"outcome": "refused", "reason": "", "prescriber_notified": "yes",
+                "prescriber_notified_name": "Dr. Rivera"}  # fmt: skip
+        card = item(post(client, cast["nurse"], dose, body).content.decode(), dose)
+        assert "Reason: say why the dose was refused." in card
+        assert "Prescriber notified: say when." in card
+        assert '<details class="dose-more" open><summary>Refused' in card
+        assert 'value="Dr. Rivera"' in card
+        with pytest.raises(ValidationError) as refused:
+            administration_record(actor=cast["nurse"], dose=dose, outcome="refused",
+                                  prescriber_notified="")  # fmt: skip
+        assert set(refused.value.message_dict) == {"reason", "prescriber_notified"}
+        body.update(reason="Nauseous", prescriber_notified_at="2026-05-12T09:05")
+        page = post(client, cast["nurse"], dose, body).content.decode()
+    assert "Prescriber notified: Dr. Rivera at 05-12 09:05" in item(page, dose)
+
+
+@pytest.mark.django_db
+def test_an_early_dose_shows_its_reason_and_second_nurse_once_charted(
+    client, cast, stay, clonidine, nurse2
+):
+    order = verified(stay, cast, nurse2, clonidine)
+    dose = dose_at(order, at(9, 0))
+    with time_machine.travel(at(7, 30), tick=False):
+        page = post(client, cast["nurse"], dose, {
+            "outcome": "given", "reason": "Leaving early for court",
+            "second_nurse": nurse2.username, "second_password": PASSWORD,
+        }).content.decode()  # fmt: skip
+    assert Administration.objects.get().override_by == nurse2
+    assert f"Given early: Leaving early for court · co-signed by {nurse2.signature}" in item(
+        page, dose
+    )

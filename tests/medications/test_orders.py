@@ -128,13 +128,22 @@ def test_only_md_do_np_or_pa_credentials_sign_an_order(
 ):
     clinician = prescriber_at(admission.facility, "clin", credentials)
     client.force_login(clinician)
-    data = body(admission, med, dose="4 mg typed")
-    response = client.post(reverse("medications:order_prescribe", args=[admission.public_id]), data)
+    url = reverse("medications:order_prescribe", args=[admission.public_id])
+    # Only a prescriber is offered the page, the link to it and the co-sign list.
+    page = client.get(url)
+    assert page.status_code == (200 if allowed else 403)
+    assert ('name="dose"' in text(page)) is allowed
+    assert ("Enter and sign an order" in text(
+        client.get(reverse("medications:med_pass", args=[admission.public_id]))
+    )) is allowed  # fmt: skip
+    assert ("To co-sign" in text(client.get(reverse("medications:mar")))) is allowed
+    response = client.post(url, body(admission, med, dose="4 mg typed"))
     assert Order.objects.exists() is allowed
-    if not allowed:
-        assert response.status_code == 200
-        assert escape("only an MD, DO, NP or PA enters and signs an order") in text(response)
-        assert 'value="4 mg typed"' in text(response)  # what was typed is kept
+    if not allowed:  # refused at once, before the form is filled in, and saying why
+        for refused in (page, response):
+            assert refused.status_code == 403
+            assert escape("Only an MD, DO, NP or PA enters and signs an order") in text(refused)
+            assert escape(f"your credentials are “{credentials or 'none'}”") in text(refused)
 
 
 @pytest.mark.django_db
@@ -533,3 +542,85 @@ def test_the_scan_of_unchecked_orders_takes_the_same_queries_for_many_orders(
         entered(cast["nurse"], admission, med, priority, minutes)
     with django_assert_num_queries(len(one.captured_queries)):
         assert scan_orders() == 6
+
+
+# ---------------------------------------------------------------- the order page on a tablet
+
+
+def panel(page: str, action: str) -> str:
+    """The <details> panel whose form posts to `action`."""
+    end = page.index(f'action="{action}"')
+    start = page.rfind("<details", 0, end)
+    return page[start : page.index("</form>", end)]
+
+
+@pytest.mark.django_db
+def test_a_refused_release_shows_the_order_again_with_its_panel_open_and_the_reason_kept(
+    client, cast, admission, med
+):
+    order = stat(cast["nurse"], admission, med)
+    client.force_login(cast["nurse"])
+    release = reverse("medications:order_release", args=[order.public_id])
+    page = text(client.get(reverse("medications:order_detail", args=[order.public_id])))
+    form = panel(page, release)
+    # Laid out like other forms: each field a block, label above a full-width input, outside
+    # the row of buttons that squeezed it.
+    assert form.startswith("<details") and " open" not in form[: form.index(">")]
+    assert form.index('<label for="id_reason"') < form.index('id="id_reason"')
+    assert '<div class="field' in form and "pass-form" not in form and "inline-form" not in form
+    row = page[page.index('<div class="actions-row">') :]
+    assert release not in row[: row.index("</div>")]
+
+    response = client.post(release, {"reason": "Agitated, prescriber on the phone"})
+    assert response.status_code == 400
+    form = panel(text(response), release)
+    assert form.startswith("<details") and " open" in form[: form.index(">")]
+    assert 'value="Agitated, prescriber on the phone"' in form
+    assert "Confirm that no second nurse is on shift to check it." in form
+    order.refresh_from_db()
+    assert order.released_at is None
+
+
+@pytest.mark.django_db
+def test_a_refused_discontinue_or_verify_shows_the_order_again_with_what_was_typed(
+    client, cast, admission, med, nurse2
+):
+    order = transcribe(cast["nurse"], admission, med)
+    client.force_login(nurse2)
+    stop = reverse("medications:order_discontinue", args=[order.public_id])
+    response = client.post(stop, {"reason": "x" * 301})
+    assert response.status_code == 400
+    form = panel(text(response), stop)
+    assert " open" in form[: form.index(">")] and f'value="{"x" * 301}"' in form
+    assert 'class="field has-error' in form
+    response = client.post(stop, {"reason": ""})
+    assert "Reason: say why the order is discontinued." in panel(text(response), stop)
+    order.refresh_from_db()
+    assert order.discontinued_at is None
+
+    order_verify(actor=nurse2, order=order)  # meanwhile, at another tablet
+    client.force_login(make_user("nurse_three", "nurse", admission.facility))
+    response = client.post(reverse("medications:order_verify", args=[order.public_id]))
+    assert response.status_code == 400  # the order page again, saying why, not a redirect
+    assert escape(f"Already verified by {nurse2}.") in text(response)
+
+
+@pytest.mark.django_db
+def test_orders_to_verify_lists_stat_then_now_then_oldest_with_when_to_give(
+    client, cast, admission, med
+):
+    nurse = cast["nurse"]
+    oldest = entered(nurse, admission, med, "routine", 50, dose="1 mg")
+    now_order = entered(nurse, admission, med, "now", 40, dose="2 mg")
+    stat_order = entered(nurse, admission, med, "stat", 10, dose="3 mg")
+    newest = entered(nurse, admission, med, "routine", 5, dose="4 mg")
+    client.force_login(make_user("nurse_three", "nurse", admission.facility))
+    page = text(client.get(reverse("medications:orders_to_verify")))
+    rows = [page.index(f"{med} — {o.dose}") for o in (stat_order, now_order, oldest, newest)]
+    assert rows == sorted(rows)
+    give_by = timezone.localtime(
+        stat_order.transcribed_at + timedelta(minutes=30), admission.facility.tz
+    )
+    stat_row = page[rows[0] : rows[1]]
+    assert f"<strong>{give_by:%b} {give_by.day} {give_by:%H:%M}</strong>" in stat_row
+    assert "within 60 min of verification" in page[rows[1] : rows[2]]

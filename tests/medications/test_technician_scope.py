@@ -216,3 +216,27 @@ def test_the_setup_page_refuses_an_unknown_route(client, cast, facility):
     assert response.status_code == 200
     assert "Routes: choose from the list." in response.content.decode()
     assert Facility.objects.get(pk=facility.pk).tech_observed_routes.startswith("oral,sub")
+
+
+@pytest.mark.django_db
+def test_a_dose_with_hold_parameters_is_assessed_and_charted_by_a_nurse(
+    client, cast, facility, admission, ward
+):
+    """Safer reading: "hold if SBP < 100" needs a nurse's assessment, so a technician is neither
+    offered nor allowed one tap of observed self-administration."""
+    plain = verified(cast, ward, admission, medication(facility, "Sertraline"))
+    clonidine = medication(facility, "Clonidine")
+    held = verified(cast, ward, admission, clonidine, hold_parameters="Hold if SBP < 100")
+    client.force_login(cast["technician"])
+    page = client.get(reverse("medications:med_pass", args=[admission.public_id])).content.decode()
+    assert page.count("Observed self-administration</button>") == 1  # Sertraline's only
+    held_card = page[page.index(f'id="dose-{first_dose(held).public_id}"') :]
+    held_card = held_card[: held_card.index("</li>")]
+    assert "Observed self-administration</button>" not in held_card
+    assert "A nurse charts this dose at this facility." in held_card
+    client.logout()
+    page = chart_observed(client, cast, first_dose(held))
+    assert "This dose has hold parameters: a nurse assesses and gives it." in page
+    assert not Administration.objects.filter(order=held).exists()
+    chart_observed(client, cast, first_dose(plain))
+    assert Administration.objects.filter(order=plain, self_administered=True).count() == 1
