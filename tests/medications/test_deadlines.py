@@ -1,9 +1,8 @@
 """Every dose has a deadline (issue 9, specs/mar.md Windows): first doses verified after their
 time, STAT and NOW doses, and undocumented doses that stay on the med pass until charted."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from facility.models import Alert
-from medications.models import Medication, Order, ScheduledDose
+from medications.models import Order, ScheduledDose
 from medications.services import (
     administration_record,
     doses_extend_horizon,
@@ -21,31 +20,7 @@ from medications.services import (
     order_verify,
     scan_doses,
 )
-from tests.conftest import admit, make_user
-
-NY = ZoneInfo("America/New_York")
-
-
-def at(h, m=0, day=12):
-    return datetime(2026, 5, day, h, m, tzinfo=NY)
-
-
-@pytest.fixture
-def clonidine(facility):
-    return Medication.objects.create(
-        facility=facility, name="Clonidine", strength="0.1 mg", form="tablet", routes="oral"
-    )
-
-
-@pytest.fixture
-def nurse2(facility):
-    return make_user("nurse_two", "nurse", facility)
-
-
-@pytest.fixture
-def stay(cast, facility):
-    with time_machine.travel(at(6, 5), tick=False):
-        return admit(facility, cast["nurse"], admitted_at=at(6, 0))
+from tests.medications.conftest import at
 
 
 def transcribe(stay, nurse, med, **overrides):

@@ -2,9 +2,7 @@
 second nurse, not a refusal without saying whether the prescriber was told, not a hold without
 its parameter; repeated refusals alert."""
 
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -19,31 +17,8 @@ from medications.services import (
     order_transcribe,
     order_verify,
 )
-from tests.conftest import PASSWORD, admit, make_user
-
-NY = ZoneInfo("America/New_York")
-
-
-def at(h, m=0, day=12):
-    return datetime(2026, 5, day, h, m, tzinfo=NY)
-
-
-@pytest.fixture
-def clonidine(facility):
-    return Medication.objects.create(
-        facility=facility, name="Clonidine", strength="0.1 mg", form="tablet", routes="oral"
-    )
-
-
-@pytest.fixture
-def nurse2(facility):
-    return make_user("nurse_two", "nurse", facility)
-
-
-@pytest.fixture
-def stay(cast, facility):
-    with time_machine.travel(at(6, 5), tick=False):
-        return admit(facility, cast["nurse"], admitted_at=at(6, 0))
+from tests.conftest import PASSWORD
+from tests.medications.conftest import at
 
 
 def verified(stay, cast, nurse2, med, **overrides):

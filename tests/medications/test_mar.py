@@ -48,11 +48,6 @@ def catalog(facility):
     }  # fmt: skip
 
 
-@pytest.fixture
-def nurse2(facility):
-    return make_user("nurse_two", "nurse", facility)
-
-
 def transcribe(admission, nurse, med, **overrides):
     fields = dict(
         dose="0.1 mg",

@@ -42,11 +42,6 @@ def prescriber(facility):
     return prescriber_at(facility)
 
 
-@pytest.fixture
-def nurse2(facility):
-    return make_user("nurse_two", "nurse", facility)
-
-
 def body(admission, med, **extra) -> dict:
     data = {
         "medication": med.pk, "dose": "4 mg", "dose_units": "1", "route": "oral",
