@@ -28,7 +28,7 @@ from clients.models import (
     OrientationTick,
 )
 from facility import policy
-from facility.models import AlertSeverity, Bed, Facility, Unit, User
+from facility.models import Alert, AlertSeverity, Bed, Facility, Unit, User
 from facility.registry import registry
 from facility.services import alert_raise, violated_constraint
 
@@ -320,7 +320,58 @@ def leave_return(*, actor: User, leave: Leave, returned_at: datetime) -> Leave:
     leave.returned_recorded_by = actor
     leave.returned_recorded_at = now
     leave.save(update_fields=["returned_at", "returned_recorded_by", "returned_recorded_at"])
+    # The overdue and AWOL alerts are answered by the return.
+    Alert.objects.open().filter(
+        dedupe_key__in=[f"{kind}:{leave.public_id}" for kind in ("leave-overdue", "leave-awol")]
+    ).update(resolved_at=now, resolved_by=actor, resolution_note="Client returned.")
     return leave
+
+
+# Issue 10: nobody unnoticed. Past the expected return, the nurse is alerted; past an hour, the
+# supervisor, as critical (absent without leave).
+LEAVE_OVERDUE_AFTER = timedelta(minutes=15)
+LEAVE_AWOL_AFTER = timedelta(minutes=60)
+
+
+def scan_leaves_overdue(*, now: datetime | None = None) -> int:
+    """One warning per open leave 15 minutes past its expected return, and one critical alert
+    at 60 minutes. Idempotent by dedupe key; one query for the leaves, whatever their number."""
+    from facility.services import alerts_raise_many
+
+    now = now or timezone.now()
+    leaves = (
+        Leave.objects.open()
+        .filter(expected_back_at__lte=now - LEAVE_OVERDUE_AFTER)
+        .filter(admission__discharged_at__isnull=True)
+        .select_related("admission__client", "admission__facility")
+    )
+    alerts = []
+    for leave in leaves:
+        admission, client = leave.admission, leave.admission.client
+        due = timezone.localtime(leave.expected_back_at, admission.facility.tz)
+        late = int((now - leave.expected_back_at).total_seconds() // 60)
+        awol = now - leave.expected_back_at >= LEAVE_AWOL_AFTER
+        kind, severity, text = (
+            ("leave_awol", AlertSeverity.CRITICAL,
+             "Supervisor: absent without leave? Call the client and the contacts, then follow "
+             "the missing-client policy.")
+            if awol else
+            ("leave_overdue", AlertSeverity.WARNING, "Check where the client is.")
+        )  # fmt: skip
+        alerts.append(
+            Alert(
+                facility=admission.facility,
+                kind=kind,
+                severity=severity,
+                message=f"{client.display_name} not back from {leave.get_kind_display().lower()}: "
+                f"expected {due:%H:%M}, {late} min ago. {text}",
+                dedupe_key=f"{kind.replace('_', '-')}:{leave.public_id}",
+                client_public_id=client.public_id,
+                client_label=client.mrn,
+                raised_at=now,
+            )  # fmt: skip
+        )
+    return alerts_raise_many(alerts)
 
 
 def leaves_overlapping(admission_ids, *, start: datetime, end: datetime):

@@ -9,3 +9,9 @@ from clients import services
 def scan_orientation_overdue() -> int:
     """Alert on admissions whose orientation checklist is not done after 24 hours."""
     return services.scan_orientation_overdue()
+
+
+@shared_task
+def scan_leaves_overdue() -> int:
+    """Alert when a client on leave is 15 minutes past the expected return (AWOL at 60)."""
+    return services.scan_leaves_overdue()

@@ -261,6 +261,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "clients.tasks.scan_orientation_overdue",
         "schedule": HAVEN_SCAN_SECONDS,
     },
+    "leaves-overdue": {
+        "task": "clients.tasks.scan_leaves_overdue",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
 }
 
 LANGUAGE_CODE = "en-us"
