@@ -248,8 +248,7 @@ def drug_allergens(client) -> list[str]:
 
 
 def medication_check(client, medication) -> list[Finding]:
-    names = [row.ingredient.name for row in medication.ingredient_rows.select_related("ingredient")]
-    return check(drug_allergens(client), medication.name, names)
+    return check(drug_allergens(client), medication.name, _ingredient_names(medication))
 
 
 def recorded_or_refuse(client) -> None:

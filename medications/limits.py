@@ -10,7 +10,15 @@ import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from medications.timing import _aware
+
 DAY = timedelta(hours=24)
+
+
+def _utc(value: datetime) -> datetime:
+    _aware(value)
+    return value.astimezone(UTC)
+
 
 # "pain 6/10", "anxiety 3 / 10", "score 0/10": a 0-10 score written in the pre-dose assessment.
 SCORE_RE = re.compile(r"(?<![\d.])(\d{1,2})\s*/\s*10(?![\d.])")
@@ -23,12 +31,6 @@ def pre_dose_score(text: str) -> int | None:
         if value <= 10:
             return value
     return None
-
-
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("Dose times must be time-zone aware.")
-    return value.astimezone(UTC)
 
 
 def mg_in_24h(

@@ -49,6 +49,7 @@ from medications.models import (
     Outcome,
     ScheduledDose,
 )
+from medications.services.doses import STAT_DEADLINE
 from medications.templatetags.order_lists import prescribing_refusal
 
 
@@ -59,7 +60,10 @@ def _doses_between(admissions, start, end):
     Orders and medications are read once and shared, not built again for every dose row.
     """
     orders = {
-        o.pk: o for o in Order.objects.filter(admission__in=admissions).select_related("medication")
+        o.pk: o
+        for o in Order.objects.filter(admission__in=admissions).select_related(
+            "medication", "admission__facility"
+        )
     }
     doses = list(
         ScheduledDose.objects.filter(
@@ -254,7 +258,7 @@ def _med_pass_page(request, admission, *, typed=None, status=200, errors=None):
     doses = _doses_between([admission], since, now + timedelta(hours=6))
     orders = list(
         Order.objects.filter(admission=admission)
-        .select_related("medication", "transcribed_by", "verified_by")
+        .select_related("medication", "transcribed_by", "verified_by", "admission__facility")
         .order_by("discontinued_at", "medication__name")
     )
     if admission.is_open:
@@ -569,7 +573,6 @@ def order_cosign(request, public_id):
     return redirect("medications:orders_to_cosign")
 
 
-STAT_GIVE_WITHIN = timedelta(minutes=30)  # issue 9 item 2: a STAT dose within 30 min of the order
 _PRIORITY_FIRST = {"stat": 0, "now": 1}
 
 
@@ -592,7 +595,7 @@ def _worklist(request, orders, kind: str):
             limit = timedelta(hours=facility.unverified_order_alert_hours)
             overdue = o.released_at is not None and now - o.released_at > limit
             if o.priority == "stat":
-                give_by = timezone.localtime(o.transcribed_at + STAT_GIVE_WITHIN, facility.tz)
+                give_by = timezone.localtime(o.transcribed_at + STAT_DEADLINE, facility.tz)
                 overdue = overdue or (o.released_at is None and now > give_by)
         rows.append((o, timezone.localtime(o.transcribed_at, facility.tz), overdue, give_by))
     if kind == "verify":
@@ -781,6 +784,12 @@ def _stock_for(request, public_id) -> ControlledStock:
         services.owing_counts().select_related("medication", "admission__client"),
         public_id=public_id,
         facility=facility,
+    )
+
+
+def _count_for(request, public_id) -> ControlledCount:
+    return get_object_or_404(
+        ControlledCount, public_id=public_id, stock__facility=current_facility(request)
     )
 
 
@@ -1020,8 +1029,7 @@ def count_submit(request, public_id):
 @policy.requires("controlled.sign_off")
 @require_POST
 def discrepancy_sign_off(request, public_id):
-    facility = current_facility(request)
-    count = get_object_or_404(ControlledCount, public_id=public_id, stock__facility=facility)
+    count = _count_for(request, public_id)
     form = SignOffForm(request.POST)
 
     def sign_off():
@@ -1044,8 +1052,7 @@ def discrepancy_sign_off(request, public_id):
 @require_POST
 def count_dea_106(request, public_id):
     """Record the DEA Form 106 filing of a signed-off significant loss; its alert closes."""
-    facility = current_facility(request)
-    count = get_object_or_404(ControlledCount, public_id=public_id, stock__facility=facility)
+    count = _count_for(request, public_id)
     form = Dea106Form(request.POST)
 
     def record():

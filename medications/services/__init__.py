@@ -25,7 +25,6 @@ from medications.services.controlled import (
 )
 from medications.services.doses import (
     HORIZON,
-    NO_WINDOW_DUE_BEFORE,
     SCAN_LOOKBACK,
     STATUS_LABELS,
     TOP_UP_BATCH,
@@ -68,7 +67,6 @@ __all__ = [
     "FUTURE_TOLERANCE",
     "HORIZON",
     "MAX_STOCK_CHANGE",
-    "NO_WINDOW_DUE_BEFORE",
     "SCAN_LOOKBACK",
     "STATUS_LABELS",
     "TOP_UP_BATCH",

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from facility import policy
@@ -16,7 +15,6 @@ from medications.allergies import refuse_if_new_conflict
 from medications.models import (
     Administration,
     DoseKind,
-    MedicationIngredient,
     Outcome,
     ScheduledDose,
     Timing,
@@ -208,17 +206,13 @@ def _too_soon(dose: ScheduledDose, given_at: datetime, timing: str) -> str:
         nxt = nxt.values_list("scheduled_at", flat=True).first()
         before = (dose.scheduled_at - prev) / 2 if prev else half
         after = (nxt - dose.scheduled_at) / 2 if nxt else half
-    ingredients = MedicationIngredient.objects.filter(medication=order.medication_id).values(
-        "ingredient"
-    )
+    from medications.services.prn import _sharing_orders
+
+    sharing, _ = _sharing_orders(order)  # the same drug, or one sharing an ingredient
     other = (
         Administration.objects.filter(
-            order__admission=order.admission_id, outcome=Outcome.GIVEN, struck_at__isnull=True,
+            order_id__in=sharing, outcome=Outcome.GIVEN, struck_at__isnull=True,
             given_at__gt=given_at - before, given_at__lt=given_at + after,
-        )
-        .filter(
-            Q(order__medication=order.medication_id)
-            | Q(order__medication__ingredient_rows__ingredient__in=ingredients)
         )
         .exclude(dose=dose)
         .select_related("order__medication")

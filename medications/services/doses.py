@@ -37,7 +37,6 @@ from medications.timing import deadline_status, dose_status, minutes_between, wi
 
 HORIZON = timedelta(hours=48)
 # Kept for importers; no dose is without a window or deadline any more (issue 9).
-NO_WINDOW_DUE_BEFORE = timedelta(minutes=60)
 STAT_DEADLINE = timedelta(minutes=30)  # from the order (specs/mar.md, Windows)
 FIRST_DEADLINE = timedelta(minutes=60)  # NOW and first doses, from verification
 SCAN_LOOKBACK = timedelta(hours=48)
