@@ -365,6 +365,9 @@ class Leave(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     returned_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why the leave is recorded as starting earlier than it was entered (issue 10: a back-dated
+    # leave must not silently erase checks already owed).
+    backdate_reason = models.CharField(max_length=200, blank=True)
 
     objects = LeaveQuerySet.as_manager()
 

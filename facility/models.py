@@ -202,6 +202,9 @@ class Alert(models.Model):
     severity = models.CharField(max_length=10, choices=AlertSeverity.choices)
     message = models.TextField()
     dedupe_key = models.CharField(max_length=200)
+    # Where the alert is acted on (a path in Haven, e.g. the rounds board or the order); empty
+    # when the client's chart is the place (then `client_public_id` leads there).
+    link = models.CharField(max_length=300, blank=True)
     raised_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(

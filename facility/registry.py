@@ -72,6 +72,7 @@ class Registry:
     facility_defaults: dict[str, Callable[..., Any]] = field(default_factory=dict)
     discharge_steps: list[DischargeStep] = field(default_factory=list)
     workflow_alerts: dict[str, str] = field(default_factory=dict)
+    leave_rules: dict[str, Callable[..., None]] = field(default_factory=dict)
 
     def register_chart_section(self, section: ChartSection) -> None:
         self.chart_sections = sorted(
@@ -98,6 +99,12 @@ class Registry:
         "a supervisor's discrepancy sign-off"), never by a Resolve tap on the alerts page."""
         self.workflow_alerts[kind] = closed_by
 
+    def register_leave_rule(self, key: str, rule: Callable[..., None]) -> None:
+        """`rule(*, admission, left_at, now, backdate_reason)` runs inside `clients.leave_start`
+        before the leave is saved and raises ValidationError (keyed by the leave form's field
+        names) to refuse it, e.g. rounds: a leave cannot start before the client's last check."""
+        self.leave_rules[key] = rule
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
@@ -105,6 +112,7 @@ register_census_slot = registry.register_census_slot
 register_facility_defaults = registry.register_facility_defaults
 register_discharge_step = registry.register_discharge_step
 register_workflow_alert = registry.register_workflow_alert
+register_leave_rule = registry.register_leave_rule
 
 
 def autodiscover() -> None:

@@ -233,6 +233,7 @@ def alert_raise(
     dedupe_key: str,
     client_public_id=None,
     client_label: str = "",
+    link: str = "",
     once: bool = True,
     now: datetime | None = None,
 ) -> tuple[Alert, bool]:
@@ -260,6 +261,7 @@ def alert_raise(
                 dedupe_key=dedupe_key,
                 client_public_id=client_public_id,
                 client_label=client_label,
+                link=link,
                 raised_at=now or timezone.now(),
             )
     except IntegrityError:
@@ -275,6 +277,22 @@ def alerts_raise_many(alerts: list[Alert]) -> int:
     fresh = {a.dedupe_key: a for a in alerts if a.dedupe_key not in known}
     Alert.objects.bulk_create(fresh.values(), ignore_conflicts=True)
     return len(fresh)
+
+
+def alerts_close(keys, *, user: User, note: str, now: datetime | None = None) -> int:
+    """Close the open alerts with these dedupe keys because the condition was answered (a late
+    check, a return from leave); returns how many closed. Workflow-owned kinds are not touched."""
+    from facility.registry import registry
+
+    keys = list(keys)
+    if not keys:
+        return 0
+    return (
+        Alert.objects.open()
+        .filter(dedupe_key__in=keys)
+        .exclude(kind__in=list(registry.workflow_alerts))
+        .update(resolved_at=now or timezone.now(), resolved_by=user, resolution_note=note)
+    )
 
 
 @transaction.atomic

@@ -27,6 +27,8 @@ LEVEL_RANK = {level.value: rank for rank, level in enumerate(Level)}
 # Minutes per block; continuous levels are still documented once per 15-minute block.
 LEVEL_INTERVAL = {"q60": 60, "q30": 30, "q15": 15, "los": 15, "one_to_one": 15, "arms_length": 15}
 CONTINUOUS_LEVELS = {"los", "one_to_one", "arms_length"}
+# One staff member holds at most one of these at a time (specs/rounds.md, issue 10).
+EXCLUSIVE_LEVELS = {"one_to_one", "arms_length"}
 
 
 class CodeKind(models.TextChoices):
@@ -109,6 +111,14 @@ class LevelOrder(models.Model):
         return f"{self.get_level_display()} from {self.effective_from:%Y-%m-%d %H:%M}"
 
 
+class CheckSource(models.TextChoices):
+    """How a check reached Haven."""
+
+    ROUND = "round", "Round"
+    OBSERVER = "observer", "Assigned observer"
+    DOWNTIME = "downtime", "Downtime sheet"
+
+
 class RoundCheck(models.Model):
     """One observation of one client: where, how, seen by whom, when (specs/rounds.md).
 
@@ -130,6 +140,9 @@ class RoundCheck(models.Model):
     remark = models.CharField(max_length=500, blank=True)
     late_reason = models.CharField(max_length=200, blank=True)
     submission_key = models.UUIDField()
+    # Where the entry came from: a round tap, the assigned observer's "My 1:1" screen, or a paper
+    # downtime sheet entered afterwards (late, with the original server time in `recorded_at`).
+    source = models.CharField(max_length=10, choices=CheckSource.choices, default="round")
 
     class Meta:
         ordering = ["admission", "observed_at"]
@@ -140,6 +153,14 @@ class RoundCheck(models.Model):
             models.CheckConstraint(
                 condition=Q(recorded_at__gte=F("observed_at")),
                 name="observations_roundcheck_not_observed_in_future",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=CheckSource.values),
+                name="observations_roundcheck_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source="downtime") | ~Q(late_reason=""),
+                name="observations_roundcheck_downtime_has_reason",
             ),
         ]
         indexes = [
@@ -152,7 +173,12 @@ class RoundCheck(models.Model):
 
 
 class ObserverAssignment(models.Model):
-    """Who holds a client on a continuous level, from when to when (hand-offs)."""
+    """Who holds a client on a continuous level, from when to when (hand-offs).
+
+    `exclusive` is set while the client is on 1:1 or 1:1 within arm's length: a staff member holds
+    at most one exclusive assignment at a time (the database refuses a second). Line of sight may
+    be shared. A hand-off (ObserverHandoff) ends this row only when the incoming observer accepts.
+    """
 
     admission = models.ForeignKey(
         Admission, on_delete=models.PROTECT, related_name="observer_assignments"
@@ -167,6 +193,7 @@ class ObserverAssignment(models.Model):
     )
     # Server time of the hand-off entry (DESIGN.md §2); `started_at` is the time it gives.
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    exclusive = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["admission", "started_at"]
@@ -176,6 +203,11 @@ class ObserverAssignment(models.Model):
                 condition=Q(ended_at__isnull=True),
                 name="observations_observer_one_current",
             ),
+            models.UniqueConstraint(
+                fields=["observer"],
+                condition=Q(ended_at__isnull=True, exclusive=True),
+                name="observations_observer_one_exclusive",
+            ),
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
                 name="observations_observer_end_after_start",
@@ -184,6 +216,56 @@ class ObserverAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.observer} from {self.started_at:%H:%M}"
+
+
+class ObserverHandoff(models.Model):
+    """An offer to take over (or start) the watch of a client on a continuous level.
+
+    The current observer keeps the client until the incoming observer accepts; the acceptance
+    ends the old assignment and starts the new one at the same instant. An offer is accepted,
+    declined by the incoming observer or withdrawn (`closed_at` without `accepted_at`).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="handoffs")
+    from_assignment = models.ForeignKey(
+        ObserverAssignment, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    to_observer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    offered_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    close_note = models.CharField(max_length=200, blank=True)
+    assignment = models.OneToOneField(
+        ObserverAssignment, on_delete=models.PROTECT, related_name="handoff", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["admission", "offered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["admission"],
+                condition=Q(closed_at__isnull=True),
+                name="observations_handoff_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True)
+                | (Q(closed_at=F("accepted_at")) & Q(assignment__isnull=False)),
+                name="observations_handoff_accepted_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("offered_at")),
+                name="observations_handoff_closed_after_offer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hand-off to {self.to_observer} at {self.offered_at:%H:%M}"
 
 
 class ScanMark(models.Model):
@@ -226,6 +308,9 @@ class SecurityRound(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    # True when the walker marked every area OK with the single "all OK" action (recorded as
+    # such, so a round marked area by area and one marked in one tap can be told apart).
+    all_ok_declared = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-window_start"]
@@ -262,3 +347,36 @@ class SecurityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area}: {'OK' if self.ok else self.finding}"
+
+
+class SecurityFinding(models.Model):
+    """A finding recorded between security rounds: what, where, when found and the action."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    area = models.ForeignKey(SecurityArea, on_delete=models.PROTECT, related_name="+")
+    found_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    finding = models.CharField(max_length=300)
+    location_detail = models.CharField(max_length=200, blank=True)
+    action_taken = models.CharField(max_length=300)
+    alert_raised = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-found_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(finding="") & ~Q(action_taken=""),
+                name="observations_secfinding_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_at__gte=F("found_at")),
+                name="observations_secfinding_not_future",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area}: {self.finding}"
