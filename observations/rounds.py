@@ -17,6 +17,7 @@ import bisect
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 
 def _require_aware(*values: datetime) -> None:
@@ -184,3 +185,114 @@ def boundary_passed(mark: datetime, now: datetime, tz, interval_minutes: int = 1
     (mark, now]: whether a block of that length has ended since `mark`."""
     _require_aware(mark, now)
     return _utc(block_floor(now.astimezone(tz), interval_minutes)) > _utc(mark)
+
+
+# ---------------------------------------------------------------- owed from the first minute
+
+
+class OwedWindow(NamedTuple):
+    """One window in which a check is owed: a whole clock block, or the first check after an event
+    (admission, change of level, return from leave), which starts off the clock."""
+
+    start: datetime
+    end: datetime
+    interval: int
+    first: bool
+    level: str | None = None
+
+
+def first_window(
+    event: datetime, interval_minutes: int, *, until: datetime, tz=None
+) -> tuple[datetime, datetime] | None:
+    """The first check owed after an event: [event, event + interval), in absolute minutes.
+
+    None when the event lies on a block boundary (its first block is that window, counted once
+    as a block) or when the period the event starts ends before the window does: cut short by
+    the next event (a change of level, a leave, discharge), whose own window takes over, or not
+    over yet."""
+    _require_aware(event, until)
+    if interval_minutes <= 0:
+        raise ValueError("interval_minutes must be positive.")
+    tz = tz or event.tzinfo
+    if _utc(block_floor(event, interval_minutes, tz)) == _utc(event):
+        return None
+    end = _utc(event) + timedelta(minutes=interval_minutes)
+    if end > _utc(until):
+        return None
+    return event.astimezone(tz), end.astimezone(tz)
+
+
+def stay_segments(admission, orders: Sequence, leaves: Iterable, *, start: datetime, end: datetime):
+    """(from, to, level, event) pieces of [start, end) in which checks are owed: within the stay,
+    on site (an open leave runs to `end`), with the level in force. `event` is True when the
+    piece begins at a real event: admission, a change of level (an order or the 72-hour default
+    switch) or a return from leave. A piece cut only by `start` is not one.
+
+    Orders that repeat the level in force change nothing: their pieces are joined, so no block
+    is lost at the seam."""
+    leaves = list(leaves)
+    lo = max(_utc(start), _utc(admission.admitted_at))
+    hi = _utc(end)
+    if admission.discharged_at is not None:
+        hi = min(hi, _utc(admission.discharged_at))
+    changes: list[tuple[datetime, str]] = []
+    for since, level in level_events(admission.admitted_at, orders):
+        if not changes or changes[-1][1] != level:
+            changes.append((_utc(since), level))
+    events = {_utc(admission.admitted_at)} | {since for since, _ in changes}
+    events |= {_utc(lv.returned_at) for lv in leaves if lv.returned_at is not None}
+    holes = sorted((_utc(lv.left_at), _utc(lv.returned_at or end)) for lv in leaves)
+    pieces = []
+    for i, (since, level) in enumerate(changes):
+        until = changes[i + 1][0] if i + 1 < len(changes) else hi
+        a, b = max(since, lo), min(until, hi)
+        if a >= b:
+            continue
+        for x, y in subtract(a, b, holes):
+            pieces.append((x, y, level, x in events))
+    return pieces
+
+
+def owed_windows(segments: Iterable, *, intervals: dict, tz) -> list[OwedWindow]:
+    """Every window owed in these (from, to, level, event) pieces, in time order: the first
+    window of a piece that begins at an event, then the piece's whole clock blocks on the wall
+    clock of `tz` (specs/rounds.md, "First check owed from the first minute")."""
+    windows = []
+    for a, b, level, event in segments:
+        n = intervals[level]
+        a, b = a.astimezone(tz), b.astimezone(tz)
+        if event and (first := first_window(a, n, until=b, tz=tz)):
+            windows.append(OwedWindow(first[0], first[1], n, True, level))
+        for block, block_end in iter_blocks(start=a, end=b, interval_minutes=n):
+            windows.append(OwedWindow(block, block_end, n, False, level))
+    return windows
+
+
+def missed_windows(check_times: Iterable[datetime], windows: Iterable) -> list:
+    """The windows (anything with `start` and `end`) that hold no check in [start, end)."""
+    checks = list(check_times)
+    _require_aware(*checks)
+    instants = sorted(_utc(t) for t in checks)
+    missed = []
+    for window in windows:
+        i = bisect.bisect_left(instants, _utc(window.start))
+        if i == len(instants) or instants[i] >= _utc(window.end):
+            missed.append(window)
+    return missed
+
+
+def window_key(window) -> tuple[datetime, datetime]:
+    """A window as UTC instants: local times of one zone compare equal across the repeated
+    fall-back hour, so sets and dicts of windows are keyed by this."""
+    return _utc(window.start), _utc(window.end)
+
+
+def missed_in_a_row(windows: Sequence, missed: Iterable) -> list[int]:
+    """Parallel to `windows` (in time order): for a missed window, how many owed windows in a row
+    were missed up to and including it (1 for a lone miss); 0 for a window that was checked."""
+    missed_keys = {window_key(w) for w in missed}
+    streaks, run = [], 0
+    for window in windows:
+        run = run + 1 if window_key(window) in missed_keys else 0
+        streaks.append(run)
+    return streaks

@@ -2,18 +2,24 @@
 without a clinician's order, continuous levels without an observer, and security round windows
 that ended with no round. Run by observations.tasks.scan_missed_checks."""
 
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Admission
+from clients.models import Admission, Leave
 from clients.services import leaves_overlapping
 from facility.models import Alert, AlertSeverity, Facility
 from facility.services import alert_raise, alerts_raise_many
 from observations.models import (
     CONTINUOUS_LEVELS,
+    LEVEL_INTERVAL,
+    CheckSource,
+    Level,
     LevelOrder,
     LevelOrderKind,
     ObserverAssignment,
@@ -21,20 +27,39 @@ from observations.models import (
     ScanMark,
     SecurityRound,
 )
-from observations.rounds import boundary_passed, missed_blocks
+from observations.rounds import (
+    ADMISSION_LEVEL_HOURS,
+    OwedWindow,
+    block_floor,
+    boundary_passed,
+    level_segments,
+    missed_in_a_row,
+    missed_windows,
+    owed_windows,
+    stay_segments,
+    window_key,
+)
 from observations.security import windows_between
-from observations.services.levels import current_levels, owed_periods
+from observations.services.levels import current_levels
+from observations.services.observers import alert_no_observer
 
 SCAN_LOOKBACK = timedelta(hours=24)
+# Windows are at most 60 minutes: one that ended after the mark began at most an hour before it,
+# and the one owed before it (to tell a second miss in a row) an hour before that. Judging starts
+# on the local hour at or before that, so no block is cut by it; data loads from an hour earlier.
+JUDGE_BACK = timedelta(hours=2)
+LOAD_BACK = JUDGE_BACK + timedelta(hours=1)
 MISSED_SCAN = "missed-checks"
 SECURITY_SCAN = "security-rounds"
 
 
 def scan_missed_checks(*, now: datetime | None = None) -> int:
-    """Raise one alert per client per missed block since the last scan (at most 24 hours back).
+    """Raise one alert per client per missed window since the last scan (at most 24 hours back):
+    every whole clock block, and the first check owed after an event (admission, change of level,
+    return from leave), which ends off the clock (specs/rounds.md, Missed checks).
 
     The mark only moves forward after a complete pass, and alerts are keyed by client and
-    block, so a rerun, a late run or a run that died halfway loses nothing and repeats nothing.
+    window, so a rerun, a late run or a run that died halfway loses nothing and repeats nothing.
     """
     now = now or timezone.now()
     mark = ScanMark.objects.filter(name=MISSED_SCAN).first()
@@ -45,17 +70,18 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
         # (a new installation would otherwise raise a day of alerts for every client).
         ScanMark.objects.create(name=MISSED_SCAN, scanned_until=now)
         return extras
-    if not _block_ended_since(mark.scanned_until, now):
-        # Blocks end on quarter hours: in the other 14 minutes there is nothing new to judge.
+    if not _block_ended_since(mark.scanned_until, now) and not _first_window_ended_since(
+        mark.scanned_until, now
+    ):
+        # Blocks end on quarter hours and first windows an interval after their event: in the
+        # other minutes there is nothing new to judge.
         return extras
     start = max(mark.scanned_until, now - SCAN_LOOKBACK)
-    # Blocks are at most 60 minutes: look back one more hour so a block that started before the
-    # mark and ended after it is judged whole.
-    window_start = start - timedelta(hours=1)
-    # Only the fields the block rules read; names are fetched later for the few candidates.
+    load_start = start - LOAD_BACK
+    # Only the fields the window rules read; names are fetched later for the few candidates.
     in_window = (
         Admission.objects.filter(admitted_at__lt=now)
-        .exclude(discharged_at__lt=window_start)
+        .exclude(discharged_at__lt=load_start)
         .only("id", "public_id", "facility_id", "client_id", "admitted_at", "discharged_at")
         .order_by()
     )
@@ -65,34 +91,172 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
     orders, checks, leaves = defaultdict(list), defaultdict(list), defaultdict(list)
     for order in LevelOrder.objects.filter(admission__in=ids).order_by("effective_from", "id"):
         orders[order.admission_id].append(order)
-    for adm_id, observed in (
+    for adm_id, *check in (
         RoundCheck.objects.filter(
-            admission__in=ids, observed_at__gte=window_start, observed_at__lt=now
+            admission__in=ids, observed_at__gte=load_start, observed_at__lt=now
         )
         .order_by()  # the model's default ordering would join and sort for nothing
-        .values_list("admission_id", "observed_at")
+        .values_list("admission_id", "observed_at", "recorded_by_id", "source")
     ):
-        checks[adm_id].append(observed)
-    for leave in leaves_overlapping(ids, start=window_start, end=now):
+        checks[adm_id].append(tuple(check))
+    for leave in leaves_overlapping(ids, start=load_start, end=now):
         leaves[leave.admission_id].append(leave)
+    watches = observer_watches(ids, start=load_start, end=now)
     candidates = []
+    start_utc = start.astimezone(UTC)
     for admission in admissions:
         tz = zones[admission.facility_id]
-        for a, b, interval in owed_periods(
-            admission, orders[admission.pk], leaves[admission.pk], start=window_start, end=now
-        ):
-            for block in missed_blocks(
-                checks[admission.pk],
-                start=a.astimezone(tz),
-                end=b.astimezone(tz),
-                interval_minutes=interval,
-            ):
-                block_end = block + timedelta(minutes=interval)
-                if block_end.astimezone(UTC) > start.astimezone(UTC):
-                    candidates.append((admission, block, interval))
+        judge_start = block_floor((start - JUDGE_BACK).astimezone(tz), 60)
+        windows = stay_windows(
+            admission,
+            orders[admission.pk],
+            leaves[admission.pk],
+            start=judge_start,
+            end=now,
+            tz=tz,
+        )
+        missed = judge_windows(windows, checks[admission.pk], watches[admission.pk])
+        streaks = missed_in_a_row(windows, missed)
+        for i, (window, streak) in enumerate(zip(windows, streaks, strict=True)):
+            if streak and window.end.astimezone(UTC) > start_utc:
+                # A run reaching back to the first window judged may be longer than counted.
+                longer = streak == i + 1 and admission.admitted_at < judge_start
+                candidates.append((admission, window, streak, longer))
     raised = _raise_missed(candidates, now)
     ScanMark.objects.update_or_create(name=MISSED_SCAN, defaults={"scanned_until": now})
     return raised + extras
+
+
+def stay_windows(admission, orders, leaves, *, start, end, tz) -> list[OwedWindow]:
+    """Every window one stay owes in [start, end), in time order: the first check after each
+    event and the whole clock blocks (specs/rounds.md, "First check owed from the first minute").
+    The scan and the compliance report both judge these, so they never disagree."""
+    segments = stay_segments(admission, orders, leaves, start=start, end=end)
+    return owed_windows(segments, intervals=LEVEL_INTERVAL, tz=tz)
+
+
+def observer_watches(admission_ids, *, start, end) -> dict[int, list[tuple]]:
+    """(observer id, from, to or None) of the observer assignments of these stays that overlap
+    [start, end), per stay, in one query."""
+    watches = defaultdict(list)
+    for adm_id, *watch in (
+        ObserverAssignment.objects.filter(admission__in=admission_ids, started_at__lt=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+        .order_by()
+        .values_list("admission_id", "observer_id", "started_at", "ended_at")
+    ):
+        watches[adm_id].append(tuple(watch))
+    return watches
+
+
+def observer_at(watches, moment: datetime):
+    """The id of the observer holding the stay at `moment` (assignments are [from, to)), or None."""
+    for observer_id, since, until in watches:
+        if since <= moment and (until is None or moment < until):
+            return observer_id
+    return None
+
+
+def judge_windows(windows, checks, watches) -> list[OwedWindow]:
+    """The windows of one stay that hold no check that counts, in their order.
+
+    `checks` are (observed_at, recorded_by id, source). On a continuous level only the entries
+    of the observer holding the stay at that moment count, or a paper downtime sheet entered
+    later (specs/rounds.md: continuous levels count only the assigned observer's entries)."""
+    every = [at for at, _, _ in checks]
+    observed = [
+        at
+        for at, who, source in checks
+        if source == CheckSource.DOWNTIME or (who is not None and observer_at(watches, at) == who)
+    ]
+    continuous = [w for w in windows if w.level in CONTINUOUS_LEVELS]
+    interval = [w for w in windows if w.level not in CONTINUOUS_LEVELS]
+    missed = {
+        window_key(w)
+        for w in missed_windows(every, interval) + missed_windows(observed, continuous)
+    }
+    return [w for w in windows if window_key(w) in missed]
+
+
+def missed_key(admission_public_id, window_start: datetime, minutes: int, *, first: bool) -> str:
+    """The dedupe key of the alert for one missed window of one stay.
+
+    A clock block is `missed:<stay>:<start UTC>` (its length follows from the level); a first
+    check owed from an event (admission, raise, return from leave) starts off the clock, so its
+    key carries its length: `missed:<stay>:<start UTC>|<minutes>`."""
+    key = f"missed:{admission_public_id}:{window_start.astimezone(UTC).isoformat()}"
+    return f"{key}|{minutes}" if first else key
+
+
+def _window_of(key: str, prefix: str) -> tuple[datetime, int | None]:
+    start, _, minutes = key[len(prefix) :].partition("|")
+    return datetime.fromisoformat(start), int(minutes) if minutes else None
+
+
+def close_missed_alerts(checks, *, actor, now: datetime, tz) -> int:
+    """Close the open missed-check alerts that these checks answer: a check observed inside a
+    window the scan already called missed (a late entry, a downtime sheet) shows the window was
+    checked after all. `checks` are (admission, observed_at) pairs; one query to find, one to
+    close."""
+    by_admission = defaultdict(list)
+    for admission, observed_at in checks:
+        by_admission[admission.public_id].append(observed_at.astimezone(UTC))
+    if not by_admission:
+        return 0
+    query = Q()
+    for public_id in by_admission:
+        query |= Q(dedupe_key__startswith=f"missed:{public_id}:")
+    answered = []
+    admissions = {admission.public_id: admission for admission, _ in checks}
+    orders = _LevelOrdersOnce(admissions.values())
+    for alert_id, key in Alert.objects.open().filter(query).values_list("id", "dedupe_key"):
+        public_id = key.split(":", 2)[1]
+        start, minutes = _window_of(key, f"missed:{public_id}:")
+        start = start.astimezone(UTC)
+        for observed in by_admission.get(uuid.UUID(public_id), []):
+            if minutes is not None:
+                inside = start <= observed < start + timedelta(minutes=minutes)
+            else:  # a clock block: as long as the level in force at its start
+                n = _block_minutes(admissions[uuid.UUID(public_id)], start, orders)
+                local = observed.astimezone(tz)
+                inside = n is not None and block_floor(local, n).astimezone(UTC) == start
+            if inside:
+                answered.append((alert_id, observed))
+                break
+    for alert_id, observed in answered:
+        Alert.objects.filter(pk=alert_id, resolved_at__isnull=True).update(
+            resolved_at=now,
+            resolved_by=actor,
+            resolution_note=f"Checked at {timezone.localtime(observed, tz):%H:%M} "
+            f"(late entry by {actor.initials}).",
+        )
+    return len(answered)
+
+
+class _LevelOrdersOnce:
+    """The level orders of some stays, read in one query the first time one is asked for."""
+
+    def __init__(self, admissions):
+        self.ids, self.by_admission = [a.pk for a in admissions], None
+
+    def __getitem__(self, admission_id: int) -> list:
+        if self.by_admission is None:
+            self.by_admission = defaultdict(list)
+            for order in LevelOrder.objects.filter(admission__in=self.ids).order_by(
+                "effective_from", "id"
+            ):
+                self.by_admission[order.admission_id].append(order)
+        return self.by_admission[admission_id]
+
+
+def _block_minutes(admission, start: datetime, orders) -> int | None:
+    """The length of the clock block a stay owed from `start`: its level's interval then. A
+    block key does not carry its length, and a q15 block at 08:00 must not be closed by a check
+    at 08:37 just because a q60 block would also start at 08:00."""
+    segments = level_segments(
+        admission, orders[admission.pk], start=start, end=start + timedelta(seconds=1)
+    )
+    return LEVEL_INTERVAL[segments[0][2]] if segments else None
 
 
 def _block_ended_since(mark: datetime, now: datetime) -> bool:
@@ -102,32 +266,84 @@ def _block_ended_since(mark: datetime, now: datetime) -> bool:
     return any(boundary_passed(mark, now, ZoneInfo(zone), 15) for zone in zones)
 
 
+def _first_window_ended_since(mark: datetime, now: datetime) -> bool:
+    """Whether a first window may have ended in (mark, now]: an event (admission, the 72-hour
+    default switch, a level order, a return from leave) at most 60 and at least 15 minutes
+    before a moment in that span. At most three small indexed queries, whatever the census."""
+    since = mark - timedelta(minutes=max(LEVEL_INTERVAL.values()))
+    until = now - timedelta(minutes=min(LEVEL_INTERVAL.values()))
+    if until <= since:
+        return False
+    switch = timedelta(hours=ADMISSION_LEVEL_HOURS)
+    return (
+        Admission.objects.filter(
+            Q(admitted_at__gt=since, admitted_at__lte=until)
+            | Q(admitted_at__gt=since - switch, admitted_at__lte=until - switch)
+        ).exists()
+        or LevelOrder.objects.filter(effective_from__gt=since, effective_from__lte=until).exists()
+        or Leave.objects.filter(returned_at__gt=since, returned_at__lte=until).exists()
+    )
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def missed_alert_text(name: str, window: OwedWindow, tz, streak: int = 1, longer: bool = False):
+    """(severity, message) of the alert for one missed window (issue 10, escalation).
+
+    A miss on q15 or a continuous level, or the second owed window in a row missed (any level),
+    is critical, for the supervisor; the message says why."""
+    label = Level(window.level).label
+    start = timezone.localtime(window.start, tz)
+    if window.first:
+        end = timezone.localtime(window.end, tz)
+        what = f"first check after {start:%H:%M} not done by {end:%H:%M}"
+    else:
+        what = f"{start:%H:%M} block"
+    message = f"Missed check: {name}, {what} ({label})."
+    reasons = []
+    if window.level in CONTINUOUS_LEVELS or window.level == Level.Q15:
+        reasons.append(label)
+    if streak >= 2:
+        reasons.append(
+            f"{streak} or more missed in a row" if longer else f"{_ordinal(streak)} missed in a row"
+        )
+    if not reasons:
+        return AlertSeverity.WARNING, message
+    return AlertSeverity.CRITICAL, f"{message} Critical: {'; '.join(reasons)}."
+
+
 def _raise_missed(candidates, now) -> int:
+    """One alert per missed window, linked to the unit's rounds board where it is acted on."""
     if not candidates:
         return 0
-    # Names and facilities only for the stays that missed a block.
-    full = Admission.objects.select_related("client", "facility").in_bulk(
-        {adm.pk for adm, _, _ in candidates}
+    # Names, facilities and units only for the stays that missed a window.
+    full = Admission.objects.select_related("client", "facility", "unit").in_bulk(
+        {adm.pk for adm, *_ in candidates}
     )
-    candidates = [(full[adm.pk], block, n) for adm, block, n in candidates]
-    return alerts_raise_many(
-        [
+    alerts = []
+    for adm, window, streak, longer in candidates:
+        adm = full[adm.pk]
+        severity, message = missed_alert_text(
+            adm.client.display_name, window, adm.facility.tz, streak, longer
+        )
+        alerts.append(
             Alert(
                 facility=adm.facility,
                 kind="missed_check",
-                severity=AlertSeverity.WARNING,
-                message=(
-                    f"Missed check: {adm.client.display_name}, "
-                    f"{timezone.localtime(block, adm.facility.tz):%H:%M} block (q{n})."
+                severity=severity,
+                message=message,
+                dedupe_key=missed_key(
+                    adm.public_id, window.start, window.interval, first=window.first
                 ),
-                dedupe_key=f"missed:{adm.public_id}:{block.astimezone(UTC).isoformat()}",
                 client_public_id=adm.client.public_id,
                 client_label=adm.client.mrn,
+                link=reverse("observations:board", args=[adm.unit.public_id]),
                 raised_at=now,
             )
-            for adm, block, n in candidates
-        ]
-    )
+        )
+    return alerts_raise_many(alerts)
 
 
 def _scan_level_orders_overdue(now) -> int:
@@ -157,7 +373,9 @@ def _scan_level_orders_overdue(now) -> int:
 
 
 def _scan_observer_gaps(now) -> int:
-    """A client on a continuous level with no assigned observer is a critical deviation."""
+    """A client on a continuous level with no assigned observer is a critical deviation: alerted
+    at once by level_order, and here every minute until an observer accepts the watch (the alert
+    closes then; a later gap raises it again)."""
     # The default levels are never continuous: only stays with a continuous order can be.
     ordered = LevelOrder.objects.filter(level__in=CONTINUOUS_LEVELS, effective_from__lte=now)
     open_admissions = list(
@@ -174,25 +392,11 @@ def _scan_observer_gaps(now) -> int:
             admission__in=continuous, ended_at__isnull=True
         ).values_list("admission_id", flat=True)
     )
-    raised = 0
-    for admission in continuous:
-        if admission.pk in watched:
-            continue
-        current = levels[admission.pk]
-        client = admission.client
-        _, created = alert_raise(
-            facility=admission.facility,
-            kind="no_observer",
-            severity=AlertSeverity.CRITICAL,
-            message=f"{client.display_name} is on {current.label} with no assigned observer.",
-            dedupe_key=f"no-observer:{admission.public_id}:{current.since.isoformat()}",
-            client_public_id=client.public_id,
-            client_label=client.mrn,
-            once=False,
-            now=now,
-        )
-        raised += created
-    return raised
+    return sum(
+        alert_no_observer(admission, levels[admission.pk], now=now)
+        for admission in continuous
+        if admission.pk not in watched
+    )
 
 
 def scan_security_rounds(*, now: datetime | None = None) -> int:

@@ -133,3 +133,74 @@ def test_checks_in_the_repeated_fall_back_hour_are_not_called_late(cast, facilit
     end = datetime(2026, 11, 1, 2, 0, tzinfo=NY)  # EST: two real hours later
     ((_, tally),) = compliance(facility, start=start, end=end)[0]
     assert (tally.due, tally.done, tally.late, tally.missed) == (8, 8, 0, 0)
+
+
+# ---------------------------------------------------------------- issue 10: printing fixed
+
+
+@pytest.mark.django_db
+def test_print_works_on_first_use_from_a_page_opened_without_a_query(client, cast, facility):
+    """Issue 10: "The compliance 'Print' link fails on first use" (it printed the form again)."""
+    client.force_login(cast["supervisor"])
+    url = reverse("observations:compliance")
+    page = client.get(url).content.decode()
+    (href,) = re.findall(r'href="(\?[^"]*format=pdf[^"]*)"', page)
+    response = client.get(url + href.replace("&amp;", "&"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    # A bare ?format=pdf (an old bookmark) prints today's report too.
+    assert client.get(url, {"format": "pdf"})["Content-Type"] == "application/pdf"
+
+
+@pytest.mark.django_db
+def test_compliance_page_needs_login_and_the_print_permission(client, cast, facility):
+    url = reverse("observations:compliance")
+    assert client.get(url).status_code == 302
+    client.force_login(cast["technician"])
+    assert client.get(url).status_code == 403
+    client.force_login(cast["supervisor"])
+    page = client.get(url, {"start": "2026-05-12", "end": "2026-05-40"}).content.decode()
+    assert "To: enter a valid date." in page
+
+
+def sheet_text(client, admission, day):
+    url = reverse("observations:observation_sheet", args=[admission.public_id])
+    response = client.get(url, {"date": day})
+    assert response.status_code == 200
+    return re.sub(r"\s+", " ", PdfReader(io.BytesIO(response.content)).pages[0].extract_text())
+
+
+@pytest.mark.django_db
+def test_sheet_for_today_prints_future_slots_blank_and_the_level_with_its_period(
+    client, cast, facility, morning
+):
+    client.force_login(cast["technician"])
+    with time_machine.travel(datetime(2026, 5, 12, 8, 5, tzinfo=NY), tick=False):
+        text = sheet_text(client, morning, "2026-05-12")
+    # 07:15 and 07:45 missed; 08:00 is still running and the rest of the day is to come.
+    assert text.count("MISSED") == 2
+    assert "Level(s) in force: q15 Close 07:00–now (08:05)" in text
+    assert "00:00–00:00" not in text and "q15 07" not in text
+
+
+@pytest.mark.django_db
+def test_sheet_of_a_past_day_shows_labels_periods_and_a_missed_first_check(
+    client, cast, facility, morning
+):
+    from observations.models import LevelOrder
+
+    LevelOrder.objects.create(
+        admission=morning,
+        level="one_to_one",
+        kind="order",
+        reason="Voiced a plan",
+        effective_from=datetime(2026, 5, 13, 9, 10, tzinfo=NY),
+        ordered_by=cast["clinician"],
+    )
+    client.force_login(cast["technician"])
+    text = sheet_text(client, morning, "2026-05-13")
+    assert (
+        "Level(s) in force: q15 Close 00:00–09:10 (since 2026-05-12 07:00); 1:1 09:10–24:00"
+    ) in text
+    assert "MISSED 1st by 09:25" in text  # the 1:1 first window, no entry by the observer
+    assert "Blank = not due yet" in text

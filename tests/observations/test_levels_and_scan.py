@@ -15,6 +15,7 @@ from observations.models import LevelOrder, RoundCheck, RoundCode, ScanMark
 from observations.services import (
     RoundEntry,
     current_levels,
+    handoff_accept,
     level_confirm,
     level_order,
     observer_assign,
@@ -109,11 +110,15 @@ def test_continuous_level_without_observer_is_a_critical_alert(cast, admission):
     scan_missed_checks()
     alert = Alert.objects.get(kind="no_observer")
     assert alert.severity == "critical"
-    observer_assign(actor=cast["supervisor"], admission=admission, observer=cast["technician"])
+    offer = observer_assign(
+        actor=cast["supervisor"], admission=admission, observer=cast["technician"]
+    )
+    handoff_accept(actor=cast["technician"], handoff=offer)
     scan_missed_checks()
     assert Alert.objects.filter(kind="no_observer").count() == 1
-    # Hand-off: the previous observer's watch ends when the next begins.
-    observer_assign(actor=cast["supervisor"], admission=admission, observer=cast["nurse"])
+    # Hand-off: the previous observer's watch ends when the next accepts.
+    offer = observer_assign(actor=cast["supervisor"], admission=admission, observer=cast["nurse"])
+    handoff_accept(actor=cast["nurse"], handoff=offer)
     watches = list(admission.observer_assignments.order_by("started_at", "id"))
     assert watches[0].ended_at is not None and watches[1].ended_at is None
 
@@ -134,7 +139,9 @@ def test_scan_flags_each_missed_block_once_within_a_minute(cast, facility):
         assert scan_missed_checks() == 0  # rerun
         traveller.move_to(datetime(2026, 5, 12, 7, 46, tzinfo=NY))
         assert scan_missed_checks() == 0  # 07:30 block was checked
-    assert missed_alerts() == ["Missed check: Test0 Person0, 07:15 block (q15)."]
+    assert missed_alerts() == [
+        "Missed check: Test0 Person0, 07:15 block (q15 Close). Critical: q15 Close."
+    ]
 
 
 @pytest.mark.django_db
@@ -158,9 +165,10 @@ def test_a_late_scan_catches_up_on_every_block_since_the_last_run(cast, facility
         assert scan_missed_checks() == 0
         # Workers were down for an hour.
         traveller.move_to(datetime(2026, 5, 12, 8, 0, 30, tzinfo=NY))
-        assert scan_missed_checks() == 4
+        # The first check after the 06:55 admission (due 07:10) and the four q15 blocks.
+        assert scan_missed_checks() == 5
         assert scan_missed_checks() == 0
-    assert len(missed_alerts()) == 4
+    assert len(missed_alerts()) == 5
 
 
 @pytest.mark.django_db
@@ -170,11 +178,11 @@ def test_a_scan_that_died_before_saving_its_mark_repeats_nothing(cast, facility)
         admit(facility, cast["nurse"], admitted_at=admitted)
         assert scan_missed_checks() == 0  # the first scan starts the clock
         traveller.move_to(datetime(2026, 5, 12, 7, 31, tzinfo=NY))
-        assert scan_missed_checks() == 2
+        assert scan_missed_checks() == 3  # the first check due 07:10, the 07:00 and 07:15 blocks
         # Roll the mark back as if the run died after raising alerts but before saving it.
         ScanMark.objects.update(scanned_until=datetime(2026, 5, 12, 7, 0, tzinfo=NY))
         assert scan_missed_checks() == 0
-    assert len(missed_alerts()) == 2
+    assert len(missed_alerts()) == 3
 
 
 @pytest.mark.django_db
@@ -209,8 +217,14 @@ def test_time_off_site_before_admission_and_after_discharge_is_not_owed(cast, fa
         )
         traveller.move_to(datetime(2026, 5, 12, 8, 31, tzinfo=NY))
         scan_missed_checks()
-    # Back at 08:02: the 08:00 block was partial; 08:15 is the first owed and was missed.
-    assert missed_alerts() == ["Missed check: Test0 Person0, 08:15 block (q15)."]
+    # Back at 08:02: the first check was owed by 08:17 and the 08:15 block; both missed. The
+    # discharged stay's first window (07:00, on the boundary: its 07:00 block) was cut short.
+    assert missed_alerts() == [
+        "Missed check: Test0 Person0, 08:15 block (q15 Close). Critical: q15 Close; "
+        "2nd missed in a row.",
+        "Missed check: Test0 Person0, first check after 08:02 not done by 08:17 (q15 Close). "
+        "Critical: q15 Close.",
+    ]
 
 
 @pytest.mark.django_db
@@ -220,7 +234,8 @@ def test_fall_back_night_owes_each_repeated_block(cast, facility):
         admit(facility, cast["nurse"], admitted_at=admitted)
         assert scan_missed_checks() == 0  # the first scan starts the clock
         traveller.move_to(datetime(2026, 11, 1, 2, 0, 30, tzinfo=NY))  # 02:00 EST
-        assert scan_missed_checks() == 8  # 01:00-02:00 twice, q15
+        # The first check after the 00:50 admission, then 01:00-02:00 twice, q15.
+        assert scan_missed_checks() == 9
 
 
 @pytest.mark.django_db
@@ -244,5 +259,5 @@ def test_chart_and_census_show_the_level(client, cast, admission):
     page = client.get(reverse("clients:chart", args=[admission.client.public_id])).content.decode()
     assert "Observation level and rounds" in page and "q15 Close" in page
     census = client.get(reverse("clients:census")).content.decode()
-    assert "q15 · due" in census
+    assert "q15 Close · due" in census
     assert RoundCheck.objects.count() == 0
