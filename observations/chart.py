@@ -1,4 +1,5 @@
-"""The rounds section of the client chart: current level, observer, last checks, missed today."""
+"""The rounds section of the client chart: current level, observer and any hand-off waiting for
+its incoming observer, last checks, missed today."""
 
 from datetime import datetime, time
 
@@ -9,7 +10,7 @@ from facility.models import Alert
 from facility.registry import ChartSection, register_chart_section
 from observations.forms import ObserverForm
 from observations.models import LevelOrder
-from observations.services import current_levels
+from observations.services import current_levels, pending_handoff
 
 
 def _rounds(request, client, admission):
@@ -33,6 +34,8 @@ def _rounds(request, client, admission):
         .first()
     )
     user = request.user
+    can_chart = level.is_continuous and policy.allows(user, "floor.chart", admission)
+    handoff = pending_handoff(admission) if level.is_continuous else None
     return {
         "admission": admission,
         "level": level,
@@ -44,9 +47,14 @@ def _rounds(request, client, admission):
         ),
         "can_change": policy.allows(user, "level.change", admission),
         "can_confirm": policy.allows(user, "level.order", admission),
+        "handoff": handoff,
+        # Only the person offered accepts or declines; anyone who charts may withdraw.
+        "offered_to_me": handoff is not None and handoff.to_observer_id == user.pk,
+        "can_chart": can_chart,
         "observer_form": ObserverForm(facility=admission.facility)
-        if level.is_continuous and policy.allows(user, "floor.chart", admission)
+        if can_chart and handoff is None
         else None,
+        "i_observe": observer is not None and observer.observer_id == user.pk,
     }
 
 

@@ -27,8 +27,7 @@ from observations.rounds import (
     ADMISSION_LEVEL,
     ADMISSION_LEVEL_HOURS,
     DEFAULT_LEVEL,
-    level_segments,
-    subtract,
+    stay_segments,
 )
 
 # A nurse's raise must be confirmed by a clinician's order within this time.
@@ -82,13 +81,13 @@ def current_levels(admissions, now: datetime) -> dict[int, CurrentLevel]:
 
 
 def owed_periods(admission, orders, leaves, *, start, end):
-    """(from, to, interval) periods in which checks are owed: level in force, on site."""
-    holes = sorted((lv.left_at, lv.returned_at or end) for lv in leaves)
-    periods = []
-    for a, b, level in level_segments(admission, orders, start=start, end=end):
-        for x, y in subtract(a, b, holes):
-            periods.append((x, y, LEVEL_INTERVAL[level]))
-    return periods
+    """(from, to, interval) periods in which checks are owed: level in force, on site. The
+    windows owed in them, first checks after events included, are
+    observations.services.scans.stay_windows (one rule for the scan and the reports)."""
+    return [
+        (a, b, LEVEL_INTERVAL[level])
+        for a, b, level, _ in stay_segments(admission, orders, leaves, start=start, end=end)
+    ]
 
 
 @transaction.atomic
@@ -96,7 +95,11 @@ def level_order(
     *, actor: User, admission: Admission, level: str, reason: str, now: datetime | None = None
 ) -> LevelOrder:
     """Change a client's level now. Clinicians order any change; nurses may only raise, and their
-    raise asks for a clinician's order within NURSE_RAISE_ORDER_WITHIN (specs/rounds.md)."""
+    raise asks for a clinician's order within NURSE_RAISE_ORDER_WITHIN (specs/rounds.md).
+
+    The observer's watch follows the level (observers.watch_follow_level): it ends on a level
+    that is not continuous, and a continuous client nobody holds alerts at once. A raise is never
+    refused for staffing."""
     now = now or timezone.now()
     admission = Admission.objects.select_for_update().get(pk=admission.pk)
     if not admission.is_open:
@@ -125,10 +128,12 @@ def level_order(
         ordered_by=actor,
         clinician_order_due_at=due,
     )
-    if level not in CONTINUOUS_LEVELS:
-        ObserverAssignment.objects.filter(admission=admission, ended_at__isnull=True).update(
-            ended_at=now
-        )
+    # The watch follows the level: ended, kept, or the client alerts as without observer.
+    from observations.services.observers import watch_follow_level  # imports this module
+
+    watch_follow_level(
+        admission=admission, level=CurrentLevel(level, order, order.effective_from), now=now
+    )
     return order
 
 
@@ -145,27 +150,11 @@ def level_confirm(*, actor: User, order: LevelOrder) -> LevelOrder:
     return order
 
 
-@transaction.atomic
-def observer_assign(
-    *, actor: User, admission: Admission, observer: User, now: datetime | None = None
-) -> ObserverAssignment:
-    """Hand a client on a continuous level to an observer; the previous one's watch ends."""
-    now = now or timezone.now()
-    admission = Admission.objects.select_for_update().get(pk=admission.pk)
-    if not admission.is_open:
-        raise ValidationError("This client has been discharged.")
-    if not observer.is_active or admission.facility_id not in observer.facility_ids():
-        raise ValidationError({"observer": "Observer: choose active staff of this facility."})
-    if not policy.allows(observer, "floor.chart", admission):
-        raise ValidationError({"observer": "Observer: this person cannot chart rounds."})
-    policy.require(actor, "floor.chart", admission)
-    ObserverAssignment.objects.filter(admission=admission, ended_at__isnull=True).update(
-        ended_at=now
-    )
-    return ObserverAssignment.objects.create(
-        admission=admission,
-        observer=observer,
-        started_at=now,
-        assigned_by=actor,
-        recorded_at=timezone.now(),
-    )
+def current_observers(admissions) -> dict[int, ObserverAssignment]:
+    """The observer holding each of these stays now (stays with none are absent), in one query."""
+    return {
+        a.admission_id: a
+        for a in ObserverAssignment.objects.filter(
+            admission__in=[adm.pk for adm in admissions], ended_at__isnull=True
+        ).select_related("observer")
+    }

@@ -16,6 +16,7 @@ from observations.services import (
     DEFAULT_SECURITY_AREAS,
     DEFAULT_STATUSES,
     AreaResult,
+    handoff_accept,
     level_order,
     observer_assign,
     security_round_complete,
@@ -81,11 +82,14 @@ def test_a_back_dated_hand_off_shows_when_it_was_recorded(client, cast, facility
             reason="Self-harm risk",
             now=datetime(2026, 5, 12, 12, 0, tzinfo=NY),
         )
-        hand_off = observer_assign(
+        offer = observer_assign(
             actor=cast["nurse"],
             admission=admission,
             observer=cast["technician"],
             now=datetime(2026, 5, 12, 12, 30, tzinfo=NY),
+        )
+        hand_off = handoff_accept(
+            actor=cast["technician"], handoff=offer, now=datetime(2026, 5, 12, 12, 30, tzinfo=NY)
         )
         client.force_login(cast["nurse"])
         page = client.get(reverse("clients:chart", args=[admission.client.public_id]))
