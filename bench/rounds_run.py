@@ -26,9 +26,13 @@ LOCATIONS = ["RM", "RM", "DAY", "DAY", "GRP", "DR", "HALL"]
 
 
 def round_post_data(rows_of_unit, codes, rng) -> dict:
+    """A whole round as the board posts it, each client with the moment it was tapped (the
+    board's script stamps `seen-<pid>` in epoch ms; issue 10 item 6)."""
     data = {"submission_key": str(uuid.uuid4()), "minutes_back": "0", "late_reason": "",
             "include": list(rows_of_unit)}  # fmt: skip
-    for pid in rows_of_unit:
+    tapped = int(time.time() * 1000) - 1000 * len(rows_of_unit)
+    for n, pid in enumerate(rows_of_unit):
+        data[f"seen-{pid}"] = str(tapped + 1000 * n)
         status = rng.choice(SAFE_STATUSES)
         location = "RM" if status in ("S", "RB") else rng.choice(LOCATIONS)
         data[f"loc-{pid}"] = str(codes[("location", location)])

@@ -31,7 +31,7 @@ def _observation(admissions, now):
         else:
             tone = {"done": "ok", "due": "due", "due_soon": "late"}[state]
             word = {"done": "done", "due": "due", "due_soon": "due soon"}[state]
-        cells[a.pk] = {"text": f"{level.level.replace('_', ' ')} · {word}", "tone": tone}
+        cells[a.pk] = {"text": f"{level.label} · {word}", "tone": tone}
     return cells
 
 

@@ -3,7 +3,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from clients.models import Admission
 from facility import policy
-from facility.models import Alert, AlertSeverity, Facility, User
+from facility.models import AlertSeverity, Facility, User
 from facility.services import alert_raise
-from observations.models import LEVEL_INTERVAL, CodeKind, RoundCheck, RoundCode
-from observations.rounds import block_floor
+from observations.models import CheckSource, CodeKind, RoundCheck, RoundCode
+from observations.services.levels import current_levels, current_observers
+from observations.services.scans import close_missed_alerts
 
 MAX_BACKDATE = timedelta(minutes=5)
 # A check recorded this long after its block ended is shown as late.
@@ -32,6 +33,8 @@ class RoundEntry:
     respirations_observed: bool = False
     safety_concern: bool = False
     remark: str = ""
+    # The moment this client was tapped (issue 10 item 6); None: the round's observed time.
+    observed_at: datetime | None = None
 
 
 def last_checks(admissions) -> dict[int, RoundCheck]:
@@ -52,11 +55,15 @@ def last_checks(admissions) -> dict[int, RoundCheck]:
     return {ids[c.pk]: c for c in checks}
 
 
-# What makes two posts of one submission key the same round.
+# What makes two posts of one submission key the same round. The observed time is compared
+# only for entries that carry their own (the moment the client was tapped): a retry posts the same
+# taps, while a round without them takes "now" again on every post.
 ROUND_CONTENT = (
     "admission_id", "recorded_by_id", "location_id", "status_id", "respirations_observed",
     "safety_concern", "remark",
 )  # fmt: skip
+# A tapped time this far ahead of the server's clock is a clock difference, not the future.
+CLOCK_SLACK = timedelta(seconds=30)
 
 
 def _round_content(entries: list[RoundEntry], actor: User) -> list[tuple]:
@@ -65,6 +72,28 @@ def _round_content(entries: list[RoundEntry], actor: User) -> list[tuple]:
          e.safety_concern, e.remark.strip())
         for e in entries
     ]  # fmt: skip
+
+
+def _same_round(submission_key: uuid.UUID, entries: list[RoundEntry], actor: User) -> bool | None:
+    """None when nothing was recorded under this key; else whether this post is that round."""
+    earlier = list(
+        RoundCheck.objects.filter(submission_key=submission_key).values_list(
+            *ROUND_CONTENT, "observed_at", "recorded_at"
+        )
+    )
+    if not earlier:
+        return None
+    if sorted(row[:-2] for row in earlier) != sorted(_round_content(entries, actor)):
+        return False
+    times = {row[0]: (row[-2], row[-1]) for row in earlier}
+    for entry in entries:
+        if entry.observed_at is None:
+            continue
+        observed, recorded = times[entry.admission.pk]
+        # A tap a few seconds ahead of the server was stored at the server's time.
+        if observed != min(entry.observed_at, recorded):
+            return False
+    return True
 
 
 def _lock_submission_key(key: uuid.UUID) -> None:
@@ -76,19 +105,62 @@ def _lock_submission_key(key: uuid.UUID) -> None:
         )
 
 
+def _check_round_time(observed_at: datetime, now: datetime, late_reason: str) -> None:
+    """The round's own time: now, or moved back at most 5 minutes with a reason."""
+    if observed_at > now + CLOCK_SLACK:
+        raise ValidationError({"observed_at": "Observed at: cannot be in the future."})
+    if observed_at < now - MAX_BACKDATE:
+        raise ValidationError({"observed_at": "Observed at: at most 5 minutes back."})
+    if now - observed_at > timedelta(minutes=1) and not late_reason.strip():
+        raise ValidationError({"late_reason": "Reason: say why the time was moved back."})
+
+
+def _entry_time_error(entry: RoundEntry, now: datetime, tz) -> str | None:
+    """A client's own tapped time is taken when it is not in the future (beyond the clock slack)
+    and not more than 5 minutes before the submit (issue 10 item 6)."""
+    when, name = entry.observed_at, entry.admission.client.initials
+    if when is None:
+        return None
+    if when > now + CLOCK_SLACK:
+        return f"{name}: the time seen is in the future; tap Seen again."
+    if when < now - MAX_BACKDATE:
+        return (
+            f"{name}: seen at {timezone.localtime(when, tz):%H:%M}, more than 5 minutes before "
+            "this round was sent; tap Seen again."
+        )
+    return None
+
+
+def _continuous_error(entry: RoundEntry, level, watch, actor: User) -> str | None:
+    """A client on a continuous level is charted only by their current observer (issue 10 item 2:
+    the rounder's taps must not fill a 1:1's blocks)."""
+    if not level.is_continuous or (watch is not None and watch.observer_id == actor.pk):
+        return None
+    name = entry.admission.client.initials
+    if watch is None:
+        return f"{name}: on {level.label} with no observer – assign one on the chart."
+    observer = watch.observer.full_name or watch.observer.username
+    return f"{name}: on {level.label} – charted by {observer} on My 1:1."
+
+
 @transaction.atomic
 def round_submit(
     *,
     actor: User,
     facility: Facility,
     submission_key: uuid.UUID,
-    observed_at: datetime,
     entries: list[RoundEntry],
+    observed_at: datetime | None = None,
     late_reason: str = "",
     now: datetime | None = None,
 ) -> tuple[int, bool]:
     """Record a round: one check per entry, all or none. Returns (checks recorded, was_repeat).
 
+    Each entry is observed at its own tapped time (`entry.observed_at`, not in the future and at
+    most 5 minutes before the submit), else at the round's `observed_at` (default now; moved back
+    at most 5 minutes, with a reason). A client on a continuous level (line of sight, 1:1) is
+    refused unless the actor is their current observer, whose entries are saved as
+    source="observer" (specs/rounds.md: continuous levels count only the observer's entries).
     The same submission key posted again with the same round records nothing and says so (a
     network retry or double tap); the key reused for a different round is refused, never
     silently dropped. Posts of one key are serialized by a transaction-level advisory lock, so
@@ -97,12 +169,11 @@ def round_submit(
     """
     policy.require(actor, "floor.chart", facility)
     now = now or timezone.now()
+    observed_at = observed_at or now
     _lock_submission_key(submission_key)
-    earlier = sorted(
-        RoundCheck.objects.filter(submission_key=submission_key).values_list(*ROUND_CONTENT)
-    )
-    if earlier:
-        if earlier == sorted(_round_content(entries, actor)):
+    same = _same_round(submission_key, entries, actor)
+    if same is not None:
+        if same:
             return 0, True
         raise ValidationError(
             "This round form was already used to record a different round; nothing was saved. "
@@ -110,28 +181,38 @@ def round_submit(
         )
     if not entries:
         raise ValidationError("Tap at least one client to record a round.")
-    if observed_at > now + timedelta(seconds=30):
-        raise ValidationError({"observed_at": "Observed at: cannot be in the future."})
-    if observed_at < now - MAX_BACKDATE:
-        raise ValidationError({"observed_at": "Observed at: at most 5 minutes back."})
-    if now - observed_at > timedelta(minutes=1) and not late_reason.strip():
-        raise ValidationError({"late_reason": "Reason: say why the time was moved back."})
+    _check_round_time(observed_at, now, late_reason)
+    admissions = [entry.admission for entry in entries]
+    levels = current_levels(admissions, now)
+    continuous = [a for a in admissions if levels[a.pk].is_continuous]
+    watches = current_observers(continuous) if continuous else {}
     errors = []
     for entry in entries:
         name = entry.admission.client.initials
         if entry.admission.facility_id != facility.pk or not entry.admission.is_open:
             errors.append(f"{name}: not admitted in this facility.")
+            continue
         for code, kind in ((entry.location, CodeKind.LOCATION), (entry.status, CodeKind.STATUS)):
             if code.facility_id != facility.pk or code.kind != kind or not code.active:
                 errors.append(f"{name}: {kind} code {code.code} is not in use here.")
         if entry.status.needs_respirations and not entry.respirations_observed:
             errors.append(f"{name}: sleeping needs “respirations observed”.")
+        for error in (
+            _entry_time_error(entry, now, facility.tz),
+            _continuous_error(
+                entry, levels[entry.admission.pk], watches.get(entry.admission.pk), actor
+            ),
+        ):
+            if error:
+                errors.append(error)
     if errors:
         raise ValidationError(errors)
+    # The database holds observed <= recorded: a tap inside the clock slack is stored at "now".
+    times = [min(entry.observed_at or observed_at, now) for entry in entries]
     checks = [
         RoundCheck(
             admission=entry.admission,
-            observed_at=observed_at,
+            observed_at=when,
             recorded_at=now,
             recorded_by=actor,
             location=entry.location,
@@ -141,12 +222,20 @@ def round_submit(
             remark=entry.remark.strip(),
             late_reason=late_reason.strip(),
             submission_key=submission_key,
+            source=CheckSource.OBSERVER
+            if levels[entry.admission.pk].is_continuous
+            else CheckSource.ROUND,
         )
-        for entry in entries
+        for entry, when in zip(entries, times, strict=True)
     ]
     # ON CONFLICT DO NOTHING: a retry racing this very request cannot double the round.
     RoundCheck.objects.bulk_create(checks, ignore_conflicts=True)
-    _close_missed_alerts(entries, observed_at, actor, now, facility.tz)
+    close_missed_alerts(
+        [(check.admission, check.observed_at) for check in checks],
+        actor=actor,
+        now=now,
+        tz=facility.tz,
+    )
     for entry in entries:
         if entry.safety_concern or entry.status.raises_alert:
             client = entry.admission.client
@@ -163,19 +252,3 @@ def round_submit(
                 now=now,
             )
     return len(checks), False
-
-
-def _close_missed_alerts(entries, observed_at, actor, now, tz) -> None:
-    """A check moved back into a block the scan already called missed closes that alert: the
-    block was checked after all (a late entry, shown as such)."""
-    keys = []
-    for entry in entries:
-        for interval in sorted(set(LEVEL_INTERVAL.values())):
-            block = block_floor(observed_at.astimezone(tz), interval)
-            keys.append(f"missed:{entry.admission.public_id}:{block.astimezone(UTC).isoformat()}")
-    when = timezone.localtime(observed_at, tz)
-    Alert.objects.open().filter(dedupe_key__in=keys).update(
-        resolved_at=now,
-        resolved_by=actor,
-        resolution_note=f"Checked at {when:%H:%M} (late entry by {actor.initials}).",
-    )

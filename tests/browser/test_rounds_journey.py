@@ -6,12 +6,14 @@ client plus "Record round". A double-tapped or replayed round is recorded once.
 """
 
 import time
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from facility.models import Bed, Unit
@@ -25,6 +27,10 @@ CLIENTS = 12
 # Codes that need nothing more (not S, which needs respirations; not SIB, which raises an alert).
 LOCATIONS = ["RM", "DAY", "DR", "HALL"]
 STATUSES = ["A", "T", "R", "E"]
+# What the "seen" line says for them: words, not codes (issue 10 item 7).
+WORDS = {"RM": "Own room", "DAY": "Day room", "DR": "Dining room", "HALL": "Hallway",
+         "A": "Awake, calm", "T": "Talking/socializing", "R": "Reading/TV",
+         "E": "Eating"}  # fmt: skip
 
 
 class Taps:
@@ -106,7 +112,7 @@ def test_technician_charts_a_twelve_client_unit(new_page, signed_in, cast, facil
     for i in range(CLIENTS):
         row = rows.nth(i)
         seen = row.locator("label.include")
-        expect(seen).to_contain_text(f"{LOCATIONS[i % 4]} · {STATUSES[i % 4]}")
+        expect(seen).to_contain_text(f"{WORDS[LOCATIONS[i % 4]]} · {WORDS[STATUSES[i % 4]]}")
         tap(seen)
         expect(row.locator("input[data-include]")).to_be_checked()
     tap(record)
@@ -120,6 +126,9 @@ def test_technician_charts_a_twelve_client_unit(new_page, signed_in, cast, facil
     assert sorted(c.admission_id for c in second_round) == sorted(a.pk for a in admissions)
     for check in second_round:
         assert (check.location_id, check.status_id) == first_round[check.admission_id]
+    # Each client carries the moment they were tapped, not one time for the whole round.
+    assert len({c.observed_at for c in second_round}) == CLIENTS
+    assert all(c.observed_at <= c.recorded_at for c in second_round)
 
     # Double submit: a double tap on "Record round", then the same POST replayed (a network retry).
     page.goto(board_url)
@@ -151,3 +160,124 @@ def test_technician_charts_a_twelve_client_unit(new_page, signed_in, cast, facil
         f"\ntaps: first round {first_taps}, quiet round {quiet_taps}; "
         + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
     )
+
+
+THIRTY = 30
+
+
+@pytest.fixture
+def thirty_unit(cast, facility):
+    """East unit with 30 beds, every one occupied, each client checked one block ago."""
+    from observations.models import RoundCode
+
+    east = Unit.objects.get(facility=facility, name="East")
+    for n in range(7, THIRTY + 1):
+        Bed.objects.create(unit=east, label=f"E{n:02d}")
+    beds = Bed.objects.filter(unit=east).order_by("label")
+    admissions = [admit(facility, cast["nurse"], bed=bed, n=i) for i, bed in enumerate(beds, 1)]
+    codes = {(c.kind, c.code): c for c in RoundCode.objects.filter(facility=facility)}
+    earlier = timezone.now() - timedelta(minutes=16)
+    RoundCheck.objects.bulk_create(
+        RoundCheck(
+            admission=a,
+            observed_at=earlier,
+            recorded_at=earlier,
+            recorded_by=cast["technician"],
+            location=codes[("location", LOCATIONS[i % 4])],
+            status=codes[("status", STATUSES[i % 4])],
+            submission_key=uuid.uuid4(),
+        )
+        for i, a in enumerate(admissions)
+    )
+    return east, admissions
+
+
+@pytest.mark.parametrize("width, height", [(768, 1024), (390, 844)])
+def test_a_quiet_thirty_client_round_measured(
+    new_page, signed_in, cast, thirty_unit, width, height
+):
+    """Issue 10 item 7: taps for a round where nobody moved, and how tall the board is."""
+    unit, admissions = thirty_unit
+    page: Page = signed_in(
+        new_page(viewport={"width": width, "height": height}), cast["technician"]
+    )
+    page.goto(reverse("observations:board", args=[unit.public_id]))
+    rows = page.locator("li.round-row")
+    expect(rows).to_have_count(THIRTY)
+    scroll_height = page.evaluate("document.documentElement.scrollHeight")
+    row_height = rows.nth(3).bounding_box()["height"]
+    shoot(page, f"rounds-board-{width}.png")
+    tap = Taps()
+    for i in range(THIRTY):
+        tap(rows.nth(i).locator("label.include"))
+    tap(page.get_by_role("button", name="Record round"))
+    expect(page.get_by_role("status")).to_contain_text(f"Round recorded for {THIRTY} clients.")
+    print(
+        f"\n{width}px: {tap.count} taps for a quiet {THIRTY}-client round; scroll height "
+        f"{scroll_height} px ({scroll_height / height:.2f} screens); row {row_height:.0f} px"
+    )
+    assert RoundCheck.objects.count() == 2 * THIRTY
+    assert tap.count <= THIRTY + 1  # DESIGN.md §6: a quiet client is one tap
+    if width == 768:  # issue 10 item 7: a 30-client unit in two tablet screens
+        assert scroll_height <= 2 * height, scroll_height
+        assert row_height <= 60, row_height
+
+
+def test_the_board_keeps_itself_true_while_charting(new_page, signed_in, cast, facility):
+    """A sleeping client needs a fresh status and "breathing seen"; the summary follows the chips
+    in words; "x min ago" ticks without a reload; each client is recorded when tapped."""
+    from observations.models import RoundCode
+
+    east = Unit.objects.get(facility=facility, name="East")
+    beds = list(Bed.objects.filter(unit=east).order_by("label")[:2])
+    asleep, awake = (admit(facility, cast["nurse"], bed=b, n=i) for i, b in enumerate(beds))
+    codes = {(c.kind, c.code): c for c in RoundCode.objects.filter(facility=facility)}
+    earlier = timezone.now() - timedelta(minutes=16)
+    for admission, status in ((asleep, "S"), (awake, "A")):
+        RoundCheck.objects.create(
+            admission=admission, observed_at=earlier, recorded_at=earlier,
+            recorded_by=cast["technician"], location=codes[("location", "RM")],
+            status=codes[("status", status)], respirations_observed=status == "S",
+            submission_key=uuid.uuid4(),
+        )  # fmt: skip
+    page: Page = signed_in(new_page(viewport={"width": 390, "height": 844}), cast["technician"])
+    page.clock.install()
+    page.goto(reverse("observations:board", args=[east.public_id]))
+    sleeping_row, awake_row = (
+        page.locator("li.round-row").nth(0),
+        page.locator("li.round-row").nth(1),
+    )
+    expect(sleeping_row.locator("label.include")).to_contain_text("Own room · choose status")
+    expect(sleeping_row.locator("label.include")).to_contain_text("was Sleeping")
+    expect(sleeping_row.get_by_text("16 min ago")).to_be_visible()
+
+    # "Seen" on the sleeping client opens the detail: the status and breathing are tapped afresh.
+    sleeping_row.locator("label.include").click()
+    detail = sleeping_row.locator("details.round-detail")
+    expect(detail).to_have_attribute("open", "")
+    expect(sleeping_row.get_by_label("Respirations observed (breathing seen)")).not_to_be_checked()
+    sleeping_row.locator("fieldset.chips").nth(1).get_by_text("S", exact=True).click()
+    expect(sleeping_row.locator("label.include")).to_contain_text("Own room · Sleeping")
+    sleeping_row.get_by_label("Respirations observed (breathing seen)").check()
+
+    # A quiet client: one tap; changing a chip changes the words at once.
+    awake_row.locator("label.include").click()
+    awake_row.locator("details.round-detail summary").click()
+    awake_row.locator("fieldset.chips").nth(0).get_by_text("DAY", exact=True).click()
+    expect(awake_row.locator("label.include")).to_contain_text("Day room · Awake, calm")
+    stamps = {
+        a.pk: int(page.locator(f'input[name="seen-{a.public_id}"]').input_value())
+        for a in (asleep, awake)
+    }
+    page.clock.fast_forward("01:10")
+    expect(awake_row.get_by_text("17 min ago")).to_be_visible()  # ticked, no reload
+
+    page.get_by_role("button", name="Record round").click()
+    expect(page.get_by_role("status")).to_contain_text("Round recorded for 2 clients.")
+    new = {c.admission_id: c for c in RoundCheck.objects.filter(observed_at__gt=earlier)}
+    assert new[asleep.pk].status.code == "S" and new[asleep.pk].respirations_observed
+    assert new[awake.pk].location.code == "DAY"
+    # Each client is recorded at the moment of their own first tap (on the server's clock).
+    for pk, stamp in stamps.items():
+        assert new[pk].observed_at == datetime.fromtimestamp(stamp / 1000, tz=UTC)
+    assert stamps[awake.pk] > stamps[asleep.pk]
