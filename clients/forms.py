@@ -308,6 +308,12 @@ class LeaveForm(HavenForm):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=1000
     )
+    backdate_reason = forms.CharField(
+        label="Reason for the earlier time",
+        max_length=200,
+        required=False,
+        help_text="Needed when the client left more than 5 minutes ago.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -258,6 +258,27 @@ def admission_discharge(
     return admission
 
 
+# A leave entered up to this long after it started is "now" (walking the client to the door).
+LEAVE_BACKDATE_FREE = timedelta(minutes=5)
+
+
+def _leave_rules(admission: Admission, *, left_at: datetime, now: datetime, backdate_reason: str):
+    """The back-dating reason and every registered leave rule, all refusals at once."""
+    errors: dict = {}
+    for rule in registry.leave_rules.values():
+        try:
+            rule(admission=admission, left_at=left_at, now=now, backdate_reason=backdate_reason)
+        except ValidationError as exc:
+            exc.update_error_dict(errors)
+    if now - left_at > LEAVE_BACKDATE_FREE and not backdate_reason.strip():
+        errors.setdefault("backdate_reason", []).append(
+            "Reason for the earlier time: the leave started more than 5 minutes ago; "
+            "say why it is entered late."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def leave_start(
     *,
@@ -268,14 +289,20 @@ def leave_start(
     expected_back_at: datetime,
     destination: str = "",
     note: str = "",
+    backdate_reason: str = "",
 ) -> Leave:
-    """Record a client leaving the site (pass, appointment, outing, trip, hospital)."""
+    """Record a client leaving the site (pass, appointment, outing, trip, hospital).
+
+    Issue 10 item 3: time on leave owes no checks, so a leave entered as starting more than 5
+    minutes ago needs a reason, and the rules other apps register (rounds: not before the
+    client's last check) may refuse it, so a back-dated leave cannot silently erase misses."""
     admission = Admission.objects.select_for_update().get(pk=admission.pk)
     if not admission.is_open:
         raise ValidationError("This client has been discharged.")
     policy.require(actor, "floor.chart", admission)
     now = timezone.now()
     _check_time(left_at, "left_at", now=now, earliest=admission.admitted_at)
+    _leave_rules(admission, left_at=left_at, now=now, backdate_reason=backdate_reason)
     if expected_back_at <= left_at:
         raise ValidationError({"expected_back_at": "Expected back must be after leaving."})
     if expected_back_at - left_at > leave_max():
@@ -293,6 +320,7 @@ def leave_start(
         note=note,
         recorded_by=actor,
         recorded_at=now,
+        backdate_reason=backdate_reason.strip(),
     )
     leave.full_clean(validate_constraints=False)
     try:
@@ -300,7 +328,7 @@ def leave_start(
             leave.save()
     except IntegrityError as exc:
         if violated_constraint(exc) == "clients_leave_one_open_per_admission":
-            raise ValidationError("This client was just signed out by someone else.") from exc
+            raise ValidationError("This client's leave was just recorded by someone else.") from exc
         raise
     return leave
 

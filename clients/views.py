@@ -438,7 +438,7 @@ def leave_start(request, public_id):
         form_class=LeaveForm,
         service=services.leave_start,
         template="clients/leave.html",
-        success="{client} is signed out off site.",
+        success="Leave recorded: {client} is off site.",
     )
 
 

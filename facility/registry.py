@@ -35,7 +35,9 @@ class ChartSection:
 @dataclass(frozen=True)
 class CensusSlot:
     """A column of the census board: `fill(admissions, now) -> {admission_id: cell}` where a cell
-    is a dict with `text` and optional `tone` (ok, due, late, alert) and `title`."""
+    is a dict with `text` and optional `tone` (ok, due, late, alert) and `title`, and optional
+    `href` (where the cell leads) with the `capability` needed to open it: the link is shown only
+    to users the policy allows it."""
 
     key: str
     title: str

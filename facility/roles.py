@@ -23,6 +23,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Observed self-administration only (policy rule on "mar.record").
         "facility.record_administration",
         "facility.sign_controlled_count",
+        # Issue 10: the floor sees its open alerts (the census "1 alert" opens); resolving
+        # them stays with the supervisor.
+        "facility.view_alerts",
         "facility.break_glass",
     },
     Role.NURSE: {
@@ -148,6 +151,10 @@ CAPABILITIES: dict[str, str | None] = {
     "controlled.sign_off": "facility.sign_off_discrepancy",
     "report.print": "facility.print_shift_report",
     "alerts.view": "facility.view_alerts",
+    # Enter checks from a paper downtime sheet, up to 24 hours back (issue 10 item 5): nurses and
+    # supervisors, the people who keep the census's admissions and leaves, not technicians. It
+    # reuses their permission; a dedicated one would need a migration.
+    "rounds.downtime": "facility.admit_client",
     "alerts.resolve": "facility.resolve_alert",
     "audit.view": "facility.view_audit_trail",
     "staff.manage": "facility.manage_staff",

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from facility import policy, services
@@ -61,23 +62,43 @@ def _facility_or_404(request):
     return facility
 
 
+def alert_href(alert: Alert) -> str:
+    """Where an alert is acted on: its own link when it is a path inside Haven, else the chart
+    of the client it is about, else nowhere (issue 10 item 4)."""
+    link = alert.link.strip()
+    if link.startswith("/") and not link.startswith("//") and "\\" not in link:
+        return link
+    if alert.client_public_id:
+        return reverse("clients:chart", args=[alert.client_public_id])
+    return ""
+
+
 @policy.requires("alerts.view")
 @require_GET
 def alert_dashboard(request):
-    """Open alerts of the current facility, newest first; the list part refreshes by polling."""
+    """Open alerts of the current facility, newest first; the list part refreshes by polling.
+
+    `?client=<public id>` narrows the list to one client's alerts (the census links there). Every
+    role on the floor sees them (issue 10); resolving is the supervisor's."""
     facility = _facility_or_404(request)
-    alerts = list(Alert.objects.for_facility(facility).open().order_by("-raised_at")[:200])
+    open_alerts = Alert.objects.for_facility(facility).open()
+    client_id = request.GET.get("client")
+    if client_id:
+        try:
+            open_alerts = open_alerts.filter(client_public_id=uuid.UUID(client_id))
+        except ValueError as exc:
+            raise Http404("No such client.") from exc
+    alerts = list(open_alerts.order_by("-raised_at")[:200])
+    for alert in alerts:
+        alert.href = alert_href(alert)
     counts = dict(
-        Alert.objects.for_facility(facility)
-        .open()
-        .values_list("severity")
-        .annotate(n=Count("id"))
-        .values_list("severity", "n")
+        open_alerts.values_list("severity").annotate(n=Count("id")).values_list("severity", "n")
     )
     context = {
         "facility": facility,
         "alerts": alerts,
         "counts": counts,
+        "client_filter": bool(client_id),
         "form": ResolveAlertForm(),
         "can_resolve": policy.allows(request.user, "alerts.resolve"),
     }

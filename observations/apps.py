@@ -7,8 +7,10 @@ class ObservationsConfig(AppConfig):
 
     def ready(self):
         from facility.registry import register_facility_defaults
-        from observations import services
+        from observations import leaves, services
 
         # Pages only read these: a new facility gets them when it is made (issue 8).
         register_facility_defaults("round_codes", services.codes_seed_defaults)
         register_facility_defaults("security_areas", services.security_areas_seed_defaults)
+        # A leave cannot start before the client's last check (issue 10 item 3).
+        leaves.register()

@@ -287,6 +287,7 @@ def test_leave_shows_on_census_and_return_closes_it(client, cast, facility, admi
         left_at=now - timedelta(minutes=30),
         expected_back_at=now + timedelta(hours=1),
         destination="Dentist",
+        backdate_reason="Entered after the van left",
     )
     client.force_login(cast["technician"])
     census = client.get(reverse("clients:census")).content.decode()
@@ -330,6 +331,7 @@ def test_discharge_closes_an_open_leave(cast, admission):
         kind="hospital",
         left_at=now - timedelta(minutes=20),
         expected_back_at=now + timedelta(days=1),
+        backdate_reason="Ambulance first, charting after",
     )
     admission_discharge(
         actor=cast["nurse"], admission=admission, discharged_at=now, discharge_type="hospital"

@@ -23,6 +23,7 @@ def on_pass(cast, admission, expected_back_at):
     return leave_start(
         actor=cast["nurse"], admission=admission, kind="pass",
         left_at=expected_back_at - timedelta(hours=3), expected_back_at=expected_back_at,
+        backdate_reason="Pass entered at the end of the shift",
     )  # fmt: skip
 
 

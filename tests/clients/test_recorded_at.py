@@ -45,6 +45,7 @@ def test_a_back_dated_leave_and_bed_move_show_when_they_were_recorded(client, ca
                 "kind": "appointment",
                 "left_at": form_time(left, facility),
                 "expected_back_at": form_time(datetime(2026, 5, 12, 16, 0, tzinfo=NY), facility),
+                "backdate_reason": "Charted after the appointment run",
             },
         )
         assert response.status_code == 302

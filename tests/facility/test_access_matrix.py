@@ -37,6 +37,7 @@ from tests.facility.world import (
     admit_body,
     allergy_body,
     an_allergy,
+    downtime_body,
     free_bed,
     matrix_world,
     now_field,
@@ -97,6 +98,20 @@ class Url:
 
 def cosigned(**body) -> Callable[[World], dict]:
     return lambda w: {**body, "second_nurse": "witness", "second_password": PASSWORD}
+
+
+def seen_body(w):
+    from observations.models import RoundCode
+
+    codes = RoundCode.objects.filter(facility=w.facility)
+    return {
+        "submission_key": str(uuid.uuid4()),
+        "admission": str(w.admission.public_id),
+        "location": codes.filter(kind="location").values_list("pk", flat=True).first(),
+        "status": codes.filter(kind="status", needs_respirations=False)
+        .values_list("pk", flat=True)
+        .first(),
+    }
 
 
 def client_pid(w):
@@ -237,6 +252,13 @@ URLS: dict[str, Url] = {
         lambda w: [w.unit.public_id], True, 200, Post(round_body, count("observations.RoundCheck"))
     ),
     "observations:board_status": Url(lambda w: [w.unit.public_id], True),
+    "observations:downtime_home": Url(get=302),
+    "observations:downtime": Url(
+        lambda w: [w.unit.public_id],
+        True,
+        200,
+        Post(downtime_body, count("observations.RoundCheck", source="downtime")),
+    ),
     "observations:level_change": Url(
         admission_pid,
         True,
@@ -250,10 +272,23 @@ URLS: dict[str, Url] = {
         admission_pid,
         True,
         None,
-        Post(
-            lambda w: {"observer": w.cast["witness"].pk}, count("observations.ObserverAssignment")
-        ),
+        Post(lambda w: {"observer": w.cast["witness"].pk}, count("observations.ObserverHandoff")),
     ),  # fmt: skip
+    # Only the person offered (the witness, who is none of these) accepts or declines: 403.
+    "observations:handoff_accept": Url(
+        lambda w: [w.handoff.public_id], True, None, Post(lambda w: {}, None, ok=403)
+    ),
+    "observations:handoff_decline": Url(
+        lambda w: [w.handoff.public_id], True, None, Post(lambda w: {}, None, ok=403)
+    ),
+    "observations:handoff_withdraw": Url(
+        lambda w: [w.handoff.public_id],
+        True,
+        None,
+        Post(lambda w: {}, field_of("handoff", "closed_at")),
+    ),
+    # Nobody here observes the posted client: the entry is refused with a message (400).
+    "observations:my_observation": Url(post=Post(seen_body, None, ok=400, other=400)),
     "observations:level_confirm": Url(
         lambda w: [w.raise_.public_id],
         True,
@@ -263,6 +298,21 @@ URLS: dict[str, Url] = {
     "observations:compliance": Url(),
     "observations:security": Url(
         post=Post(security_body, count("observations.SecurityRound"), other=400)
+    ),
+    # The other facility's staff post home's area: not one of theirs, a field message (400).
+    "observations:security_finding": Url(
+        get=None,
+        post=Post(
+            lambda w: {
+                "area": str(w.areas[0].pk),
+                "found_at": form_time(timezone.now(), w.facility),
+                "finding": "Lighter",
+                "location_detail": "Lounge",
+                "action_taken": "Taken",
+            },
+            count("observations.SecurityFinding"),
+            other=400,
+        ),
     ),
     "observations:observation_sheet": Url(admission_pid, True),
     "medications:mar": Url(),

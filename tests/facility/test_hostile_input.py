@@ -34,6 +34,7 @@ from tests.facility.world import (
     World,
     admit_body,
     allergy_body,
+    downtime_body,
     form_world,
     now_field,
     order_body,
@@ -218,8 +219,9 @@ ENDPOINTS = [
             "left_at": now_field(w),
             "expected_back_at": form_time(timezone.now() + timedelta(hours=2), w.facility),
             "note": "",
+            "backdate_reason": "",
         },  # fmt: skip
-        text={"destination": 200, "note": 1000},
+        text={"destination": 200, "note": 1000, "backdate_reason": 200},
         dates={
             "left_at": (FAR_DATETIME, FAR),
             "expected_back_at": (FAR_DATETIME, FAR),
@@ -244,6 +246,21 @@ ENDPOINTS = [
             "submission_key": "out of date",
             "include": "not admitted to this unit",
             pid_field("loc"): "Location: choose one",
+        },  # fmt: skip
+    ),
+    Endpoint(
+        "downtime",
+        "nurse",
+        "POST",
+        lambda w: reverse("observations:downtime", args=[w.unit.public_id]),
+        downtime_body,
+        text={"reason": 190, "remark-1": 500},
+        dates={"time-1": (FAR_DATETIME, FAR)},
+        ids={
+            "submission_key": "out of date",
+            "client-1": "Row 1: Client: choose",
+            "loc-1": "Row 1: Location: choose one",
+            "st-1": "Row 1: Status: choose one",
         },  # fmt: skip
     ),
     Endpoint(
@@ -285,6 +302,22 @@ ENDPOINTS = [
             (lambda w: f"action-{w.areas[0].pk}"): 300,
         },
         ids={(lambda w: f"ok-{w.areas[1].pk}"): "mark it OK or record a finding"},
+    ),
+    Endpoint(
+        "security_finding",
+        "technician",
+        "POST",
+        lambda w: reverse("observations:security_finding"),
+        lambda w: {
+            "area": str(w.areas[0].pk),
+            "found_at": now_field(w),
+            "finding": "Lighter",
+            "location_detail": "Lounge",
+            "action_taken": "Taken",
+        },
+        text={"finding": 300, "location_detail": 200, "action_taken": 300},
+        dates={"found_at": (FAR_DATETIME, "Found at: cannot be in the future.")},
+        ids={"area": "Area: choose"},
     ),
     Endpoint(
         "observation_sheet",
@@ -713,7 +746,8 @@ def test_the_table_covers_every_form_and_query_endpoint():
     takes_input = {
         "facility_switch", "alert_resolve", "audit_trail", "staff_create", "staff_edit",
         "census", "census_pdf", "admit", "readmit", "move_bed", "discharge", "leave_start",
-        "leave_return", "board", "level_change", "observer_assign", "compliance", "security",
+        "leave_return", "board", "downtime", "level_change", "observer_assign", "compliance",
+        "security", "security_finding",
         "observation_sheet", "mar", "mar_pdf", "order_new", "order_prescribe", "order_release",
         "order_discontinue", "dose_document",
         "administration_strike", "prn_give", "prn_follow_up", "stock_new", "stock_receive",

@@ -34,6 +34,8 @@ class World:
     member: Any = None  # a technician an admin edits or deactivates
     inactive: Any = None
     raise_: Any = None  # a nurse's raise awaiting a clinician's order
+    handoff: Any = None  # a 1:1 watch offered to the witness, not yet accepted
+    rounded: Any = None  # a client on a timed level, charted on the bulk round
     med: Any = None
     order: Any = None  # verified, scheduled
     dose: Any = None  # not yet documented (matrix); documented by `administration` (forms)
@@ -130,7 +132,7 @@ def matrix_world() -> World:
     from clients.services import admission_discharge, leave_start
     from facility.services import alert_raise, roles_sync
     from observations.models import SecurityArea
-    from observations.services import level_order
+    from observations.services import handoff_offer, level_order
 
     roles_sync()
     home = make_facility("Alder House", "America/New_York")
@@ -159,11 +161,16 @@ def matrix_world() -> World:
     # Left ten minutes ago: a return charted "now" (to the minute, as the form sends it) is after.
     leave = leave_start(
         actor=nurse, admission=away, kind="appointment", left_at=now - timedelta(minutes=10),
-        expected_back_at=now + timedelta(hours=4),
+        expected_back_at=now + timedelta(hours=4), backdate_reason="Entered after the door",
     )  # fmt: skip
     gone = admit(home, nurse, n=3)
     admission_discharge(actor=nurse, admission=gone, discharged_at=now, discharge_type="completed")
     raise_ = level_order(actor=nurse, admission=admission, level="los", reason="Agitated")
+    watched = admit(home, nurse, n=4)
+    level_order(actor=nurse, admission=watched, level="one_to_one", reason="Self-harm risk")
+    handoff = handoff_offer(actor=nurse, admission=watched, to_observer=witness)
+    # Continuous clients are charted only by their observer: the bulk round charts this one.
+    rounded = admit(home, nurse, n=5)
     alert, _ = alert_raise(
         facility=home, kind="test", severity="warning", message="Test alert",
         dedupe_key="test:matrix", client_public_id=admission.client.public_id,
@@ -182,6 +189,8 @@ def matrix_world() -> World:
         member=member,
         inactive=inactive,
         raise_=raise_,
+        handoff=handoff,
+        rounded=rounded,
         areas=list(SecurityArea.objects.filter(facility=home, active=True)),
         **_matrix_medications(cast, home, admission),
     )
@@ -291,6 +300,7 @@ def form_world(cast, facility, admission) -> World:
     leave = leave_start(
         actor=cast["nurse"], admission=away, kind="appointment",
         left_at=now - timedelta(minutes=10), expected_back_at=now + timedelta(hours=2),
+        backdate_reason="Entered after the door",
     )  # fmt: skip
     alert, _ = alert_raise(
         facility=facility, kind="test", severity="warning", message="Test", dedupe_key="t:hostile"
@@ -305,6 +315,7 @@ def form_world(cast, facility, admission) -> World:
         unit=admission.unit,
         alert=alert,
         member=cast["technician"],
+        rounded=admission,
         areas=list(SecurityArea.objects.filter(facility=facility, active=True)),
         **mar,
     )
@@ -346,13 +357,27 @@ def admit_body(w: World) -> dict:
 def round_body(w: World) -> dict:
     from observations.models import RoundCode
 
-    pid = w.admission.public_id
+    pid = w.rounded.public_id
     codes = RoundCode.objects.filter(facility=w.facility)
     return {
         "submission_key": str(uuid.uuid4()), "minutes_back": "0",
         "include": [str(pid)], f"loc-{pid}": str(codes.get(kind="location", code="RM").pk),
         f"st-{pid}": str(codes.get(kind="status", code="A").pk), "late_reason": "",
         f"remark-{pid}": "",
+    }  # fmt: skip
+
+
+def downtime_body(w: World) -> dict:
+    """One row of a paper downtime sheet: the client seen in their room half an hour ago."""
+    from observations.models import RoundCode
+
+    codes = RoundCode.objects.filter(facility=w.facility)
+    return {
+        "submission_key": str(uuid.uuid4()), "rows": "1", "reason": "Network outage",
+        "client-1": str(w.admission.public_id),
+        "time-1": form_time(timezone.now() - timedelta(minutes=30), w.facility),
+        "loc-1": str(codes.get(kind="location", code="RM").pk),
+        "st-1": str(codes.get(kind="status", code="A").pk), "remark-1": "",
     }  # fmt: skip
 
 
