@@ -1,12 +1,18 @@
 """HTTP input for level orders, observer hand-offs, rounds (one row of fields per client) and
 security rounds (one row per area); every error names its field or its client."""
 
-from django import forms
+from datetime import UTC, datetime, timedelta
 
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from clients.forms import local_datetime_field
 from facility import policy
 from facility.forms import HavenForm, harden_field
 from facility.models import User
-from observations.models import Level
+from facility.validators import PlausibleDateValidator
+from observations.models import Level, SecurityArea
 
 OUT_OF_DATE = "This round form is out of date; reload the board."
 MOVED_BACK = "Observed at: choose now or up to 5 minutes back."
@@ -77,9 +83,31 @@ class SheetDayForm(HavenForm):
     )
 
 
+class SeenAtField(forms.Field):
+    """The moment a client was tapped "seen" on the board, as the browser's epoch milliseconds
+    (issue 10 item 6). Empty without JavaScript: the round's time is used. Whether the moment is
+    acceptable (not in the future, at most 5 minutes old) is the service's rule."""
+
+    def __init__(self, name: str):
+        self.invalid = f"{name}: the time seen was not understood; tap Seen again."
+        super().__init__(required=False, label=f"{name}: Seen at")
+
+    def to_python(self, value):
+        value = value.strip() if isinstance(value, str) else ""
+        if not value:
+            return None
+        if len(value) > 16 or not value.isascii() or not value.isdigit():
+            raise forms.ValidationError(self.invalid)
+        try:
+            return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise forms.ValidationError(self.invalid) from None
+
+
 class RoundForm(HavenForm):
     """A whole round of a unit: per admitted client `include`, `loc-<id>`, `st-<id>`,
-    `resp-<id>`, `safety-<id>`, `remark-<id>` (the names the board's chips post)."""
+    `resp-<id>`, `safety-<id>`, `remark-<id>` (the names the board's chips post) and `seen-<id>`
+    (when the client was tapped, set by the board's script)."""
 
     submission_key = forms.UUIDField(
         error_messages={"required": OUT_OF_DATE, "invalid": OUT_OF_DATE}
@@ -114,6 +142,7 @@ class RoundForm(HavenForm):
                     error_messages={"invalid_choice": f"{name}: {what}: choose one in use here."},
                 )
 
+            base[f"seen-{pid}"] = SeenAtField(name)
             base[f"resp-{pid}"] = forms.BooleanField(required=False)
             base[f"safety-{pid}"] = forms.BooleanField(required=False)
             base[f"remark-{pid}"] = forms.CharField(
@@ -154,14 +183,17 @@ class RoundForm(HavenForm):
                 "resp": data.get(f"resp-{pid}") == "on",
                 "safety": data.get(f"safety-{pid}") == "on",
                 "remark": data.get(f"remark-{pid}", ""),
+                "seen": data.get(f"seen-{pid}", "")[:20],
             }
         return typed
 
     def entries(self):
-        """The included clients' lines, once the form is valid."""
+        """The included clients' lines, once the form is valid. Each carries the moment it was
+        tapped, unless the whole round was moved back (then the round's time is everyone's)."""
         from observations.services import RoundEntry
 
         data = self.cleaned_data
+        own_times = data["minutes_back"] == 0
         return [
             RoundEntry(
                 admission=row.admission,
@@ -170,6 +202,7 @@ class RoundForm(HavenForm):
                 respirations_observed=data[f"resp-{pid}"],
                 safety_concern=data[f"safety-{pid}"],
                 remark=data[f"remark-{pid}"],
+                observed_at=data[f"seen-{pid}"] if own_times else None,
             )
             for row in self.rows
             if (pid := str(row.admission.public_id)) in data["include"]
@@ -183,9 +216,23 @@ class RoundForm(HavenForm):
         return out
 
 
+ALL_OK_CONFIRM = "All areas OK: tick “I walked every area” first, or mark each area."
+
+
 class SecurityRoundForm(HavenForm):
-    """One walk of the building: per active area `ok-<pk>` (ok or finding, always chosen),
-    `finding-<pk>`, `where-<pk>`, `action-<pk>`, `alert-<pk>`."""
+    """One walk of the building: per active area `ok-<pk>` (ok or finding; nothing is pre-set),
+    `finding-<pk>`, `where-<pk>`, `action-<pk>`, `alert-<pk>`. `action` says which button:
+    "round" (each area marked; also when absent) or "all_ok" (the single "all OK" action, which
+    needs the `walked_all` tick as its confirmation and carries no finding)."""
+
+    action = forms.ChoiceField(
+        required=False,
+        choices=[("round", "Record security round"), ("all_ok", "All areas OK")],
+        error_messages={
+            "invalid_choice": "This security round form is out of date; reload the page.",
+        },
+    )
+    walked_all = forms.BooleanField(required=False)
 
     def __init__(self, *args, areas, **kwargs):
         super().__init__(*args, **kwargs)
@@ -193,10 +240,11 @@ class SecurityRoundForm(HavenForm):
         for area in areas:
             pk, name = area.pk, area.name
             fields = {
+                # Required only for an area-by-area round: checked in clean().
                 f"ok-{pk}": forms.ChoiceField(
+                    required=False,
                     choices=[("ok", "OK"), ("finding", "Finding")],
                     error_messages={
-                        "required": f"{name}: mark it OK or record a finding.",
                         "invalid_choice": f"{name}: mark it OK or record a finding.",
                     },
                 ),
@@ -215,14 +263,35 @@ class SecurityRoundForm(HavenForm):
                 harden_field(field, field_name)
             self.fields.update(fields)
 
+    @property
+    def all_ok(self) -> bool:
+        """The walker used the single "all OK" action."""
+        return self.data.get("action") == "all_ok"
+
+    def _typed(self, data, area) -> bool:
+        return any(
+            (data.get(f"{part}-{area.pk}") or "").strip() for part in ("finding", "where", "action")
+        ) or bool(data.get(f"alert-{area.pk}"))
+
     def clean(self):
         data = super().clean()
+        if self.all_ok:
+            if not data.get("walked_all"):
+                self.add_error("walked_all", ALL_OK_CONFIRM)
+            for area in self.areas:
+                if data.get(f"ok-{area.pk}") == "finding" or self._typed(data, area):
+                    # "All OK" must never drop a finding someone started to type.
+                    self.add_error(
+                        f"ok-{area.pk}",
+                        f"{area.name}: a finding is marked, so the round is not all OK; "
+                        "record it area by area.",
+                    )
+            return data
         for area in self.areas:
-            typed = any(
-                (data.get(f"{part}-{area.pk}") or "").strip()
-                for part in ("finding", "where", "action")
-            )
-            if data.get(f"ok-{area.pk}") == "ok" and (typed or data.get(f"alert-{area.pk}")):
+            mark = data.get(f"ok-{area.pk}")
+            if not mark and f"ok-{area.pk}" not in self.errors:
+                self.add_error(f"ok-{area.pk}", f"{area.name}: mark it OK or record a finding.")
+            elif mark == "ok" and self._typed(data, area):
                 # A finding typed under "OK" would be saved as OK and raise nothing.
                 self.add_error(
                     f"ok-{area.pk}",
@@ -246,9 +315,12 @@ class SecurityRoundForm(HavenForm):
         }
 
     def results(self):
+        """Each area as marked; with "all OK", every area OK."""
         from observations.services import AreaResult
 
         data = self.cleaned_data
+        if self.all_ok:
+            return [AreaResult(area=area, ok=True) for area in self.areas]
         return [
             AreaResult(
                 area=area,
@@ -266,3 +338,278 @@ class SecurityRoundForm(HavenForm):
         for errors in self.errors.values():
             out.extend(errors)
         return out
+
+
+class AreaChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name
+
+
+class SecurityFindingForm(HavenForm):
+    """A finding between rounds: the area, when it was found (now by default; not ahead, at most
+    24 hours back), what, where, and the action taken. Every finding alerts the supervisor
+    (observations.services.security_finding_record)."""
+
+    area = AreaChoiceField(
+        queryset=None,
+        empty_label="Choose…",
+        error_messages={
+            "required": "Area: choose one.",
+            "invalid_choice": "Area: choose one walked at this facility.",
+            "invalid_pk_value": "Area: choose one walked at this facility.",
+        },
+    )
+    found_at = local_datetime_field(
+        "Found at",
+        # Coarse (whole days) first, so year 9999 or 0001 reads like the precise rule below.
+        validators=[
+            PlausibleDateValidator(
+                "Found at",
+                past=timedelta(days=2),
+                future=timedelta(days=1),
+                too_early="Found at: at most 24 hours back.",
+                too_late="Found at: cannot be in the future.",
+            )
+        ],
+    )
+    finding = forms.CharField(
+        label="What was found",
+        max_length=300,
+        error_messages={"required": "What was found: say what it was."},
+    )
+    location_detail = forms.CharField(
+        label="Where exactly",
+        max_length=200,
+        error_messages={"required": "Where exactly: say where it was."},
+    )
+    action_taken = forms.CharField(
+        label="Action taken",
+        max_length=300,
+        error_messages={"required": "Action taken: say what was done."},
+    )
+
+    def __init__(self, *args, facility, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = SecurityArea.objects.filter(
+            facility=facility, active=True
+        ).select_related("facility")
+        if not self.is_bound:
+            self.initial.setdefault("found_at", timezone.localtime().replace(second=0))
+
+    def clean_found_at(self):
+        from observations.services import FINDING_MAX_BACKDATE
+
+        found_at = self.cleaned_data["found_at"]
+        now = timezone.now()
+        # The field holds minutes: the minute in progress is "now", not the future.
+        if found_at > now.replace(second=59, microsecond=999999):
+            raise ValidationError("Found at: cannot be in the future.")
+        # 24 real hours, also across a DST change (the wall clock may show 23 or 25).
+        if found_at < now - FINDING_MAX_BACKDATE:
+            raise ValidationError("Found at: at most 24 hours back.")
+        return min(found_at, now)
+
+
+DOWNTIME_OUT_OF_DATE = "This downtime sheet is out of date; reload the page."
+
+
+class DowntimeForm(HavenForm):
+    """A paper downtime sheet: a reason, then rows of `client-<n>`, `time-<n>` (local wall time),
+    `loc-<n>`, `st-<n>`, `resp-<n>`, `remark-<n>`; an empty row is skipped, a partly filled one
+    is refused naming its row and field (issue 10 item 5)."""
+
+    submission_key = forms.UUIDField(
+        error_messages={"required": DOWNTIME_OUT_OF_DATE, "invalid": DOWNTIME_OUT_OF_DATE}
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=190,
+        help_text="Why the checks were charted on paper, e.g. “network outage 02:10–03:40”.",
+        error_messages={"required": "Reason: say why the checks were charted on paper."},
+    )
+
+    def __init__(self, *args, rows: int, admissions, locations, statuses, now, **kwargs):
+        from observations.services import DOWNTIME_MAX_ROWS, DOWNTIME_WINDOW
+
+        super().__init__(*args, **kwargs)
+        self.count, self.now, self.window = rows, now, DOWNTIME_WINDOW
+        self.max_rows = DOWNTIME_MAX_ROWS
+        self.admissions = {str(a.public_id): a for a in admissions}
+        self.codes = {str(c.pk): c for c in [*locations, *statuses]}
+        clients = [("", "Client…")] + [
+            (pid, f"{a.bed.label if a.bed_id else '–'} · {a.client.display_name} · {a.client.mrn}")
+            for pid, a in self.admissions.items()
+        ]
+        earliest = timezone.localtime(now - DOWNTIME_WINDOW).strftime("%Y-%m-%dT%H:%M")
+        latest = timezone.localtime(now).strftime("%Y-%m-%dT%H:%M")
+        for n in range(1, rows + 1):
+            row = f"Row {n}"
+            fields = {
+                f"client-{n}": forms.ChoiceField(
+                    label=f"{row}: Client",
+                    required=False,
+                    choices=clients,
+                    error_messages={
+                        "invalid_choice": f"{row}: Client: choose a client of this unit."
+                    },
+                ),
+                f"time-{n}": local_datetime_field(f"{row}: Observed at", required=False),
+                f"loc-{n}": forms.ChoiceField(
+                    label=f"{row}: Location",
+                    required=False,
+                    choices=[("", "Location…")]
+                    + [(str(c.pk), f"{c.code} {c.label}") for c in locations],
+                    error_messages={"invalid_choice": f"{row}: Location: choose one in use here."},
+                ),
+                f"st-{n}": forms.ChoiceField(
+                    label=f"{row}: Status",
+                    required=False,
+                    choices=[("", "Status…")]
+                    + [(str(c.pk), f"{c.code} {c.label}") for c in statuses],
+                    error_messages={"invalid_choice": f"{row}: Status: choose one in use here."},
+                ),
+                f"resp-{n}": forms.BooleanField(
+                    label=f"{row}: Respirations observed", required=False
+                ),
+                f"remark-{n}": forms.CharField(
+                    label=f"{row}: Remark", max_length=500, required=False
+                ),
+            }
+            fields[f"time-{n}"].widget.attrs.update(min=earliest, max=latest)
+            for name, field in fields.items():
+                field.widget.attrs["aria-label"] = str(field.label)
+                harden_field(field, name)
+            self.fields.update(fields)
+
+    def _filled(self, n: int) -> bool:
+        data = self.data
+        return any(
+            (data.get(f"{part}-{n}") or "").strip()
+            for part in ("client", "time", "loc", "st", "remark")
+        ) or bool(data.get(f"resp-{n}"))
+
+    def clean(self):
+        data = super().clean()
+        for n in range(1, self.count + 1):
+            if not self._filled(n):
+                continue
+            row = f"Row {n}"
+            for part, what in (("client", "Client"), ("loc", "Location"), ("st", "Status")):
+                name = f"{part}-{n}"
+                if name not in self.errors and not data.get(name):
+                    self.add_error(name, f"{row}: {what}: choose one.")
+            name = f"time-{n}"
+            when = data.get(name)
+            if name in self.errors:
+                continue
+            if when is None:
+                self.add_error(name, f"{row}: Observed at: enter the time on the sheet.")
+            elif when > self.now:
+                self.add_error(name, f"{row}: Observed at: cannot be in the future.")
+            elif when < self.now - self.window:
+                self.add_error(name, f"{row}: Observed at: at most 24 hours back.")
+        return data
+
+    def rows(self):
+        """The typed rows as DowntimeRow, once the form is valid."""
+        from observations.services import DowntimeRow
+
+        data = self.cleaned_data
+        return [
+            DowntimeRow(
+                number=n,
+                admission=self.admissions[data[f"client-{n}"]],
+                observed_at=data[f"time-{n}"],
+                location=self.codes[data[f"loc-{n}"]],
+                status=self.codes[data[f"st-{n}"]],
+                respirations_observed=data[f"resp-{n}"],
+                remark=data[f"remark-{n}"],
+            )
+            for n in range(1, self.count + 1)
+            if self._filled(n)
+        ]
+
+    def table(self) -> list[dict]:
+        """One dict of bound fields per row, for the page."""
+        return [
+            {
+                "number": n,
+                **{
+                    part: self[f"{part}-{n}"]
+                    for part in ("client", "time", "loc", "st", "resp", "remark")
+                },
+            }
+            for n in range(1, self.count + 1)
+        ]
+
+    def messages(self) -> list[str]:
+        out = []
+        for errors in self.errors.values():
+            out.extend(errors)
+        return out
+
+
+class SeenForm(HavenForm):
+    """One entry on "My 1:1": the client the observer holds (`admission`, their stay's public
+    id), where and how they are, and "breathing seen" when the status needs it (sleeping)."""
+
+    submission_key = forms.UUIDField(
+        error_messages={"required": OUT_OF_DATE, "invalid": OUT_OF_DATE}
+    )
+    admission = forms.UUIDField(
+        error_messages={
+            "required": "Client: this entry names no client; reload the page.",
+            "invalid": "Client: this entry names no client; reload the page.",
+        }
+    )
+    location = forms.TypedChoiceField(
+        coerce=int,
+        error_messages={
+            "required": "Location: choose where the client is.",
+            "invalid_choice": "Location: choose one in use here.",
+        },
+    )
+    status = forms.TypedChoiceField(
+        coerce=int,
+        error_messages={
+            "required": "Status: choose how the client is.",
+            "invalid_choice": "Status: choose one in use here.",
+        },
+    )
+    respirations_observed = forms.BooleanField(label="Breathing seen", required=False)
+    safety_concern = forms.BooleanField(label="Safety concern", required=False)
+    remark = forms.CharField(label="Remark", max_length=500, required=False)
+
+    def __init__(self, *args, locations, statuses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.codes = {c.pk: c for c in [*locations, *statuses]}
+        self.fields["location"].choices = [(c.pk, c.label) for c in locations]
+        self.fields["status"].choices = [(c.pk, c.label) for c in statuses]
+
+    def clean(self):
+        data = super().clean()
+        status = self.codes.get(data.get("status"))
+        if (
+            status is not None
+            and status.needs_respirations
+            and not data.get("respirations_observed")
+        ):
+            self.add_error(
+                "respirations_observed",
+                f"Breathing seen: {status.label.lower()} needs a fresh look at the breathing.",
+            )
+        return data
+
+    def entry(self, admission, observed_at):
+        from observations.services import RoundEntry
+
+        data = self.cleaned_data
+        return RoundEntry(
+            admission=admission,
+            location=self.codes[data["location"]],
+            status=self.codes[data["status"]],
+            respirations_observed=data["respirations_observed"],
+            safety_concern=data["safety_concern"],
+            remark=data["remark"],
+            observed_at=observed_at,
+        )

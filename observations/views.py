@@ -1,15 +1,18 @@
 """The rounds board (the page technicians live in), level orders and observer hand-offs."""
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,17 +24,33 @@ from facility.forms import add_service_errors
 from facility.models import Alert, Unit
 from facility.pdf import pdf_response
 from observations import services
-from observations.compliance import compliance, local_day, observation_sheet
+from observations.compliance import compliance_summary, local_day, observation_sheet
 from observations.forms import (
+    DowntimeForm,
     LevelOrderForm,
     ObserverForm,
     PeriodForm,
     RoundForm,
+    SecurityFindingForm,
     SecurityRoundForm,
+    SeenForm,
     SheetDayForm,
+    observer_choices,
 )
-from observations.models import CodeKind, LevelOrder, RoundCode, SecurityArea, SecurityRound
-from observations.rounds import block_state
+from observations.models import (
+    CheckSource,
+    CodeKind,
+    LevelOrder,
+    ObserverAssignment,
+    ObserverHandoff,
+    RoundCheck,
+    RoundCode,
+    SecurityArea,
+    SecurityCheck,
+    SecurityFinding,
+    SecurityRound,
+)
+from observations.rounds import block_floor, block_state
 from observations.security import window_at
 
 STATE_TEXT = {
@@ -41,10 +60,19 @@ STATE_TEXT = {
     "missed": "Missed",
     "off_site": "Off site",
 }
+# The board's state says "due soon" this long before a deadline (specs/rounds.md, *default*).
+DUE_SOON = timedelta(minutes=3)
+# Returns from leave further back than this are older than any first window.
+RETURN_LOOKBACK = timedelta(hours=24)
+# The board lists this many of the unit's open alerts; the rest are counted.
+ALERTS_SHOWN = 20
+SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
 @dataclass
 class BoardRow:
+    """One client on the rounds board: identity, level, last check, and what is owed now."""
+
     admission: Admission
     level: services.CurrentLevel
     last: object
@@ -53,10 +81,25 @@ class BoardRow:
     state: str
     minutes_since: int | None
     posted: dict
+    codes: dict
+    observer: object = None  # the ObserverAssignment of a continuous level, if anyone holds it
+    due_by: datetime | None = None  # local deadline of a first check owed from an event
 
     @property
     def state_text(self) -> str:
+        if self.due_by is not None and self.state in ("due", "due_soon"):
+            return f"Due by {self.due_by:%H:%M}"
         return STATE_TEXT[self.state]
+
+    @property
+    def continuous(self) -> bool:
+        """Continuous levels leave the bulk round: their observer charts on My 1:1."""
+        return self.level.is_continuous
+
+    @property
+    def fresh_status_needed(self) -> bool:
+        """The last status needs respirations (sleeping): never pre-filled, tapped afresh."""
+        return bool(self.last and self.last.status.needs_respirations)
 
     @property
     def selected_location(self) -> str:
@@ -67,9 +110,54 @@ class BoardRow:
 
     @property
     def selected_status(self) -> str:
+        """As the location, except that sleeping is never carried over from the last check."""
         if self.posted.get("st"):
             return self.posted["st"]
-        return str(self.last.status_id) if self.last else ""
+        if not self.last or self.fresh_status_needed:
+            return ""
+        return str(self.last.status_id)
+
+    @property
+    def seen_words(self) -> str:
+        """ "Day room · Awake": the chosen location and status in words (the summary line)."""
+        location = self.codes.get(self.selected_location)
+        status = self.codes.get(self.selected_status)
+        return " · ".join(
+            [
+                location.label if location else "choose location",
+                status.label if status else "choose status",
+            ]
+        )
+
+    @property
+    def last_words(self) -> str:
+        return f"{self.last.location.label} · {self.last.status.label}" if self.last else ""
+
+    @property
+    def last_ms(self) -> int | None:
+        """The last check's time for the script that keeps "x min ago" true."""
+        return int(self.last.observed_at.timestamp() * 1000) if self.last else None
+
+
+class OpenAlert(NamedTuple):
+    """The columns of an open alert the board reads (a unit can have hundreds open)."""
+
+    severity: str
+    message: str
+    link: str
+    client_public_id: uuid.UUID | None
+    raised_at: datetime
+    kind: str
+
+
+@dataclass
+class UnitAlert:
+    """An open alert about a client of the unit, with where it is acted on."""
+
+    severity: str
+    message: str
+    raised_at: datetime
+    href: str
 
 
 def _unit_for(request, public_id) -> Unit:
@@ -79,40 +167,99 @@ def _unit_for(request, public_id) -> Unit:
     )
 
 
-def board_rows(unit: Unit, now, posted=None) -> list[BoardRow]:
-    """One row per client admitted to the unit; query count does not depend on clients."""
+def _owed_since(admission, level, leaves) -> datetime:
+    """The latest event that owes a first check within the level's interval: the admission, the
+    level's start (an order or the default's switch), a return from leave (issue 10 item 1)."""
+    returns = [lv.returned_at for lv in leaves if lv.returned_at is not None]
+    return max([admission.admitted_at, level.since, *returns])
+
+
+def _state(now, tz, level, check, event, has_missed) -> tuple[str, datetime | None]:
+    """(state, due_by): with no check since the event, the first check is due by event +
+    interval and missed after it, whatever the clock block says; otherwise the clock block."""
+    interval = timedelta(minutes=services.LEVEL_INTERVAL[level.level])
+    if check is None or check.observed_at < event:
+        deadline = event + interval
+        if now >= deadline:
+            return "missed", None
+        state = "due_soon" if deadline - now <= DUE_SOON else "due"
+        return state, timezone.localtime(deadline, tz)
+    state = block_state(
+        timezone.localtime(now, tz),
+        last_check=check.observed_at,
+        interval_minutes=services.LEVEL_INTERVAL[level.level],
+    )
+    if state != "done" and has_missed:
+        state = "missed"
+    return state, None
+
+
+def _safe_path(link: str) -> bool:
+    """Only a path inside Haven is followed from the board (never another site)."""
+    return link.startswith("/") and not link.startswith("//") and "\\" not in link
+
+
+def _unit_alerts(alerts) -> list[UnitAlert]:
+    shown = sorted(
+        alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 3), -a.raised_at.timestamp())
+    )
+    out = []
+    for alert in shown[:ALERTS_SHOWN]:
+        if alert.link and _safe_path(alert.link):
+            href = alert.link
+        elif alert.client_public_id:
+            href = reverse("clients:chart", args=[alert.client_public_id])
+        else:
+            href = reverse("alerts")
+        out.append(UnitAlert(alert.severity, alert.message, alert.raised_at, href))
+    return out
+
+
+def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow], list, int]:
+    """The board's rows (one per client admitted to the unit), the unit's open alerts to show
+    and how many are open in all. The query count does not depend on clients or history."""
     admissions = list(
         Admission.objects.current()
         .filter(unit=unit)
         .select_related("client", "bed")
-        .prefetch_related(Prefetch("leaves", queryset=Leave.objects.open(), to_attr="open_leaves"))
+        .prefetch_related(
+            Prefetch(
+                "leaves",
+                queryset=Leave.objects.filter(
+                    Q(returned_at__isnull=True) | Q(returned_at__gte=now - RETURN_LOOKBACK)
+                ),
+                to_attr="recent_leaves",
+            )
+        )
         .order_by("bed__label")
     )
+    tz = unit.facility.tz
     levels = services.current_levels(admissions, now)
     last = services.last_checks(admissions)
+    continuous = [a for a in admissions if levels[a.pk].is_continuous]
+    observers = services.current_observers(continuous) if continuous else {}
+    alerts = [
+        OpenAlert(*values)
+        for values in Alert.objects.open()
+        .filter(client_public_id__in=[a.client.public_id for a in admissions])
+        .order_by()
+        .values_list("severity", "message", "link", "client_public_id", "raised_at", "kind")
+    ]
     missed = {}
-    for key in (
-        Alert.objects.open()
-        .filter(kind="missed_check", client_public_id__in=[a.client.public_id for a in admissions])
-        .values_list("client_public_id", flat=True)
-    ):
-        missed[key] = missed.get(key, 0) + 1
+    for alert in alerts:
+        if alert.kind == "missed_check":
+            missed[alert.client_public_id] = missed.get(alert.client_public_id, 0) + 1
     rows = []
     for a in admissions:
         level = levels[a.pk]
         check = last.get(a.pk)
-        leave = a.open_leaves[0] if a.open_leaves else None
-        interval = services.LEVEL_INTERVAL[level.level]
+        leave = next((lv for lv in a.recent_leaves if lv.returned_at is None), None)
+        due_by = None
         if leave is not None:
             state = "off_site"
         else:
-            state = block_state(
-                timezone.localtime(now, unit.facility.tz),
-                last_check=check.observed_at if check else None,
-                interval_minutes=interval,
-            )
-            if state != "done" and missed.get(a.client.public_id):
-                state = "missed"
+            event = _owed_since(a, level, a.recent_leaves)
+            state, due_by = _state(now, tz, level, check, event, missed.get(a.client.public_id))
         since = int((now - check.observed_at).total_seconds() // 60) if check else None
         rows.append(
             BoardRow(
@@ -124,9 +271,17 @@ def board_rows(unit: Unit, now, posted=None) -> list[BoardRow]:
                 state=state,
                 minutes_since=since,
                 posted=(posted or {}).get(str(a.public_id), {}),
+                codes=codes or {},
+                observer=observers.get(a.pk),
+                due_by=due_by,
             )
         )
-    return rows
+    return rows, _unit_alerts(alerts), len(alerts)
+
+
+def board_rows(unit: Unit, now, posted=None, codes=None) -> list[BoardRow]:
+    """One row per client admitted to the unit; query count does not depend on clients."""
+    return unit_board(unit, now, posted, codes)[0]
 
 
 def _codes(facility):
@@ -152,12 +307,14 @@ def rounds_home(request):
 @policy.requires("census.view", post="floor.chart")
 @require_http_methods(["GET", "POST"])
 def board(request, public_id):
-    """The unit's rounds board: state of every client and the form to chart a whole round."""
+    """The unit's rounds board: state of every client, the unit's open alerts and the form to
+    chart a whole round (each client at the moment they were tapped "seen")."""
     unit = _unit_for(request, public_id)
     facility = unit.facility
     now = timezone.now()
     locations, statuses = _codes(facility)
-    rows = board_rows(unit, now)
+    codes = {str(c.pk): c for c in [*locations, *statuses]}
+    rows, alerts, alert_count = unit_board(unit, now, codes=codes)
     errors, posted, form = [], None, None
     if request.method == "POST":
         form = RoundForm(request.POST, rows=rows, locations=locations, statuses=statuses)
@@ -186,12 +343,15 @@ def board(request, public_id):
                         request, f"Round recorded for {count} client{pluralize(count)}."
                     )
                 return redirect("observations:board", public_id=unit.public_id)
-        rows = board_rows(unit, now, posted)
+        for row in rows:
+            row.posted = posted.get(str(row.admission.public_id), {})
     context = {
         "unit": unit,
         "facility": facility,
         "units": Unit.objects.filter(facility=facility).order_by("name"),
         "rows": rows,
+        "alerts": alerts,
+        "alert_count": alert_count,
         "locations": locations,
         "statuses": statuses,
         "errors": errors,
@@ -209,10 +369,15 @@ def board(request, public_id):
 @policy.requires("census.view")
 @require_GET
 def board_status(request, public_id):
-    """The live part of the board: each client's state, swapped in place so entries survive."""
+    """The live part of the board: each client's state and last check, and the unit's alerts,
+    swapped in place so entries survive."""
     unit = _unit_for(request, public_id)
-    rows = board_rows(unit, timezone.now())
-    return render(request, "observations/board_status.html", {"rows": rows})
+    rows, alerts, alert_count = unit_board(unit, timezone.now())
+    return render(
+        request,
+        "observations/board_status.html",
+        {"rows": rows, "alerts": alerts, "alert_count": alert_count, "unit": unit},
+    )
 
 
 @policy.requires("level.change")
@@ -252,24 +417,40 @@ def level_confirm(request, public_id):
 @policy.requires("floor.chart")
 @require_POST
 def observer_assign(request, public_id):
+    """Offer the watch of a client on a continuous level; it passes when the person accepts
+    (at once when they offer it to themself)."""
     admission = admission_for(request, public_id)
     form = ObserverForm(request.POST, facility=admission.facility)
     if form.is_valid():
+        observer = form.cleaned_data["observer"]
         try:
-            services.observer_assign(
-                actor=request.user, admission=admission, observer=form.cleaned_data["observer"]
+            handoff = services.handoff_offer(
+                actor=request.user, admission=admission, to_observer=observer
             )
-            messages.success(request, f"{form.cleaned_data['observer']} now observes.")
-        except ValidationError as exc:
+        except (ValidationError, PermissionDenied) as exc:
             add_service_errors(request, exc)
+        else:
+            if handoff.accepted_at:
+                messages.success(request, "You now observe this client.")
+            else:
+                messages.success(
+                    request,
+                    f"Offered to {observer.full_name}; the watch passes when they accept it.",
+                )
     else:
         messages.error(request, "Observer: choose a staff member of this facility.")
+    if request.POST.get("back") == "mine":
+        return redirect("observations:my_observation")
     return redirect("clients:chart", public_id=admission.client.public_id)
 
 
 def _period(request, facility):
+    """The report's form and its [start, end) (None when the form is invalid). A missing From or
+    To means today, so a link carrying only `format=pdf` prints today's report."""
     today = timezone.localtime(timezone.now(), facility.tz).date()
-    form = PeriodForm(request.GET or {"start": today, "end": today}, facility=facility)
+    data = {"start": today.isoformat(), "end": today.isoformat()}
+    data.update({k: request.GET[k] for k in ("start", "end", "unit") if k in request.GET})
+    form = PeriodForm(data, facility=facility)
     if not form.is_valid():
         return form, None
     start, _ = local_day(facility, form.cleaned_data["start"])
@@ -281,15 +462,27 @@ def _period(request, facility):
 @policy.requires("report.print")
 @require_GET
 def compliance_report(request):
-    """Blocks due, done, late and missed per client and per staff member for a period."""
+    """Windows due, done, late and missed per client and per staff member for a period, and the
+    continuous-level windows missed per assigned observer."""
     facility = current_facility_or_404(request)
     form, period = _period(request, facility)
-    context = {"facility": facility, "form": form, "query": request.GET.urlencode()}
+    context = {"facility": facility, "form": form}
     if period:
-        per_client, per_staff, total = compliance(
-            facility, start=period[0], end=period[1], unit=form.cleaned_data["unit"]
+        unit = form.cleaned_data["unit"]
+        context.update(
+            compliance_summary(facility, start=period[0], end=period[1], unit=unit),
+            period=period,
+            # Built from what the page shows, not from the query it was opened with: a page
+            # opened with no query prints the same report (issue 10: Print failed on first use).
+            print_query=urlencode(
+                {
+                    "start": form.cleaned_data["start"].isoformat(),
+                    "end": form.cleaned_data["end"].isoformat(),
+                    "unit": unit.public_id if unit else "",
+                    "format": "pdf",
+                }
+            ),
         )
-        context.update(per_client=per_client, per_staff=per_staff, total=total, period=period)
     if request.GET.get("format") == "pdf" and period:
         unit = form.cleaned_data["unit"]
         return pdf_response(
@@ -321,7 +514,9 @@ def observation_sheet_pdf(request, public_id):
     if not earliest <= day <= latest:
         raise Http404(f"Date: this stay runs from {earliest} to {latest}.")
     start, end = local_day(facility, day)
-    rows, levels, signers = observation_sheet(admission, day_start=start, day_end=end)
+    rows, levels, signers = observation_sheet(
+        admission, day_start=start, day_end=end, now=timezone.now()
+    )
     half = (len(rows) + 1) // 2
     return pdf_response(
         request,
@@ -343,39 +538,46 @@ def observation_sheet_pdf(request, public_id):
     )
 
 
-@policy.requires("floor.chart")
-@require_http_methods(["GET", "POST"])
-def security_round(request):
-    """Walk the building: every area OK or a finding, for the window in progress."""
-    facility = current_facility_or_404(request)
-    areas = list(SecurityArea.objects.filter(facility=facility, active=True))
+SECURITY_HISTORY = 12  # rounds listed under the form
+FINDINGS_LISTED = 20  # findings between rounds listed under the rounds, newest first
+
+
+def _security_page(request, facility, *, round_form=None, finding_form=None, errors=()):
+    """The security page: the round of the window in progress (nothing pre-marked), the rounds
+    history, the finding form and the findings between rounds. A refused form is shown as typed,
+    with status 400. Query count constant in areas, rounds and findings."""
+    areas = round_form.areas if round_form is not None else _security_areas(facility)
     now = timezone.now()
     window = window_at(now, facility.tz, facility.shift_pattern)
-    errors, posted = [], {}
-    if request.method == "POST":
-        form = SecurityRoundForm(request.POST, areas=areas)
-        posted = form.as_typed()
-        if not form.is_valid():
-            errors = form.messages()
-        else:
-            try:
-                services.security_round_complete(
-                    actor=request.user, facility=facility, results=form.results(), now=now
-                )
-            except ValidationError as exc:
-                errors = exc.messages
-            else:
-                messages.success(request, "Security round recorded.")
-                return redirect("observations:security")
+    posted = round_form.as_typed() if round_form is not None else {}
+    field_errors = round_form.errors if round_form is not None else {}
     recent = list(
         SecurityRound.objects.filter(facility=facility)
         .select_related("completed_by")
-        .prefetch_related("checks__area")[:12]
+        .prefetch_related(
+            Prefetch("checks", SecurityCheck.objects.select_related("area").filter(ok=False))
+        )[:SECURITY_HISTORY]
     )
     opened = window[0].astimezone(UTC)
     done = next((r for r in recent if r.window_start.astimezone(UTC) == opened), None)
     # Nothing is pre-marked: each area is marked OK or a finding by the person who walked it.
-    rows = [{"area": a, "posted": posted.get(a.pk, {"ok": None})} for a in areas]
+    rows = [
+        {
+            "area": a,
+            "posted": posted.get(a.pk, {"ok": None}),
+            "errors": [
+                e
+                for part in ("ok", "finding", "where", "action")
+                for e in field_errors.get(f"{part}-{a.pk}", [])
+            ],
+        }
+        for a in areas
+    ]
+    findings = list(
+        SecurityFinding.objects.filter(facility=facility)
+        .select_related("area", "recorded_by")
+        .order_by("-found_at", "-recorded_at")[:FINDINGS_LISTED]
+    )
     return render(
         request,
         "observations/security.html",
@@ -385,7 +587,436 @@ def security_round(request):
             "done": done,
             "rows": rows,
             "recent": recent,
+            "errors": list(errors),
+            "walked_all_errors": field_errors.get("walked_all", []),
+            "finding_form": finding_form or SecurityFindingForm(facility=facility),
+            "findings": findings,
+        },
+        status=400 if errors or (finding_form is not None and finding_form.errors) else 200,
+    )
+
+
+def _security_areas(facility) -> list[SecurityArea]:
+    return list(SecurityArea.objects.filter(facility=facility, active=True))
+
+
+@policy.requires("floor.chart")
+@require_http_methods(["GET", "POST"])
+def security_round(request):
+    """Walk the building for the window in progress: every area explicitly OK or a finding, or
+    the single "all OK" action with its "I walked every area" tick (recorded as such)."""
+    facility = current_facility_or_404(request)
+    if request.method != "POST":
+        return _security_page(request, facility)
+    form = SecurityRoundForm(request.POST, areas=_security_areas(facility))
+    if not form.is_valid():
+        return _security_page(request, facility, round_form=form, errors=form.messages())
+    try:
+        services.security_round_complete(
+            actor=request.user,
+            facility=facility,
+            results=form.results(),
+            all_ok_declared=form.all_ok,
+        )
+    except ValidationError as exc:
+        return _security_page(request, facility, round_form=form, errors=exc.messages)
+    if form.all_ok:
+        messages.success(request, "Security round recorded: every area OK.")
+    else:
+        messages.success(request, "Security round recorded.")
+    return redirect("observations:security")
+
+
+# ---------------------------------------------------------------- downtime entry (issue 10 item 5)
+
+DOWNTIME_ROWS = 12  # rows on a fresh sheet; "More rows" adds as many again
+
+
+def _downtime_row_count(data) -> int:
+    """How many rows the posted sheet has (a hidden field), kept within 1 and the maximum."""
+    try:
+        count = int(data.get("rows", DOWNTIME_ROWS))
+    except (TypeError, ValueError):
+        count = DOWNTIME_ROWS
+    return min(max(count, 1), services.DOWNTIME_MAX_ROWS)
+
+
+def _downtime_key(form, errors, adding) -> uuid.UUID:
+    """A refused or growing sheet keeps its key (nothing was saved under it); a garbled key, or
+    a fresh sheet, gets a new one."""
+    if errors:
+        return getattr(form, "cleaned_data", {}).get("submission_key") or uuid.uuid4()
+    if adding:
+        try:
+            return uuid.UUID(str(form.data.get("submission_key", "")))
+        except ValueError:
+            pass
+    return uuid.uuid4()
+
+
+def downtime_admissions(unit: Unit, now) -> list[Admission]:
+    """Stays on the unit at any time in the last 24 hours: who a downtime sheet can name."""
+    since = now - services.DOWNTIME_WINDOW
+    return list(
+        Admission.objects.filter(unit=unit, admitted_at__lt=now)
+        .exclude(discharged_at__lte=since)
+        .select_related("client", "bed")
+        .order_by("bed__label", "admitted_at")
+    )
+
+
+@policy.requires("rounds.downtime")
+@require_GET
+def downtime_home(request):
+    """Open the downtime entry of the first unit of the current facility."""
+    facility = current_facility_or_404(request)
+    unit = Unit.objects.filter(facility=facility).order_by("name").first()
+    if unit is None:
+        raise Http404("This facility has no units.")
+    return redirect("observations:downtime", public_id=unit.public_id)
+
+
+@policy.requires("rounds.downtime")
+@require_http_methods(["GET", "POST"])
+def downtime(request, public_id):
+    """Enter a paper downtime sheet for a unit: checks of the last 24 hours, saved late with a
+    reason and the server's time, closing the missed-check alerts they answer."""
+    unit = _unit_for(request, public_id)
+    facility = unit.facility
+    now = timezone.now()
+    locations, statuses = _codes(facility)
+    admissions = downtime_admissions(unit, now)
+    data = request.POST if request.method == "POST" else None
+    count = _downtime_row_count(data or {})
+    adding = data is not None and "more" in data
+    if adding:
+        count = min(count + DOWNTIME_ROWS, services.DOWNTIME_MAX_ROWS)
+    form = DowntimeForm(
+        data,
+        rows=count,
+        admissions=admissions,
+        locations=locations,
+        statuses=statuses,
+        now=now,
+    )
+    errors = []
+    if data is not None and not adding:
+        if not form.is_valid():
+            errors = form.messages()
+        else:
+            try:
+                recorded, closed, repeat = services.downtime_submit(
+                    actor=request.user,
+                    facility=facility,
+                    submission_key=form.cleaned_data["submission_key"],
+                    rows=form.rows(),
+                    reason=form.cleaned_data["reason"],
+                    now=now,
+                )
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                if repeat:
+                    messages.info(request, "This downtime sheet was already recorded.")
+                else:
+                    messages.success(
+                        request,
+                        f"Downtime sheet recorded: {recorded} check{pluralize(recorded)}, "
+                        f"marked late; {closed} missed-check alert{pluralize(closed)} closed.",
+                    )
+                return redirect("observations:downtime", public_id=unit.public_id)
+    entered = (
+        RoundCheck.objects.filter(
+            source=CheckSource.DOWNTIME,
+            admission__unit=unit,
+            recorded_at__gte=now - services.DOWNTIME_WINDOW,
+        )
+        .select_related("admission__client", "location", "status", "recorded_by")
+        .order_by("-recorded_at", "-observed_at")[:100]
+    )
+    return render(
+        request,
+        "observations/downtime.html",
+        {
+            "unit": unit,
+            "facility": facility,
+            "units": Unit.objects.filter(facility=facility).order_by("name"),
+            "form": form,
+            "count": count,
+            "submission_key": _downtime_key(form, errors, adding),
             "errors": errors,
+            "entered": list(entered),
+            "window_start": now - services.DOWNTIME_WINDOW,
+            "now": now,
         },
         status=400 if errors else 200,
     )
+
+
+# ---------------------------------------------------------------- security findings between rounds
+
+
+@policy.requires("floor.chart")
+@require_POST
+def security_finding(request):
+    """Record a finding made between rounds (issue 10 item 9); it always alerts the supervisor.
+    A refused finding is shown on the security page as typed."""
+    facility = current_facility_or_404(request)
+    form = SecurityFindingForm(request.POST, facility=facility)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            found = services.security_finding_record(
+                actor=request.user,
+                area=data["area"],
+                found_at=data["found_at"],
+                finding=data["finding"],
+                location_detail=data["location_detail"],
+                action_taken=data["action_taken"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Finding recorded; the supervisor is alerted.")
+            return redirect(reverse("observations:security") + f"#finding-{found.public_id}")
+    return _security_page(request, facility, finding_form=form)
+
+
+# ---------------------------------------------------------------- My 1:1 and hand-offs
+# (issue 10 item 2, specs/rounds.md Levels: continuous observation is the observer's job)
+
+FIRST_ENTRY = timedelta(minutes=15)  # continuous levels are documented every 15-minute block
+
+
+@dataclass
+class Watch:
+    """A client the signed-in observer holds, as "My 1:1" shows them."""
+
+    assignment: ObserverAssignment
+    level: services.CurrentLevel
+    last: RoundCheck | None  # the latest entry by an observer (this one or the one before)
+    due_by: datetime
+    done: bool  # the current block (or the first entry after the level began) is charted
+    offered_to: ObserverHandoff | None  # this watch offered to someone, not yet accepted
+    now: datetime
+    form: SeenForm | None = None  # a refused entry, shown as typed
+    submission_key: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def admission(self) -> Admission:
+        return self.assignment.admission
+
+    @property
+    def minutes_since(self) -> int | None:
+        if self.last is None:
+            return None
+        return int((self.now - self.last.observed_at).total_seconds() // 60)
+
+    @property
+    def overdue(self) -> bool:
+        return not self.done and self.now >= self.due_by
+
+    @property
+    def chosen_location(self) -> str:
+        """The location chip shown chosen: as posted on a refused entry, else the last one's."""
+        if self.form is not None:
+            return str(self.form.data.get("location", ""))
+        return str(self.last.location_id) if self.last else ""
+
+    @property
+    def chosen_status(self) -> str:
+        """As the location, except a status that needs breathing seen (sleeping): never
+        pre-filled, a sleeping client needs a fresh look every entry."""
+        if self.form is not None:
+            return str(self.form.data.get("status", ""))
+        if self.last is None or self.last.status.needs_respirations:
+            return ""
+        return str(self.last.status_id)
+
+
+def _due_by(level: services.CurrentLevel, last, now, tz) -> tuple[datetime, bool]:
+    """When the next entry is due: within 15 minutes of the level's start for the first one
+    (specs/rounds.md, first check owed from the first minute), then by the end of each clock
+    block; an entry in the current block moves it to the next block's end."""
+    first_due = level.since + FIRST_ENTRY
+    if (last is None or last.observed_at < level.since) and now < first_due:
+        return first_due, False
+    block = block_floor(timezone.localtime(now, tz), 15)
+    block_end = block.astimezone(UTC) + FIRST_ENTRY
+    if last is not None and last.observed_at >= block.astimezone(UTC):
+        return block_end + FIRST_ENTRY, True
+    return block_end, False
+
+
+def _my_watches(request, facility, now) -> tuple[list[Watch], list[ObserverHandoff]]:
+    """The clients the user holds in this facility and the hand-offs offered to them, in a
+    number of queries that does not depend on how many."""
+    user = request.user
+    assignments = list(
+        ObserverAssignment.objects.filter(
+            observer=user,
+            ended_at__isnull=True,
+            admission__facility=facility,
+            admission__discharged_at__isnull=True,
+        )
+        .select_related("admission__client", "admission__bed", "admission__unit")
+        .prefetch_related("admission__client__allergy_rows")
+    )
+    held = [a.admission_id for a in assignments]
+    handoffs = list(
+        ObserverHandoff.objects.filter(closed_at__isnull=True)
+        .filter(
+            Q(admission__in=held)
+            | Q(
+                to_observer=user,
+                admission__facility=facility,
+                admission__discharged_at__isnull=True,
+            )
+        )
+        .select_related(
+            "admission__client",
+            "admission__bed",
+            "to_observer",
+            "offered_by",
+            "from_assignment__observer",
+        )  # fmt: skip
+    )
+    offers = [h for h in handoffs if h.to_observer_id == user.pk]
+    away = {h.admission_id: h for h in handoffs if h.to_observer_id != user.pk}
+    admissions = [a.admission for a in assignments] + [h.admission for h in offers]
+    levels = services.current_levels(admissions, now)
+    last = {
+        c.admission_id: c
+        for c in RoundCheck.objects.filter(admission__in=held)
+        .filter(Q(source=CheckSource.OBSERVER) | Q(recorded_by=user))
+        .order_by("admission_id", "-observed_at", "-id")
+        .distinct("admission_id")
+        .select_related("location", "status", "recorded_by")
+    }
+    watches = []
+    for a in assignments:
+        level = levels[a.admission_id]
+        check = last.get(a.admission_id)
+        due_by, done = _due_by(level, check, now, facility.tz)
+        watches.append(Watch(a, level, check, due_by, done, away.get(a.admission_id), now))
+    for h in offers:
+        h.level = levels[h.admission_id]
+    return watches, offers
+
+
+@policy.requires("floor.chart")
+@require_http_methods(["GET", "POST"])
+def my_observation(request):
+    """ "My 1:1": the clients I observe, a large "seen" entry for each every 15 minutes, and the
+    hand-offs offered to me. Only the assigned observer's entries count (specs/rounds.md)."""
+    facility = current_facility_or_404(request)
+    now = timezone.now()
+    locations, statuses = _codes(facility)
+    watches, offers = _my_watches(request, facility, now)
+    refused = False
+    if request.method == "POST":
+        form = SeenForm(request.POST, locations=locations, statuses=statuses)
+        pid = form.data.get("admission", "")
+        watch = next((w for w in watches if str(w.admission.public_id) == pid), None)
+        if form.is_valid() and watch is None:
+            form.add_error(
+                None,
+                "This client is not yours to observe now (the watch was handed off or ended); "
+                "nothing was saved.",
+            )
+        if form.is_valid():
+            try:
+                services.round_submit(
+                    actor=request.user,
+                    facility=facility,
+                    submission_key=form.cleaned_data["submission_key"],
+                    observed_at=now,
+                    entries=[form.entry(watch.admission, now)],
+                    now=now,
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                add_service_errors(form, exc)
+            else:
+                when = timezone.localtime(now, facility.tz)
+                messages.success(
+                    request, f"Seen at {when:%H:%M}: {watch.admission.client.display_name}."
+                )
+                return redirect("observations:my_observation")
+        refused = True
+        if watch is not None:
+            watch.form = form
+            # Nothing was saved under this key: the corrected entry may reuse it.
+            watch.submission_key = form.cleaned_data.get("submission_key") or uuid.uuid4()
+        else:
+            messages.error(request, " ".join(_form_messages(form)))
+    context = {
+        "facility": facility,
+        "watches": watches,
+        "offers": offers,
+        "locations": locations,
+        "statuses": statuses,
+        "observer_choices": list(observer_choices(facility).exclude(pk=request.user.pk))
+        if watches
+        else [],
+        "now": now,
+    }
+    return render(
+        request, "observations/my_observation.html", context, status=400 if refused else 200
+    )
+
+
+def _form_messages(form) -> list[str]:
+    return [m for errors in form.errors.values() for m in errors]
+
+
+def _handoff_for(request, public_id) -> ObserverHandoff:
+    """A hand-off of a client the user may see, else 404."""
+    return get_object_or_404(
+        ObserverHandoff.objects.select_related("admission__client", "to_observer"),
+        public_id=public_id,
+        admission__in=admissions_visible_to(request.user),
+    )
+
+
+@policy.requires("floor.chart")
+@require_POST
+def handoff_accept(request, public_id):
+    """The person offered takes the watch (only they may: 403 for anyone else)."""
+    handoff = _handoff_for(request, public_id)
+    try:
+        services.handoff_accept(actor=request.user, handoff=handoff)
+    except ValidationError as exc:
+        add_service_errors(request, exc)
+    else:
+        messages.success(request, f"You now observe {handoff.admission.client.display_name}.")
+    return redirect("observations:my_observation")
+
+
+@policy.requires("floor.chart")
+@require_POST
+def handoff_decline(request, public_id):
+    """The person offered says no; the current observer keeps the client."""
+    handoff = _handoff_for(request, public_id)
+    try:
+        services.handoff_decline(actor=request.user, handoff=handoff)
+    except ValidationError as exc:
+        add_service_errors(request, exc)
+    else:
+        messages.info(request, "Hand-off declined.")
+    return redirect("observations:my_observation")
+
+
+@policy.requires("floor.chart")
+@require_POST
+def handoff_withdraw(request, public_id):
+    """Take back an offer nobody accepted."""
+    handoff = _handoff_for(request, public_id)
+    try:
+        services.handoff_withdraw(actor=request.user, handoff=handoff)
+    except ValidationError as exc:
+        add_service_errors(request, exc)
+    else:
+        messages.info(request, f"Offer to {handoff.to_observer.full_name} withdrawn.")
+    if request.POST.get("back") == "mine":
+        return redirect("observations:my_observation")
+    return redirect("clients:chart", public_id=handoff.admission.client.public_id)

@@ -18,14 +18,30 @@ from observations.services.defaults import (
     codes_seed_defaults,
     security_areas_seed_defaults,
 )
+from observations.services.downtime import (
+    DOWNTIME_MAX_ROWS,
+    DOWNTIME_WINDOW,
+    DowntimeRow,
+    downtime_submit,
+)
 from observations.services.levels import (
     NURSE_RAISE_ORDER_WITHIN,
     CurrentLevel,
     current_levels,
+    current_observers,
     level_confirm,
     level_order,
-    observer_assign,
     owed_periods,
+)
+from observations.services.observers import (
+    alert_no_observer,
+    handoff_accept,
+    handoff_decline,
+    handoff_offer,
+    handoff_withdraw,
+    no_observer_key,
+    observer_assign,
+    pending_handoff,
 )
 from observations.services.rounds import (
     LATE_AFTER_BLOCK,
@@ -39,10 +55,17 @@ from observations.services.scans import (
     MISSED_SCAN,
     SCAN_LOOKBACK,
     SECURITY_SCAN,
+    close_missed_alerts,
+    missed_key,
     scan_missed_checks,
     scan_security_rounds,
 )
-from observations.services.security import AreaResult, security_round_complete
+from observations.services.security import (
+    FINDING_MAX_BACKDATE,
+    AreaResult,
+    security_finding_record,
+    security_round_complete,
+)
 
 __all__ = [
     "ADMISSION_LEVEL",
@@ -51,6 +74,9 @@ __all__ = [
     "DEFAULT_LOCATIONS",
     "DEFAULT_SECURITY_AREAS",
     "DEFAULT_STATUSES",
+    "DOWNTIME_MAX_ROWS",
+    "DOWNTIME_WINDOW",
+    "FINDING_MAX_BACKDATE",
     "LATE_AFTER_BLOCK",
     "LEVEL_INTERVAL",
     "MAX_BACKDATE",
@@ -61,19 +87,32 @@ __all__ = [
     "SECURITY_SCAN",
     "AreaResult",
     "CurrentLevel",
+    "DowntimeRow",
     "RoundEntry",
+    "alert_no_observer",
+    "close_missed_alerts",
     "codes_seed_defaults",
     "current_levels",
+    "current_observers",
+    "handoff_accept",
+    "handoff_decline",
+    "handoff_offer",
+    "handoff_withdraw",
+    "downtime_submit",
     "last_checks",
     "level_confirm",
     "level_events",
     "level_order",
     "level_segments",
+    "missed_key",
+    "no_observer_key",
     "observer_assign",
     "owed_periods",
+    "pending_handoff",
     "round_submit",
     "scan_missed_checks",
     "scan_security_rounds",
     "security_areas_seed_defaults",
+    "security_finding_record",
     "security_round_complete",
 ]

@@ -45,18 +45,87 @@
   }
 })();
 
-// Rounds board: choosing a location or status for a client includes that client in the round,
-// so a changed client is two taps and a quiet one (pre-filled) is one.
+// Rounds board (issue 10 items 6 and 7). Tapping "Seen", or choosing a location or status,
+// includes the client and stamps the moment (on the server's clock) into the row's hidden
+// `seen-<id>`; the summary line follows the chips in words; "x min ago" keeps ticking.
 (function () {
   "use strict";
   var form = document.querySelector("[data-round-form]");
   if (!form) { return; }
+  // The server's clock at render minus ours: stamps and "min ago" are on the server's time.
+  var offset = (parseInt(form.dataset.serverNow || "0", 10) || Date.now()) - Date.now();
+  function serverNow() { return Date.now() + offset; }
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+
+  function checkedLabel(row, prefix) {
+    var input = row.querySelector('input[type="radio"][name^="' + prefix + '-"]:checked');
+    return input ? input.dataset.label : "";
+  }
+  function summarize(row) {
+    var summary = row.querySelector("[data-summary]");
+    if (!summary) { return; }
+    var loc = checkedLabel(row, "loc"), st = checkedLabel(row, "st");
+    summary.textContent = (loc || "choose location") + " · " + (st || "choose status");
+    var label = row.querySelector("label.include");
+    if (st && label) {
+      label.classList.remove("needs-status");
+      var was = label.querySelector(".was");
+      if (was) { was.remove(); }
+    }
+  }
+  function stamp(row, on) {
+    var seen = row.querySelector("[data-seen]"), shown = row.querySelector("[data-seen-at]");
+    if (!seen) { return; }
+    if (!on) { seen.value = ""; if (shown) { shown.textContent = ""; } return; }
+    if (seen.value) { return; }  // the first tap is the moment the client was seen
+    var now = serverNow();
+    seen.value = String(Math.round(now));
+    if (shown) {
+      var d = new Date(now - offset);
+      shown.textContent = two(d.getHours()) + ":" + two(d.getMinutes());
+    }
+  }
+  function needsMore(row) {
+    // No status chosen (a sleeping client's never is), or sleeping without breathing seen.
+    var st = row.querySelector('input[type="radio"][name^="st-"]:checked');
+    var resp = row.querySelector("[data-resp]");
+    return !st || !row.querySelector('input[type="radio"][name^="loc-"]:checked') ||
+      (st.hasAttribute("data-needs-resp") && resp && !resp.checked);
+  }
+
   form.addEventListener("change", function (e) {
     var row = e.target.closest("[data-round-row]");
-    if (!row || e.target.matches("[data-include]")) { return; }
+    if (!row) { return; }
     var include = row.querySelector("[data-include]");
-    if (include && e.target.type === "radio") { include.checked = true; }
+    if (e.target.matches("[data-include]")) {
+      stamp(row, include.checked);
+      var detail = row.querySelector("details.round-detail");
+      if (include.checked && detail && needsMore(row)) { detail.open = true; }
+      return;
+    }
+    if (e.target.type === "radio") {
+      if (include) { include.checked = true; }
+      stamp(row, true);
+      summarize(row);
+      var details = row.querySelector("details.round-detail");
+      if (e.target.hasAttribute("data-needs-resp") && details) { details.open = true; }
+    }
   });
+
+  // "x min ago" from each element's data-since (epoch ms); the 30 s poll replaces the elements.
+  function tick() {
+    var now = serverNow();
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var since = parseInt(el.dataset.since, 10);
+      if (!since) { return; }
+      var minutes = Math.max(0, Math.floor((now - since) / 60000));
+      var text = minutes + " min ago";
+      if (el.textContent !== text) { el.textContent = text; }
+    });
+  }
+  setInterval(tick, 15000);
+  document.addEventListener("htmx:afterSettle", tick);
+
   var submitted = false;
   form.addEventListener("submit", function (e) {
     // A double tap sends one request; the server's submission key covers retries anyway, so
@@ -66,4 +135,23 @@
     setTimeout(function () { submitted = false; }, 5000);
   });
   window.addEventListener("pageshow", function () { submitted = false; });
+})();
+
+// My 1:1 (issue 10 item 2): "breathing seen" is required while the chosen status needs it
+// (sleeping), and "x min ago" keeps ticking from each element's data-ago-ms (epoch ms).
+(function () {
+  if (!document.querySelector("[data-seen-form]")) { return; }
+  document.addEventListener("change", function (e) {
+    var form = e.target.closest("[data-seen-form]");
+    if (!form || e.target.name !== "status") { return; }
+    var box = form.querySelector("[data-breathing]");
+    if (box) { box.required = e.target.hasAttribute("data-needs-resp"); }
+  });
+  function ago() {
+    document.querySelectorAll("[data-ago-ms]").forEach(function (el) {
+      var minutes = Math.max(0, Math.floor((Date.now() - Number(el.dataset.agoMs)) / 60000));
+      el.textContent = minutes + " min ago";
+    });
+  }
+  setInterval(ago, 15000);
 })();
