@@ -1,12 +1,15 @@
-"""The census board's observation column: each client's level and a due/missed marker."""
+"""The census board's observation column: each client's level and what is owed now, in the
+same words as the rounds board (one rule: services.round_state)."""
 
-from django.utils import timezone
+from django.db.models import Q
 
+from clients.models import Leave
 from facility.models import Alert
 from facility.registry import CensusSlot, register_census_slot
-from observations.models import LEVEL_INTERVAL
-from observations.rounds import block_state
-from observations.services import current_levels, last_checks
+from observations.services import RETURN_LOOKBACK, current_levels, last_checks, round_state
+
+WORDS = {"done": "done", "due": "due", "due_soon": "due soon", "missed": "missed"}
+TONES = {"done": "ok", "due": "due", "due_soon": "late", "missed": "alert"}
 
 
 def _observation(admissions, now):
@@ -17,21 +20,23 @@ def _observation(admissions, now):
         .filter(kind="missed_check", client_public_id__in=[a.client.public_id for a in admissions])
         .values_list("client_public_id", flat=True)
     )
+    leaves = {}
+    for leave in Leave.objects.filter(admission__in=[a.pk for a in admissions]).filter(
+        Q(returned_at__isnull=True) | Q(returned_at__gte=now - RETURN_LOOKBACK)
+    ):
+        leaves.setdefault(leave.admission_id, []).append(leave)
     cells = {}
     for a in admissions:
         level = levels[a.pk]
-        check = last.get(a.pk)
-        state = block_state(
-            timezone.localtime(now, a.facility.tz),
-            last_check=check.observed_at if check else None,
-            interval_minutes=LEVEL_INTERVAL[level.level],
+        mine = leaves.get(a.pk, [])
+        if any(lv.returned_at is None for lv in mine):
+            cells[a.pk] = {"text": f"{level.label} · off site", "tone": "due"}
+            continue
+        state, due_by = round_state(
+            now, a.facility.tz, a, level, last.get(a.pk), mine, a.client.public_id in missed
         )
-        if a.client.public_id in missed and state != "done":
-            tone, word = "alert", "missed"
-        else:
-            tone = {"done": "ok", "due": "due", "due_soon": "late"}[state]
-            word = {"done": "done", "due": "due", "due_soon": "due soon"}[state]
-        cells[a.pk] = {"text": f"{level.label} · {word}", "tone": tone}
+        word = f"due by {due_by:%H:%M}" if due_by and state != "done" else WORDS[state]
+        cells[a.pk] = {"text": f"{level.label} · {word}", "tone": TONES[state]}
     return cells
 
 

@@ -50,7 +50,7 @@ from observations.models import (
     SecurityFinding,
     SecurityRound,
 )
-from observations.rounds import block_floor, block_state
+from observations.rounds import block_floor
 from observations.security import window_at
 
 STATE_TEXT = {
@@ -60,10 +60,6 @@ STATE_TEXT = {
     "missed": "Missed",
     "off_site": "Off site",
 }
-# The board's state says "due soon" this long before a deadline (specs/rounds.md, *default*).
-DUE_SOON = timedelta(minutes=3)
-# Returns from leave further back than this are older than any first window.
-RETURN_LOOKBACK = timedelta(hours=24)
 # The board lists this many of the unit's open alerts; the rest are counted.
 ALERTS_SHOWN = 20
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -167,33 +163,6 @@ def _unit_for(request, public_id) -> Unit:
     )
 
 
-def _owed_since(admission, level, leaves) -> datetime:
-    """The latest event that owes a first check within the level's interval: the admission, the
-    level's start (an order or the default's switch), a return from leave (issue 10 item 1)."""
-    returns = [lv.returned_at for lv in leaves if lv.returned_at is not None]
-    return max([admission.admitted_at, level.since, *returns])
-
-
-def _state(now, tz, level, check, event, has_missed) -> tuple[str, datetime | None]:
-    """(state, due_by): with no check since the event, the first check is due by event +
-    interval and missed after it, whatever the clock block says; otherwise the clock block."""
-    interval = timedelta(minutes=services.LEVEL_INTERVAL[level.level])
-    if check is None or check.observed_at < event:
-        deadline = event + interval
-        if now >= deadline:
-            return "missed", None
-        state = "due_soon" if deadline - now <= DUE_SOON else "due"
-        return state, timezone.localtime(deadline, tz)
-    state = block_state(
-        timezone.localtime(now, tz),
-        last_check=check.observed_at,
-        interval_minutes=services.LEVEL_INTERVAL[level.level],
-    )
-    if state != "done" and has_missed:
-        state = "missed"
-    return state, None
-
-
 def _safe_path(link: str) -> bool:
     """Only a path inside Haven is followed from the board (never another site)."""
     return link.startswith("/") and not link.startswith("//") and "\\" not in link
@@ -226,7 +195,7 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
             Prefetch(
                 "leaves",
                 queryset=Leave.objects.filter(
-                    Q(returned_at__isnull=True) | Q(returned_at__gte=now - RETURN_LOOKBACK)
+                    Q(returned_at__isnull=True) | Q(returned_at__gte=now - services.RETURN_LOOKBACK)
                 ),
                 to_attr="recent_leaves",
             )
@@ -258,8 +227,9 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
         if leave is not None:
             state = "off_site"
         else:
-            event = _owed_since(a, level, a.recent_leaves)
-            state, due_by = _state(now, tz, level, check, event, missed.get(a.client.public_id))
+            state, due_by = services.round_state(
+                now, tz, a, level, check, a.recent_leaves, missed.get(a.client.public_id)
+            )
         since = int((now - check.observed_at).total_seconds() // 60) if check else None
         rows.append(
             BoardRow(

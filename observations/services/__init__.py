@@ -25,13 +25,16 @@ from observations.services.downtime import (
     downtime_submit,
 )
 from observations.services.levels import (
+    DUE_SOON,
     NURSE_RAISE_ORDER_WITHIN,
+    RETURN_LOOKBACK,
     CurrentLevel,
     current_levels,
     current_observers,
     level_confirm,
     level_order,
     owed_periods,
+    round_state,
 )
 from observations.services.observers import (
     alert_no_observer,
@@ -94,6 +97,9 @@ __all__ = [
     "codes_seed_defaults",
     "current_levels",
     "current_observers",
+    "round_state",
+    "DUE_SOON",
+    "RETURN_LOOKBACK",
     "handoff_accept",
     "handoff_decline",
     "handoff_offer",

@@ -27,6 +27,7 @@ from observations.rounds import (
     ADMISSION_LEVEL,
     ADMISSION_LEVEL_HOURS,
     DEFAULT_LEVEL,
+    block_state,
     stay_segments,
 )
 
@@ -158,3 +159,35 @@ def current_observers(admissions) -> dict[int, ObserverAssignment]:
             admission__in=[adm.pk for adm in admissions], ended_at__isnull=True
         ).select_related("observer")
     }
+
+
+# The board's state says "due soon" this long before a deadline (specs/rounds.md, *default*).
+DUE_SOON = timedelta(minutes=3)
+# Returns from leave further back than this are older than any first window.
+RETURN_LOOKBACK = timedelta(hours=24)
+
+
+def round_state(
+    now: datetime, tz, admission, level: CurrentLevel, check, leaves, has_missed
+) -> tuple[str, datetime | None]:
+    """What the board and the census say of one client on site: (state, due_by).
+
+    The latest event that owes a first check (the admission, the level's start, a return from
+    leave among `leaves`) makes the first check due by event + interval and missed after it,
+    whatever the clock block says (issue 10 item 1); once checked since, the clock block decides,
+    and an open missed alert keeps an unchecked block "missed". `due_by` is local, or None."""
+    returns = [lv.returned_at for lv in leaves if lv.returned_at is not None]
+    event = max([admission.admitted_at, level.since, *returns])
+    interval = LEVEL_INTERVAL[level.level]
+    if check is None or check.observed_at < event:
+        deadline = event + timedelta(minutes=interval)
+        if now >= deadline:
+            return "missed", None
+        state = "due_soon" if deadline - now <= DUE_SOON else "due"
+        return state, timezone.localtime(deadline, tz)
+    state = block_state(
+        timezone.localtime(now, tz), last_check=check.observed_at, interval_minutes=interval
+    )
+    if state != "done" and has_missed:
+        state = "missed"
+    return state, None

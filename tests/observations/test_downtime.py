@@ -231,7 +231,11 @@ def test_sleeping_needs_respirations_and_a_reason_is_required(client, cast, faci
         ("time-1", "yesterday", "Row 1: Observed at: enter a valid date and time."),
         ("time-1", "", "Row 1: Observed at: enter the time on the sheet."),
         ("client-1", "abc", "Row 1: Client: choose a client of this unit."),
-        ("client-1", str(uuid.uuid4()), "Row 1: Client: choose a client of this unit."),
+        (
+            "client-1",
+            "de9774b3-598d-43a4-adec-2a7cdd3b4162",
+            "Row 1: Client: choose a client of this unit.",
+        ),
         ("loc-1", "99999999", "Row 1: Location: choose one in use here."),
         ("st-1", "-1", "Row 1: Status: choose one in use here."),
         ("st-1", "", "Row 1: Status: choose one."),
