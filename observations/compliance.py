@@ -17,6 +17,7 @@ from clients.models import Admission
 from clients.services import leaves_overlapping
 from observations.models import (
     CONTINUOUS_LEVELS,
+    LEVEL_INTERVAL,
     CheckSource,
     Level,
     LevelOrder,
@@ -43,6 +44,7 @@ class Block:
     first: bool = False
     level: str = ""
     observer_id: int | None = None  # continuous levels: who held the client at the start
+    kind: str = "block"  # block, first, carry (old level at a change), last (before a leave)
 
     @property
     def missed(self) -> bool:
@@ -110,6 +112,10 @@ def _run_text(run, dated: bool) -> str:
     # Windows are on the facility's wall clock already (fold kept across the fall-back hour).
     first, last = run[0], run[-1]
     day = f"{first.start:%m-%d} " if dated else ""
+    if first.kind == "last":
+        return f"{day}{first.start:%H:%M}–{first.end:%H:%M} before leave"
+    if first.kind == "carry" and first.first:
+        return f"{day}{first.start:%H:%M}–{first.end:%H:%M}"
     if first.first:
         return f"{day}{first.start:%H:%M} 1st check by {first.end:%H:%M}"
     if len(run) == 1:
@@ -117,15 +123,34 @@ def _run_text(run, dated: bool) -> str:
     return f"{day}{first.start:%H:%M}–{last.end:%H:%M} ({len(run)})"
 
 
+# The longest window (q60): how far a window owed in a period can reach past either end.
+REACH = timedelta(minutes=max(LEVEL_INTERVAL.values()))
+
+
+def period_windows(admission, orders, leaves, *, start, end, tz) -> list:
+    """The windows of one stay that belong to the period [start, end): those whose START lies in
+    it, whole. Windows come from the real events (a raise at 23:50 owes 23:50-00:05), not from
+    the period cut at midnight, so a window crossing the period's end is in this period's report
+    and in no other, as the scan alerts it once."""
+    windows = stay_windows(admission, orders, leaves, start=start - REACH, end=end + REACH, tz=tz)
+    lo, hi = start.astimezone(UTC), end.astimezone(UTC)
+    return [w for w in windows if lo <= w.start.astimezone(UTC) < hi]
+
+
 def admission_blocks(
     admission, orders, leaves, checks, *, start, end, watches=(), now=None
 ) -> list[Block]:
-    """Every owed window of one stay in [start, end) that has ended by `now`, each with its first
-    check that counts (or none). `checks` are RoundCheck rows in time order; `watches` are the
+    """Every owed window of one stay that begins in [start, end) and has ended by `now` (the
+    present when not given), each with its first check that counts (or none). `checks` are
+    RoundCheck rows in time order, loaded REACH either side of the period; `watches` are the
     stay's (observer id, from, to) assignments."""
     tz = admission.facility.tz
-    end = min(end, now) if now is not None else end
-    windows = stay_windows(admission, orders, leaves, start=start, end=end, tz=tz)
+    now_utc = (now or timezone.now()).astimezone(UTC)
+    windows = [
+        w
+        for w in period_windows(admission, orders, leaves, start=start, end=end, tz=tz)
+        if w.end.astimezone(UTC) <= now_utc
+    ]
     counted = [(c.observed_at, c.recorded_by_id, c.source) for c in checks]
     missed = {window_key(w) for w in judge_windows(windows, counted, watches)}
     instants = [c.observed_at.astimezone(UTC) for c in checks]
@@ -152,6 +177,7 @@ def admission_blocks(
                 first=window.first,
                 level=window.level,
                 observer_id=observer,
+                kind=window.kind,
             )
         )
     return blocks
@@ -164,8 +190,10 @@ def _counts(check, watches) -> bool:
 
 
 def _load(admissions, *, start, end):
-    """Orders, checks, leaves and observer assignments of these stays, one query each."""
+    """Orders, checks, leaves and observer assignments of these stays, one query each, over the
+    period and REACH either side (windows beginning in the period are judged whole)."""
     ids = [a.pk for a in admissions]
+    start, end = start - REACH, end + REACH
     orders, checks, leaves = defaultdict(list), defaultdict(list), defaultdict(list)
     watches, observers = defaultdict(list), {}
     for order in LevelOrder.objects.filter(admission__in=ids).order_by("effective_from", "id"):
@@ -301,14 +329,15 @@ def observation_sheet(admission, *, day_start: datetime, day_end: datetime, now=
         now=now,
     )
     # Each 15-minute slot inside an owed window is owed; a window's mark goes on its first slot
-    # (a clock block's mark wins over a first window's on the same slot).
+    # (a miss wins the slot; between two of the same state, the window off the clock, whose
+    # "by" time the sheet prints).
     owed, marks = set(), {}
-    for block in sorted(blocks, key=lambda b: not b.first):
+    for block in sorted(blocks, key=lambda b: (b.missed, b.first)):
         marks[block_floor(block.start, 15, tz).astimezone(UTC)] = block
         owed |= _slots(block.start, block.end, tz)
     # Slots of windows still running at `now` are not judged yet: printed blank.
     pending = set()
-    for window in stay_windows(
+    for window in period_windows(
         admission, orders[admission.pk], leaves[admission.pk], start=day_start, end=day_end, tz=tz
     ):
         if window.end.astimezone(UTC) > now.astimezone(UTC):
@@ -336,7 +365,8 @@ def observation_sheet(admission, *, day_start: datetime, day_end: datetime, now=
             }
         )
     levels = sheet_levels(admission, orders[admission.pk], day_start, day_end, now)
-    signers = {c.recorded_by for c in checks[admission.pk]}
+    lo, hi = day_start.astimezone(UTC), day_end.astimezone(UTC)
+    signers = {c.recorded_by for c in checks[admission.pk] if lo <= c.observed_at < hi}
     return rows, levels, sorted(signers, key=lambda u: u.initials)
 
 

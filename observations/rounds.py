@@ -191,14 +191,38 @@ def boundary_passed(mark: datetime, now: datetime, tz, interval_minutes: int = 1
 
 
 class OwedWindow(NamedTuple):
-    """One window in which a check is owed: a whole clock block, or the first check after an event
-    (admission, change of level, return from leave), which starts off the clock."""
+    """One window in which a check is owed: a whole clock block, or a window off the clock whose
+    alert key carries its length (`first`): the first check after an event (admission, change of
+    level, return from leave), the old level's block in progress at a change of level when only
+    part of it was at that level, or the last check before a leave.
+
+    `kind` says which: "block", "first", "carry" (the old level's block in progress at a change
+    of level) or "last" (before a leave). `interval` is the window's length in minutes."""
 
     start: datetime
     end: datetime
     interval: int
     first: bool
     level: str | None = None
+    kind: str = "block"
+
+
+class Segment(NamedTuple):
+    """A piece of a stay in which checks are owed at one level, on site (see stay_segments).
+
+    `event`: the piece begins at admission, a change of level or a return from leave.
+    `changed_from`: (old level, start of its piece) when the piece begins at a change of level
+    made while the client was on site; the old level's block in progress stays owed.
+    `leaving`: the piece ends because the client left on leave.
+    `horizon`: the end of the period computed; windows ending after it are not over yet."""
+
+    start: datetime
+    end: datetime
+    level: str
+    event: bool
+    changed_from: tuple[str, datetime] | None = None
+    leaving: bool = False
+    horizon: datetime | None = None
 
 
 def first_window(
@@ -222,11 +246,50 @@ def first_window(
     return event.astimezone(tz), end.astimezone(tz)
 
 
-def stay_segments(admission, orders: Sequence, leaves: Iterable, *, start: datetime, end: datetime):
-    """(from, to, level, event) pieces of [start, end) in which checks are owed: within the stay,
-    on site (an open leave runs to `end`), with the level in force. `event` is True when the
-    piece begins at a real event: admission, a change of level (an order or the 72-hour default
-    switch) or a return from leave. A piece cut only by `start` is not one.
+def carry_window(
+    change: datetime, interval_minutes: int, *, since: datetime, until: datetime, tz
+) -> tuple[datetime, datetime] | None:
+    """The old level's clock block in progress at a change of level (an order or the 72-hour
+    default switch): still owed whole, [b, end of that block), so a change never forgives the
+    time already run at the old level. Clipped to `since` (when the old level began, or the
+    client came back); None when the change lies on the old level's block boundary (nothing in
+    progress) or the block has not ended by `until`."""
+    _require_aware(change, since, until)
+    block = block_floor(change.astimezone(tz), interval_minutes, tz)
+    if _utc(block) >= _utc(change):
+        return None
+    block_end = _next_block(block, interval_minutes, tz)
+    if _utc(block_end) > _utc(until):
+        return None
+    start = block if _utc(block) >= _utc(since) else since.astimezone(tz)
+    return start, block_end
+
+
+def last_window(
+    leaving: datetime, interval_minutes: int, *, since: datetime, tz
+) -> tuple[datetime, datetime] | None:
+    """The last check owed before a leave: the client must have been seen within one interval
+    of the level in force before leaving, [leaving - interval, leaving), clipped to `since` (the
+    start of the piece on site); None when clipped to nothing. So a leave, back-dated or short,
+    never forgives the time before it."""
+    _require_aware(leaving, since)
+    start = max(_utc(leaving) - timedelta(minutes=interval_minutes), _utc(since))
+    if start >= _utc(leaving):
+        return None
+    return start.astimezone(tz), leaving.astimezone(tz)
+
+
+def _minutes(start: datetime, end: datetime) -> int:
+    return math.ceil((_utc(end) - _utc(start)) / timedelta(minutes=1))
+
+
+def stay_segments(
+    admission, orders: Sequence, leaves: Iterable, *, start: datetime, end: datetime
+) -> list[Segment]:
+    """Segments (from, to, level, event, ...) of [start, end) in which checks are owed: within
+    the stay, on site (an open leave runs to `end`), with the level in force. `event` is True
+    when the piece begins at a real event: admission, a change of level (an order or the 72-hour
+    default switch) or a return from leave. A piece cut only by `start` is not one.
 
     Orders that repeat the level in force change nothing: their pieces are joined, so no block
     is lost at the seam."""
@@ -239,33 +302,61 @@ def stay_segments(admission, orders: Sequence, leaves: Iterable, *, start: datet
     for since, level in level_events(admission.admitted_at, orders):
         if not changes or changes[-1][1] != level:
             changes.append((_utc(since), level))
-    events = {_utc(admission.admitted_at)} | {since for since, _ in changes}
+    change_at = {since for since, _ in changes}
+    events = {_utc(admission.admitted_at)} | change_at
     events |= {_utc(lv.returned_at) for lv in leaves if lv.returned_at is not None}
+    departures = {_utc(lv.left_at) for lv in leaves}
     holes = sorted((_utc(lv.left_at), _utc(lv.returned_at or end)) for lv in leaves)
-    pieces = []
+    pieces: list[Segment] = []
     for i, (since, level) in enumerate(changes):
         until = changes[i + 1][0] if i + 1 < len(changes) else hi
         a, b = max(since, lo), min(until, hi)
         if a >= b:
             continue
         for x, y in subtract(a, b, holes):
-            pieces.append((x, y, level, x in events))
+            changed_from = None
+            if x in change_at and pieces and pieces[-1].end == x and pieces[-1].level != level:
+                changed_from = (pieces[-1].level, pieces[-1].start)
+            pieces.append(
+                Segment(x, y, level, x in events, changed_from, y in departures and y < hi, hi)
+            )
     return pieces
 
 
 def owed_windows(segments: Iterable, *, intervals: dict, tz) -> list[OwedWindow]:
-    """Every window owed in these (from, to, level, event) pieces, in time order: the first
-    window of a piece that begins at an event, then the piece's whole clock blocks on the wall
-    clock of `tz` (specs/rounds.md, "First check owed from the first minute")."""
+    """Every window owed in these segments, in time order (specs/rounds.md, "First check owed
+    from the first minute", and issue 10's review): the first window of a piece that begins at
+    an event, the old level's block in progress at a change of level, the piece's whole clock
+    blocks on the wall clock of `tz`, and the last check before a leave. A window made twice
+    (a last window that is also a clock block) is owed once."""
     windows = []
-    for a, b, level, event in segments:
+    for segment in segments:
+        a, b, level, event = segment[:4]
         n = intervals[level]
         a, b = a.astimezone(tz), b.astimezone(tz)
+        if isinstance(segment, Segment) and segment.changed_from is not None:
+            old, since = segment.changed_from
+            horizon = segment.horizon or b
+            if carry := carry_window(a, intervals[old], since=since, until=horizon, tz=tz):
+                on_clock = _utc(carry[0]) == _utc(block_floor(carry[0], intervals[old], tz))
+                length = intervals[old] if on_clock else _minutes(*carry)
+                windows.append(OwedWindow(*carry, length, not on_clock, old, "carry"))
         if event and (first := first_window(a, n, until=b, tz=tz)):
-            windows.append(OwedWindow(first[0], first[1], n, True, level))
+            windows.append(OwedWindow(first[0], first[1], n, True, level, "first"))
         for block, block_end in iter_blocks(start=a, end=b, interval_minutes=n):
             windows.append(OwedWindow(block, block_end, n, False, level))
-    return windows
+        if (
+            isinstance(segment, Segment)
+            and segment.leaving
+            and (last := last_window(b, n, since=a, tz=tz))
+        ):
+            windows.append(OwedWindow(*last, _minutes(*last), True, level, "last"))
+    seen, unique = set(), []
+    for window in sorted(windows, key=window_key):
+        if window_key(window) not in seen:
+            seen.add(window_key(window))
+            unique.append(window)
+    return unique
 
 
 def missed_windows(check_times: Iterable[datetime], windows: Iterable) -> list:

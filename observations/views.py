@@ -1,6 +1,7 @@
 """The rounds board (the page technicians live in), level orders and observer hand-offs."""
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -61,7 +62,7 @@ STATE_TEXT = {
     "off_site": "Off site",
 }
 # The board lists this many of the unit's open alerts; the rest are counted.
-ALERTS_SHOWN = 20
+ALERTS_SHOWN = 8
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -168,20 +169,40 @@ def _safe_path(link: str) -> bool:
     return link.startswith("/") and not link.startswith("//") and "\\" not in link
 
 
-def _unit_alerts(alerts) -> list[UnitAlert]:
-    shown = sorted(
-        alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 3), -a.raised_at.timestamp())
-    )
-    out = []
-    for alert in shown[:ALERTS_SHOWN]:
-        if alert.link and _safe_path(alert.link):
-            href = alert.link
-        elif alert.client_public_id:
-            href = reverse("clients:chart", args=[alert.client_public_id])
+def _href(alert) -> str:
+    if alert.link and _safe_path(alert.link):
+        return alert.link
+    if alert.client_public_id:
+        return reverse("clients:chart", args=[alert.client_public_id])
+    return reverse("alerts")
+
+
+def _unit_alerts(alerts, names) -> list[UnitAlert]:
+    """The unit's open alerts, most urgent first; one client's missed checks are one line
+    ("3 missed checks") so a few late clients cannot push the board off the screen."""
+    missed, lines = defaultdict(list), []
+    for alert in alerts:
+        if alert.kind == "missed_check" and alert.client_public_id in names:
+            missed[alert.client_public_id].append(alert)
         else:
-            href = reverse("alerts")
-        out.append(UnitAlert(alert.severity, alert.message, alert.raised_at, href))
-    return out
+            lines.append(UnitAlert(alert.severity, alert.message, alert.raised_at, _href(alert)))
+    for public_id, group in missed.items():
+        if len(group) == 1:
+            (alert,) = group
+            lines.append(UnitAlert(alert.severity, alert.message, alert.raised_at, _href(alert)))
+            continue
+        worst = min(group, key=lambda a: SEVERITY_RANK.get(a.severity, 3))
+        latest = max(a.raised_at for a in group)
+        lines.append(
+            UnitAlert(
+                worst.severity,
+                f"{names[public_id]}: {len(group)} missed checks open",
+                latest,
+                _href(worst),
+            )
+        )
+    lines.sort(key=lambda a: (SEVERITY_RANK.get(a.severity, 3), -a.raised_at.timestamp()))
+    return lines[:ALERTS_SHOWN]
 
 
 def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow], list, int]:
@@ -246,7 +267,8 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
                 due_by=due_by,
             )
         )
-    return rows, _unit_alerts(alerts), len(alerts)
+    names = {a.client.public_id: a.client.display_name for a in admissions}
+    return rows, _unit_alerts(alerts, names), len(alerts)
 
 
 def board_rows(unit: Unit, now, posted=None, codes=None) -> list[BoardRow]:

@@ -4,6 +4,8 @@ After an outage the checks done on paper are entered here, up to 24 hours back: 
 the time written on the sheet as `observed_at`, the server's own time as `recorded_at` (never
 editable, so the entry always shows as late) and the reason in `late_reason`. The sheet is saved
 whole or not at all, once per submission key, and closes the missed-check alerts it answers.
+A row for a client on a continuous level counts only if an observer held the client at that time:
+nobody watching is a deviation to record as such, not a check a nurse fills in afterwards.
 """
 
 import uuid
@@ -19,9 +21,18 @@ from clients.models import Admission, Leave
 from facility import policy
 from facility.models import AlertSeverity, Facility, User
 from facility.services import alert_raise
-from observations.models import CheckSource, CodeKind, RoundCheck, RoundCode
+from observations.models import (
+    CONTINUOUS_LEVELS,
+    CheckSource,
+    CodeKind,
+    Level,
+    LevelOrder,
+    RoundCheck,
+    RoundCode,
+)
+from observations.rounds import level_segments
 from observations.services.rounds import _lock_submission_key
-from observations.services.scans import close_missed_alerts
+from observations.services.scans import close_missed_alerts, observer_at, observer_watches
 
 # How far back a downtime sheet may go (issue 10 item 5).
 DOWNTIME_WINDOW = timedelta(hours=24)
@@ -73,7 +84,37 @@ def _on_leave(rows: list[DowntimeRow]) -> dict[int, list[Leave]]:
     return leaves
 
 
-def _row_errors(row: DowntimeRow, *, facility: Facility, now: datetime, leaves) -> list[str]:
+def _unheld(rows: list[DowntimeRow]) -> dict[int, str]:
+    """The rows (by number) for a client on a continuous level at the row's time whom no observer
+    held then, with that level: a paper sheet does not fill those blocks (specs/rounds.md:
+    continuous levels count only while an assigned observer watches; nobody watching is a
+    deviation). Two queries: the stays' level orders and their observer assignments."""
+    ids = {r.admission.pk for r in rows}
+    orders: dict[int, list[LevelOrder]] = {}
+    for order in LevelOrder.objects.filter(admission__in=ids).order_by("effective_from", "id"):
+        orders.setdefault(order.admission_id, []).append(order)
+    unheld, watches = {}, None
+    for row in rows:
+        at = row.observed_at
+        segments = level_segments(
+            row.admission, orders.get(row.admission.pk, []), start=at, end=at + timedelta(seconds=1)
+        )
+        if not segments or segments[0][2] not in CONTINUOUS_LEVELS:
+            continue
+        if watches is None:
+            watches = observer_watches(
+                ids,
+                start=min(r.observed_at for r in rows),
+                end=max(r.observed_at for r in rows) + timedelta(seconds=1),
+            )
+        if observer_at(watches[row.admission.pk], at) is None:
+            unheld[row.number] = segments[0][2]
+    return unheld
+
+
+def _row_errors(
+    row: DowntimeRow, *, facility: Facility, now: datetime, leaves, unheld: dict[int, str]
+) -> list[str]:
     name, tz = _row_name(row), facility.tz
     when = f"{timezone.localtime(row.observed_at, tz):%Y-%m-%d %H:%M}"
     errors = []
@@ -98,6 +139,14 @@ def _row_errors(row: DowntimeRow, *, facility: Facility, now: datetime, leaves) 
                     "not checked on the unit."
                 )
                 break
+        else:
+            if row.number in unheld:
+                errors.append(
+                    f"Row {row.number}: {admission.client.initials} was on "
+                    f"{Level(unheld[row.number]).label} with no assigned observer at "
+                    f"{timezone.localtime(row.observed_at, tz):%H:%M} – record it as a "
+                    "deviation, not a check."
+                )
     for code, kind in ((row.location, CodeKind.LOCATION), (row.status, CodeKind.STATUS)):
         if code.facility_id != facility.pk or code.kind != kind or not code.active:
             errors.append(f"{name}: {kind} code {code.code} is not in use here.")
@@ -168,11 +217,11 @@ def downtime_submit(
         raise ValidationError("Enter at least one row of the downtime sheet.")
     if len(rows) > DOWNTIME_MAX_ROWS or any(not 1 <= r.number <= DOWNTIME_MAX_ROWS for r in rows):
         raise ValidationError(f"A downtime sheet has at most {DOWNTIME_MAX_ROWS} rows.")
-    leaves = _on_leave(rows)
+    leaves, unheld = _on_leave(rows), _unheld(rows)
     errors = []
     seen: dict[tuple[int, datetime], int] = {}
     for row in rows:
-        errors.extend(_row_errors(row, facility=facility, now=now, leaves=leaves))
+        errors.extend(_row_errors(row, facility=facility, now=now, leaves=leaves, unheld=unheld))
         first = seen.setdefault((row.admission.pk, row.observed_at), row.number)
         if first != row.number:
             errors.append(f"{_row_name(row)}: the same client and time as row {first}.")
@@ -180,7 +229,11 @@ def downtime_submit(
         raise ValidationError(errors)
     RoundCheck.objects.bulk_create(checks)
     closed = close_missed_alerts(
-        [(row.admission, row.observed_at) for row in rows], actor=actor, now=now, tz=facility.tz
+        [(row.admission, row.observed_at) for row in rows],
+        actor=actor,
+        now=now,
+        tz=facility.tz,
+        source=CheckSource.DOWNTIME,
     )
     for row in rows:
         if row.status.raises_alert:  # SIB on paper still asks for an incident, as on the board

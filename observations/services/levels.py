@@ -87,7 +87,7 @@ def owed_periods(admission, orders, leaves, *, start, end):
     observations.services.scans.stay_windows (one rule for the scan and the reports)."""
     return [
         (a, b, LEVEL_INTERVAL[level])
-        for a, b, level, _ in stay_segments(admission, orders, leaves, start=start, end=end)
+        for a, b, level, *_ in stay_segments(admission, orders, leaves, start=start, end=end)
     ]
 
 

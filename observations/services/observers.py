@@ -4,9 +4,11 @@ and the critical "no observer" alert.
 
 - The watch passes only when the incoming observer accepts: the current observer keeps the client
   until then, and the acceptance ends the old assignment and starts the new one at one instant.
-- A staff member holds at most one 1:1 or arm's-length assignment (`exclusive`); the database
-  refuses a second (observations_observer_one_exclusive), and a racing acceptance that loses is
-  refused with the same message as one that came second.
+- 1:1 and arm's-length are exclusive ("one assigned staff member, exclusively"): a person
+  holding one holds no other watch (no line of sight either), and a person holding any watch
+  cannot take one. Checked under a lock of the observer's user row, so two acceptances for one
+  person are judged one after the other; the database also refuses a second exclusive
+  assignment (observations_observer_one_exclusive) with the same message.
 - A client on a continuous level whom nobody holds alerts at once (here), and on every minute scan
   until an observer accepts (scans._scan_observer_gaps).
 """
@@ -86,20 +88,46 @@ def _check_observer(admission: Admission, observer: User) -> None:
         raise ValidationError({"observer": "Observer: this person cannot chart rounds."})
 
 
-def _holds_exclusive(observer: User, *, besides: Admission | int) -> bool:
-    """The observer holds an open 1:1 or arm's-length watch of another stay."""
-    return (
-        ObserverAssignment.objects.filter(observer=observer, exclusive=True, ended_at__isnull=True)
-        .exclude(admission=besides)
-        .exists()
+def _lock_observer(observer: User) -> None:
+    """Every writer of a person's watches locks that person's user row, after the stay's (one
+    order of locks): what the person holds is read and changed one transaction at a time."""
+    list(User.objects.select_for_update().filter(pk=observer.pk).values_list("pk", flat=True))
+
+
+def _name(observer: User) -> str:
+    return observer.full_name or observer.username
+
+
+def _watch_conflict(
+    observer: User, *, exclusive: bool, besides: Admission | int
+) -> ValidationError | None:
+    """Why `observer` cannot hold this watch besides what they hold, or None.
+
+    An exclusive watch (1:1, arm's-length) is the observer's only one; a line-of-sight watch may
+    be shared with other line-of-sight watches but not with an exclusive one."""
+    others = ObserverAssignment.objects.filter(observer=observer, ended_at__isnull=True).exclude(
+        admission=besides
     )
+    held = list(others.values_list("exclusive", flat=True))
+    if any(held):
+        return _one_exclusive_refusal(observer)
+    if exclusive and held:
+        n = len(held)
+        return ValidationError(
+            {
+                "observer": f"Observer: {_name(observer)} already watches {n} "
+                f"client{'s' if n != 1 else ''} on line of sight; a 1:1 or arm's-length observer "
+                "watches no one else. Hand those off first."
+            }
+        )
+    return None
 
 
 def _one_exclusive_refusal(observer: User) -> ValidationError:
     return ValidationError(
         {
-            "observer": f"Observer: {observer.full_name or observer.username} already holds a "
-            "1:1 or arm's-length watch; one person holds one at a time. Hand that one off first."
+            "observer": f"Observer: {_name(observer)} already holds a 1:1 or arm's-length watch "
+            "and watches no one else; one person holds one at a time. Hand that one off first."
         }
     )
 
@@ -153,8 +181,9 @@ def handoff_offer(
         raise ValidationError(
             {"observer": f"Observer: {to_observer.full_name} already observes this client."}
         )
-    if _is_exclusive(level.level) and _holds_exclusive(to_observer, besides=admission):
-        raise _one_exclusive_refusal(to_observer)
+    conflict = _watch_conflict(to_observer, exclusive=_is_exclusive(level.level), besides=admission)
+    if conflict is not None:  # told at once; judged again under lock at acceptance
+        raise conflict
     waiting = pending_handoff(admission)
     if waiting is not None:
         raise ValidationError(
@@ -237,8 +266,10 @@ def _accept(
     now: datetime,
 ) -> ObserverAssignment:
     exclusive = _is_exclusive(level.level)
-    if exclusive and _holds_exclusive(actor, besides=admission):
-        raise _one_exclusive_refusal(actor)
+    _lock_observer(actor)
+    conflict = _watch_conflict(actor, exclusive=exclusive, besides=admission)
+    if conflict is not None:
+        raise conflict
     previous = (
         ObserverAssignment.objects.select_for_update()
         .filter(admission=admission, ended_at__isnull=True)
@@ -316,9 +347,10 @@ def watch_follow_level(*, admission: Admission, level: CurrentLevel, now: dateti
     """After a level change (in level_order's transaction, the stay locked):
 
     - to a level that is not continuous: the watch ends and a waiting offer is closed;
-    - between continuous levels: the observer stays and `exclusive` follows the level; if that
-      would give the observer a second 1:1, this watch ends instead (a raise is never refused
-      for staffing) and the client alerts as without observer;
+    - between continuous levels: the observer stays and `exclusive` follows the level; if the
+      raise makes it a 1:1 or arm's-length watch of an observer who holds any other watch, this
+      watch ends instead (a raise is never refused for staffing) and the client alerts as
+      without observer;
     - a continuous client nobody holds alerts at once.
     """
     current = (
@@ -351,10 +383,12 @@ def _end(assignment: ObserverAssignment, now: datetime) -> None:
 
 
 def _set_exclusive(assignment: ObserverAssignment, exclusive: bool) -> bool:
-    """False when the observer already holds another 1:1 (checked, and refused by the database
-    for a racing acceptance)."""
-    if exclusive and _holds_exclusive(assignment.observer, besides=assignment.admission_id):
-        return False
+    """False when the watch cannot become exclusive: the observer holds another watch of any
+    level (checked under the observer's lock; a second exclusive is refused by the database)."""
+    if exclusive:
+        _lock_observer(assignment.observer)
+        if _watch_conflict(assignment.observer, exclusive=True, besides=assignment.admission_id):
+            return False
     try:
         with transaction.atomic():
             ObserverAssignment.objects.filter(pk=assignment.pk).update(exclusive=exclusive)

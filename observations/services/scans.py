@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -77,7 +77,8 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
         # other minutes there is nothing new to judge.
         return extras
     start = max(mark.scanned_until, now - SCAN_LOOKBACK)
-    load_start = start - LOAD_BACK
+    pulled_back = _late_returns(mark.scanned_until, start, now)
+    load_start = min([start, *pulled_back.values()]) - LOAD_BACK
     # Only the fields the window rules read; names are fetched later for the few candidates.
     in_window = (
         Admission.objects.filter(admitted_at__lt=now)
@@ -103,10 +104,11 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
         leaves[leave.admission_id].append(leave)
     watches = observer_watches(ids, start=load_start, end=now)
     candidates = []
-    start_utc = start.astimezone(UTC)
     for admission in admissions:
         tz = zones[admission.facility_id]
-        judge_start = block_floor((start - JUDGE_BACK).astimezone(tz), 60)
+        since = pulled_back.get(admission.pk, start)
+        start_utc = since.astimezone(UTC)
+        judge_start = block_floor((since - JUDGE_BACK).astimezone(tz), 60)
         windows = stay_windows(
             admission,
             orders[admission.pk],
@@ -125,6 +127,20 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
     raised = _raise_missed(candidates, now)
     ScanMark.objects.update_or_create(name=MISSED_SCAN, defaults={"scanned_until": now})
     return raised + extras
+
+
+def _late_returns(mark: datetime, start: datetime, now: datetime) -> dict[int, datetime]:
+    """Stays whose return from leave was recorded since the last scan with a return time before
+    this scan's start: the windows owed since that return were never judged (the client counted
+    as away), so their scan starts back at the return, at most SCAN_LOOKBACK ago. One query."""
+    rows = (
+        Leave.objects.filter(returned_recorded_at__gte=mark, returned_at__lt=start)
+        .values("admission_id")
+        .annotate(back=Min("returned_at"))
+        .order_by()
+    )
+    oldest = now - SCAN_LOOKBACK
+    return {row["admission_id"]: max(row["back"], oldest) for row in rows}
 
 
 def stay_windows(admission, orders, leaves, *, start, end, tz) -> list[OwedWindow]:
@@ -193,11 +209,18 @@ def _window_of(key: str, prefix: str) -> tuple[datetime, int | None]:
     return datetime.fromisoformat(start), int(minutes) if minutes else None
 
 
-def close_missed_alerts(checks, *, actor, now: datetime, tz) -> int:
+def close_missed_alerts(
+    checks, *, actor, now: datetime, tz, source: str = CheckSource.ROUND
+) -> int:
     """Close the open missed-check alerts that these checks answer: a check observed inside a
     window the scan already called missed (a late entry, a downtime sheet) shows the window was
-    checked after all. `checks` are (admission, observed_at) pairs; one query to find, one to
-    close."""
+    checked after all. `checks` are (admission, observed_at) pairs, recorded by `actor` with
+    `source`.
+
+    The rule is the scan's (judge_windows): in a window on a continuous level only the entry of
+    the observer holding the client at that moment counts, or a downtime sheet row; any other
+    check leaves the alert open. One query finds the alerts, one reads the stays' level orders,
+    one their observer assignments (only if a continuous window is answered), one closes each."""
     by_admission = defaultdict(list)
     for admission, observed_at in checks:
         by_admission[admission.public_id].append(observed_at.astimezone(UTC))
@@ -209,18 +232,26 @@ def close_missed_alerts(checks, *, actor, now: datetime, tz) -> int:
     answered = []
     admissions = {admission.public_id: admission for admission, _ in checks}
     orders = _LevelOrdersOnce(admissions.values())
+    watches = _WatchesOnce(admissions.values(), [at for ats in by_admission.values() for at in ats])
     for alert_id, key in Alert.objects.open().filter(query).values_list("id", "dedupe_key"):
-        public_id = key.split(":", 2)[1]
+        public_id = uuid.UUID(key.split(":", 2)[1])
         start, minutes = _window_of(key, f"missed:{public_id}:")
         start = start.astimezone(UTC)
-        for observed in by_admission.get(uuid.UUID(public_id), []):
+        admission = admissions[public_id]
+        level = _level_at(admission, start, orders)
+        if level is None:
+            continue
+        for observed in by_admission.get(public_id, []):
             if minutes is not None:
                 inside = start <= observed < start + timedelta(minutes=minutes)
             else:  # a clock block: as long as the level in force at its start
-                n = _block_minutes(admissions[uuid.UUID(public_id)], start, orders)
                 local = observed.astimezone(tz)
-                inside = n is not None and block_floor(local, n).astimezone(UTC) == start
-            if inside:
+                inside = block_floor(local, LEVEL_INTERVAL[level]).astimezone(UTC) == start
+            if inside and (
+                level not in CONTINUOUS_LEVELS
+                or source == CheckSource.DOWNTIME
+                or observer_at(watches[admission.pk], observed) == actor.pk
+            ):
                 answered.append((alert_id, observed))
                 break
     for alert_id, observed in answered:
@@ -249,14 +280,32 @@ class _LevelOrdersOnce:
         return self.by_admission[admission_id]
 
 
-def _block_minutes(admission, start: datetime, orders) -> int | None:
-    """The length of the clock block a stay owed from `start`: its level's interval then. A
-    block key does not carry its length, and a q15 block at 08:00 must not be closed by a check
-    at 08:37 just because a q60 block would also start at 08:00."""
+class _WatchesOnce:
+    """The observer assignments of some stays around some moments, read in one query the first
+    time one is asked for."""
+
+    def __init__(self, admissions, moments):
+        self.ids, self.moments, self.by_admission = [a.pk for a in admissions], moments, None
+
+    def __getitem__(self, admission_id: int) -> list:
+        if self.by_admission is None:
+            self.by_admission = observer_watches(
+                self.ids,
+                start=min(self.moments),
+                end=max(self.moments) + timedelta(seconds=1),
+            )
+        return self.by_admission[admission_id]
+
+
+def _level_at(admission, start: datetime, orders) -> str | None:
+    """The level a stay was on at `start` (a window's level: it sets a clock block's length, and
+    whether only the observer's entries count). A block key does not carry its length, and a q15
+    block at 08:00 must not be closed by a check at 08:37 just because a q60 block would also
+    start at 08:00."""
     segments = level_segments(
         admission, orders[admission.pk], start=start, end=start + timedelta(seconds=1)
     )
-    return LEVEL_INTERVAL[segments[0][2]] if segments else None
+    return segments[0][2] if segments else None
 
 
 def _block_ended_since(mark: datetime, now: datetime) -> bool:
@@ -267,9 +316,11 @@ def _block_ended_since(mark: datetime, now: datetime) -> bool:
 
 
 def _first_window_ended_since(mark: datetime, now: datetime) -> bool:
-    """Whether a first window may have ended in (mark, now]: an event (admission, the 72-hour
-    default switch, a level order, a return from leave) at most 60 and at least 15 minutes
-    before a moment in that span. At most three small indexed queries, whatever the census."""
+    """Whether a window off the clock may have ended in (mark, now]: an event (admission, the
+    72-hour default switch, a level order, a return from leave) at most 60 and at least 15
+    minutes before a moment in that span, or a leave begun in it (the last check before leaving
+    ends then); or a return from leave recorded since the mark. At most four small queries,
+    whatever the census."""
     since = mark - timedelta(minutes=max(LEVEL_INTERVAL.values()))
     until = now - timedelta(minutes=min(LEVEL_INTERVAL.values()))
     if until <= since:
@@ -282,6 +333,11 @@ def _first_window_ended_since(mark: datetime, now: datetime) -> bool:
         ).exists()
         or LevelOrder.objects.filter(effective_from__gt=since, effective_from__lte=until).exists()
         or Leave.objects.filter(returned_at__gt=since, returned_at__lte=until).exists()
+        # The last check before a leave ends when the client leaves; a return entered late
+        # reopens the windows owed since it.
+        or Leave.objects.filter(
+            Q(left_at__gt=mark, left_at__lte=now) | Q(returned_recorded_at__gt=mark)
+        ).exists()
     )
 
 
@@ -296,8 +352,12 @@ def missed_alert_text(name: str, window: OwedWindow, tz, streak: int = 1, longer
     is critical, for the supervisor; the message says why."""
     label = Level(window.level).label
     start = timezone.localtime(window.start, tz)
-    if window.first:
-        end = timezone.localtime(window.end, tz)
+    end = timezone.localtime(window.end, tz)
+    if window.kind == "last":
+        what = f"not checked {start:%H:%M}–{end:%H:%M} before leaving at {end:%H:%M}"
+    elif window.kind == "carry" and window.first:
+        what = f"{start:%H:%M}–{end:%H:%M} block"
+    elif window.first:
         what = f"first check after {start:%H:%M} not done by {end:%H:%M}"
     else:
         what = f"{start:%H:%M} block"

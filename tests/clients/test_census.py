@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import admit
 
@@ -24,7 +25,12 @@ def test_census_lists_each_bed_with_its_client_and_day(client, cast, facility, a
     assert admission.bed.label in body
     assert "Robin A." in body
     assert admission.client.mrn in body
-    assert "Day 1" in body
+    # Admitted an hour ago: day 2 when that hour crossed the facility's midnight.
+    tz = facility.tz
+    day = (
+        timezone.localdate(timezone=tz) - timezone.localtime(admission.admitted_at, tz).date()
+    ).days
+    assert f"Day {day + 1}" in body
     assert "1 of 12 beds occupied" in body.replace("<strong>", "").replace("</strong>", "")
 
 

@@ -110,29 +110,33 @@ def test_windows_table():
     q60_admitted = at(7, 0, day=(2026, 5, 1))  # long past the 72-hour q15 default
     cases = [
         (
-            "raise to q15 at 07:16: first window, then q15 blocks; the q60 block is cut",
+            "raise to q15 at 07:16: the q60 block in progress stays owed, first window, then"
+            " q15 blocks (issue 10 review)",
             windows_of(q60_admitted, [(at(7, 16), "q15")], start=at(6, 0), end=at(8, 0)),
-            ["06:0060", "07:16+15", "07:3015", "07:4515"],
+            ["06:0060", "07:0060", "07:16+15", "07:3015", "07:4515"],
         ),
         (
-            "lowered to q60 at 07:20: q15 owed until then, q60 first window from the lowering",
+            "lowered to q60 at 07:20: q15 owed until then, its 07:15 block whole, q60 first"
+            " window from the lowering",
             windows_of(
                 q60_admitted,
                 [(at(7, 0), "q15"), (at(7, 20), "q60")],
                 start=at(7, 0),
                 end=at(9, 0),
             ),
-            ["07:0015", "07:20+60", "08:0060"],
+            ["07:0015", "07:1515", "07:20+60", "08:0060"],
         ),
         (
-            "return from a 10-minute leave on q60 (issue 10)",
+            "return from a 10-minute leave on q60 (issue 10); seen before leaving, from the"
+            " report's start",
             windows_of(
                 q60_admitted, leaves=[(at(6, 10), at(6, 20))], start=at(6, 0), end=at(9, 10)
             ),
-            ["06:20+60", "07:0060", "08:0060"],
+            ["06:00+10", "06:20+60", "07:0060", "08:0060"],
         ),
         (
-            "a first window cut short by a leave is not owed; the return's window is",
+            "a first window cut short by a leave is not owed, the last check before it is; the"
+            " q60 hour in progress at the raise stays owed; the return's window is",
             windows_of(
                 q60_admitted,
                 [(at(7, 16), "q15")],
@@ -140,7 +144,7 @@ def test_windows_table():
                 start=at(7, 0),
                 end=at(8, 30),
             ),
-            ["08:02+15", "08:1515"],
+            ["07:0060", "07:16+9", "08:02+15", "08:1515"],
         ),
         (
             "a first window cut short by discharge is not owed",
@@ -160,7 +164,7 @@ def test_windows_table():
         (
             "the 72-hour default switch to q60 is a change of level",
             windows_of(at(7, 16, day=(2026, 5, 9)), start=at(7, 0), end=at(9, 0)),
-            ["07:0015", "07:16+60", "08:0060"],
+            ["07:0015", "07:1515", "07:16+60", "08:0060"],
         ),
         (
             "an order repeating the level in force changes nothing (no block lost at the seam)",
@@ -307,9 +311,10 @@ def test_first_check_at_0744_after_a_0716_raise_is_missed(cast, facility):
         " Critical: q15 Close.",
         "Missed check: Test0 Person0, 07:45 block (q15 Close). Critical: q15 Close.",
     ]
-    # The report counts the same windows: the first window and the 07:45 block.
+    # The report counts the same windows: the q60 hour in progress at the raise (checked at
+    # 07:44), the first window and the 07:45 block.
     ((_, tally),) = compliance(facility, start=at(7, 0), end=at(8, 0))[0]
-    assert (tally.due, tally.done, tally.missed) == (3, 1, 2)
+    assert (tally.due, tally.done, tally.missed) == (4, 2, 2)
     assert tally.missed_runs == ["07:16 1st check by 07:31", "07:45"]
 
 
@@ -324,11 +329,15 @@ def test_a_lowering_forgives_nothing(cast, facility):
     check(stay, cast["technician"], at(7, 2))
     check(stay, cast["technician"], at(8, 25))  # the 08:00 block, but late for the first check
     scan(at(9, 0, 30))
-    (alert,) = missed()
+    # The q15 block in progress at the lowering (07:15-07:30) stays owed (issue 10 review).
+    block, alert = missed()
+    assert block.message == (
+        "Missed check: Test0 Person0, 07:15 block (q15 Close). Critical: q15 Close."
+    )
     assert alert.message == (
         "Missed check: Test0 Person0, first check after 07:20 not done by 08:20 (q60 Routine)."
+        " Critical: 2nd missed in a row."
     )
-    assert alert.severity == "warning"
 
 
 @pytest.mark.django_db

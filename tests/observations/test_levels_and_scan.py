@@ -259,5 +259,7 @@ def test_chart_and_census_show_the_level(client, cast, admission):
     page = client.get(reverse("clients:chart", args=[admission.client.public_id])).content.decode()
     assert "Observation level and rounds" in page and "q15 Close" in page
     census = client.get(reverse("clients:census")).content.decode()
-    assert "q15 Close · due" in census
+    # Admitted earlier with no check since: the first check (owed within 15 minutes) is missed,
+    # as the board says too (issue 10 item 1).
+    assert "q15 Close · missed" in census
     assert RoundCheck.objects.count() == 0

@@ -125,7 +125,7 @@ def test_an_acceptance_that_slips_past_the_check_is_refused_by_the_constraint(
     first, second = two_on_one_to_one
     offer = handoff_offer(actor=cast["nurse"], admission=second, to_observer=cast["technician"])
     take(cast["technician"], first)
-    monkeypatch.setattr("observations.services.observers._holds_exclusive", lambda *a, **k: False)
+    monkeypatch.setattr("observations.services.observers._watch_conflict", lambda *a, **k: None)
     with pytest.raises(ValidationError, match="Technician already holds a 1:1"):
         handoff_accept(actor=cast["technician"], handoff=offer)
     assert watch_of(second) is None
@@ -263,8 +263,10 @@ def test_between_continuous_levels_the_observer_stays_and_exclusive_follows(cast
 
 @pytest.mark.django_db
 def test_a_raise_is_never_refused_for_staffing(cast, facility):
+    """The observer of two line-of-sight clients cannot keep one of them raised to 1:1 (a 1:1
+    observer watches no one else): that watch ends and the raised client alerts."""
     one, shared = admit(facility, cast["nurse"], n=1), admit(facility, cast["nurse"], n=2)
-    on_level(one, "one_to_one", cast["clinician"])
+    on_level(one, "los", cast["clinician"])
     on_level(shared, "los", cast["clinician"])
     take(cast["technician"], one)
     los_watch = take(cast["technician"], shared)
