@@ -46,6 +46,19 @@ class ObserverForm(HavenForm):
         self.fields["observer"].queryset = observer_choices(facility)
 
 
+class UnitChoiceField(forms.ModelChoiceField):
+    """A unit by public id; a garbled id gets the field's own message, not "“x” is not a valid
+    UUID." (the UUID check raises before Django's invalid-choice handling)."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
 class PeriodForm(HavenForm):
     """A period of whole local days, at most 31."""
 
@@ -57,7 +70,12 @@ class PeriodForm(HavenForm):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"required": "To: choose a date.", "invalid": "To: enter a valid date."},
     )
-    unit = forms.ModelChoiceField(queryset=None, required=False, empty_label="All units")
+    unit = UnitChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="All units",
+        error_messages={"invalid_choice": "Unit: choose one of this facility's units."},
+    )
 
     def __init__(self, *args, facility, **kwargs):
         super().__init__(*args, **kwargs)

@@ -204,3 +204,12 @@ def test_sheet_of_a_past_day_shows_labels_periods_and_a_missed_first_check(
     ) in text
     assert "MISSED 1st by 09:25" in text  # the 1:1 first window, no entry by the observer
     assert "Blank = not due yet" in text
+
+
+@pytest.mark.django_db
+def test_a_garbled_unit_on_the_compliance_page_gets_the_units_message(client, cast, facility):
+    client.force_login(cast["supervisor"])
+    page = client.get(reverse("observations:compliance"), {"unit": "garbage"})
+    assert page.status_code == 200
+    assert "Unit: choose one of this facility&#x27;s units." in page.content.decode()
+    assert "not a valid UUID" not in page.content.decode()
