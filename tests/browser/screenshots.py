@@ -396,6 +396,11 @@ def test_screenshots(new_page, signed_in, cast, facility, admission):
         Shot("discharge-done", "nurse", f"/admissions/{w['sam'].public_id}/discharge/"),
         Shot("facility-setup", "admin", f"/manage/facility/facility/{facility.pk}/change/"),
     ]
+    shoot(new_page, signed_in, people, pages)
+
+
+def shoot(new_page, signed_in, people, pages) -> None:
+    """Every shot at every width: the page (and its element), then what axe and the layout say."""
     axe = Axe()
     for width in WIDTHS:
         for shot in pages:
@@ -411,6 +416,91 @@ def test_screenshots(new_page, signed_in, cast, facility, admission):
                 page.locator(selector).screenshot(path=str(OUT / f"{element_name}-{width}.png"))
             report(page, axe, shot.name, width, response.status if response else None)
             page.context.close()
+
+
+def seed_rounds(cast, facility) -> dict:
+    """The West unit for the issue 10 pages: a client on 1:1 watched by the technician, one on
+    q30, one on line of sight whose observer offers the technician the watch (offered before the
+    technician took the 1:1, so it waits on "My 1:1"), a new client on the admission default with
+    a missed check alerting, a round just charted and a finding between security rounds."""
+    import uuid
+
+    from facility.models import Bed, Unit
+    from observations.models import RoundCode, SecurityArea
+    from observations.services import (
+        RoundEntry,
+        handoff_accept,
+        handoff_offer,
+        level_order,
+        round_submit,
+        security_finding_record,
+    )
+
+    now = timezone.now()
+    nurse, clinician, tech = cast["nurse"], cast["clinician"], cast["technician"]
+    dana = make_user("dana_lee", "technician", facility, mfa=False)
+    west = Unit.objects.get(facility=facility, name="West")
+    beds = list(Bed.objects.filter(unit=west).order_by("label"))
+    h = lambda n: now - timedelta(hours=n)  # noqa: E731
+    taylor = admit(facility, nurse, bed=beds[0], first="Taylor", last="Brooks", admitted_at=h(30))
+    morgan = admit(facility, nurse, bed=beds[1], first="Morgan", last="Whitfield-Abernathy",
+                   admitted_at=h(100))  # fmt: skip
+    devon = admit(facility, nurse, bed=beds[2], first="Devon", last="Price", admitted_at=h(50))
+    avery = admit(facility, nurse, bed=beds[3], first="Avery", last="Chen", admitted_at=h(1))
+
+    level_order(actor=clinician, admission=devon, level="los",
+                reason="Pacing near the exit after a phone call", now=h(2))  # fmt: skip
+    handoff_offer(actor=dana, admission=devon, to_observer=dana, now=h(2))
+    handoff_offer(actor=dana, admission=devon, to_observer=tech)
+    level_order(actor=clinician, admission=taylor, level="one_to_one",
+                reason="Said he would hurt himself tonight", now=h(1))  # fmt: skip
+    offer = handoff_offer(actor=nurse, admission=taylor, to_observer=tech, now=h(1))
+    handoff_accept(actor=tech, handoff=offer, now=h(1))
+    level_order(actor=clinician, admission=morgan, level="q30",
+                reason="Settled, sleeping through the night", now=h(6))  # fmt: skip
+
+    codes = {(c.kind, c.code): c for c in RoundCode.objects.filter(facility=facility)}
+    loc, st = lambda c: codes["location", c], lambda c: codes["status", c]  # noqa: E731
+    round_submit(
+        actor=tech, facility=facility, submission_key=uuid.uuid4(),
+        entries=[RoundEntry(taylor, loc("RM"), st("A")),
+                 RoundEntry(morgan, loc("DR"), st("E"))],
+    )  # fmt: skip
+    alert_raise(
+        facility=facility,
+        kind="missed_check",
+        severity="warning",
+        message="Avery C.: the q15 check of the last block was missed.",
+        dedupe_key="shots-rounds-missed",
+        client_public_id=avery.client.public_id,
+        client_label=f"{avery.client.mrn} Avery C.",
+        link=f"/rounds/{west.public_id}/",
+    )
+    area = SecurityArea.objects.filter(facility=facility).order_by("pk").first()
+    security_finding_record(
+        actor=tech, area=area, found_at=now - timedelta(minutes=20),
+        finding="Fire door propped open with a chair", location_detail="West hall by laundry",
+        action_taken="Removed the chair, door latched; told the charge nurse",
+    )  # fmt: skip
+    return {"west": west, "dana": dana}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_screenshots_rounds(new_page, signed_in, cast, facility):
+    """The issue 10 pages: board, My 1:1, downtime entry, compliance, security, alerts."""
+    OUT.mkdir(exist_ok=True)
+    w = seed_rounds(cast, facility)
+    west = w["west"].public_id
+    pages = [
+        Shot("board", "technician", f"/rounds/{west}/"),
+        Shot("my-observation", "technician", "/rounds/mine/"),
+        Shot("downtime", "nurse", f"/rounds/{west}/downtime/"),
+        Shot("compliance", "supervisor", "/rounds/compliance/"),
+        Shot("security-findings", "technician", "/security/"),
+        Shot("alerts-technician", "technician", "/alerts/"),
+    ]
+    shoot(new_page, signed_in, cast, pages)
 
 
 def report(page, axe, name, width, status) -> None:

@@ -720,7 +720,7 @@ def test_a_technician_sees_and_opens_the_units_alerts(
         )  # fmt: skip
     client.force_login(cast["technician"])
     page = client.get(board_path).content.decode()
-    assert "3 on this unit" in page
+    assert "all 3 on the Alerts page" in page
     assert f'<a href="{board_path}">Missed check: Test0, 07:00 block (q15).</a>' in page
     chart = reverse("clients:chart", args=[ward[1].client.public_id])
     assert f'<a href="{chart}">Test1 is on 1:1 with no assigned observer.</a>' in page
@@ -763,3 +763,21 @@ def test_board_pages_refuse_strangers(client, cast, unit):
     assert client.get(status_url).status_code == 404
     client.force_login(cast["admin"])
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_one_clients_missed_checks_are_one_line_on_the_board(client, cast, unit, ward):
+    """Three missed blocks of one client do not push the board down three lines (UI review)."""
+    from facility.services import alert_raise
+
+    for n, severity in ((1, "warning"), (2, "critical"), (3, "warning")):
+        alert_raise(
+            facility=unit.facility, kind="missed_check", severity=severity,
+            message=f"Missed check {n}", dedupe_key=f"missed:test:{n}",
+            client_public_id=ward[0].client.public_id,
+        )  # fmt: skip
+    client.force_login(cast["technician"])
+    page = client.get(reverse("observations:board", args=[unit.public_id])).content.decode()
+    assert f"{ward[0].client.display_name}: 3 missed checks open" in page
+    assert "Missed check 1" not in page and "Missed check 2" not in page
+    assert 'class="sev-critical"' in page
