@@ -131,22 +131,14 @@ def test_an_acceptance_that_slips_past_the_check_is_refused_by_the_constraint(
     assert watch_of(second) is None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_acceptances_racing_give_one_watch(roles, facility):
-    nurse = make_user("race_nurse", "nurse", facility)
-    clinician = make_user("race_clinician", "clinician", facility)
-    tech = make_user("race_tech", "technician", facility)
-    stays = [admit(facility, nurse, n=i) for i in (1, 2)]
-    offers = []
-    for stay in stays:
-        on_level(stay, "one_to_one", clinician)
-        offers.append(handoff_offer(actor=nurse, admission=stay, to_observer=tech))
-    barrier, outcomes = threading.Barrier(2), []
+def accept_racing(observer, offers) -> list[str]:
+    """The observer accepts every offer at once, one thread each; what each was told."""
+    barrier, outcomes = threading.Barrier(len(offers)), []
 
     def accept(offer):
         try:
             barrier.wait()
-            handoff_accept(actor=tech, handoff=offer)
+            handoff_accept(actor=observer, handoff=offer)
             outcomes.append("accepted")
         except ValidationError as exc:
             outcomes.append(exc.messages[0])
@@ -158,6 +150,20 @@ def test_two_acceptances_racing_give_one_watch(roles, facility):
         t.start()
     for t in threads:
         t.join()
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_acceptances_racing_give_one_watch(roles, facility):
+    nurse = make_user("race_nurse", "nurse", facility)
+    clinician = make_user("race_clinician", "clinician", facility)
+    tech = make_user("race_tech", "technician", facility)
+    stays = [admit(facility, nurse, n=i) for i in (1, 2)]
+    offers = []
+    for stay in stays:
+        on_level(stay, "one_to_one", clinician)
+        offers.append(handoff_offer(actor=nurse, admission=stay, to_observer=tech))
+    outcomes = accept_racing(tech, offers)
     assert outcomes.count("accepted") == 1
     assert any("Race Tech already holds a 1:1" in o for o in outcomes)
     assert ObserverAssignment.objects.filter(observer=tech, ended_at__isnull=True).count() == 1

@@ -3,7 +3,6 @@
 client's blocks nobody watched, and a late entry closes a missed alert only if it would count
 for that window in the scan."""
 
-import threading
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections
 
 from facility.models import Alert
 from observations.compliance import compliance
@@ -30,6 +28,7 @@ from observations.services import (
     scan_missed_checks,
 )
 from tests.conftest import admit, make_user
+from tests.observations.test_observers import accept_racing
 
 NY = ZoneInfo("America/New_York")
 
@@ -186,23 +185,7 @@ def test_a_line_of_sight_and_a_one_to_one_accepted_at_once_give_one_watch(roles,
     for stay, level in zip(stays, ("los", "one_to_one"), strict=True):
         level_order(actor=clinician, admission=stay, level=level, reason="Risk")
         offers.append(handoff_offer(actor=nurse, admission=stay, to_observer=tech))
-    barrier, outcomes = threading.Barrier(2), []
-
-    def accept(offer):
-        try:
-            barrier.wait()
-            handoff_accept(actor=tech, handoff=offer)
-            outcomes.append("accepted")
-        except ValidationError as exc:
-            outcomes.append(exc.messages[0])
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=accept, args=(o,)) for o in offers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = accept_racing(tech, offers)
     assert outcomes.count("accepted") == 1, outcomes
     assert any(o.startswith("Observer: Race Tech already") for o in outcomes), outcomes
     assert open_watches(tech).count() == 1
