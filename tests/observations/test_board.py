@@ -781,3 +781,14 @@ def test_one_clients_missed_checks_are_one_line_on_the_board(client, cast, unit,
     assert f"{ward[0].client.display_name}: 3 missed checks open" in page
     assert "Missed check 1" not in page and "Missed check 2" not in page
     assert 'class="sev-critical"' in page
+
+
+@pytest.mark.django_db
+def test_the_board_and_the_chart_link_each_clients_observation_sheet(client, cast, unit, ward):
+    client.force_login(cast["technician"])
+    sheet = reverse("observations:observation_sheet", args=[ward[0].public_id])
+    board = client.get(reverse("observations:board", args=[unit.public_id])).content.decode()
+    assert f'href="{sheet}"' in board
+    chart = client.get(reverse("clients:chart", args=[ward[0].client.public_id])).content.decode()
+    assert f'href="{sheet}"' in chart
+    assert client.get(sheet).status_code == 200
