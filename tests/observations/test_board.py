@@ -6,6 +6,7 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from facility.models import Alert, Unit
 from observations.models import RoundCheck, RoundCode
+from observations.rounds import block_floor
 from observations.services import RoundEntry, round_submit
 from tests.conftest import admit
 
@@ -738,11 +740,15 @@ def test_a_technician_sees_and_opens_the_units_alerts(
 @pytest.mark.django_db
 def test_board_live_part_keeps_x_min_ago_and_state_fresh(client, cast, facility, unit, ward):
     rm, awake = code(facility, "location", "RM"), code(facility, "status", "A")
-    seen = timezone.now() - timedelta(minutes=2)
-    round_submit(actor=cast["technician"], facility=facility, submission_key=uuid.uuid4(),
-                 entries=[RoundEntry(ward[0], rm, awake, observed_at=seen)])  # fmt: skip
-    client.force_login(cast["technician"])
-    body = client.get(reverse("observations:board_status", args=[unit.public_id])).content
+    # Seven minutes into the next block, so "2 min ago" lies in the same block at any hour.
+    block = block_floor(timezone.localtime(timezone.now(), facility.tz), 15)
+    moment = block + timedelta(minutes=22)
+    seen = moment - timedelta(minutes=2)
+    with time_machine.travel(moment, tick=False):
+        round_submit(actor=cast["technician"], facility=facility, submission_key=uuid.uuid4(),
+                     entries=[RoundEntry(ward[0], rm, awake, observed_at=seen)])  # fmt: skip
+        client.force_login(cast["technician"])
+        body = client.get(reverse("observations:board_status", args=[unit.public_id])).content
     body = body.decode()
     since = ms(RoundCheck.objects.get().observed_at)
     assert (
