@@ -30,7 +30,7 @@ from clients.models import (
 from facility import policy
 from facility.models import Alert, AlertSeverity, Bed, Facility, Unit, User
 from facility.registry import registry
-from facility.services import alert_raise, violated_constraint
+from facility.services import alert_raise, alerts_close, violated_constraint
 
 ORIENTATION_DEADLINE = timedelta(hours=24)
 # Entries may be back-dated (a late admission entry); not by more than this.
@@ -349,9 +349,12 @@ def leave_return(*, actor: User, leave: Leave, returned_at: datetime) -> Leave:
     leave.returned_recorded_at = now
     leave.save(update_fields=["returned_at", "returned_recorded_by", "returned_recorded_at"])
     # The overdue and AWOL alerts are answered by the return.
-    Alert.objects.open().filter(
-        dedupe_key__in=[f"{kind}:{leave.public_id}" for kind in ("leave-overdue", "leave-awol")]
-    ).update(resolved_at=now, resolved_by=actor, resolution_note="Client returned.")
+    alerts_close(
+        [f"{kind}:{leave.public_id}" for kind in ("leave-overdue", "leave-awol")],
+        user=actor,
+        note="Client returned.",
+        now=now,
+    )
     return leave
 
 

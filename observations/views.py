@@ -970,17 +970,29 @@ def _handoff_for(request, public_id) -> ObserverHandoff:
     )
 
 
+def _handoff_step(request, public_id, step, said) -> ObserverHandoff:
+    """Run one hand-off service step for the signed-in user and say what it did; a refusal is
+    shown as the service's message."""
+    handoff = _handoff_for(request, public_id)
+    try:
+        step(actor=request.user, handoff=handoff)
+    except ValidationError as exc:
+        add_service_errors(request, exc)
+    else:
+        said(handoff)
+    return handoff
+
+
 @policy.requires("floor.chart")
 @require_POST
 def handoff_accept(request, public_id):
     """The person offered takes the watch (only they may: 403 for anyone else)."""
-    handoff = _handoff_for(request, public_id)
-    try:
-        services.handoff_accept(actor=request.user, handoff=handoff)
-    except ValidationError as exc:
-        add_service_errors(request, exc)
-    else:
-        messages.success(request, f"You now observe {handoff.admission.client.display_name}.")
+    _handoff_step(
+        request,
+        public_id,
+        services.handoff_accept,
+        lambda h: messages.success(request, f"You now observe {h.admission.client.display_name}."),
+    )
     return redirect("observations:my_observation")
 
 
@@ -988,13 +1000,12 @@ def handoff_accept(request, public_id):
 @require_POST
 def handoff_decline(request, public_id):
     """The person offered says no; the current observer keeps the client."""
-    handoff = _handoff_for(request, public_id)
-    try:
-        services.handoff_decline(actor=request.user, handoff=handoff)
-    except ValidationError as exc:
-        add_service_errors(request, exc)
-    else:
-        messages.info(request, "Hand-off declined.")
+    _handoff_step(
+        request,
+        public_id,
+        services.handoff_decline,
+        lambda h: messages.info(request, "Hand-off declined."),
+    )
     return redirect("observations:my_observation")
 
 
@@ -1002,13 +1013,12 @@ def handoff_decline(request, public_id):
 @require_POST
 def handoff_withdraw(request, public_id):
     """Take back an offer nobody accepted."""
-    handoff = _handoff_for(request, public_id)
-    try:
-        services.handoff_withdraw(actor=request.user, handoff=handoff)
-    except ValidationError as exc:
-        add_service_errors(request, exc)
-    else:
-        messages.info(request, f"Offer to {handoff.to_observer.full_name} withdrawn.")
+    handoff = _handoff_step(
+        request,
+        public_id,
+        services.handoff_withdraw,
+        lambda h: messages.info(request, f"Offer to {h.to_observer.full_name} withdrawn."),
+    )
     if request.POST.get("back") == "mine":
         return redirect("observations:my_observation")
     return redirect("clients:chart", public_id=handoff.admission.client.public_id)
