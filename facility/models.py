@@ -51,6 +51,17 @@ class Facility(models.Model):
     # an order given before its second check alerts when still unverified after this long.
     order_cosign_hours = models.PositiveSmallIntegerField(default=48)
     unverified_order_alert_hours = models.PositiveSmallIntegerField(default=12)
+    # Vitals and withdrawal (issue 11, specs/scales.md): the CIWA-Ar band profile, how often a
+    # client's vitals are owed when no schedule was ordered, and how old a vital may be for an
+    # order's hold parameter to use it instead of asking at the med pass.
+    ciwa_profile = models.CharField(
+        max_length=12,
+        choices=[("default", "0–7 minimal, 8–15 mild, 16–20 moderate, ≥ 21 severe"),
+                 ("alternative", "0–9 minimal, 10–15 mild, 16–20 moderate, ≥ 21 severe")],
+        default="default",
+    )  # fmt: skip
+    vitals_default_every_minutes = models.PositiveIntegerField(default=24 * 60)
+    hold_vital_max_age_minutes = models.PositiveSmallIntegerField(default=60)
 
     class Meta:
         ordering = ["name"]

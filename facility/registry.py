@@ -67,6 +67,24 @@ class DischargeStep:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A client's latest clinical reading, as another app needs it (issue 11: the MAR asks for
+    the latest vitals and withdrawal scores without importing observations).
+
+    `key` is a vital ("sbp", "dbp", "hr", "rr", "temp_c", "spo2") or a scale ("ciwa_ar",
+    "cows"); `value` its number; `taken_at` when it was taken; `public_id` the row it came from;
+    `due_at` (scales) when the next assessment is owed under the client's protocol, so a score
+    is current only until then; `band` the scale's band."""
+
+    key: str
+    value: Any
+    taken_at: Any
+    public_id: Any
+    due_at: Any = None
+    band: str = ""
+
+
 @dataclass
 class Registry:
     chart_sections: list[ChartSection] = field(default_factory=list)
@@ -75,6 +93,9 @@ class Registry:
     discharge_steps: list[DischargeStep] = field(default_factory=list)
     workflow_alerts: dict[str, str] = field(default_factory=dict)
     leave_rules: dict[str, Callable[..., None]] = field(default_factory=dict)
+    reading_sources: dict[str, Callable[..., dict[int, dict[str, Reading]]]] = field(
+        default_factory=dict
+    )
 
     def register_chart_section(self, section: ChartSection) -> None:
         self.chart_sections = sorted(
@@ -107,6 +128,21 @@ class Registry:
         names) to refuse it, e.g. rounds: a leave cannot start before the client's last check."""
         self.leave_rules[key] = rule
 
+    def register_reading_source(
+        self, key: str, source: Callable[..., dict[int, dict[str, Reading]]]
+    ) -> None:
+        """`source(admission_ids, *, at) -> {admission_id: {reading key: Reading}}`: the latest
+        non-struck reading of each key taken at or before `at`, for all admissions in a fixed
+        number of queries."""
+        self.reading_sources[key] = source
+
+    def readings(self, admission_ids, *, at) -> dict[int, dict[str, Reading]]:
+        merged: dict[int, dict[str, Reading]] = {}
+        for source in self.reading_sources.values():
+            for admission_id, found in source(list(admission_ids), at=at).items():
+                merged.setdefault(admission_id, {}).update(found)
+        return merged
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
@@ -115,6 +151,8 @@ register_facility_defaults = registry.register_facility_defaults
 register_discharge_step = registry.register_discharge_step
 register_workflow_alert = registry.register_workflow_alert
 register_leave_rule = registry.register_leave_rule
+register_reading_source = registry.register_reading_source
+readings = registry.readings
 
 
 def autodiscover() -> None:

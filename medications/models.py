@@ -188,6 +188,14 @@ class Order(models.Model):
     prescriber_credentials = models.CharField(max_length=40)
     prn_min_interval_minutes = models.PositiveIntegerField(null=True, blank=True)
     prn_max_per_24h = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Score-triggered PRN (issue 11): "give if CIWA-Ar ≥ 10". Indicated when the client's latest
+    # score on that scale, not older than its reassessment interval, is at or above the value.
+    prn_trigger_scale = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=[("", "—"), ("ciwa_ar", "CIWA-Ar"), ("cows", "COWS")],
+    )
+    prn_trigger_min_score = models.PositiveSmallIntegerField(null=True, blank=True)
     allergy_override_reason = models.CharField(max_length=300, blank=True)
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
     source = models.CharField(
@@ -250,6 +258,20 @@ class Order(models.Model):
                 name="medications_order_prn_limits",
             ),
             models.CheckConstraint(
+                condition=(Q(prn_trigger_scale="") & Q(prn_trigger_min_score__isnull=True))
+                | (
+                    Q(frequency="prn")
+                    & Q(prn_trigger_scale="ciwa_ar")
+                    & Q(prn_trigger_min_score__lte=67)
+                )
+                | (
+                    Q(frequency="prn")
+                    & Q(prn_trigger_scale="cows")
+                    & Q(prn_trigger_min_score__lte=48)
+                ),
+                name="medications_order_prn_trigger_valid",
+            ),  # fmt: skip
+            models.CheckConstraint(
                 condition=Q(discontinued_at__isnull=True) | ~Q(discontinue_reason=""),
                 name="medications_order_discontinue_reason",
             ),
@@ -287,6 +309,58 @@ class Order(models.Model):
         if self.verified_at is None:
             return "awaiting verification"
         return "active"
+
+
+class HoldVital(models.TextChoices):
+    SBP = "sbp", "Systolic BP"
+    DBP = "dbp", "Diastolic BP"
+    HR = "hr", "Heart rate"
+    RR = "rr", "Respiratory rate"
+    TEMP_C = "temp_c", "Temperature (°C)"
+    SPO2 = "spo2", "SpO2"
+
+
+class Comparator(models.TextChoices):
+    LT = "lt", "<"
+    LE = "le", "≤"
+    GT = "gt", ">"
+    GE = "ge", "≥"
+
+
+class HoldParameter(models.Model):
+    """A structured hold condition of an order (issue 11): hold if `vital` `comparator` `value`,
+    e.g. hold clonidine if SBP < 90. An order may carry several; any one met offers "held"."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="holds")
+    vital = models.CharField(max_length=8, choices=HoldVital.choices)
+    comparator = models.CharField(max_length=2, choices=Comparator.choices)
+    value = models.DecimalField(max_digits=4, decimal_places=1)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(vital__in=HoldVital.values), name="medications_hold_vital_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(comparator__in=Comparator.values),
+                name="medications_hold_comparator_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gt=0) & Q(value__lte=300), name="medications_hold_value_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold if {self.get_vital_display()} {self.get_comparator_display()} {self.value}"
+
+    def met_by(self, reading) -> bool:
+        return {
+            "lt": reading < self.value,
+            "le": reading <= self.value,
+            "gt": reading > self.value,
+            "ge": reading >= self.value,
+        }[self.comparator]
 
 
 class DoseKind(models.TextChoices):
@@ -397,6 +471,19 @@ class Administration(models.Model):
     prescriber_notified_at = models.DateTimeField(null=True, blank=True)
     prescriber_not_notified_reason = models.CharField(max_length=300, blank=True)
     hold_parameter = models.CharField(max_length=300, blank=True)
+    # Issue 11: the score a score-triggered PRN relied on (observations' ScaleAssessment, by its
+    # public id: medications does not import observations), and the vital a hold parameter was
+    # judged on, with when it was taken and whether it was typed at the med pass.
+    trigger_scale = models.CharField(max_length=8, blank=True)
+    trigger_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    trigger_assessed_at = models.DateTimeField(null=True, blank=True)
+    trigger_assessment_id = models.UUIDField(null=True, blank=True)
+    hold_vital = models.CharField(max_length=8, blank=True)
+    hold_vital_value = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    hold_vital_taken_at = models.DateTimeField(null=True, blank=True)
+    hold_vital_entered = models.BooleanField(
+        default=False, help_text="Typed at the med pass rather than taken from a recent set."
+    )
     struck_at = models.DateTimeField(null=True, blank=True)
     struck_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True

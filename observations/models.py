@@ -380,3 +380,296 @@ class SecurityFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area}: {self.finding}"
+
+
+# --- Vital signs and withdrawal scales (issue 11, specs/scales.md) -----------------------------
+
+
+class VitalsSource(models.TextChoices):
+    """Where a set was entered."""
+
+    CHART = "chart", "Client chart"
+    BOARD = "board", "Rounds board"
+    ROUND = "round", "Vitals round"
+    MED_PASS = "med_pass", "Med pass"
+
+
+class VitalsSchedule(models.Model):
+    """How often a client's vitals are owed, and what NEWS2 must know about the client; the row
+    in force is the latest `effective_from` not after the moment asked about (never edited: a
+    change is a new row). Before the first row the facility default applies (daily).
+
+    `spo2_scale2`: a clinician documented a target SpO2 of 88–92 % (NEWS2 SpO2 scale 2).
+    `pregnant`: NEWS2 is not validated and the screen says so.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="vitals_schedules"
+    )
+    every_minutes = models.PositiveIntegerField()
+    spo2_scale2 = models.BooleanField(default=False)
+    pregnant = models.BooleanField(default=False)
+    reason = models.CharField(max_length=300)
+    effective_from = models.DateTimeField()
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["admission", "effective_from", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(every_minutes__gte=15) & Q(every_minutes__lte=7 * 24 * 60),
+                name="observations_vitalsschedule_every_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="observations_vitalsschedule_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["admission", "-effective_from"], name="obs_vsched_adm_idx")]
+
+    def __str__(self) -> str:
+        return f"vitals every {self.every_minutes} min from {self.effective_from:%Y-%m-%d %H:%M}"
+
+
+def _between(field: str, low, high) -> Q:
+    return Q(**{f"{field}__isnull": True}) | (
+        Q(**{f"{field}__gte": low}) & Q(**{f"{field}__lte": high})
+    )
+
+
+class VitalSigns(models.Model):
+    """One set of vital signs (specs/scales.md). Any subset may be taken; NEWS2 is stored when
+    the set is complete. Never edited: a wrong set is struck (entered in error, reason kept).
+
+    The plausible ranges of the spec are database constraints too, so a value no form should
+    let through cannot be stored by any path.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="vital_signs")
+    taken_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    late_reason = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=10, choices=VitalsSource.choices, default="chart")
+    sbp = models.PositiveSmallIntegerField("systolic BP", null=True, blank=True)
+    dbp = models.PositiveSmallIntegerField("diastolic BP", null=True, blank=True)
+    hr = models.PositiveSmallIntegerField("heart rate", null=True, blank=True)
+    rr = models.PositiveSmallIntegerField("respiratory rate", null=True, blank=True)
+    temp_c = models.DecimalField("temperature", max_digits=3, decimal_places=1, null=True,
+                                 blank=True)  # fmt: skip
+    # What was typed, when in °F (the chart shows both).
+    temp_f_entered = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    spo2 = models.PositiveSmallIntegerField("SpO2", null=True, blank=True)
+    on_oxygen = models.BooleanField(null=True, blank=True)
+    spo2_scale = models.PositiveSmallIntegerField(default=1)
+    pain = models.PositiveSmallIntegerField(null=True, blank=True)
+    weight_kg = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    acvpu = models.CharField(
+        "consciousness (ACVPU)",
+        max_length=1,
+        blank=True,
+        choices=[("A", "Alert"), ("C", "New confusion"), ("V", "Voice"), ("P", "Pain"),
+                 ("U", "Unresponsive")],
+    )  # fmt: skip
+    news2_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    news2_band = models.CharField(max_length=12, blank=True)
+    news2_red = models.BooleanField(default=False)
+    # Comma-separated keys meeting the notify-the-nurse thresholds (scales.flags), e.g. "hr,sbp".
+    flags = models.CharField(max_length=80, blank=True)
+    remark = models.CharField(max_length=300, blank=True)
+    struck_at = models.DateTimeField(null=True, blank=True)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    struck_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["admission", "taken_at"]
+        constraints = [
+            models.CheckConstraint(condition=_between("hr", 20, 250), name="obs_vitals_hr"),
+            models.CheckConstraint(condition=_between("rr", 4, 60), name="obs_vitals_rr"),
+            models.CheckConstraint(condition=_between("sbp", 50, 300), name="obs_vitals_sbp"),
+            models.CheckConstraint(condition=_between("dbp", 20, 200), name="obs_vitals_dbp"),
+            models.CheckConstraint(
+                condition=Q(sbp__isnull=True) | Q(dbp__isnull=True) | Q(dbp__lt=F("sbp")),
+                name="obs_vitals_dbp_below_sbp",
+            ),
+            models.CheckConstraint(condition=_between("temp_c", 30, 43), name="obs_vitals_temp"),
+            models.CheckConstraint(condition=_between("spo2", 50, 100), name="obs_vitals_spo2"),
+            models.CheckConstraint(condition=_between("pain", 0, 10), name="obs_vitals_pain"),
+            models.CheckConstraint(
+                condition=_between("weight_kg", 20, 400), name="obs_vitals_weight"
+            ),
+            models.CheckConstraint(
+                condition=Q(spo2_scale__in=[1, 2]), name="obs_vitals_spo2_scale"
+            ),
+            models.CheckConstraint(
+                condition=Q(acvpu__in=["", "A", "C", "V", "P", "U"]), name="obs_vitals_acvpu"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=VitalsSource.values), name="obs_vitals_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_at__gte=F("taken_at")), name="obs_vitals_not_in_future"
+            ),
+            models.CheckConstraint(
+                condition=~(
+                    Q(sbp__isnull=True)
+                    & Q(dbp__isnull=True)
+                    & Q(hr__isnull=True)
+                    & Q(rr__isnull=True)
+                    & Q(temp_c__isnull=True)
+                    & Q(spo2__isnull=True)
+                    & Q(pain__isnull=True)
+                    & Q(weight_kg__isnull=True)
+                    & Q(acvpu="")
+                ),
+                name="obs_vitals_not_empty",
+            ),  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(news2_total__isnull=True) | Q(news2_total__lte=20),
+                name="obs_vitals_news2_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(struck_at__isnull=True)
+                | (Q(struck_by__isnull=False) & ~Q(struck_reason="")),
+                name="obs_vitals_strike_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["admission", "-taken_at"], name="obs_vitals_adm_idx")]
+
+    def __str__(self) -> str:
+        return f"vitals {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class Scale(models.TextChoices):
+    CIWA_AR = "ciwa_ar", "CIWA-Ar (alcohol)"
+    COWS = "cows", "COWS (opioids)"
+
+
+class WithdrawalProtocol(models.Model):
+    """A client on withdrawal monitoring with one scale: reassessed every `every_hours`, or every
+    `tight_hours` after a score at or above `tight_from` (specs/scales.md; CIWA-Ar default 4 h,
+    1 h from 8). Open until ended, with who and why."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="withdrawal_protocols"
+    )
+    scale = models.CharField(max_length=8, choices=Scale.choices)
+    every_hours = models.PositiveSmallIntegerField(default=4)
+    tight_from = models.PositiveSmallIntegerField(null=True, blank=True, default=8)
+    tight_hours = models.PositiveSmallIntegerField(default=1)
+    started_at = models.DateTimeField()
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    end_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["admission", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["admission", "scale"],
+                condition=Q(ended_at__isnull=True),
+                name="obs_protocol_one_open_per_scale",
+            ),
+            models.CheckConstraint(
+                condition=Q(scale__in=Scale.values), name="obs_protocol_scale_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(every_hours__gte=1)
+                & Q(every_hours__lte=24)
+                & Q(tight_hours__gte=1)
+                & Q(tight_hours__lte=F("every_hours")),
+                name="obs_protocol_hours_range",
+            ),  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True)
+                | (
+                    Q(ended_at__gte=F("started_at")) & Q(ended_by__isnull=False) & ~Q(end_reason="")
+                ),
+                name="obs_protocol_end_complete",
+            ),  # fmt: skip
+            models.CheckConstraint(condition=~Q(reason=""), name="obs_protocol_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scale_display()} protocol from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ScaleAssessment(models.Model):
+    """One CIWA-Ar or COWS assessment: each item's value, and the total and band the facility's
+    profile gave at the time (stored, so a later profile change does not rewrite history).
+    Never edited; struck with a reason when entered in error."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="scale_assessments"
+    )
+    protocol = models.ForeignKey(
+        WithdrawalProtocol,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        null=True,
+        blank=True,
+    )
+    scale = models.CharField(max_length=8, choices=Scale.choices)
+    items = models.JSONField()
+    total = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=20)
+    profile = models.CharField(max_length=20, default="default")
+    # COWS: the pulse the resting-pulse item was derived from, when it was.
+    pulse_bpm = models.PositiveSmallIntegerField(null=True, blank=True)
+    assessed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    late_reason = models.CharField(max_length=200, blank=True)
+    remark = models.CharField(max_length=300, blank=True)
+    struck_at = models.DateTimeField(null=True, blank=True)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    struck_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["admission", "assessed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scale__in=Scale.values), name="obs_assessment_scale_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(scale="ciwa_ar") & Q(total__lte=67))
+                | (Q(scale="cows") & Q(total__lte=48)),
+                name="obs_assessment_total_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_at__gte=F("assessed_at")),
+                name="obs_assessment_not_in_future",
+            ),
+            models.CheckConstraint(
+                condition=Q(struck_at__isnull=True)
+                | (Q(struck_by__isnull=False) & ~Q(struck_reason="")),
+                name="obs_assessment_strike_complete",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["admission", "scale", "-assessed_at"], name="obs_scale_adm_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scale_display()} {self.total} at {self.assessed_at:%Y-%m-%d %H:%M}"
