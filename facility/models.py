@@ -412,4 +412,6 @@ class ClinicalPermission(models.Model):  # noqa: DJ008 (never instantiated)
             ("manage_staff", "Can manage staff accounts"),
             ("manage_code_lists", "Can manage facilities, units, beds and code lists"),
             ("break_glass", "Can break the glass"),
+            ("order_monitoring", "Can order vitals schedules and withdrawal protocols"),
+            ("assess_withdrawal", "Can score CIWA-Ar and COWS"),
         ]

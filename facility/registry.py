@@ -85,6 +85,18 @@ class Reading:
     band: str = ""
 
 
+@dataclass(frozen=True)
+class ScoreTrigger:
+    """An active PRN order that a withdrawal score triggers ("give chlordiazepoxide 25 mg if
+    CIWA-Ar ≥ 10"), for the withdrawal board (observations) without importing medications:
+    `label` is the order as the MAR shows it, `href` the med pass row where it is given."""
+
+    scale: str
+    min_score: int
+    label: str
+    href: str = ""
+
+
 @dataclass
 class Registry:
     chart_sections: list[ChartSection] = field(default_factory=list)
@@ -93,6 +105,9 @@ class Registry:
     discharge_steps: list[DischargeStep] = field(default_factory=list)
     workflow_alerts: dict[str, str] = field(default_factory=dict)
     leave_rules: dict[str, Callable[..., None]] = field(default_factory=dict)
+    score_triggers: dict[str, Callable[..., dict[int, list[ScoreTrigger]]]] = field(
+        default_factory=dict
+    )
     reading_sources: dict[str, Callable[..., dict[int, dict[str, Reading]]]] = field(
         default_factory=dict
     )
@@ -136,6 +151,20 @@ class Registry:
         number of queries."""
         self.reading_sources[key] = source
 
+    def register_score_trigger_source(
+        self, key: str, source: Callable[..., dict[int, list[ScoreTrigger]]]
+    ) -> None:
+        """`source(admission_ids, *, at) -> {admission_id: [ScoreTrigger]}`: the active,
+        verified PRN orders with a score trigger, in a fixed number of queries."""
+        self.score_triggers[key] = source
+
+    def score_triggers_for(self, admission_ids, *, at) -> dict[int, list[ScoreTrigger]]:
+        merged: dict[int, list[ScoreTrigger]] = {}
+        for source in self.score_triggers.values():
+            for admission_id, found in source(list(admission_ids), at=at).items():
+                merged.setdefault(admission_id, []).extend(found)
+        return merged
+
     def readings(self, admission_ids, *, at) -> dict[int, dict[str, Reading]]:
         merged: dict[int, dict[str, Reading]] = {}
         for source in self.reading_sources.values():
@@ -153,6 +182,8 @@ register_workflow_alert = registry.register_workflow_alert
 register_leave_rule = registry.register_leave_rule
 register_reading_source = registry.register_reading_source
 readings = registry.readings
+register_score_trigger_source = registry.register_score_trigger_source
+score_triggers_for = registry.score_triggers_for
 
 
 def autodiscover() -> None:

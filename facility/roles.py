@@ -50,6 +50,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Intake and discharge are nursing tasks on most residential units.
         "facility.admit_client",
         "facility.break_glass",
+        # Issue 11: vitals frequency, withdrawal protocols (nursing standing orders) and scoring.
+        "facility.order_monitoring",
+        "facility.assess_withdrawal",
     },
     Role.CLINICIAN: {
         "facility.view_census",
@@ -63,6 +66,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.prescribe_order",
         "facility.manage_consents",
         "facility.break_glass",
+        "facility.order_monitoring",
+        "facility.assess_withdrawal",
     },
     Role.SUPERVISOR: {
         "facility.view_census",
@@ -162,6 +167,14 @@ CAPABILITIES: dict[str, str | None] = {
     "staff.change": "facility.manage_staff",
     "code_lists.manage": "facility.manage_code_lists",
     "break_glass": "facility.break_glass",
+    # Issue 11: vitals by anyone who charts on the floor; schedules, protocols and the
+    # CIWA-Ar/COWS scores by nurses and clinicians (a scored assessment is a nursing judgement).
+    "vitals.record": "facility.chart_floor",
+    "vitals.view": "facility.view_census",
+    "vitals.schedule": "facility.order_monitoring",
+    "withdrawal.order": "facility.order_monitoring",
+    "withdrawal.assess": "facility.assess_withdrawal",
+    "withdrawal.view": "facility.view_census",
 }
 
 # Credentials that may prescribe (issue 9, item 10): physicians, nurse practitioners and physician
