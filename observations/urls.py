@@ -1,6 +1,6 @@
 from django.urls import path
 
-from observations import views
+from observations.views import rounds as views
 
 app_name = "observations"
 
