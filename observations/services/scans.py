@@ -2,9 +2,11 @@
 without a clinician's order, continuous levels without an observer, and security round windows
 that ended with no round. Run by observations.tasks.scan_missed_checks."""
 
+import bisect
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db.models import Min, Q
@@ -79,22 +81,35 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
     start = max(mark.scanned_until, now - SCAN_LOOKBACK)
     pulled_back = _late_returns(mark.scanned_until, start, now)
     load_start = min([start, *pulled_back.values()]) - LOAD_BACK
-    # Only the fields the window rules read; names are fetched later for the few candidates.
+    # Only the fields the window rules read, as plain tuples (thousands of model instances cost
+    # more than the judging); names are fetched later for the few candidates.
     in_window = (
         Admission.objects.filter(admitted_at__lt=now)
         .exclude(discharged_at__lt=load_start)
-        .only("id", "public_id", "facility_id", "client_id", "admitted_at", "discharged_at")
         .order_by()
     )
-    admissions = list(in_window)
+    admissions = [
+        _Stay(*row)
+        for row in in_window.values_list("id", "facility_id", "admitted_at", "discharged_at")
+    ]
     ids = in_window.values("id")  # a subquery, not thousands of literals
     zones = {f.pk: f.tz for f in Facility.objects.all()}
     orders, checks, leaves = defaultdict(list), defaultdict(list), defaultdict(list)
-    for order in LevelOrder.objects.filter(admission__in=ids).order_by("effective_from", "id"):
-        orders[order.admission_id].append(order)
+    for adm_id, *order in (
+        LevelOrder.objects.filter(admission__in=ids)
+        .order_by("effective_from", "id")
+        .values_list("admission_id", "effective_from", "level")
+    ):
+        orders[adm_id].append(_Order(*order))
+    # No window judged starts before its stay's judging start (below), so no check before the
+    # earliest of those can count.
+    checks_from = min(
+        block_floor((min([start, *pulled_back.values()]) - JUDGE_BACK).astimezone(tz), 60)
+        for tz in zones.values()
+    )
     for adm_id, *check in (
         RoundCheck.objects.filter(
-            admission__in=ids, observed_at__gte=load_start, observed_at__lt=now
+            admission__in=ids, observed_at__gte=checks_from, observed_at__lt=now
         )
         .order_by()  # the model's default ordering would join and sort for nothing
         .values_list("admission_id", "observed_at", "recorded_by_id", "source")
@@ -104,29 +119,68 @@ def scan_missed_checks(*, now: datetime | None = None) -> int:
         leaves[leave.admission_id].append(leave)
     watches = observer_watches(ids, start=load_start, end=now)
     candidates = []
+    # Most stays have no event in the hours judged, so their segments (and so their windows) are
+    # the same as thousands of others on that level in that zone: the windows, and their UTC
+    # keys, are made once per distinct (zone, segments). They are a pure function of both.
+    owed: dict[tuple, tuple[list[OwedWindow], list, bool]] = {}
     for admission in admissions:
         tz = zones[admission.facility_id]
         since = pulled_back.get(admission.pk, start)
         start_utc = since.astimezone(UTC)
         judge_start = block_floor((since - JUDGE_BACK).astimezone(tz), 60)
-        windows = stay_windows(
-            admission,
-            orders[admission.pk],
-            leaves[admission.pk],
-            start=judge_start,
-            end=now,
-            tz=tz,
+        segments = stay_segments(
+            admission, orders[admission.pk], leaves[admission.pk], start=judge_start, end=now
         )
-        missed = judge_windows(windows, checks[admission.pk], watches[admission.pk])
-        streaks = missed_in_a_row(windows, missed)
+        shape = (tz.key, tuple(segments))
+        if (known := owed.get(shape)) is None:
+            windows = owed_windows(segments, intervals=LEVEL_INTERVAL, tz=tz)
+            known = owed[shape] = (
+                windows,
+                [window_key(w) for w in windows],
+                any(w.level in CONTINUOUS_LEVELS for w in windows),
+            )
+        windows, keys, continuous = known
+        if continuous:
+            missed = judge_windows(windows, checks[admission.pk], watches[admission.pk])
+            streaks = missed_in_a_row(windows, missed)
+        else:  # any check counts: the same rule as judge_windows, on keys made once
+            streaks = _streaks(keys, sorted(at for at, _, _ in checks[admission.pk]))
         for i, (window, streak) in enumerate(zip(windows, streaks, strict=True)):
-            if streak and window.end.astimezone(UTC) > start_utc:
+            if streak and keys[i][1] > start_utc:
                 # A run reaching back to the first window judged may be longer than counted.
                 longer = streak == i + 1 and admission.admitted_at < judge_start
                 candidates.append((admission, window, streak, longer))
     raised = _raise_missed(candidates, now)
     ScanMark.objects.update_or_create(name=MISSED_SCAN, defaults={"scanned_until": now})
     return raised + extras
+
+
+class _Stay(NamedTuple):
+    """What the window rules read of an Admission (stay_segments)."""
+
+    pk: int
+    facility_id: int
+    admitted_at: datetime
+    discharged_at: datetime | None
+
+
+class _Order(NamedTuple):
+    """What the window rules read of a LevelOrder (level_events)."""
+
+    effective_from: datetime
+    level: str
+
+
+def _streaks(keys: list[tuple[datetime, datetime]], instants: list[datetime]) -> list[int]:
+    """missed_in_a_row(windows, missed_windows(checks, windows)) for windows given as sorted
+    UTC keys and checks as sorted instants: per window, 0 when a check lies in [start, end),
+    else the length of the run of missed windows ending there."""
+    streaks, run = [], 0
+    for start, end in keys:
+        i = bisect.bisect_left(instants, start)
+        run = 0 if i < len(instants) and instants[i] < end else run + 1
+        streaks.append(run)
+    return streaks
 
 
 def _late_returns(mark: datetime, start: datetime, now: datetime) -> dict[int, datetime]:
@@ -179,13 +233,15 @@ def judge_windows(windows, checks, watches) -> list[OwedWindow]:
     `checks` are (observed_at, recorded_by id, source). On a continuous level only the entries
     of the observer holding the stay at that moment count, or a paper downtime sheet entered
     later (specs/rounds.md: continuous levels count only the assigned observer's entries)."""
+    continuous = [w for w in windows if w.level in CONTINUOUS_LEVELS]
     every = [at for at, _, _ in checks]
+    if not continuous:  # the usual case: any check counts
+        return missed_windows(every, windows)
     observed = [
         at
         for at, who, source in checks
         if source == CheckSource.DOWNTIME or (who is not None and observer_at(watches, at) == who)
     ]
-    continuous = [w for w in windows if w.level in CONTINUOUS_LEVELS]
     interval = [w for w in windows if w.level not in CONTINUOUS_LEVELS]
     missed = {
         window_key(w)
