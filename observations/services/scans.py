@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -184,17 +184,31 @@ def _streaks(keys: list[tuple[datetime, datetime]], instants: list[datetime]) ->
 
 
 def _late_returns(mark: datetime, start: datetime, now: datetime) -> dict[int, datetime]:
-    """Stays whose return from leave was recorded since the last scan with a return time before
-    this scan's start: the windows owed since that return were never judged (the client counted
-    as away), so their scan starts back at the return, at most SCAN_LOOKBACK ago. One query."""
-    rows = (
+    """Stays with an event recorded since the last scan but dated before this scan's start: the
+    windows owed since it were never judged, or judged by the wrong rule, so their scan starts
+    back at the event, at most SCAN_LOOKBACK ago. Three queries. The events:
+    - a return from leave (the client counted as away);
+    - an admission entered late (the stay did not exist for the scan);
+    - a level order dated back (the old level's blocks were judged)."""
+    late = [
         Leave.objects.filter(returned_recorded_at__gte=mark, returned_at__lt=start)
         .values("admission_id")
-        .annotate(back=Min("returned_at"))
-        .order_by()
-    )
+        .annotate(back=Min("returned_at")),
+        Admission.objects.filter(recorded_at__gte=mark, admitted_at__lt=start)
+        .annotate(admission_id=F("id"))
+        .values("admission_id")
+        .annotate(back=Min("admitted_at")),
+        LevelOrder.objects.filter(recorded_at__gte=mark, effective_from__lt=start)
+        .values("admission_id")
+        .annotate(back=Min("effective_from")),
+    ]
     oldest = now - SCAN_LOOKBACK
-    return {row["admission_id"]: max(row["back"], oldest) for row in rows}
+    back: dict[int, datetime] = {}
+    for rows in late:
+        for row in rows.order_by():
+            at = max(row["back"], oldest)
+            back[row["admission_id"]] = min(back.get(row["admission_id"], at), at)
+    return back
 
 
 def stay_windows(admission, orders, leaves, *, start, end, tz) -> list[OwedWindow]:
@@ -394,6 +408,9 @@ def _first_window_ended_since(mark: datetime, now: datetime) -> bool:
         or Leave.objects.filter(
             Q(left_at__gt=mark, left_at__lte=now) | Q(returned_recorded_at__gt=mark)
         ).exists()
+        # An admission or a level order entered late (_late_returns): judged from its time.
+        or Admission.objects.filter(recorded_at__gt=mark, admitted_at__lte=mark).exists()
+        or LevelOrder.objects.filter(recorded_at__gt=mark, effective_from__lte=mark).exists()
     )
 
 

@@ -270,3 +270,40 @@ def test_a_first_window_across_midnight_is_in_the_daily_report_it_starts_in(cast
         facility, start=at(0, 0), end=midnight, now=at(0, 1, day=(2026, 5, 13))
     )[0]
     assert early.missed == 0
+
+
+# Entered late: an admission or a level order charted after the scan passed its time ------------
+@pytest.mark.django_db
+def test_an_admission_entered_late_is_judged_from_its_admission(cast, facility):
+    """Admitted at 08:10 on paper, charted at 10:05: the scan had already judged up to 09:30
+    without this stay. Its first check (08:10-08:25) and its q15 blocks since are judged now."""
+    start_clock(at(9, 30))
+    with time_machine.travel(at(10, 5), tick=False):
+        stay = admit(facility, cast["nurse"], admitted_at=at(8, 10), n=3)
+    check(stay, cast["technician"], at(8, 20))  # the first check, in time
+    for minute in (30, 45):
+        check(stay, cast["technician"], at(8, minute))
+    # Nothing after 09:00 until 10:05.
+    scan_missed_checks(now=at(10, 15, 30))
+    keys = {k for k in missed_keys() if str(stay.public_id) in k}
+    assert missed_key(stay.public_id, at(8, 10), 15, first=True) not in keys
+    expected = {missed_key(stay.public_id, at(h, m), 15, first=False)
+                for h, m in ((9, 0), (9, 15), (9, 30), (9, 45), (10, 0))}  # fmt: skip
+    assert keys == expected
+
+
+@pytest.mark.django_db
+def test_a_level_order_dated_back_is_judged_at_its_level(cast, facility):
+    """Raised to q15 from 08:00 but charted at 10:05, after the scan judged the q60 blocks: the
+    q15 blocks since 08:00 are judged again at q15."""
+    stay = q60_stay(cast, facility)
+    for h in (6, 7, 8, 9):
+        check(stay, cast["technician"], at(h, 5))
+    start_clock(at(9, 30))
+    with time_machine.travel(at(10, 5), tick=False):
+        order(stay, "q15", at(8, 0), cast["clinician"])
+    scan_missed_checks(now=at(10, 15, 30))
+    keys = missed_keys()
+    assert missed_key(stay.public_id, at(8, 15), 15, first=False) in keys
+    assert missed_key(stay.public_id, at(9, 45), 15, first=False) in keys
+    assert missed_key(stay.public_id, at(8, 0), 15, first=False) not in keys  # checked 08:05
