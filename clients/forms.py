@@ -297,7 +297,10 @@ class DischargeForm(HavenForm):
 class LeaveForm(HavenForm):
     kind = forms.ChoiceField(
         choices=[("", "Choose…"), *LeaveKind.choices],
-        error_messages={"required": "Kind of leave: choose one."},
+        error_messages={
+            "required": "Kind of leave: choose one.",
+            "invalid_choice": "Kind of leave: choose one of the list (pass, appointment, …).",
+        },
     )
     destination = forms.CharField(max_length=200, required=False)
     left_at = local_datetime_field("Left at")

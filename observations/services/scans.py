@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Min, Q
+from django.db.models import Case, F, Min, Q, TextField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -290,7 +290,7 @@ def close_missed_alerts(
     The rule is the scan's (judge_windows): in a window on a continuous level only the entry of
     the observer holding the client at that moment counts, or a downtime sheet row; any other
     check leaves the alert open. One query finds the alerts, one reads the stays' level orders,
-    one their observer assignments (only if a continuous window is answered), one closes each."""
+    one their observer assignments (only if a continuous window is answered), one closes all."""
     by_admission = defaultdict(list)
     for admission, observed_at in checks:
         by_admission[admission.public_id].append(observed_at.astimezone(UTC))
@@ -324,12 +324,19 @@ def close_missed_alerts(
             ):
                 answered.append((alert_id, observed))
                 break
-    for alert_id, observed in answered:
-        Alert.objects.filter(pk=alert_id, resolved_at__isnull=True).update(
+    if answered:  # one UPDATE for all, each alert with its own note
+        notes = {
+            alert_id: f"Checked at {timezone.localtime(observed, tz):%H:%M} "
+            f"(late entry by {actor.initials})."
+            for alert_id, observed in answered
+        }
+        Alert.objects.filter(pk__in=notes, resolved_at__isnull=True).update(
             resolved_at=now,
             resolved_by=actor,
-            resolution_note=f"Checked at {timezone.localtime(observed, tz):%H:%M} "
-            f"(late entry by {actor.initials}).",
+            resolution_note=Case(
+                *[When(pk=alert_id, then=Value(note)) for alert_id, note in notes.items()],
+                output_field=TextField(),
+            ),
         )
     return len(answered)
 
@@ -557,6 +564,7 @@ def scan_security_rounds(*, now: datetime | None = None) -> int:
                 severity=AlertSeverity.WARNING,
                 message=f"Security round {start:%H:%M}–{end:%H:%M} was not recorded.",
                 dedupe_key=f"security-round:{facility.public_id}:{start.astimezone(UTC).isoformat()}",
+                link=reverse("observations:security"),
                 now=now,
             )
             raised += created

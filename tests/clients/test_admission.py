@@ -323,6 +323,24 @@ def test_leave_back_before_it_left_is_refused(client, cast, facility, admission)
 
 
 @pytest.mark.django_db
+def test_an_unknown_kind_of_leave_is_named_in_the_message(client, cast, facility, admission):
+    client.force_login(cast["technician"])
+    now = timezone.now()
+    response = client.post(
+        reverse("clients:leave_start", args=[admission.public_id]),
+        {
+            "kind": "holiday",
+            "left_at": form_time(now, facility),
+            "expected_back_at": form_time(now + timedelta(hours=1), facility),
+        },
+    )
+    page = response.content.decode()
+    assert "Kind of leave: choose one of the list" in page
+    assert "Select a valid choice" not in page
+    assert Leave.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_discharge_closes_an_open_leave(cast, admission):
     now = timezone.now()
     leave = leave_start(

@@ -126,6 +126,9 @@ def test_a_window_that_ends_with_no_round_alerts_once(cast, facility, areas):
         "Security round 03:00–05:00 was not recorded.",
         "Security round 05:00–07:00 was not recorded.",
     ]
+    # Each alert leads to the security round page, where the next round is recorded.
+    links = set(Alert.objects.filter(kind="security_round_overdue").values_list("link", flat=True))
+    assert links == {"/security/"}
 
 
 @pytest.mark.django_db
