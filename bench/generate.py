@@ -12,6 +12,7 @@ import itertools
 import math
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -556,6 +557,82 @@ class Generator(Builder):
         self.n_events = len(events)
 
 
+def long_history_client(facility):
+    """The admitted client with the most stays, then the most leaves (as run.py picks it)."""
+    from django.db.models import Count
+
+    from clients.models import Admission, Client
+
+    admitted = Admission.objects.filter(facility=facility, discharged_at__isnull=True)
+    return (
+        Client.objects.filter(id__in=admitted.values("client_id"))
+        .annotate(stays=Count("admissions", distinct=True), leaves=Count("admissions__leaves"))
+        .order_by("-stays", "-leaves", "id")
+        .first()
+    )
+
+
+def write_vitals(*, seed: int) -> int:
+    """Vital signs every 4 hours through every stay of the long-history client (issue 11: the
+    chart with a year of vitals): mostly normal, ~5% of sets with a withdrawal spike (flagged
+    HR, BP, temperature), ~3% without BP (incomplete NEWS2), ~0.5% struck as entered in error.
+    Its own rng, run last: the rest of the data is the same with or without it. Does nothing if
+    the facility already has vitals."""
+    import random
+    from decimal import Decimal
+
+    from clients.models import Admission
+    from facility.models import Facility, User
+    from observations import scales
+    from observations.models import VitalSigns
+
+    facility = Facility.objects.get(name=_env.BENCH_FACILITY)
+    if VitalSigns.objects.filter(admission__facility=facility).exists():
+        return 0
+    rng = random.Random(seed * 31 + 11)
+    now = minute(datetime.now(facility.tz))
+    client = long_history_client(facility)
+    staff = list(User.objects.filter(username__regex=r"^(tech|nurse)\d+$").order_by("username"))
+    rows = []
+    for a in Admission.objects.filter(client=client).order_by("admitted_at"):
+        t = a.admitted_at + timedelta(minutes=30)
+        end = a.discharged_at or now
+        hr, sbp = 78.0, 122.0
+        while t < end:
+            taken = minute(t + timedelta(minutes=rng.uniform(-20, 20)))
+            t += timedelta(hours=4)
+            if taken >= end or taken < a.admitted_at:
+                continue
+            hr = min(110, max(58, hr + rng.gauss(0, 4)))
+            sbp = min(150, max(100, sbp + rng.gauss(0, 4)))
+            v = {"hr": round(hr), "sbp": round(sbp), "dbp": round(sbp * 0.63),
+                 "rr": rng.choice([14, 16, 16, 18, 18, 20]),
+                 "spo2": rng.choice([95, 96, 97, 98, 99]),
+                 "temp_c": Decimal(str(round(rng.uniform(36.2, 37.2), 1))), "acvpu": "A",
+                 "on_oxygen": False}  # fmt: skip
+            if rng.random() < 0.05:  # withdrawal: tachycardic, hypertensive, febrile
+                v.update(hr=rng.randint(121, 140), sbp=rng.randint(180, 200),
+                         dbp=rng.randint(95, 115), rr=22,
+                         temp_c=Decimal(str(round(rng.uniform(38.0, 38.6), 1))))  # fmt: skip
+            if rng.random() < 0.03:
+                v["sbp"] = v["dbp"] = None
+            score = scales.news2(rr=v["rr"], spo2=v["spo2"], on_oxygen=False, sbp=v["sbp"],
+                                 hr=v["hr"], acvpu="A", temp_c=v["temp_c"])  # fmt: skip
+            by = rng.choice(staff)
+            row = VitalSigns(
+                public_id=uuid.UUID(int=rng.getrandbits(128), version=4), admission=a,
+                taken_at=taken, recorded_at=taken + timedelta(minutes=rng.randint(1, 9)),
+                recorded_by=by, **v, news2_total=score.total, news2_band=score.band,
+                news2_red=score.red, flags=",".join(scales.flags(v)),
+            )  # fmt: skip
+            if rng.random() < 0.005:
+                row.struck_at, row.struck_by = row.recorded_at + timedelta(minutes=5), by
+                row.struck_reason = "Entered on the wrong client"
+            rows.append(row)
+    VitalSigns.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
 def main(argv=None) -> int:
     p = parser(__doc__, "days of history (default 365)")
     p.add_argument("--events", type=int, default=300_000, help="access events (default 300k)")
@@ -569,6 +646,13 @@ def main(argv=None) -> int:
 
     started = prepare(args.force, _env.BENCH_FACILITY, complete, 34)
     if started is None:
+        # Made before vitals existed: add them (and nothing else) without a rebuild.
+        from django.db import transaction
+
+        with transaction.atomic():
+            n = write_vitals(seed=args.seed)
+        if n:
+            print(f"Added {n:,} vital-sign sets to the long-history client")
         return 0
     from django.db import transaction
 
@@ -590,6 +674,8 @@ def main(argv=None) -> int:
         gen.lap(f"plan {len(events):,} access events")
         gen.write_access_events(events)
         gen.lap("write access events (hash chain)")
+        gen.n_vitals = write_vitals(seed=args.seed)
+        gen.lap(f"{gen.n_vitals:,} vital-sign sets")
     gen.vacuum()
     generated = time.perf_counter() - started
 

@@ -30,6 +30,7 @@ def main(argv=None) -> int:
     from clients.models import Admission, BedMove, Leave
     from clients.models import Client as Patient
     from facility.models import AccessEvent, Unit, User
+    from observations.models import VitalSigns
 
     (facility,) = rep.ready("generate.py", _env.BENCH_FACILITY)
     unit = Unit.objects.filter(facility=facility).order_by("name").first()
@@ -49,6 +50,8 @@ def main(argv=None) -> int:
     n_moves = BedMove.objects.filter(admission=current).count()
     n_leaves = Leave.objects.filter(admission=current).count()
     n_views = AccessEvent.objects.filter(client_public_id=long.public_id).count()
+    n_vitals = VitalSigns.objects.filter(admission__client=long).count()
+    n_stay_vitals = VitalSigns.objects.filter(admission=current).count()
 
     cases = [
         Case(f"Census board, all units ({all_beds} beds)", "/census/"),
@@ -56,6 +59,8 @@ def main(argv=None) -> int:
              budget="rounds board, 30 clients: p95 ≤ 50 ms"),
         Case(f"Client chart, long history ({long.stays} stays; current: {n_moves} bed rows, "
              f"{n_leaves} leaves)", f"/clients/{long.public_id}/"),
+        Case(f"Client chart, long history, vitals over the whole stay ({n_stay_vitals:,} sets; "
+             f"{n_vitals:,} in all)", f"/clients/{long.public_id}/?vitals_range=stay"),
         Case(f"Client chart, short history ({short.stays} stay, {short.leaves} leaves)",
              f"/clients/{short.public_id}/"),
         Case("Floor page /ping/", "/ping/"),
@@ -68,6 +73,7 @@ def main(argv=None) -> int:
         "admissions": Admission.objects.filter(facility=facility).count(),
         "leaves": Leave.objects.filter(admission__facility=facility).count(),
         "access events": AccessEvent.objects.count(),
+        "vital-sign sets": VitalSigns.objects.filter(admission__facility=facility).count(),
     }
 
     client = Client()

@@ -78,6 +78,7 @@ class FacilityAdmin(NoDeleteAdmin):
     fields = [
         "name", "time_zone", "address", "shift_pattern",
         "tech_observed_routes", "tech_observed_controlled", "tech_prn_effect",
+        "ciwa_profile",
     ]  # fmt: skip
 
     def save_model(self, request, obj, form, change):

@@ -93,8 +93,10 @@ class FacilitySetupForm(HavenModelForm):
         fields = [
             "name", "time_zone", "address", "shift_pattern",
             "tech_observed_routes", "tech_observed_controlled", "tech_prn_effect",
+            "ciwa_profile",
         ]  # fmt: skip
         labels = {
+            "ciwa_profile": "CIWA-Ar bands",
             "tech_observed_controlled": "Technicians may chart observed self-administration of "
             "controlled substances",
             "tech_prn_effect": "Technicians may chart a PRN dose's effectiveness",
@@ -105,6 +107,12 @@ class FacilitySetupForm(HavenModelForm):
         # A new facility's instance already holds the model's default list.
         routes = self.instance.tech_observed_routes or ""
         self.initial["tech_observed_routes"] = [r.strip() for r in routes.split(",") if r.strip()]
+        if "ciwa_profile" in self.fields:
+            self.fields["ciwa_profile"].required = False
+
+    def clean_ciwa_profile(self) -> str:
+        """Left out of a post (an older setup page), the profile in force stays (issue 11)."""
+        return self.cleaned_data["ciwa_profile"] or self.instance.ciwa_profile or "default"
 
     def clean_tech_observed_routes(self) -> str:
         return ",".join(self.cleaned_data["tech_observed_routes"])

@@ -265,6 +265,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "clients.tasks.scan_leaves_overdue",
         "schedule": HAVEN_SCAN_SECONDS,
     },
+    "vitals-overdue": {
+        "task": "observations.tasks.scan_vitals_overdue",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
+    "reassessments-overdue": {
+        "task": "observations.tasks.scan_reassessments_overdue",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
 }
 
 LANGUAGE_CODE = "en-us"

@@ -5,9 +5,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from facility import policy
-from facility.registry import ChartSection, register_chart_section
+from facility.registry import ChartSection, register_chart_section, register_score_trigger_source
 from medications.models import Order, ScheduledDose
 from medications.services import dose_views, live_prefetch
+from medications.services.holds import score_triggers
 
 
 def _mar(request, client, admission):
@@ -48,3 +49,6 @@ register_chart_section(
         order=30,
     )
 )
+
+# The withdrawal board (observations) lists the PRN a score now indicates (issue 11).
+register_score_trigger_source("medications", score_triggers)

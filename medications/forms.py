@@ -12,9 +12,14 @@ from clients.models import Admission
 from facility.forms import HavenForm
 from facility.models import User
 from facility.validators import PlausibleDateValidator
+from medications import holds as hold_rules
+from medications import triggers
+from medications.holds import MAX_HOLDS
 from medications.models import (
+    Comparator,
     Effect,
     Frequency,
+    HoldVital,
     Medication,
     OrderSource,
     Outcome,
@@ -121,9 +126,33 @@ class OrderForm(HavenForm):
         label="PRN maximum doses per 24 hours", required=False, min_value=1, max_value=48
     )
     allergy_override_reason = forms.CharField(max_length=300, required=False)
+    # Issue 11: a PRN given on a withdrawal score, and structured hold parameters (the rows are
+    # added in __init__: hold_vital_N, hold_comparator_N, hold_value_N).
+    prn_trigger_scale = forms.ChoiceField(
+        label="PRN score trigger",
+        choices=[("", "No score trigger"), *triggers.SCALES.items()],
+        required=False,
+        help_text="PRN only: the dose is indicated when the latest score reaches the minimum.",
+        error_messages={"invalid_choice": "Score trigger: choose CIWA-Ar or COWS."},
+    )
+    prn_trigger_min_score = forms.IntegerField(
+        label="Minimum score",
+        required=False,
+        min_value=0,
+        max_value=max(triggers.SCALE_MAX.values()),
+        error_messages={
+            "invalid": "Minimum score: a whole number.",
+            "min_value": "Minimum score: 0 or more.",
+            "max_value": "Minimum score: CIWA-Ar runs to 67, COWS to 48.",
+        },
+    )
 
     def __init__(self, *args, facility, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["hold_parameters"].label = "Hold parameters as written"
+        self.fields["hold_parameters"].help_text = "The prescriber's words, kept with the order."
+        for n in range(1, MAX_HOLDS + 1):
+            self.fields.update(hold_row_fields(n))
         self.fields["medication"].queryset = Medication.objects.filter(
             facility=facility, active=True
         )
@@ -155,7 +184,96 @@ class OrderForm(HavenForm):
                 self.add_error("prescriber_name", "Prescriber: required.")
             if not data.get("prescriber_credentials", "x").strip():
                 self.add_error("prescriber_credentials", "Prescriber credentials: required.")
+        self._clean_trigger(data)
+        data["holds"] = self._clean_holds(data)
         return data
+
+    def _clean_trigger(self, data) -> None:
+        scale, score = data.get("prn_trigger_scale") or "", data.get("prn_trigger_min_score")
+        if "prn_trigger_scale" in self.errors or "prn_trigger_min_score" in self.errors:
+            return
+        if not scale and score is None:
+            return
+        if data.get("frequency") != Frequency.PRN:
+            self.add_error(
+                "prn_trigger_scale",
+                "Score trigger: only a PRN order is given on a score; choose the frequency "
+                "“PRN” or leave the trigger empty.",
+            )
+        elif not scale:
+            self.add_error("prn_trigger_scale", "Score trigger: choose CIWA-Ar or COWS.")
+        elif score is None:
+            top = triggers.SCALE_MAX[scale]
+            self.add_error("prn_trigger_min_score", f"Minimum score: give the score that "
+                           f"triggers the dose (0–{top}).")  # fmt: skip
+        elif score > triggers.SCALE_MAX[scale]:
+            self.add_error("prn_trigger_min_score", f"Minimum score: {triggers.SCALES[scale]} "
+                           f"runs from 0 to {triggers.SCALE_MAX[scale]}.")  # fmt: skip
+
+    def _clean_holds(self, data) -> list:
+        """The filled hold rows as (vital, comparator, value); a row filled in part, or a
+        value outside the vital's plausible range, is refused on its own field."""
+        rows = []
+        for n in range(1, MAX_HOLDS + 1):
+            names = (f"hold_vital_{n}", f"hold_comparator_{n}", f"hold_value_{n}")
+            if any(name in self.errors for name in names):
+                continue
+            vital, comparator, value = (data.pop(name, None) for name in names)
+            if not vital and not comparator and value is None:
+                continue
+            if not vital:
+                self.add_error(names[0], f"Hold {n}: choose the vital.")
+            elif not comparator:
+                self.add_error(names[1], f"Hold {n}: choose <, ≤, > or ≥.")
+            elif value is None:
+                self.add_error(names[2], f"Hold {n}: give the value.")
+            elif message := hold_rules.out_of_range(vital, value):
+                self.add_error(names[2], f"Hold {n}: {message}")
+            else:
+                rows.append((vital, comparator, value))
+        return rows
+
+    def main_fields(self):
+        """The visible fields but the hold rows, which the template lays out as rows."""
+        return [f for f in self.visible_fields() if not f.name.startswith("hold_") or
+                f.name == "hold_parameters"]  # fmt: skip
+
+    def hold_rows(self):
+        return [
+            (n, self[f"hold_vital_{n}"], self[f"hold_comparator_{n}"], self[f"hold_value_{n}"])
+            for n in range(1, MAX_HOLDS + 1)
+        ]
+
+
+def hold_row_fields(n: int) -> dict:
+    """One row of a structured hold: vital, comparator, value (issue 11 item 7)."""
+    value_message = f"Hold {n} value: a number with at most one decimal."
+    return {
+        f"hold_vital_{n}": forms.ChoiceField(
+            label=f"Hold {n}: vital",
+            choices=[("", "—"), *HoldVital.choices],
+            required=False,
+            error_messages={"invalid_choice": f"Hold {n}: choose the vital."},
+        ),
+        f"hold_comparator_{n}": forms.ChoiceField(
+            label=f"Hold {n}: if",
+            choices=[("", "—"), *Comparator.choices],
+            required=False,
+            error_messages={"invalid_choice": f"Hold {n}: choose <, ≤, > or ≥."},
+        ),
+        f"hold_value_{n}": forms.DecimalField(
+            label=f"Hold {n}: value",
+            required=False,
+            max_digits=4,
+            decimal_places=1,
+            error_messages={
+                "invalid": value_message,
+                "max_digits": value_message,
+                "max_whole_digits": value_message,
+                "max_decimal_places": f"Hold {n} value: at most 1 decimal places.",
+            },
+        ),
+    }
 
 
 class PrescriberOrderForm(OrderForm):
@@ -234,6 +352,24 @@ class DocumentForm(HavenForm):
         label="Second nurse's password", required=False, widget=forms.PasswordInput
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The vitals an order's structured holds are judged on (issue 11): hold_sbp, hold_hr …
+        for key, spec in hold_rules.VITALS.items():
+            message = f"{spec.name}: a number with at most one decimal ({spec.range_text})."
+            self.fields[f"hold_{key}"] = forms.DecimalField(
+                label=f"{spec.name} ({spec.unit})", required=False, max_digits=4,
+                decimal_places=1,
+                error_messages={
+                    "invalid": message, "max_digits": message, "max_whole_digits": message,
+                    "max_decimal_places": f"{spec.name}: at most 1 decimal places.",
+                },
+            )  # fmt: skip
+
+    def hold_values(self) -> dict:
+        """{vital: value or None} for the service; removed from cleaned_data."""
+        return {key: self.cleaned_data.pop(f"hold_{key}", None) for key in hold_rules.VITALS}
+
 
 class ReasonForm(HavenForm):
     reason = forms.CharField(max_length=300, error_messages={"required": "Reason: required."})
@@ -266,6 +402,10 @@ class PrnGiveForm(HavenForm):
     second_nurse = forms.CharField(label="Second nurse (username)", required=False, max_length=150)
     second_password = forms.CharField(
         label="Second nurse's password", required=False, widget=forms.PasswordInput
+    )
+    # A score-triggered PRN given when the score does not indicate it (issue 11).
+    trigger_reason = forms.CharField(
+        label="Not indicated by the score: why give it", max_length=200, required=False
     )
 
 

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, FilteredRelation, Max, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,7 +23,8 @@ from facility.models import AccessAction, Unit
 from facility.pdf import pdf_response
 from facility.services import access_log
 from facility.validators import PlausibleDateValidator
-from medications import services
+from medications import holds as hold_rules
+from medications import services, triggers
 from medications.forms import (
     CountForm,
     Dea106Form,
@@ -50,6 +52,13 @@ from medications.models import (
     ScheduledDose,
 )
 from medications.services.doses import STAT_DEADLINE
+from medications.services.holds import (
+    admission_readings,
+    holds_by_order,
+    judge_holds,
+    met_texts,
+    trigger_for,
+)
 from medications.templatetags.order_lists import prescribing_refusal
 
 
@@ -294,8 +303,21 @@ def _med_pass_page(request, admission, *, typed=None, status=200, errors=None):
     for field_errors in (errors or {}).values():  # no card with a form shows them: at the top
         for message in field_errors:
             messages.error(request, message)
+    # Issue 11: the latest vitals and scores (one registry call, whatever the number of orders)
+    # and every order's structured holds (one query).
+    readings = admission_readings(admission.pk, now)
+    _hold_checks(views, holds_by_order(o.pk for o in orders), readings, admission, now)
     active = {o.pk for o in Order.objects.active_at(now).filter(admission=admission)}
     prn = [(o, services.prn_check(o, now)) for o in orders if o.is_prn and o.pk in active]
+    # "No current score — assess first" links to the scoring page (observations, by URL name).
+    may_score = policy.allows(request.user, "withdrawal.assess", admission)
+    for o, _check in prn:
+        o.trigger = trigger_for(o, readings, now)
+        o.scoring_url = ""
+        if o.trigger is not None and may_score:
+            o.scoring_url = reverse(
+                "observations:withdrawal_score", args=[admission.public_id, o.prn_trigger_scale]
+            )
     return render(
         request,
         "medications/med_pass.html",
@@ -320,9 +342,33 @@ def _med_pass_page(request, admission, *, typed=None, status=200, errors=None):
             "follow_ups": services.prn_pending([admission.pk], now),
             "effects": [c for c in FollowUpForm.base_fields["result"].choices if c[0]],
             "now": now,
+            "hold_max_age": admission.facility.hold_vital_max_age_minutes,
         },
         status=status,
     )
+
+
+def _hold_checks(views, holds, readings, admission, now) -> None:
+    """Each undocumented dose of an order with structured holds gets `holds` (the vitals it
+    is judged on, pre-filled with a reading taken within the facility's maximum age, or what
+    was typed) and `hold_met`; a met hold offers "held", its parameter and reason filled in."""
+    max_age = timedelta(minutes=admission.facility.hold_vital_max_age_minutes)
+    for v in views:
+        order_holds = holds.get(v.dose.order_id)
+        v.holds, v.hold_met = [], []
+        if not order_holds or v.documentation is not None or v.status == "cancelled":
+            continue
+        typed = getattr(v, "typed", None) or {}
+        v.holds = judge_holds(order_holds, readings, at=now, max_age=max_age)
+        for check in v.holds:
+            shown = check.recent_value if check.recent_value is not None else ""
+            check.shown = typed.get(f"hold_{check.vital}", shown)
+        v.hold_met = met_texts(v.holds)
+        v.hold_rules = [rule for check in v.holds for rule in check.rules]
+        if v.hold_met and not typed:
+            met = "; ".join(v.hold_met)
+            # Not the reason: left pre-filled, it would let "given" through as "anyway".
+            v.typed = {"outcome": "held", "hold_parameter": met}
 
 
 def _dose_for(request, public_id) -> ScheduledDose:
@@ -356,13 +402,16 @@ def dose_document(request, public_id):
         return _med_pass_page(
             request, admission, typed=(dose, typed), status=400, errors=form.errors
         )
+    hold_values = form.hold_values()
     data = dict(form.cleaned_data)
     username, password = data.pop("second_nurse"), data.pop("second_password")
     try:
         second = verify_cosigner(
             request, username=username, password=password, facility=admission.facility
         )
-        services.administration_record(actor=request.user, dose=dose, override_by=second, **data)
+        services.administration_record(
+            actor=request.user, dose=dose, override_by=second, hold_values=hold_values, **data
+        )
     except services.DoseAlreadyCharted as exc:
         messages.warning(request, exc.messages[0])  # not an error: the dose is charted
     except PermissionDenied as exc:
@@ -485,6 +534,16 @@ def _order_page(request, order, *, status=200, forms=None, open_panel=None):
         "admission": order.admission,
         "client": order.admission.client,
         "history": history,
+        # Issue 11: what the med pass acts on, for the verifying nurse to check.
+        "holds": [
+            SimpleNamespace(text=hold_rules.rule_text(h.vital, h.comparator, h.value))
+            for h in order.holds.all()
+        ],
+        "trigger_label": triggers.trigger_label(
+            order.prn_trigger_scale, order.prn_trigger_min_score
+        )
+        if order.prn_trigger_scale
+        else "",
         "open_panel": open_panel,
         "can_verify": policy.allows(request.user, "order.verify")
         and order.verified_at is None
@@ -630,6 +689,11 @@ def order_discontinue(request, public_id):
 def _prn_page(request, order, form, status=200):
     """The PRN give page: what blocks a dose now (until when, mg so far), and the form."""
     now = timezone.now()
+    trigger = trigger_for(order, admission_readings(order.admission_id, now), now)
+    if trigger is not None and trigger.score is not None and not form.is_bound:
+        name = triggers.SCALES[order.prn_trigger_scale]
+        taken = timezone.localtime(trigger.taken_at)
+        form.initial.setdefault("pre_assessment", f"{name} {trigger.score} at {taken:%H:%M}")
     return render(
         request,
         "medications/prn_give.html",
@@ -637,6 +701,12 @@ def _prn_page(request, order, form, status=200):
             "order": order,
             "admission": order.admission,
             "client": order.admission.client,
+            "trigger": trigger,
+            "trigger_label": triggers.trigger_label(
+                order.prn_trigger_scale, order.prn_trigger_min_score
+            )
+            if trigger
+            else "",
             "check": services.prn_check(order, now) if order.is_prn else None,
             "form": form,
             "can_give": order.is_prn
@@ -676,6 +746,7 @@ def prn_give(request, public_id):
             override_by=second,
             given_at=data["given_at"],
             reason=data["reason"],
+            trigger_reason=data["trigger_reason"],
         )
     except (ValidationError, PermissionDenied) as exc:
         add_service_errors(form, exc)
@@ -1088,6 +1159,14 @@ def mar_pdf(request, public_id):
         .select_related("medication", "transcribed_by", "verified_by")
         .order_by("medication__name", "start_at")
     )
+    holds = holds_by_order(o.pk for o in orders)
+    for o in orders:  # issue 11: the structured holds and the score trigger, as the MAR acts on
+        o.hold_texts = [hold_rules.rule_text(h.vital, h.comparator, h.value) for h in holds[o.pk]]
+        o.trigger_text = (
+            triggers.trigger_label(o.prn_trigger_scale, o.prn_trigger_min_score)
+            if o.prn_trigger_scale
+            else ""
+        )
     doses = list(
         ScheduledDose.objects.filter(order__in=orders, scheduled_at__gte=start,
                                      scheduled_at__lt=end + timedelta(hours=12))

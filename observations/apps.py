@@ -14,3 +14,7 @@ class ObservationsConfig(AppConfig):
         register_facility_defaults("security_areas", services.security_areas_seed_defaults)
         # A leave cannot start before the client's last check (issue 10 item 3).
         leaves.register()
+        # The MAR reads the latest vitals through the registry (issue 11 item 7).
+        from observations import readings
+
+        readings.register()

@@ -1,5 +1,6 @@
-"""The rounds section of the client chart: current level, observer and any hand-off waiting for
-its incoming observer, last checks, missed today."""
+"""The sections observations adds to the client chart: rounds (current level, observer and any
+hand-off waiting for its incoming observer, last checks, missed today) and vital signs (latest set,
+trends, history)."""
 
 from datetime import datetime, time
 
@@ -11,6 +12,7 @@ from facility.registry import ChartSection, register_chart_section
 from observations.forms import ObserverForm
 from observations.models import LevelOrder
 from observations.services import current_levels, pending_handoff
+from observations.vitals_chart import vitals_section
 
 
 def _rounds(request, client, admission):
@@ -67,3 +69,79 @@ register_chart_section(
         order=5,
     )
 )
+
+
+# --- Vital signs (issue 11 items 1, 2 and 4): built in observations/vitals_chart.py ----------
+
+register_chart_section(
+    ChartSection(
+        key="vitals",
+        title="Vital signs",
+        template="observations/sections/vitals.html",
+        render=vitals_section,
+        order=20,
+        capability="vitals.view",
+    )
+)
+
+
+# --- Withdrawal (issue 11 item 5) -------------------------------------------------------------
+
+
+def _withdrawal(request, client, admission):
+    """Open protocols with when the next score is due, ended ones, and the scores of the stay
+    (struck ones shown struck). Three to five queries, whatever the history."""
+    from observations import withdrawal as rules
+    from observations.models import ScaleAssessment, WithdrawalProtocol
+    from observations.services.withdrawal import protocol_statuses
+
+    if admission is None:
+        return {"admission": None}
+    now = timezone.now()
+    protocols = list(
+        WithdrawalProtocol.objects.filter(admission=admission)
+        .select_related("ordered_by", "ended_by")
+        .order_by("-started_at")
+    )
+    open_ = [p for p in protocols if p.ended_at is None]
+    statuses = protocol_statuses([admission.pk], now=now, protocols=open_) if open_ else {}
+    scores = list(
+        ScaleAssessment.objects.filter(admission=admission)
+        .select_related("recorded_by")
+        .order_by("-assessed_at", "-id")[:20]
+    )
+    user = request.user
+    return {
+        "admission": admission,
+        "open": [statuses[p.pk] for p in open_ if p.pk in statuses],
+        "ended": [p for p in protocols if p.ended_at is not None][:5],
+        "scores": [
+            (s, rules.SCALE_NAMES[s.scale], rules.BAND_NAMES.get(s.band, s.band)) for s in scores
+        ],
+        "can_order": admission.is_open and policy.allows(user, "withdrawal.order", admission),
+        "can_assess": admission.is_open and policy.allows(user, "withdrawal.assess", admission),
+        "scales": [("ciwa_ar", "CIWA-Ar"), ("cows", "COWS")],
+    }
+
+
+register_chart_section(
+    ChartSection(
+        key="withdrawal",
+        title="Withdrawal (CIWA-Ar, COWS)",
+        template="observations/sections/withdrawal.html",
+        render=_withdrawal,
+        order=25,
+        capability="withdrawal.view",
+    )
+)
+
+
+def _register_withdrawal_readings():
+    """The latest CIWA-Ar and COWS per stay for other apps (the MAR's score-triggered PRN)."""
+    from facility.registry import register_reading_source
+    from observations.services.withdrawal import latest_scores
+
+    register_reading_source("withdrawal", latest_scores)
+
+
+_register_withdrawal_readings()

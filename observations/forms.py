@@ -631,3 +631,387 @@ class SeenForm(HavenForm):
             remark=data["remark"],
             observed_at=observed_at,
         )
+
+
+# --- Vital signs (issue 11 items 1 and 3) ------------------------------------------------------
+
+
+def _vital_int(label: str, *, placeholder: str = "") -> forms.IntegerField:
+    """A whole-number vital sign, optional; the plausible range is the service's to judge, so
+    one message names the field and the range (specs/scales.md)."""
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        widget=forms.NumberInput(
+            attrs={
+                "inputmode": "numeric",
+                "pattern": "[0-9]*",
+                "class": "vital-input",
+                "autocomplete": "off",
+                "placeholder": placeholder,
+            }
+        ),
+        error_messages={"invalid": f"{label}: enter a whole number."},
+    )
+
+
+def _vital_decimal(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        max_digits=4,
+        decimal_places=1,
+        widget=forms.NumberInput(
+            attrs={
+                "inputmode": "decimal",
+                "step": "0.1",
+                "class": "vital-input",
+                "autocomplete": "off",
+            }
+        ),
+        error_messages={"invalid": f"{label}: enter a number."},
+    )
+
+
+VITAL_VALUE_FIELDS = ("sbp", "dbp", "hr", "rr", "temp", "spo2", "pain", "weight_kg", "acvpu")
+
+
+class VitalsForm(HavenForm):
+    """One set of vital signs: every value optional but at least one; the service refuses an
+    implausible value with the field's name and range."""
+
+    sbp = _vital_int("Systolic BP", placeholder="120")
+    dbp = _vital_int("Diastolic BP", placeholder="80")
+    hr = _vital_int("Heart rate")
+    rr = _vital_int("Respiratory rate")
+    temp = _vital_decimal("Temperature")
+    temp_unit = forms.ChoiceField(
+        label="Unit",
+        choices=[("C", "°C"), ("F", "°F")],
+        initial="C",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Temperature unit: choose °C or °F.",
+            "invalid_choice": "Temperature unit: choose °C or °F.",
+        },
+    )
+    spo2 = _vital_int("SpO2 (%)")
+    on_oxygen = forms.TypedChoiceField(
+        label="Air or oxygen",
+        choices=[("air", "Air"), ("oxygen", "Oxygen")],
+        coerce=lambda v: v == "oxygen",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Air or oxygen: choose one."},
+    )
+    pain = _vital_int("Pain (0–10)")
+    weight_kg = _vital_decimal("Weight (kg)")
+    acvpu = forms.ChoiceField(
+        label="Consciousness (ACVPU)",
+        choices=[("A", "A · Alert"), ("C", "C · New confusion"), ("V", "V · Voice"),
+                 ("P", "P · Pain"), ("U", "U · Unresponsive")],
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Consciousness: choose A, C, V, P or U."},
+    )  # fmt: skip
+    taken_at = local_datetime_field("Taken at")
+    late_reason = forms.CharField(label="Reason for late entry", max_length=200, required=False)
+    remark = forms.CharField(label="Remark", max_length=300, required=False)
+
+    def __init__(self, *args, tz=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            now = timezone.localtime(timezone.now(), tz) if tz else timezone.localtime()
+            self.initial.setdefault("taken_at", now.strftime("%Y-%m-%dT%H:%M"))
+
+    def clean(self):
+        data = super().clean()
+        values = [data.get(k) for k in VITAL_VALUE_FIELDS]
+        if not self.errors and all(v in (None, "") for v in values):
+            raise ValidationError("Enter at least one vital sign.")
+        return data
+
+    def values(self) -> dict:
+        """The values as observations.services.vitals_record takes them."""
+        data = self.cleaned_data
+        out = {k: data.get(k) for k in VITAL_VALUE_FIELDS}
+        out["on_oxygen"] = data.get("on_oxygen")
+        return out
+
+
+class VitalsSkipForm(HavenForm):
+    """A client skipped on the vitals round, and why (charted, so nobody drops off silently)."""
+
+    skip_reason = forms.CharField(
+        label="Why skipped",
+        max_length=200,
+        error_messages={"required": "Why skipped: say why (asleep, refused, off the unit…)."},
+    )
+
+
+class VitalsRoundStartForm(HavenForm):
+    """Start a vitals round: the due clients, or everyone on site."""
+
+    everyone = forms.BooleanField(label="Include everyone on the unit", required=False)
+
+
+class VitalsContextForm(HavenForm):
+    """The query string of the vitals entry page: where it was opened from and why (a breath
+    alcohol reading links here with `?reason=breath_alcohol`)."""
+
+    reason = forms.ChoiceField(
+        required=False, choices=[("", ""), ("breath_alcohol", "Breath alcohol reading")]
+    )
+    came_from = forms.ChoiceField(
+        required=False, choices=[("", ""), ("board", "Rounds board"), ("chart", "Chart")]
+    )
+
+
+VITALS_EVERY_CHOICES = [
+    (60, "Every hour"),
+    (120, "Every 2 hours"),
+    (240, "Every 4 hours"),
+    (360, "Every 6 hours"),
+    (480, "Every 8 hours"),
+    (720, "Every 12 hours"),
+    (1440, "Daily"),
+]
+
+
+class VitalsScheduleForm(HavenForm):
+    """How often a client's vitals are owed, and what NEWS2 must know (SpO2 scale 2, pregnancy)."""
+
+    every_minutes = forms.TypedChoiceField(
+        label="Vitals",
+        choices=VITALS_EVERY_CHOICES,
+        coerce=int,
+        initial=240,
+        error_messages={
+            "required": "Every: choose how often.",
+            "invalid_choice": "Every: choose from the list.",
+        },
+    )
+    spo2_scale2 = forms.BooleanField(
+        label="Target SpO2 88–92 % documented by a clinician (NEWS2 SpO2 scale 2)", required=False
+    )
+    pregnant = forms.BooleanField(label="Pregnant (NEWS2 is not validated)", required=False)
+    effective_from = local_datetime_field("From", required=False)
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        error_messages={"required": "Reason: say why (for example: CIWA-Ar protocol)."},
+    )
+
+
+# --- Vitals review (issue 11 item 4): query strings of the chart's vitals section and unit view
+
+VITALS_RANGES = [("7d", "7 days"), ("30d", "30 days"), ("stay", "Whole stay")]
+VITALS_RANGE_DAYS = {"7d": 7, "30d": 30, "stay": None}
+
+
+class VitalsRangeForm(HavenForm):
+    """The chart's vitals section: how far back the trends go, and which page of the history."""
+
+    vitals_range = forms.ChoiceField(
+        label="Show",
+        choices=VITALS_RANGES,
+        required=False,
+        error_messages={"invalid_choice": "Show: choose 7 days, 30 days or the whole stay."},
+    )
+    vitals_page = forms.IntegerField(
+        min_value=1,
+        max_value=10_000,
+        required=False,
+        error_messages={
+            "invalid": "History page: enter a whole number.",
+            "min_value": "History page: enter a whole number from 1.",
+            "max_value": "History page: enter a whole number up to 10000.",
+        },
+    )
+
+
+VITALS_SORTS = [
+    ("news2", "NEWS2, highest first"),
+    ("name", "Name"),
+    ("bed", "Bed"),
+    ("time", "Last set, oldest first"),
+]
+
+
+class VitalsReviewForm(HavenForm):
+    """The unit's vitals review: its sort order."""
+
+    sort = forms.ChoiceField(
+        label="Sort by",
+        choices=VITALS_SORTS,
+        required=False,
+        error_messages={"invalid_choice": "Sort by: choose NEWS2, name, bed or last set."},
+    )
+
+
+# --- CIWA-Ar and COWS (issue 11 item 5) --------------------------------------------------------
+
+
+def _scale_item_field(scale: str, key: str) -> forms.TypedChoiceField:
+    """One item of a withdrawal scale: only its allowed values, each with its anchor text. Left
+    empty, the service lists it with the other missing items."""
+    from observations import withdrawal
+
+    item = withdrawal.ITEM_TEXT[scale][key]
+    allowed = withdrawal.ALLOWED[scale][key]
+    message = f"{item.label}: choose one of {', '.join(str(v) for v in allowed)}."
+    return forms.TypedChoiceField(
+        label=item.label,
+        help_text=item.prompt,
+        choices=[(str(v), item.anchors.get(v, "")) for v in allowed],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": message, "required": message},
+    )
+
+
+class ScaleForm(HavenForm):
+    """A CIWA-Ar or COWS assessment (CiwaForm, CowsForm): one radio group per item, when, and a
+    reason if charted more than an hour later."""
+
+    scale = ""
+    assessed_at = local_datetime_field("Assessed at", required=False)
+    late_reason = forms.CharField(
+        label="Reason for late entry", max_length=200, required=False,
+        help_text="Needed when charted more than an hour after the assessment.",
+    )  # fmt: skip
+    remark = forms.CharField(
+        label="Remark", max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from observations import withdrawal
+
+        self.items = list(withdrawal.ITEM_TEXT[self.scale])
+
+    def item_fields(self):
+        return [self[key] for key in self.items]
+
+    def other_fields(self):
+        return [self[name] for name in self.fields if name not in self.items]
+
+    def item_values(self) -> dict:
+        return {key: self.cleaned_data.get(key) for key in self.items}
+
+    def running_total(self) -> int:
+        """The sum of the values chosen so far (shown again with a refused form)."""
+        total = 0
+        for key in self.items:
+            try:
+                total += int(self.data.get(key, "") or 0)
+            except (TypeError, ValueError):
+                continue
+        return total
+
+
+def _scale_form(name: str, scale: str, extra: dict) -> type:
+    from observations import withdrawal
+
+    fields = {key: _scale_item_field(scale, key) for key in withdrawal.ITEM_TEXT[scale]}
+    attrs = {"__module__": __name__, "__qualname__": name, "scale": scale, **fields, **extra}
+    return type(name, (ScaleForm,), attrs)
+
+
+CiwaForm = _scale_form("CiwaForm", "ciwa_ar", {"__doc__": "A CIWA-Ar (Sullivan 1989)."})
+CowsForm = _scale_form(
+    "CowsForm",
+    "cows",
+    {
+        "__doc__": "A COWS (Wesson & Ling 2003); the pulse item may come from a pulse in bpm.",
+        "pulse_bpm": forms.IntegerField(
+            label="Pulse (bpm)",
+            required=False,
+            help_text="Optional: leave the pulse item empty and it is scored from this.",
+            widget=forms.NumberInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*"}),
+            error_messages={"invalid": "Pulse: enter a whole number of beats per minute."},
+        ),
+    },
+)
+SCALE_FORMS = {"ciwa_ar": CiwaForm, "cows": CowsForm}
+
+
+class ProtocolForm(HavenForm):
+    """Start a withdrawal protocol; the numbers default to the scale's (observations.withdrawal)."""
+
+    scale = forms.ChoiceField(
+        label="Scale",
+        choices=[("ciwa_ar", "CIWA-Ar (alcohol)"), ("cows", "COWS (opioids)")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Scale: choose CIWA-Ar or COWS.",
+                        "invalid_choice": "Scale: choose CIWA-Ar or COWS."},
+    )  # fmt: skip
+    every_hours = forms.IntegerField(
+        label="Reassess every (hours)", required=False, min_value=1, max_value=24,
+        help_text="Empty: 4 hours.",
+        error_messages={"invalid": "Every: enter whole hours, 1 to 24.",
+                        "min_value": "Every: 1 to 24 hours.", "max_value": "Every: 1 to 24 hours."},
+    )  # fmt: skip
+    tight_from = forms.IntegerField(
+        label="Reassess sooner from a score of", required=False, min_value=1, max_value=67,
+        help_text="Empty: 8 for CIWA-Ar, 13 for COWS.",
+        error_messages={"invalid": "Sooner from: enter a whole score.",
+                        "min_value": "Sooner from: 1 or more.",
+                        "max_value": "Sooner from: at most the scale's top score."},
+    )  # fmt: skip
+    tight_hours = forms.IntegerField(
+        label="Then every (hours)", required=False, min_value=1, max_value=24,
+        help_text="Empty: 1 hour.",
+        error_messages={"invalid": "Tighter interval: enter whole hours.",
+                        "min_value": "Tighter interval: 1 hour or more.",
+                        "max_value": "Tighter interval: at most 24 hours."},
+    )  # fmt: skip
+    reason = forms.CharField(
+        label="Reason", max_length=300,
+        error_messages={"required": "Reason: say why the client is monitored."},
+    )  # fmt: skip
+    started_at = local_datetime_field("Started at", required=False)
+
+
+class ReasonForm(HavenForm):
+    """End a protocol, or strike an assessment entered in error: why."""
+
+    reason = forms.CharField(
+        label="Reason", max_length=300, error_messages={"required": "Reason: say why."}
+    )
+
+
+class WithdrawalBoardForm(HavenForm):
+    """The withdrawal board's query string: which unit (empty: every unit)."""
+
+    unit = UnitChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="All units",
+        error_messages={"invalid_choice": "Unit: choose one of this facility's units."},
+    )
+
+    def __init__(self, *args, facility, **kwargs):
+        super().__init__(*args, **kwargs)
+        from facility.models import Unit
+
+        self.fields["unit"].queryset = Unit.objects.filter(facility=facility).order_by("name")
+        self.fields["unit"].to_field_name = "public_id"
+
+
+class SuggestedForm(HavenForm):
+    """Why a scoring page was opened from elsewhere (`?reason=breath_alcohol`: a breath-alcohol
+    reading suggested it, issue 11 item 8); anything else is ignored."""
+
+    reason = forms.ChoiceField(
+        choices=[("breath_alcohol", "A breath-alcohol reading suggested this assessment.")],
+        required=False,
+    )
+
+    def text(self) -> str:
+        if not self.is_valid() or not self.cleaned_data["reason"]:
+            return ""
+        return dict(self.fields["reason"].choices)[self.cleaned_data["reason"]]

@@ -21,6 +21,12 @@ from medications.models import (
 )
 from medications.services.controlled import _move, decrement_for_administration
 from medications.services.doses import opened_at
+from medications.services.holds import (
+    admission_readings,
+    hold_record_fields,
+    judge_holds,
+    met_texts,
+)
 from medications.timing import doses_per_day, minutes_between
 
 FUTURE_TOLERANCE = timedelta(minutes=1)
@@ -47,8 +53,15 @@ def administration_record(
     prescriber_notified_at: datetime | None = None,
     prescriber_not_notified_reason: str = "",
     hold_parameter: str = "",
+    hold_values: dict | None = None,
 ) -> Administration:
     """Document one scheduled dose (specs/mar.md, Documenting a dose).
+
+    An order with structured hold parameters (issue 11) is judged on each hold vital: the value
+    typed in `hold_values` ({vital: value}), else a reading taken within the facility's
+    `hold_vital_max_age_minutes`. Given needs a value for each; a value meeting a hold rule
+    makes "held" the expected outcome (its parameter and reason filled in from the rule), and
+    given anyway needs a reason. The vital judged on is recorded with the documentation.
 
     Too soon (before its window opens, or under half the order's interval after another given
     dose of the same drug) needs a reason and a second nurse (`override_by`, whose password
@@ -73,6 +86,11 @@ def administration_record(
     # Every field's refusal at once (a refusal with a blank reason and no notification is
     # told both in one answer), then the dose's own state.
     errors: dict[str, str] = {}
+    checks, hold_fields = _judge_holds(dose, outcome, given_at, now, hold_values, errors)
+    met = met_texts(checks)
+    if met and outcome == Outcome.HELD:
+        hold_parameter = hold_parameter.strip() or "; ".join(met)
+        reason = reason or f"Hold parameter met: {'; '.join(met)}"
     if outcome == Outcome.GIVEN:
         given_at = given_at or now
         if given_at > now + FUTURE_TOLERANCE:
@@ -101,6 +119,13 @@ def administration_record(
     timing = _timing(dose, given_at) if valid_time else Timing.NONE
     if timing not in (Timing.NONE, Timing.ON_TIME) and not reason:
         errors["reason"] = f"Reason: the dose is given {timing}; say why."
+    if met and outcome == Outcome.GIVEN:
+        notified["hold_parameter"] = "; ".join(met)[:300]
+        if not reason:
+            errors["reason"] = (
+                f"Reason: {'; '.join(met)} meets the order's hold rule: chart it held, or "
+                "say why it is given anyway."
+            )
     moment = given_at or now
     if admission.discharged_at is not None and moment >= admission.discharged_at:
         raise ValidationError("The MAR is closed: this client has been discharged.")
@@ -145,6 +170,7 @@ def administration_record(
                 override_by=override_by,
                 override_reason=override_reason,
                 **notified,
+                **hold_fields,
             )
     except IntegrityError as exc:
         if violated_constraint(exc) != "medications_administration_one_per_dose":
@@ -162,6 +188,32 @@ def administration_record(
     if outcome == Outcome.REFUSED:
         _alert_refusals(dose, now)
     return admin
+
+
+def _judge_holds(dose, outcome, given_at, now, hold_values, errors) -> tuple[list, dict]:
+    """The order's structured holds judged for this dose (services/holds.py): errors on the
+    hold vitals' fields (hold_sbp …), and the fields the documentation records."""
+    order = dose.order
+    holds = list(order.holds.all())
+    if not holds:
+        return [], {}
+    facility = order.admission.facility
+    at = min(given_at or now, now) if outcome == Outcome.GIVEN else now
+    max_age = timedelta(minutes=facility.hold_vital_max_age_minutes)
+    checks = judge_holds(
+        holds, admission_readings(order.admission_id, at), at=at, max_age=max_age,
+        typed=hold_values,
+    )  # fmt: skip
+    for check in checks:
+        if check.error:
+            errors[f"hold_{check.vital}"] = check.error
+        elif check.value is None and outcome == Outcome.GIVEN:
+            errors[f"hold_{check.vital}"] = (
+                f"{check.name}: the order holds the dose if {' or '.join(check.rules)}, and no "
+                f"reading was taken in the last {facility.hold_vital_max_age_minutes} minutes. "
+                "Take it and enter it before giving."
+            )
+    return checks, hold_record_fields(checks)
 
 
 def _timing(dose: ScheduledDose, given_at: datetime | None) -> str:

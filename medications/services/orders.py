@@ -1,6 +1,7 @@
 """Medication orders: transcribe as written, verify by a second nurse, discontinue
 (specs/mar.md, Orders)."""
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -26,10 +27,15 @@ from facility import policy
 from facility.models import Alert, AlertSeverity, User
 from facility.roles import holds_prescribing_credentials
 from facility.services import alerts_raise_many
-from medications import allergies, timing
+from medications import allergies, timing, triggers
+from medications import holds as hold_rules
+from medications.holds import MAX_HOLDS
 from medications.models import (
     Administration,
+    Comparator,
     Frequency,
+    HoldParameter,
+    HoldVital,
     Medication,
     Order,
     OrderSource,
@@ -128,8 +134,15 @@ def order_transcribe(
     source: str = OrderSource.WRITTEN,
     prescriber: User | None = None,
     read_back: bool = False,
+    prn_trigger_scale: str = "",
+    prn_trigger_min_score: int | None = None,
+    holds: Sequence[tuple[str, str, Decimal]] = (),
 ) -> Order:
     """Enter a prescriber's order as written. It gives no dose until another nurse verifies it.
+
+    A PRN order may carry a score trigger ("give if CIWA-Ar ≥ 10"), and any order up to three
+    structured hold parameters (`holds`: (vital, comparator, value), e.g. ("sbp", "lt", 90)),
+    created with the order: orders are never edited (issue 11 items 6 and 7).
 
     A verbal or telephone order names the prescriber (a user of the facility), who co-signs it
     later (`order_cosign`); a prescriber's own order is entered through `order_prescribe`.
@@ -174,10 +187,12 @@ def order_transcribe(
         prescriber_credentials = prescriber.credentials[:40]
     if not prescriber_name.strip():
         errors["prescriber_name"] = "Prescriber: required."
+    errors.update(_trigger_errors(frequency, prn_trigger_scale, prn_trigger_min_score))
+    errors.update(_hold_errors(holds))
     errors.update(_allergy_errors(admission.client, medication, allergy_override_reason, errors))
     if errors:
         raise ValidationError(errors)
-    return Order.objects.create(
+    order = Order.objects.create(
         admission=admission,
         medication=medication,
         dose=dose.strip(),
@@ -202,7 +217,50 @@ def order_transcribe(
         prescriber_signed_at=timezone.now() if by_prescriber else None,
         transcribed_by=actor,
         transcribed_at=timezone.now(),
+        prn_trigger_scale=prn_trigger_scale or "",
+        prn_trigger_min_score=prn_trigger_min_score if prn_trigger_scale else None,
     )
+    HoldParameter.objects.bulk_create(
+        HoldParameter(order=order, vital=vital, comparator=comparator, value=value)
+        for vital, comparator, value in holds
+    )
+    return order
+
+
+def _trigger_errors(frequency: str, scale: str, min_score: int | None) -> dict:
+    """A score trigger: only on a PRN order, a scale and a minimum score within its range."""
+    if not scale and min_score is None:
+        return {}
+    if frequency != Frequency.PRN:
+        return {"prn_trigger_scale": "Score trigger: only a PRN order is given on a score."}
+    if scale not in triggers.SCALES:
+        return {"prn_trigger_scale": "Score trigger: choose CIWA-Ar or COWS."}
+    top = triggers.SCALE_MAX[scale]
+    if min_score is None:
+        return {"prn_trigger_min_score": f"Minimum score: give the score that triggers the dose "
+                f"(0–{top})."}  # fmt: skip
+    if not 0 <= min_score <= top:
+        name = triggers.SCALES[scale]
+        return {"prn_trigger_min_score": f"Minimum score: {name} runs from 0 to {top}."}
+    return {}
+
+
+def _hold_errors(holds: Sequence[tuple[str, str, Decimal]]) -> dict:
+    """Each hold row names a vital, a comparator and a plausible value (specs/scales.md);
+    errors on the row's fields, hold_vital_1 … hold_value_3."""
+    errors = {}
+    if len(holds) > MAX_HOLDS:
+        errors["hold_vital_1"] = f"Hold parameters: at most {MAX_HOLDS}."
+    for n, (vital, comparator, value) in enumerate(holds, start=1):
+        if vital not in HoldVital.values:
+            errors[f"hold_vital_{n}"] = f"Hold {n}: choose the vital."
+            continue
+        if comparator not in Comparator.values:
+            errors[f"hold_comparator_{n}"] = f"Hold {n}: choose <, ≤, > or ≥."
+        message = hold_rules.out_of_range(vital, value)
+        if message:
+            errors[f"hold_value_{n}"] = f"Hold {n}: {message}"
+    return errors
 
 
 @transaction.atomic

@@ -14,12 +14,14 @@ from clients.models import Admission
 from facility import policy
 from facility.models import AlertSeverity, User
 from facility.services import alerts_raise_many
+from medications import triggers
 from medications.allergies import refuse_if_new_conflict
 from medications.limits import mg_allowed_from, mg_in_24h, pre_dose_score
 from medications.models import Administration, Frequency, MedicationIngredient, Order, Outcome
 from medications.services.administrations import FUTURE_TOLERANCE
 from medications.services.controlled import decrement_for_administration
 from medications.services.doses import opened_at
+from medications.services.holds import admission_readings, trigger_for
 from medications.timing import prn_limits, reassessment_delay
 
 
@@ -241,6 +243,7 @@ def prn_give(
     now: datetime | None = None,
     pre_score: int | None = None,
     reason: str = "",
+    trigger_reason: str = "",
 ) -> Administration:
     """Give a PRN dose within its limits; past a limit, a reason and a second nurse override.
 
@@ -254,6 +257,11 @@ def prn_give(
 
     `given_at` is not before the order was verified or released, nor more than 12 hours ago;
     more than 60 minutes ago it is a late entry and needs a `reason`.
+
+    A score-triggered order (issue 11, "give if CIWA-Ar ≥ 10") records the current score it
+    relied on (medications/triggers.py). Given when the score does not indicate it (below the
+    trigger, or no current score) is the nurse's judgement: allowed with `trigger_reason`,
+    which the documentation keeps in its reason.
     """
     policy.require(actor, "mar.give", order)
     # Lock only the order rows (not their admission and facility, which alerts and the access
@@ -290,6 +298,8 @@ def prn_give(
         pre_assessment = f"{pre_assessment} · score {pre_score}/10"
         if len(pre_assessment) > PRE_ASSESSMENT_MAX:
             errors["pre_assessment"] = "Pre-dose assessment: at most 185 characters with a score."
+    late_reason = reason if given_at < now - PRN_LATE_ENTRY else ""
+    trigger_fields, reason = _trigger(order, given_at, trigger_reason.strip(), late_reason, errors)
     if errors:
         raise ValidationError(errors)
     if admission.discharged_at is not None and given_at >= admission.discharged_at:
@@ -317,10 +327,54 @@ def prn_give(
         pre_assessment=pre_assessment,
         override_reason=override_reason.strip(),
         override_by=override_by,
-        reason=reason if given_at < now - PRN_LATE_ENTRY else "",
+        reason=reason,
+        **trigger_fields,
     )
     decrement_for_administration(admin)
     return admin
+
+
+REASON_MAX = Administration._meta.get_field("reason").max_length
+
+
+def _trigger(order: Order, given_at, trigger_reason: str, late_reason: str, errors) -> tuple:
+    """The score a triggered PRN relies on, and the documentation's reason: the late entry's,
+    and why it is given when the score does not indicate it."""
+    if not order.prn_trigger_scale:
+        return {}, late_reason
+    readings = admission_readings(order.admission_id, given_at)
+    status = trigger_for(order, readings, given_at)
+    fields = {}
+    if status.score is not None:
+        reading = readings[order.prn_trigger_scale]
+        fields = {
+            "trigger_scale": order.prn_trigger_scale,
+            "trigger_score": status.score,
+            "trigger_assessed_at": status.taken_at,
+            "trigger_assessment_id": reading.public_id,
+        }
+    if status.indicated:
+        return fields, late_reason
+    label = triggers.trigger_label(order.prn_trigger_scale, order.prn_trigger_min_score)
+    name = triggers.SCALES[order.prn_trigger_scale]
+    if not trigger_reason:
+        errors["trigger_reason"] = (
+            f"Not indicated: {name} {status.score} is below the trigger ({label}); say why it "
+            "is given."
+            if status.score is not None
+            else f"No current {name} score: assess first, or say why it is given without one."
+        )
+        return fields, late_reason
+    score = f"{name} {status.score}" if status.score is not None else f"no current {name} score"
+    text = f"Not indicated ({score}; trigger {label}), given: {trigger_reason}"
+    if late_reason:
+        text = f"{late_reason} · {text}"
+    if len(text) > REASON_MAX:
+        errors["trigger_reason"] = (
+            f"Why give it: too long with the score noted; at most {REASON_MAX} characters "
+            f"together (this has {len(text)})."
+        )
+    return fields, text
 
 
 def follow_up_opens_at(administration: Administration) -> datetime:

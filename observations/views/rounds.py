@@ -81,6 +81,10 @@ class BoardRow:
     codes: dict
     observer: object = None  # the ObserverAssignment of a continuous level, if anyone holds it
     due_by: datetime | None = None  # local deadline of a first check owed from an event
+    vitals: object = None  # services.VitalsStatus: the small vitals tag (issue 11)
+    vitals_text: str = ""
+    # (text, tone, scale) of each withdrawal score owed now: "CIWA-Ar due 14:00" (issue 11).
+    withdrawal: list = field(default_factory=list)
 
     @property
     def state_text(self) -> str:
@@ -205,29 +209,40 @@ def _unit_alerts(alerts, names) -> list[UnitAlert]:
     return lines[:ALERTS_SHOWN]
 
 
+def _vitals_text(status, tz, now) -> str:
+    """The board's short vitals tag: only what is owed ("Vitals overdue", "Vitals due 14:00")."""
+    if status.state == "overdue":
+        return "Vitals overdue"
+    if status.state in ("due", "due_soon"):
+        return f"Vitals due {timezone.localtime(status.due_at, tz):%H:%M}"
+    return ""
+
+
+def _withdrawal_tags(admissions, now, tz) -> dict[int, list[tuple[str, str, str]]]:
+    """Each stay's withdrawal scores owed now (due soon, due, overdue; nothing while off site):
+    one query without protocols, three with (services.protocol_statuses)."""
+    tags = defaultdict(list)
+    for status in services.protocol_statuses([a.pk for a in admissions], now=now).values():
+        if status.state not in ("due_soon", "due", "overdue"):
+            continue
+        name = status.scale_name + (" first score" if status.first_due else "")
+        due = timezone.localtime(status.due_at, tz)
+        text = f"{name} overdue" if status.state == "overdue" else f"{name} due {due:%H:%M}"
+        tags[status.protocol.admission_id].append((text, status.state, status.protocol.scale))
+    return tags
+
+
 def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow], list, int]:
     """The board's rows (one per client admitted to the unit), the unit's open alerts to show
     and how many are open in all. The query count does not depend on clients or history."""
-    admissions = list(
-        Admission.objects.current()
-        .filter(unit=unit)
-        .select_related("client", "bed")
-        .prefetch_related(
-            Prefetch(
-                "leaves",
-                queryset=Leave.objects.filter(
-                    Q(returned_at__isnull=True) | Q(returned_at__gte=now - services.RETURN_LOOKBACK)
-                ),
-                to_attr="recent_leaves",
-            )
-        )
-        .order_by("bed__label")
-    )
+    admissions = _unit_admissions(unit, now)
     tz = unit.facility.tz
     levels = services.current_levels(admissions, now)
     last = services.last_checks(admissions)
     continuous = [a for a in admissions if levels[a.pk].is_continuous]
     observers = services.current_observers(continuous) if continuous else {}
+    vitals = services.vitals_status(admissions, now, facility=unit.facility)
+    withdrawal = _withdrawal_tags(admissions, now, tz)
     alerts = [
         OpenAlert(*values)
         for values in Alert.objects.open()
@@ -265,10 +280,49 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
                 codes=codes or {},
                 observer=observers.get(a.pk),
                 due_by=due_by,
+                vitals=vitals[a.pk],
+                vitals_text=_vitals_text(vitals[a.pk], tz, now),
+                withdrawal=withdrawal.get(a.pk, []),
             )
         )
     names = {a.client.public_id: a.client.display_name for a in admissions}
     return rows, _unit_alerts(alerts, names), len(alerts)
+
+
+def _unit_admissions(unit: Unit, now) -> list[Admission]:
+    """The stays on the unit now, in bed order, with their client, bed and recent leaves (an
+    open one, or one returned from within services.RETURN_LOOKBACK): two queries."""
+    return list(
+        Admission.objects.current()
+        .filter(unit=unit)
+        .select_related("client", "bed")
+        .prefetch_related(
+            Prefetch(
+                "leaves",
+                queryset=Leave.objects.filter(
+                    Q(returned_at__isnull=True) | Q(returned_at__gte=now - services.RETURN_LOOKBACK)
+                ),
+                to_attr="recent_leaves",
+            )
+        )
+        .order_by("bed__label")
+    )
+
+
+class PostedRow(NamedTuple):
+    """What a submitted round is checked against: who is on the unit, and who is off site."""
+
+    admission: Admission
+    leave: Leave | None
+
+
+def posted_rows(unit: Unit, now) -> list[PostedRow]:
+    """The board's clients as a round post needs them, without the levels, checks, vitals and
+    alerts the page shows (a post that is recorded redirects to the page)."""
+    return [
+        PostedRow(a, next((lv for lv in a.recent_leaves if lv.returned_at is None), None))
+        for a in _unit_admissions(unit, now)
+    ]
 
 
 def board_rows(unit: Unit, now, posted=None, codes=None) -> list[BoardRow]:
@@ -306,9 +360,9 @@ def board(request, public_id):
     now = timezone.now()
     locations, statuses = _codes(facility)
     codes = {str(c.pk): c for c in [*locations, *statuses]}
-    rows, alerts, alert_count = unit_board(unit, now, codes=codes)
     errors, posted, form = [], None, None
     if request.method == "POST":
+        rows = posted_rows(unit, now)
         form = RoundForm(request.POST, rows=rows, locations=locations, statuses=statuses)
         posted = form.as_typed()
         if not form.is_valid():
@@ -335,8 +389,9 @@ def board(request, public_id):
                         request, f"Round recorded for {count} client{pluralize(count)}."
                     )
                 return redirect("observations:board", public_id=unit.public_id)
-        for row in rows:
-            row.posted = posted.get(str(row.admission.public_id), {})
+    rows, alerts, alert_count = unit_board(unit, now, codes=codes)
+    for row in rows if posted else []:
+        row.posted = posted.get(str(row.admission.public_id), {})
     context = {
         "unit": unit,
         "facility": facility,
@@ -353,6 +408,8 @@ def board(request, public_id):
         "minutes_back": form.data.get("minutes_back", "0") if form else "0",
         "late_reason": form.data.get("late_reason", "") if form else "",
         "can_chart": policy.allows(request.user, "floor.chart"),
+        "can_record_vitals": policy.allows(request.user, "vitals.record"),
+        "can_assess_withdrawal": policy.allows(request.user, "withdrawal.assess"),
         "now": now,
     }
     return render(request, "observations/board.html", context, status=400 if errors else 200)
@@ -791,6 +848,9 @@ class Watch:
     done: bool  # the current block (or the first entry after the level began) is charted
     offered_to: ObserverHandoff | None  # this watch offered to someone, not yet accepted
     now: datetime
+    # The latest offer of this watch that was declined or withdrawn in the last two hours: the
+    # offerer is told it was not taken and that the watch is still theirs.
+    not_taken: ObserverHandoff | None = None
     form: SeenForm | None = None  # a refused entry, shown as typed
     submission_key: uuid.UUID = field(default_factory=uuid.uuid4)
 
@@ -826,18 +886,22 @@ class Watch:
         return str(self.last.status_id)
 
 
-def _due_by(level: services.CurrentLevel, last, now, tz) -> tuple[datetime, bool]:
-    """When the next entry is due: within 15 minutes of the level's start for the first one
-    (specs/rounds.md, first check owed from the first minute), then by the end of each clock
-    block; an entry in the current block moves it to the next block's end."""
-    first_due = level.since + FIRST_ENTRY
-    if (last is None or last.observed_at < level.since) and now < first_due:
-        return first_due, False
+def _due_by(admission, level: services.CurrentLevel, last, now, tz) -> tuple[datetime, bool]:
+    """When the observer's next entry is due: the first after the latest event that owes one
+    (admission, the level's start, a return from leave: services.first_check_deadline, the
+    board's rule), then by the end of each 15-minute clock block; an entry in the current block
+    moves it to the next block's end."""
+    event, deadline = services.first_check_deadline(admission, level, admission.recent_leaves)
+    if last is None or last.observed_at < event:
+        return deadline, False
     block = block_floor(timezone.localtime(now, tz), 15)
     block_end = block.astimezone(UTC) + FIRST_ENTRY
-    if last is not None and last.observed_at >= block.astimezone(UTC):
+    if last.observed_at >= block.astimezone(UTC):
         return block_end + FIRST_ENTRY, True
     return block_end, False
+
+
+NOT_TAKEN_SHOWN = timedelta(hours=2)
 
 
 def _my_watches(request, facility, now) -> tuple[list[Watch], list[ObserverHandoff]]:
@@ -852,7 +916,16 @@ def _my_watches(request, facility, now) -> tuple[list[Watch], list[ObserverHando
             admission__discharged_at__isnull=True,
         )
         .select_related("admission__client", "admission__bed", "admission__unit")
-        .prefetch_related("admission__client__allergy_rows")
+        .prefetch_related(
+            "admission__client__allergy_rows",
+            Prefetch(
+                "admission__leaves",
+                queryset=Leave.objects.filter(
+                    Q(returned_at__isnull=True) | Q(returned_at__gte=now - services.RETURN_LOOKBACK)
+                ),
+                to_attr="recent_leaves",
+            ),
+        )
     )
     held = [a.admission_id for a in assignments]
     handoffs = list(
@@ -875,6 +948,16 @@ def _my_watches(request, facility, now) -> tuple[list[Watch], list[ObserverHando
     )
     offers = [h for h in handoffs if h.to_observer_id == user.pk]
     away = {h.admission_id: h for h in handoffs if h.to_observer_id != user.pk}
+    not_taken = {
+        h.from_assignment_id: h
+        for h in ObserverHandoff.objects.filter(
+            from_assignment__in=assignments,
+            accepted_at__isnull=True,
+            closed_at__gte=now - NOT_TAKEN_SHOWN,
+        )
+        .select_related("to_observer")
+        .order_by("closed_at")
+    }
     admissions = [a.admission for a in assignments] + [h.admission for h in offers]
     levels = services.current_levels(admissions, now)
     last = {
@@ -889,8 +972,10 @@ def _my_watches(request, facility, now) -> tuple[list[Watch], list[ObserverHando
     for a in assignments:
         level = levels[a.admission_id]
         check = last.get(a.admission_id)
-        due_by, done = _due_by(level, check, now, facility.tz)
-        watches.append(Watch(a, level, check, due_by, done, away.get(a.admission_id), now))
+        due_by, done = _due_by(a.admission, level, check, now, facility.tz)
+        watches.append(
+            Watch(a, level, check, due_by, done, away.get(a.admission_id), now, not_taken.get(a.pk))
+        )
     for h in offers:
         h.level = levels[h.admission_id]
     return watches, offers

@@ -539,3 +539,115 @@ def report(page, axe, name, width, status) -> None:
     for v in axe.run(page).response["violations"]:
         targets = [n["target"] for n in v["nodes"][:4]]
         print(f"   axe {v['impact']}: {v['id']}: {v['help']} {targets}")
+
+
+# ---------------------------------------------------------------- issue 11: vitals and withdrawal
+
+
+def seed_vitals(cast, facility) -> dict:
+    """The East unit for the issue 11 pages: Jordan a week in, on CIWA-Ar with a rising trend
+    (6 → 9 → 14) that indicates the chlordiazepoxide PRN, a week of vitals with a few flagged
+    points; Sam on COWS falling (14 → 9) and overdue; Morgan just put on CIWA-Ar, never scored;
+    Sam, Morgan and Kim due for their daily vitals."""
+    from facility.models import Bed, Unit
+    from tests.observations.vitals_data import vitals_set
+    from tests.observations.withdrawal_helpers import cows, score, start, triggered_prn
+
+    now = timezone.now()
+    nurse, tech = cast["nurse"], cast["technician"]
+    second = make_user("priya_shah", "nurse", facility, mfa=False)
+    east = Unit.objects.get(facility=facility, name="East")
+    beds = list(Bed.objects.filter(unit=east).order_by("label"))
+    h = lambda n: now - timedelta(hours=n)  # noqa: E731
+    jordan = admit(facility, nurse, bed=beds[0], first="Jordan", last="Rivera", admitted_at=h(167))
+    sam = admit(facility, nurse, bed=beds[1], first="Sam", last="Cobbett", admitted_at=h(60))
+    morgan = admit(facility, nurse, bed=beds[2], first="Morgan", last="Whitfield-Abernathy",
+                   admitted_at=h(30))  # fmt: skip
+    admit(facility, nurse, bed=beds[3], first="Kim", last="Dunmore", admitted_at=h(27))
+
+    # A week of Jordan's vitals, every 6 hours: withdrawal peaking on day 2, a fever on day 4.
+    flagged = {
+        148: {"hr": 126, "sbp": 168, "dbp": 102},
+        142: {"hr": 131, "sbp": 182, "dbp": 108, "rr": 22},
+        136: {"hr": 118, "sbp": 158, "dbp": 96},
+        82: {"temp_c": 38.4, "hr": 104},
+        76: {"temp_c": 37.9},
+        28: {"spo2": 91, "rr": 21},
+    }
+    for back in range(166, 5, -6):
+        wobble = (back // 6) % 4
+        vitals_set(jordan, h(back), (tech, nurse)[wobble % 2], **{
+            "hr": 84 - wobble * 2, "sbp": 128 + wobble * 3, "dbp": 80 + wobble,
+            "rr": 16 + wobble % 2, "spo2": 97 - wobble % 2, **flagged.get(back, {}),
+        })  # fmt: skip
+    vitals_set(jordan, h(0.5), nurse, hr=102, sbp=146, dbp=92, rr=18, temp_c=37.4)
+    vitals_set(sam, h(26), tech, hr=92, sbp=134, dbp=86)
+
+    start(nurse, jordan, at=h(6))
+    for total, back in ((6, 5.5), (9, 2), (14, 0.75)):
+        score(nurse, jordan, total, at=h(back))
+    triggered_prn(nurse, second, jordan)
+    start(nurse, sam, "cows", at=h(12))
+    score(nurse, sam, cows(2, 2, 3, 1, 2, 1, 1, 1, 0, 1, 0), at=h(10), scale="cows")  # 14
+    score(nurse, sam, cows(1, 1, 1, 1, 2, 1, 1, 1, 0, 0, 0), at=h(5), scale="cows")  # 9
+    start(nurse, morgan, at=now - timedelta(minutes=25))
+    return {"east": east, "jordan": jordan}
+
+
+def _vitals_round_second_client(page):
+    """Start the round, save the first client's set (a fast pulse, flagged), land on the next."""
+    page.get_by_role("button", name="Start vitals round").click()
+    page.get_by_label("Systolic BP").fill("152")
+    page.get_by_label("Diastolic BP").fill("94")
+    page.get_by_label("Heart rate").fill("124")
+    page.get_by_label("Resp. rate").fill("22")
+    page.get_by_label("Temperature", exact=True).fill("37.9")
+    page.get_by_label("SpO2").fill("95")
+    page.locator("label.chip", has_text="Air").click()
+    page.locator("label.chip", has_text="A · Alert").click()
+    page.get_by_role("button", name="Save and next client").click()
+    page.wait_for_selector(".vitals-last")
+
+
+def _shoot_section(page, selector, path) -> None:
+    """A chart section from its top to the end of its trend charts (the history table below
+    is left out), cut from the full page so the sticky identity band stays where it belongs."""
+    page.evaluate("window.scrollTo(0, 0)")
+    section = page.locator(selector).bounding_box()
+    grid = page.locator(f"{selector} .trend-grid").bounding_box()
+    bottom = grid["y"] + grid["height"] + 12
+    clip = {"x": section["x"], "y": section["y"], "width": section["width"],
+            "height": bottom - section["y"]}  # fmt: skip
+    page.screenshot(path=path, full_page=True, clip=clip)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_screenshots_vitals(new_page, signed_in, cast, facility):
+    """The issue 11 pages: the vitals round mid-way, Jordan's trend charts (the chart's vitals
+    section over 7 days) and the withdrawal board."""
+    OUT.mkdir(exist_ok=True)
+    w = seed_vitals(cast, facility)
+    chart = f"/clients/{w['jordan'].client.public_id}/?vitals_range=7d"
+    shots = [
+        # (name, role, url, prepare, element to shoot instead of the whole page)
+        ("vitals-round", "technician", f"/rounds/{w['east'].public_id}/vitals/",
+         _vitals_round_second_client, None),
+        ("vitals-trends", "nurse", chart, None, "#section-vitals"),
+        ("withdrawal-board", "nurse", "/withdrawal/", None, None),
+    ]  # fmt: skip
+    axe = Axe()
+    for width in WIDTHS:
+        for name, role, url, prepare, element in shots:
+            page = new_page(viewport={"width": width, "height": 1024})
+            signed_in(page, cast[role])
+            response = page.goto(url)
+            if prepare:
+                prepare(page)
+            path = str(OUT / f"{name}-{width}.png")
+            if element:
+                _shoot_section(page, element, path)
+            else:
+                page.screenshot(path=path, full_page=True)
+            report(page, axe, name, width, response.status if response else None)
+            page.context.close()

@@ -34,18 +34,24 @@ from facility.roles import CAPABILITIES
 from tests.conftest import PASSWORD, ROLES, form_time
 from tests.facility.world import (
     World,
+    a_vitals_set,
+    a_withdrawal_protocol,
+    a_withdrawal_score,
     admit_body,
     allergy_body,
     an_allergy,
+    ciwa_form_body,
     downtime_body,
     free_bed,
     matrix_world,
     now_field,
     order_body,
+    protocol_body,
     round_body,
     security_body,
     staff_body,
     unrecorded_client,
+    vitals_body,
 )
 
 WHO = ["anonymous", *ROLES, *[f"other_{r}" for r in ROLES]]
@@ -315,6 +321,55 @@ URLS: dict[str, Url] = {
         ),
     ),
     "observations:observation_sheet": Url(admission_pid, True),
+    "observations:vitals_record": Url(
+        admission_pid, True, 200, Post(vitals_body, count("observations.VitalSigns"))
+    ),
+    "observations:vitals_schedule": Url(
+        admission_pid,
+        True,
+        200,
+        Post(
+            lambda w: {"every_minutes": "240", "reason": "CIWA-Ar protocol"},
+            count("observations.VitalsSchedule"),
+        ),
+    ),
+    "observations:vitals_result": Url(lambda w: [a_vitals_set(w).public_id], True),
+    # Starting a round keeps its list in the session (nothing written to the chart).
+    "observations:vitals_round": Url(
+        lambda w: [w.unit.public_id], True, 200, Post(lambda w: {"everyone": "on"}, None)
+    ),
+    "observations:vitals_review_home": Url(get=302),
+    "observations:vitals_review": Url(lambda w: [w.unit.public_id], True),
+    "observations:vitals_trends": Url(admission_pid, True),
+    "observations:withdrawal_board": Url(),
+    "observations:withdrawal_start": Url(
+        admission_pid, True, 200, Post(protocol_body, count("observations.WithdrawalProtocol"))
+    ),
+    "observations:withdrawal_end": Url(
+        lambda w: [a_withdrawal_protocol(w).public_id],
+        True,
+        None,
+        Post(
+            lambda w: {"reason": "Withdrawal resolved"},
+            count("observations.WithdrawalProtocol", ended_at__isnull=False),
+        ),
+    ),
+    "observations:withdrawal_score": Url(
+        lambda w: [w.admission.public_id, "ciwa_ar"],
+        True,
+        200,
+        Post(ciwa_form_body, count("observations.ScaleAssessment")),
+    ),
+    "observations:withdrawal_result": Url(lambda w: [a_withdrawal_score(w).public_id], True),
+    "observations:withdrawal_strike": Url(
+        lambda w: [a_withdrawal_score(w).public_id],
+        True,
+        None,
+        Post(
+            lambda w: {"reason": "Wrong client"},
+            count("observations.ScaleAssessment", struck_at__isnull=False),
+        ),
+    ),
     "medications:mar": Url(),
     "medications:med_pass": Url(admission_pid, True),
     "medications:mar_pdf": Url(admission_pid, True),

@@ -32,15 +32,20 @@ from observations.services import RoundEntry, round_submit
 from tests.conftest import admit, form_time
 from tests.facility.world import (
     World,
+    a_withdrawal_protocol,
+    a_withdrawal_score,
     admit_body,
     allergy_body,
+    cows_form_body,
     downtime_body,
     form_world,
     now_field,
     order_body,
+    protocol_body,
     round_body,
     security_body,
     staff_body,
+    vitals_body,
 )
 
 CTRL = "control characters"
@@ -327,6 +332,113 @@ ENDPOINTS = [
         dates={"date": (FAR_DATE, NOT_FOUND)},
     ),
     Endpoint(
+        "withdrawal_board",
+        "nurse",
+        "GET",
+        lambda w: reverse("observations:withdrawal_board"),
+        ids={"unit": NOT_FOUND},
+    ),
+    Endpoint(
+        "withdrawal_start",
+        "nurse",
+        "POST",
+        lambda w: reverse("observations:withdrawal_start", args=[w.admission.public_id]),
+        protocol_body,
+        text={"reason": 300},
+        dates={"started_at": (FAR_DATETIME, FAR)},
+        ids={"scale": "Scale: choose CIWA-Ar or COWS."},
+        optional_ids={"every_hours": "Every: enter whole hours"},
+    ),
+    Endpoint(
+        "withdrawal_end",
+        "nurse",
+        "POST",
+        lambda w: reverse("observations:withdrawal_end", args=[a_withdrawal_protocol(w).public_id]),
+        lambda w: a_withdrawal_protocol(w) and {"reason": "Withdrawal resolved"},
+        text={"reason": 300},
+    ),
+    Endpoint(
+        "withdrawal_score",
+        "nurse",
+        "POST",
+        lambda w: reverse("observations:withdrawal_score", args=[w.admission.public_id, "cows"]),
+        cows_form_body,
+        text={"late_reason": 200, "remark": 300},
+        dates={"assessed_at": (FAR_DATETIME, FAR)},
+        ids={"restlessness": "Restlessness: choose", "gooseflesh_skin": "Gooseflesh skin: choose"},
+        optional_ids={"pulse_bpm": "Pulse: enter a whole number"},
+    ),
+    Endpoint(
+        "withdrawal_strike",
+        "nurse",
+        "POST",
+        lambda w: reverse("observations:withdrawal_strike", args=[a_withdrawal_score(w).public_id]),
+        lambda w: a_withdrawal_score(w) and {"reason": "Wrong client"},
+        text={"reason": 300},
+    ),
+    Endpoint(
+        "vitals_record",
+        "nurse",
+        "POST",
+        lambda w: reverse("observations:vitals_record", args=[w.admission.public_id]),
+        vitals_body,
+        text={"late_reason": 200, "remark": 300},
+        dates={"taken_at": (FAR_DATETIME, FAR)},
+        ids={
+            "temp_unit": "Temperature unit: choose °C or °F.",
+            "on_oxygen": "Air or oxygen: choose one",
+        },
+        optional_ids={
+            "hr": "Heart rate: enter a whole number.",
+            "acvpu": "Consciousness: choose A, C, V, P or U.",
+        },
+        decimals={"temp": "36.55", "weight_kg": "70.55"},
+    ),
+    Endpoint(
+        "vitals_schedule",
+        "nurse",
+        "POST",
+        lambda w: reverse("observations:vitals_schedule", args=[w.admission.public_id]),
+        lambda w: {"every_minutes": "240", "reason": "CIWA-Ar protocol"},
+        text={"reason": 300},
+        dates={"effective_from": (FAR_DATETIME, FAR)},
+        ids={"every_minutes": "Every: choose"},
+    ),
+    Endpoint(
+        "vitals_round",
+        "technician",
+        "GET",
+        lambda w: reverse("observations:vitals_round", args=[w.unit.public_id]),
+        ids={"round": "Start vitals round"},
+    ),
+    Endpoint(
+        "vitals_review",
+        "nurse",
+        "GET",
+        lambda w: reverse("observations:vitals_review", args=[w.unit.public_id]),
+        ids={"sort": "Sort by: choose NEWS2, name, bed or last set."},
+    ),
+    Endpoint(
+        "vitals_trends",
+        "nurse",
+        "GET",
+        lambda w: reverse("observations:vitals_trends", args=[w.admission.public_id]),
+        ids={
+            "vitals_range": "Show: choose 7 days, 30 days or the whole stay.",
+            "vitals_page": "History page: enter a whole number.",
+        },
+    ),
+    Endpoint(
+        "chart_vitals",
+        "nurse",
+        "GET",
+        lambda w: reverse("clients:chart", args=[w.admission.client.public_id]),
+        ids={
+            "vitals_range": "Show: choose 7 days, 30 days or the whole stay.",
+            "vitals_page": "History page: enter a whole number.",
+        },
+    ),
+    Endpoint(
         "mar",
         "nurse",
         "GET",
@@ -362,8 +474,11 @@ ENDPOINTS = [
             "prescriber": "Prescriber: choose one of this facility",
             "source": "How the order arrived: choose one.",
             "priority": "Priority: choose routine, STAT or NOW.",
+            "prn_trigger_scale": "Score trigger: choose CIWA-Ar or COWS.",
+            "hold_vital_1": "Hold 1: choose the vital.",
+            "hold_comparator_3": "Hold 3: choose <, ≤, > or ≥.",
         },  # fmt: skip
-        decimals={"dose_units": "1.005"},
+        decimals={"dose_units": "1.005", "hold_value_2": "90.05"},
     ),
     Endpoint(
         "order_prescribe",
@@ -419,6 +534,7 @@ ENDPOINTS = [
             "second_nurse": 150,
         },
         dates={"given_at": (FAR_DATETIME, FAR), "prescriber_notified_at": (FAR_DATETIME, FAR)},
+        decimals={"hold_sbp": "88.05", "hold_temp_c": "36.55"},
     ),
     Endpoint(
         "administration_strike",
@@ -439,6 +555,7 @@ ENDPOINTS = [
             "pre_assessment": 200,
             "override_reason": 300,
             "second_nurse": 150,
+            "trigger_reason": 200,
         },  # fmt: skip
     ),
     Endpoint(
@@ -752,5 +869,8 @@ def test_the_table_covers_every_form_and_query_endpoint():
         "order_discontinue", "dose_document",
         "administration_strike", "prn_give", "prn_follow_up", "stock_new", "stock_receive",
         "stock_waste", "count_submit", "discrepancy_sign_off", "count_dea_106",
+        "vitals_review", "chart_vitals", "vitals_record", "vitals_schedule", "vitals_round",
+        "withdrawal_board", "withdrawal_start", "withdrawal_end", "withdrawal_score",
+        "withdrawal_strike",
     }  # fmt: skip
     assert takes_input <= {e.name for e in ENDPOINTS}

@@ -433,3 +433,72 @@ def unrecorded_client(w: World):
 
 def allergy_body(w: World) -> dict:
     return {"allergen": "Bactrim", "kind": "drug", "reaction": "Hives", "severity": "moderate"}
+
+
+def vitals_body(w: World) -> dict:
+    """A valid set of vitals for the home client (issue 11)."""
+    return {
+        "sbp": "120", "dbp": "80", "hr": "72", "rr": "16", "temp": "37.0", "temp_unit": "C",
+        "spo2": "98", "on_oxygen": "air", "acvpu": "A", "taken_at": now_field(w),
+    }  # fmt: skip
+
+
+def a_vitals_set(w: World):
+    """A set of vitals of the home client, to read (made within the calling test)."""
+    from observations.services import vitals_record
+
+    return vitals_record(
+        actor=w.cast["nurse"], admission=w.admission, taken_at=timezone.now(), values={"hr": 80}
+    )
+
+
+def a_withdrawal_protocol(w: World):
+    """The home client's open CIWA-Ar protocol, started the first time it is asked for (within
+    the calling test) (issue 11)."""
+    from observations.models import WithdrawalProtocol
+    from observations.services import protocol_start
+
+    found = WithdrawalProtocol.objects.filter(
+        admission=w.admission, scale="ciwa_ar", ended_at__isnull=True
+    ).first()
+    return found or protocol_start(
+        actor=w.cast["nurse"], admission=w.admission, scale="ciwa_ar", reason="Alcohol"
+    )
+
+
+def a_withdrawal_score(w: World):
+    """A CIWA-Ar of the home client (the latest one, made the first time it is asked for)."""
+    from observations.models import ScaleAssessment
+    from observations.services import assessment_record
+
+    found = ScaleAssessment.objects.filter(admission=w.admission, struck_at__isnull=True).last()
+    return found or assessment_record(
+        actor=w.cast["nurse"], admission=w.admission, scale="ciwa_ar", items=ciwa_body(w, 0)
+    )
+
+
+def ciwa_body(w: World, value=0) -> dict:
+    """Every CIWA-Ar item scored `value` (issue 11): a valid body for the scoring page."""
+    from observations.scales import CIWA_ITEMS
+
+    return dict.fromkeys(CIWA_ITEMS, value)
+
+
+def ciwa_form_body(w: World) -> dict:
+    return {**{k: str(v) for k, v in ciwa_body(w).items()}, "assessed_at": now_field(w),
+            "late_reason": "", "remark": ""}  # fmt: skip
+
+
+def protocol_body(w: World) -> dict:
+    return {"scale": "cows", "reason": "Opioid withdrawal", "every_hours": "", "tight_from": "",
+            "tight_hours": "", "started_at": now_field(w)}  # fmt: skip
+
+
+def cows_form_body(w: World) -> dict:
+    """A COWS of 4 (none) on the scoring page, the pulse item chosen (issue 11)."""
+    items = {
+        "resting_pulse_rate": "0", "sweating": "1", "restlessness": "1", "pupil_size": "0",
+        "bone_or_joint_aches": "1", "runny_nose_or_tearing": "0", "gi_upset": "1", "tremor": "0",
+        "yawning": "0", "anxiety_or_irritability": "0", "gooseflesh_skin": "0",
+    }  # fmt: skip
+    return {**items, "pulse_bpm": "", "assessed_at": now_field(w), "late_reason": "", "remark": ""}
