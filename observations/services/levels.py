@@ -167,6 +167,15 @@ DUE_SOON = timedelta(minutes=3)
 RETURN_LOOKBACK = timedelta(hours=24)
 
 
+def first_check_deadline(admission, level: CurrentLevel, leaves) -> tuple[datetime, datetime]:
+    """(event, deadline) of the first check owed after the latest event that owes one (the
+    admission, the level's start, a return from leave among `leaves`): due within the level's
+    interval of the event (issue 10 item 1). A check before `event` does not answer it."""
+    returns = [lv.returned_at for lv in leaves if lv.returned_at is not None]
+    event = max([admission.admitted_at, level.since, *returns])
+    return event, event + timedelta(minutes=LEVEL_INTERVAL[level.level])
+
+
 def round_state(
     now: datetime, tz, admission, level: CurrentLevel, check, leaves, has_missed
 ) -> tuple[str, datetime | None]:
@@ -176,11 +185,9 @@ def round_state(
     leave among `leaves`) makes the first check due by event + interval and missed after it,
     whatever the clock block says (issue 10 item 1); once checked since, the clock block decides,
     and an open missed alert keeps an unchecked block "missed". `due_by` is local, or None."""
-    returns = [lv.returned_at for lv in leaves if lv.returned_at is not None]
-    event = max([admission.admitted_at, level.since, *returns])
+    event, deadline = first_check_deadline(admission, level, leaves)
     interval = LEVEL_INTERVAL[level.level]
     if check is None or check.observed_at < event:
-        deadline = event + timedelta(minutes=interval)
         if now >= deadline:
             return "missed", None
         state = "due_soon" if deadline - now <= DUE_SOON else "due"

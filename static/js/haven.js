@@ -153,5 +153,24 @@
       el.textContent = minutes + " min ago";
     });
   }
-  setInterval(ago, 15000);
+  // The due tag turns "overdue" when its time passes, and a block done stops being done when
+  // the next block starts (15 minutes before its due time), without a reload.
+  function due() {
+    var now = Date.now();
+    document.querySelectorAll("[data-due-ms]").forEach(function (el) {
+      var at = Number(el.dataset.dueMs);
+      var time = el.textContent.split(" ")[0];
+      var card = el.closest(".my-watch");
+      if (now >= at) {
+        el.className = "state-tag tone-missed";
+        el.textContent = time + " — overdue";
+        if (card) { card.classList.add("is-overdue"); card.classList.remove("is-done"); }
+      } else if (el.hasAttribute("data-done") && now >= at - 15 * 60000) {
+        el.className = "state-tag tone-due";
+        el.textContent = time;
+        if (card) { card.classList.remove("is-done"); }
+      }
+    });
+  }
+  setInterval(function () { ago(); due(); }, 15000);
 })();

@@ -2,8 +2,12 @@
 incoming technician accepts it from their screen and charts a sleeping client, which needs a
 fresh "breathing seen" tap (issue 10 item 2)."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from facility.models import Alert
@@ -53,3 +57,20 @@ def test_technician_accepts_a_one_to_one_and_charts_it_on_a_phone(
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"My 1:1 scrolls sideways at 390 px ({width} px)"
     shoot(page, "my-observation-390.png")
+
+
+def test_the_due_tag_turns_overdue_on_screen_without_a_reload(new_page, signed_in, cast, facility):
+    """My 1:1 is left open on the observer's phone: when the entry's due time passes, the tag
+    says "overdue" without anyone reloading the page (well before the 15-minute sign-out)."""
+    stay = admit(facility, cast["nurse"], first="Robin", last="Ashdown")
+    with time_machine.travel(timezone.now() - timedelta(minutes=10)):
+        level_order(actor=cast["nurse"], admission=stay, level="one_to_one", reason="Voiced intent")
+        handoff_offer(actor=cast["technician"], admission=stay, to_observer=cast["technician"])
+    page: Page = signed_in(new_page(viewport=PHONE), cast["technician"])
+    page.clock.install()  # the page's timers, at the real time, until moved on below
+    page.goto(reverse("observations:my_observation"))
+    tag = page.locator("[data-due-ms]")
+    expect(tag).not_to_contain_text("overdue")  # due 15 minutes after the raise: in 5
+    page.clock.fast_forward("06:00")
+    expect(tag).to_contain_text("overdue")
+    expect(page.locator("section.my-watch.is-overdue")).to_have_count(1)

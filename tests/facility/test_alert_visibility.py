@@ -36,11 +36,12 @@ def _missed_checks_alone(monkeypatch):
 @pytest.mark.django_db
 def test_a_technician_sees_and_opens_a_unit_alert(client, cast, facility):
     """Issue 10, done when: a technician sees and opens a unit alert."""
-    with time_machine.travel(datetime(2026, 5, 12, 9, 40, tzinfo=NY), tick=False):
+    with time_machine.travel(datetime(2026, 5, 12, 7, 0, tzinfo=NY), tick=False):
         stay = admit(
             facility, cast["nurse"], first="Robin", last="Ashdown",
             admitted_at=datetime(2026, 5, 12, 7, 0, tzinfo=NY),
         )  # fmt: skip
+    with time_machine.travel(datetime(2026, 5, 12, 9, 40, tzinfo=NY), tick=False):
         scan_missed_checks(now=datetime(2026, 5, 12, 9, 0, tzinfo=NY))
         scan_missed_checks(now=datetime(2026, 5, 12, 9, 31, tzinfo=NY))
         missed = Alert.objects.open().filter(

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.services import admission_discharge
+from clients.services import admission_discharge, leave_return, leave_start
 from facility.models import Alert
 from observations.models import ObserverAssignment, ObserverHandoff, RoundCheck, RoundCode
 from observations.services import (
@@ -479,11 +479,12 @@ def seen_body(admission, location, status, **extra):
 
 @pytest.mark.django_db
 def test_my_observation_charts_the_observers_entry_and_shows_when_the_next_is_due(
-    client, cast, admission
+    client, cast, facility
 ):
-    facility = admission.facility
     url = reverse("observations:my_observation")
     start = datetime(2026, 5, 12, 7, 16, tzinfo=NY)
+    with time_machine.travel(start - timedelta(days=1), tick=False):
+        admission = admit(facility, cast["nurse"], first="Robin", last="Ashdown")
     with time_machine.travel(start, tick=False) as traveller:
         on_level(admission, "one_to_one", cast["nurse"])
         take(cast["technician"], admission)
@@ -616,7 +617,9 @@ def test_my_observation_query_count_does_not_grow_with_clients(client, cast, fac
     assert len(many.captured_queries) == len(one.captured_queries), [
         q["sql"][:120] for q in many.captured_queries
     ]
-    assert len(many.captured_queries) <= 14, [q["sql"][:90] for q in many.captured_queries]
+    # 13, +1 the offers declined or withdrawn lately, +1 the stays' recent leaves (a return from
+    # leave owes the next entry, as on the board).
+    assert len(many.captured_queries) <= 15, [q["sql"][:90] for q in many.captured_queries]
 
 
 @pytest.mark.django_db
@@ -626,3 +629,56 @@ def test_the_main_nav_links_my_observation_for_staff_who_chart(client, cast):
     assert link in client.get(reverse("clients:census")).content.decode()
     client.force_login(cast["clinician"])
     assert link not in client.get(reverse("clients:census")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_declined_offer_tells_the_offerer_they_still_hold_the_watch(
+    client, cast, admission, tech2
+):
+    on_level(admission, "one_to_one", cast["clinician"])
+    take(cast["technician"], admission)
+    offer = handoff_offer(actor=cast["technician"], admission=admission, to_observer=tech2)
+    handoff_decline(actor=tech2, handoff=offer)
+    client.force_login(cast["technician"])
+    page = client.get(reverse("observations:my_observation")).content.decode()
+    assert "Your offer to <strong>Tech Two</strong> was not taken (Declined by Tech Two." in page
+    assert "you still hold this watch" in page
+
+
+@pytest.mark.django_db
+def test_an_offer_declined_over_two_hours_ago_is_no_longer_announced(
+    client, cast, admission, tech2
+):
+    with time_machine.travel(timezone.now() - timedelta(hours=2, minutes=1)):
+        on_level(admission, "one_to_one", cast["clinician"])
+        take(cast["technician"], admission)
+        offer = handoff_offer(actor=cast["technician"], admission=admission, to_observer=tech2)
+        handoff_decline(actor=tech2, handoff=offer)
+    client.force_login(cast["technician"])
+    page = client.get(reverse("observations:my_observation")).content.decode()
+    assert "was not taken" not in page and "Ashdown" in page
+
+
+@pytest.mark.django_db
+def test_my_observation_owes_the_first_entry_after_a_return_from_leave(client, cast, facility):
+    """Back from an escorted appointment at 10:07: the next entry is due by 10:22, the board's
+    rule (services.first_check_deadline), not by the end of the clock block."""
+    start = datetime(2026, 5, 12, 9, 0, tzinfo=NY)
+    with time_machine.travel(start - timedelta(days=1), tick=False):
+        stay = admit(facility, cast["nurse"], first="Robin", last="Ashdown")
+    with time_machine.travel(start, tick=False) as traveller:
+        on_level(stay, "one_to_one", cast["nurse"])
+        take(cast["technician"], stay)
+        traveller.move_to(start + timedelta(minutes=5))
+        leave = leave_start(
+            actor=cast["nurse"], admission=stay, kind="appointment", left_at=timezone.now(),
+            expected_back_at=start + timedelta(hours=2),
+        )  # fmt: skip
+        traveller.move_to(start + timedelta(minutes=67))
+        leave_return(actor=cast["nurse"], leave=leave, returned_at=timezone.now())
+        traveller.move_to(start + timedelta(minutes=70))
+        client.force_login(cast["technician"])
+        response = client.get(reverse("observations:my_observation"))
+    assert response.status_code == 200, response
+    page = response.content.decode()
+    assert ">10:22</span>" in page
