@@ -66,6 +66,30 @@ ALERTS_SHOWN = 8
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
+class RowLinks:
+    """Each URL a board row links to, reversed once per page and given each row's id: a
+    30-client board would otherwise reverse well over a hundred URLs."""
+
+    SENTINEL = "00000000-0000-0000-0000-000000000000"
+    NAMES = (
+        "clients:chart",
+        "clients:photo",
+        "observations:observation_sheet",
+        "observations:vitals_record",
+    )
+
+    def __init__(self):
+        self.patterns = {name: reverse(name, args=[self.SENTINEL]) for name in self.NAMES}
+
+    def of(self, admission: Admission) -> dict[str, str]:
+        client, stay = str(admission.client.public_id), str(admission.public_id)
+        ids = {"clients:chart": client, "clients:photo": client}
+        return {
+            name.split(":")[1]: pattern.replace(self.SENTINEL, ids.get(name, stay))
+            for name, pattern in self.patterns.items()
+        }
+
+
 @dataclass
 class BoardRow:
     """One client on the rounds board: identity, level, last check, and what is owed now."""
@@ -85,6 +109,7 @@ class BoardRow:
     vitals_text: str = ""
     # (text, tone, scale) of each withdrawal score owed now: "CIWA-Ar due 14:00" (issue 11).
     withdrawal: list = field(default_factory=list)
+    links: dict = field(default_factory=dict)  # the row's links by URL name (RowLinks)
 
     @property
     def state_text(self) -> str:
@@ -255,6 +280,7 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
         if alert.kind == "missed_check":
             missed[alert.client_public_id] = missed.get(alert.client_public_id, 0) + 1
     rows = []
+    links = RowLinks()
     for a in admissions:
         level = levels[a.pk]
         check = last.get(a.pk)
@@ -283,6 +309,7 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
                 vitals=vitals[a.pk],
                 vitals_text=_vitals_text(vitals[a.pk], tz, now),
                 withdrawal=withdrawal.get(a.pk, []),
+                links=links.of(a),
             )
         )
     names = {a.client.public_id: a.client.display_name for a in admissions}
@@ -295,8 +322,11 @@ def _unit_admissions(unit: Unit, now) -> list[Admission]:
     return list(
         Admission.objects.current()
         .filter(unit=unit)
-        .select_related("client", "bed")
+        # The clients by primary key in a query of their own: joined, PostgreSQL hashes the
+        # whole client table (every facility's clients) for the unit's thirty.
+        .select_related("bed")
         .prefetch_related(
+            "client",
             Prefetch(
                 "leaves",
                 queryset=Leave.objects.filter(
