@@ -59,6 +59,24 @@ class UnitChoiceField(forms.ModelChoiceField):
             ) from None
 
 
+def facility_unit_field() -> UnitChoiceField:
+    """An optional unit of the facility (empty: every unit); the form limits it to the
+    facility with limit_units."""
+    return UnitChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="All units",
+        error_messages={"invalid_choice": "Unit: choose one of this facility's units."},
+    )
+
+
+def limit_units(field: UnitChoiceField, facility) -> None:
+    from facility.models import Unit
+
+    field.queryset = Unit.objects.filter(facility=facility).order_by("name")
+    field.to_field_name = "public_id"
+
+
 class PeriodForm(HavenForm):
     """A period of whole local days, at most 31."""
 
@@ -70,19 +88,11 @@ class PeriodForm(HavenForm):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"required": "To: choose a date.", "invalid": "To: enter a valid date."},
     )
-    unit = UnitChoiceField(
-        queryset=None,
-        required=False,
-        empty_label="All units",
-        error_messages={"invalid_choice": "Unit: choose one of this facility's units."},
-    )
+    unit = facility_unit_field()
 
     def __init__(self, *args, facility, **kwargs):
         super().__init__(*args, **kwargs)
-        from facility.models import Unit
-
-        self.fields["unit"].queryset = Unit.objects.filter(facility=facility).order_by("name")
-        self.fields["unit"].to_field_name = "public_id"
+        limit_units(self.fields["unit"], facility)
 
     def clean(self):
         data = super().clean()
@@ -987,19 +997,11 @@ class ReasonForm(HavenForm):
 class WithdrawalBoardForm(HavenForm):
     """The withdrawal board's query string: which unit (empty: every unit)."""
 
-    unit = UnitChoiceField(
-        queryset=None,
-        required=False,
-        empty_label="All units",
-        error_messages={"invalid_choice": "Unit: choose one of this facility's units."},
-    )
+    unit = facility_unit_field()
 
     def __init__(self, *args, facility, **kwargs):
         super().__init__(*args, **kwargs)
-        from facility.models import Unit
-
-        self.fields["unit"].queryset = Unit.objects.filter(facility=facility).order_by("name")
-        self.fields["unit"].to_field_name = "public_id"
+        limit_units(self.fields["unit"], facility)
 
 
 class SuggestedForm(HavenForm):

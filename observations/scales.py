@@ -252,6 +252,8 @@ def news2(*, rr, spo2, on_oxygen, sbp, hr, acvpu, temp_c, spo2_scale=1) -> News2
     if acvpu is not None and acvpu not in ACVPU:
         raise ValueError(f"acvpu must be one of {', '.join(ACVPU)}")
     if on_oxygen is not None:
+        if on_oxygen not in (True, False):  # 0 and 1 are accepted; "False" is not
+            raise ValueError("on_oxygen must be True, False or None")
         on_oxygen = bool(on_oxygen)
     given = {"rr": rr, "spo2": spo2, "on_oxygen": on_oxygen, "sbp": sbp, "hr": hr,
              "acvpu": acvpu, "temp_c": temp_c}  # fmt: skip

@@ -316,6 +316,18 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
     return rows, _unit_alerts(alerts, names), len(alerts)
 
 
+def recent_leaves(now, through: str = "leaves") -> Prefetch:
+    """Each stay's open leave and those returned within services.RETURN_LOOKBACK, as
+    `recent_leaves`: what round_state and first_check_deadline read."""
+    return Prefetch(
+        through,
+        queryset=Leave.objects.filter(
+            Q(returned_at__isnull=True) | Q(returned_at__gte=now - services.RETURN_LOOKBACK)
+        ),
+        to_attr="recent_leaves",
+    )
+
+
 def _unit_admissions(unit: Unit, now) -> list[Admission]:
     """The stays on the unit now, in bed order, with their client, bed and recent leaves (an
     open one, or one returned from within services.RETURN_LOOKBACK): two queries."""
@@ -327,13 +339,7 @@ def _unit_admissions(unit: Unit, now) -> list[Admission]:
         .select_related("bed")
         .prefetch_related(
             "client",
-            Prefetch(
-                "leaves",
-                queryset=Leave.objects.filter(
-                    Q(returned_at__isnull=True) | Q(returned_at__gte=now - services.RETURN_LOOKBACK)
-                ),
-                to_attr="recent_leaves",
-            )
+            recent_leaves(now),
         )
         .order_by("bed__label")
     )
@@ -948,13 +954,7 @@ def _my_watches(request, facility, now) -> tuple[list[Watch], list[ObserverHando
         .select_related("admission__client", "admission__bed", "admission__unit")
         .prefetch_related(
             "admission__client__allergy_rows",
-            Prefetch(
-                "admission__leaves",
-                queryset=Leave.objects.filter(
-                    Q(returned_at__isnull=True) | Q(returned_at__gte=now - services.RETURN_LOOKBACK)
-                ),
-                to_attr="recent_leaves",
-            ),
+            recent_leaves(now, "admission__leaves"),
         )
     )
     held = [a.admission_id for a in assignments]

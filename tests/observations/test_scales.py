@@ -147,6 +147,9 @@ def test_bad_arguments_raise():
         _news2(acvpu="X")
     with pytest.raises(ValueError):
         _news2(spo2_scale=3)
+    with pytest.raises(ValueError):
+        _news2(on_oxygen="False")  # a string would otherwise read as oxygen
+    assert _news2(on_oxygen=1).subscores["on_oxygen"] == 2
 
 
 # --- vital-sign table: plausible and notify ----------------------------------------------------
