@@ -75,24 +75,31 @@ def board_row(context, row) -> str:
         meta.append(
             f'<span id="since-{pid}" data-since="{row.last_ms}">{row.minutes_since} min ago</span>'
         )
-    tone = f" tag tone-{_e(row.vitals.state)}" if row.vitals_text else ""
     hidden = f'<span class="visually-hidden"> for {name}</span>'
-    if context.get("can_record_vitals") and not row.leave:
-        meta.append(
-            f'<a class="vitals-tag{tone}" href="{_e(links["vitals_record"])}?came_from=board">'
-            f"{_e(row.vitals_text or 'Vitals')}{hidden}</a>"
+    vitals_href = f"{_e(links['vitals_record'])}?came_from=board"
+    can_vitals = context.get("can_record_vitals") and not row.leave
+    # What is owed besides the round (vitals, a withdrawal score): its own tags on the row, a
+    # link each, so they stay visible; the plain "Record vitals" sits in the Change panel.
+    tags = []
+    if row.vitals_text:
+        tone = f"tone-{_e(row.vitals.state)}"
+        tags.append(
+            f'<a class="owed-tag vitals-tag tag {tone}" href="{vitals_href}">'
+            f"{_e(row.vitals_text)}{hidden}</a>"
+            if can_vitals
+            else f'<span class="owed-tag vitals-tag tag {tone}">{_e(row.vitals_text)}</span>'
         )
-    elif row.vitals_text:
-        meta.append(f'<span class="vitals-tag{tone}">{_e(row.vitals_text)}</span>')
     for text, tone, scale in row.withdrawal:
         if context.get("can_assess_withdrawal"):
             href = reverse("observations:withdrawal_score", args=[a.public_id, scale])
-            meta.append(
-                f'<a class="withdrawal-tag tag tone-{_e(tone)}" href="{_e(href)}">{_e(text)}'
-                f"{hidden}</a>"
+            tags.append(
+                f'<a class="owed-tag withdrawal-tag tag tone-{_e(tone)}" href="{_e(href)}">'
+                f"{_e(text)}{hidden}</a>"
             )
         else:
-            meta.append(f'<span class="withdrawal-tag tag tone-{_e(tone)}">{_e(text)}</span>')
+            tags.append(
+                f'<span class="owed-tag withdrawal-tag tag tone-{_e(tone)}">{_e(text)}</span>'
+            )
     out.append(
         f'<div class="who-text"><a class="name" href="{_e(links["chart"])}">{_e(short)}</a> '
         f'<span class="meta">{" · ".join(meta)}</span></div></div>'
@@ -110,9 +117,10 @@ def board_row(context, row) -> str:
             if row.observer
             else '<strong class="no-observer">No observer</strong>'
         )
+        vitals = f' · <a href="{vitals_href}">vitals{hidden}</a>' if can_vitals else ""
         out.append(
             f'<p class="row-note observer">{who} · '
-            f'<a href="{_e(links["observation_sheet"])}">sheet</a></p>'
+            f'<a href="{_e(links["observation_sheet"])}">sheet</a>{vitals}</p>'
         )
     elif can_chart:
         ask = row.fresh_status_needed and not posted.get("st")
@@ -138,6 +146,8 @@ def board_row(context, row) -> str:
         f'<span class="state-tag tone-{_e(row.state)}" id="state-{pid}">'
         f"{_e(row.state_text)}{missed}</span>"
     )
+    if tags:
+        out.append(f'<span class="owed-tags">{"".join(tags)}</span>')
     if can_chart and not row.leave and not row.continuous:
         opened = " open" if not row.last or posted.get("include") else ""
         out.append(
@@ -162,7 +172,13 @@ def board_row(context, row) -> str:
             f'<input type="text" name="remark-{pid}" value="{_e(posted.get("remark", ""))}" '
             'placeholder="Remark" maxlength="500"></label>'
             f'<a class="sheet-link" href="{_e(links["observation_sheet"])}">'
-            "Today's observation sheet (PDF)</a></div></details>"
+            "Today's observation sheet (PDF)</a>"
+            + (
+                f'<a class="btn vitals-link" href="{vitals_href}">Record vitals{hidden}</a>'
+                if can_vitals
+                else ""
+            )
+            + "</div></details>"
         )
     out.append("</li>")
     return mark_safe("".join(out))  # noqa: S308 (every value above is escaped)
