@@ -30,31 +30,39 @@ DEFAULT_SECURITY_AREAS = [
 
 @transaction.atomic
 def codes_seed_defaults(facility: Facility) -> int:
-    """Give a facility the spec's default location and status codes (idempotent)."""
-    created = 0
-    for kind, rows in ((CodeKind.LOCATION, DEFAULT_LOCATIONS), (CodeKind.STATUS, DEFAULT_STATUSES)):
-        for position, (code, label) in enumerate(rows):
-            _, made = RoundCode.objects.get_or_create(
-                facility=facility,
-                kind=kind,
-                code=code,
-                defaults={
-                    "label": label,
-                    "position": position,
-                    "needs_respirations": code == "S",
-                    "raises_alert": code == "SIB",
-                },
-            )
-            created += made
-    return created
+    """Give a facility the spec's default location and status codes (idempotent): the missing
+    ones in one INSERT. Like every facility default, they come with the facility's creation,
+    which is the audited event; a later change of a code is audited as usual."""
+    have = set(RoundCode.objects.filter(facility=facility).values_list("kind", "code"))
+    missing = [
+        RoundCode(
+            facility=facility,
+            kind=kind,
+            code=code,
+            label=label,
+            position=position,
+            needs_respirations=code == "S",
+            raises_alert=code == "SIB",
+        )
+        for kind, rows in (
+            (CodeKind.LOCATION, DEFAULT_LOCATIONS),
+            (CodeKind.STATUS, DEFAULT_STATUSES),
+        )
+        for position, (code, label) in enumerate(rows)
+        if (kind, code) not in have
+    ]
+    RoundCode.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
 
 
 @transaction.atomic
 def security_areas_seed_defaults(facility: Facility) -> int:
-    """Give a facility the default security round areas (idempotent)."""
-    made = 0
-    for position, name in enumerate(DEFAULT_SECURITY_AREAS):
-        made += SecurityArea.objects.get_or_create(
-            facility=facility, name=name, defaults={"position": position}
-        )[1]
-    return made
+    """Give a facility the default security round areas (idempotent), as the codes above."""
+    have = set(SecurityArea.objects.filter(facility=facility).values_list("name", flat=True))
+    missing = [
+        SecurityArea(facility=facility, name=name, position=position)
+        for position, name in enumerate(DEFAULT_SECURITY_AREAS)
+        if name not in have
+    ]
+    SecurityArea.objects.bulk_create(missing)
+    return len(missing)
