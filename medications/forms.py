@@ -355,20 +355,25 @@ class DocumentForm(HavenForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The vitals an order's structured holds are judged on (issue 11): hold_sbp, hold_hr …
-        for key, spec in hold_rules.VITALS.items():
-            message = f"{spec.name}: a number with at most one decimal ({spec.range_text})."
-            self.fields[f"hold_{key}"] = forms.DecimalField(
-                label=f"{spec.name} ({spec.unit})", required=False, max_digits=4,
-                decimal_places=1,
-                error_messages={
-                    "invalid": message, "max_digits": message, "max_whole_digits": message,
-                    "max_decimal_places": f"{spec.name}: at most 1 decimal places.",
-                },
-            )  # fmt: skip
+        for key in hold_rules.VITALS:
+            self.fields[f"hold_{key}"] = hold_vital_field(key)
 
     def hold_values(self) -> dict:
         """{vital: value or None} for the service; removed from cleaned_data."""
         return {key: self.cleaned_data.pop(f"hold_{key}", None) for key in hold_rules.VITALS}
+
+
+def hold_vital_field(key: str) -> forms.DecimalField:
+    """The value of one hold vital typed at the med pass (hold_sbp …), issue 11."""
+    spec = hold_rules.VITALS[key]
+    message = f"{spec.name}: a number with at most one decimal ({spec.range_text})."
+    return forms.DecimalField(
+        label=f"{spec.name} ({spec.unit})", required=False, max_digits=4, decimal_places=1,
+        error_messages={
+            "invalid": message, "max_digits": message, "max_whole_digits": message,
+            "max_decimal_places": f"{spec.name}: at most 1 decimal places.",
+        },
+    )  # fmt: skip
 
 
 class ReasonForm(HavenForm):
@@ -407,6 +412,22 @@ class PrnGiveForm(HavenForm):
     trigger_reason = forms.CharField(
         label="Not indicated by the score: why give it", max_length=200, required=False
     )
+
+    def __init__(self, *args, hold_vitals=(), **kwargs):
+        """`hold_vitals`: the vitals the order's structured holds are judged on (issue 11); each
+        gets a field (hold_sbp …), and "why give it anyway" for a met rule."""
+        super().__init__(*args, **kwargs)
+        self.hold_vitals = [v for v in hold_rules.VITALS if v in set(hold_vitals)]
+        for key in self.hold_vitals:
+            self.fields[f"hold_{key}"] = hold_vital_field(key)
+        if self.hold_vitals:
+            self.fields["hold_reason"] = forms.CharField(
+                label="Hold parameter met: why give it anyway", max_length=200, required=False
+            )
+
+    def hold_values(self) -> dict:
+        """{vital: value or None} for the service."""
+        return {key: self.cleaned_data.get(f"hold_{key}") for key in self.hold_vitals}
 
 
 class FollowUpForm(HavenForm):

@@ -306,12 +306,20 @@ def _med_pass_page(request, admission, *, typed=None, status=200, errors=None):
     # Issue 11: the latest vitals and scores (one registry call, whatever the number of orders)
     # and every order's structured holds (one query).
     readings = admission_readings(admission.pk, now)
-    _hold_checks(views, holds_by_order(o.pk for o in orders), readings, admission, now)
+    order_holds = holds_by_order(o.pk for o in orders)
+    _hold_checks(views, order_holds, readings, admission, now)
     active = {o.pk for o in Order.objects.active_at(now).filter(admission=admission)}
     prn = [(o, services.prn_check(o, now)) for o in orders if o.is_prn and o.pk in active]
     # "No current score — assess first" links to the scoring page (observations, by URL name).
     may_score = policy.allows(request.user, "withdrawal.assess", admission)
+    max_age = timedelta(minutes=admission.facility.hold_vital_max_age_minutes)
     for o, _check in prn:
+        # A PRN's structured holds, judged as a scheduled dose's are (issue 11).
+        o.hold_checks = []
+        if order_holds.get(o.pk):
+            o.hold_checks = judge_holds(order_holds[o.pk], readings, at=now, max_age=max_age)
+        o.hold_rules = [rule for check in o.hold_checks for rule in check.rules]
+        o.hold_met = met_texts(o.hold_checks)
         o.trigger = trigger_for(o, readings, now)
         o.scoring_url = ""
         if o.trigger is not None and may_score:
@@ -686,10 +694,48 @@ def order_discontinue(request, public_id):
     )  # fmt: skip
 
 
+def _prn_form(order, data=None) -> PrnGiveForm:
+    """The PRN form, with a field for each vital the order's structured holds are judged on."""
+    vitals = {h.vital for h in order.holds.all()}
+    if data is None:
+        return PrnGiveForm(initial={"indication": order.indication}, hold_vitals=vitals)
+    return PrnGiveForm(data, hold_vitals=vitals)
+
+
+def _prn_holds(order, readings, now, typed=None) -> list:
+    """The order's structured holds judged now (issue 11), on what was typed or a reading
+    taken within the facility's maximum age: the checks, with `shown` the value to pre-fill."""
+    holds = list(order.holds.all())
+    if not holds:
+        return []
+    max_age = timedelta(minutes=order.admission.facility.hold_vital_max_age_minutes)
+    checks = judge_holds(holds, readings, at=now, max_age=max_age, typed=typed)
+    for check in checks:
+        shown = check.recent_value if check.recent_value is not None else ""
+        check.shown = (typed or {}).get(check.vital, shown)
+    return checks
+
+
 def _prn_page(request, order, form, status=200):
-    """The PRN give page: what blocks a dose now (until when, mg so far), and the form."""
+    """The PRN give page: what blocks a dose now (until when, mg so far), the holds judged on
+    the vitals, and the form."""
     now = timezone.now()
-    trigger = trigger_for(order, admission_readings(order.admission_id, now), now)
+    readings = admission_readings(order.admission_id, now)
+    trigger = trigger_for(order, readings, now)
+    typed = {v: form.data.get(f"hold_{v}", "") for v in form.hold_vitals} if form.is_bound else {}
+    holds = _prn_holds(order, readings, now, typed)
+    max_age = order.admission.facility.hold_vital_max_age_minutes
+    for check in holds:
+        name = f"hold_{check.vital}"
+        if name in form.fields:
+            form.fields[name].help_text = (
+                f"{check.recent_value} from the {timezone.localtime(check.recent_taken_at):%H:%M}"
+                " set; keep it or enter a new value."
+                if check.recent_value is not None
+                else f"No reading in the last {max_age} minutes: take it and enter it."
+            )
+            if not form.is_bound:
+                form.initial[name] = check.shown
     if trigger is not None and trigger.score is not None and not form.is_bound:
         name = triggers.SCALES[order.prn_trigger_scale]
         taken = timezone.localtime(trigger.taken_at)
@@ -708,6 +754,9 @@ def _prn_page(request, order, form, status=200):
             if trigger
             else "",
             "check": services.prn_check(order, now) if order.is_prn else None,
+            "holds": holds,
+            "hold_rules": [rule for check in holds for rule in check.rules],
+            "hold_met": met_texts(holds),
             "form": form,
             "can_give": order.is_prn
             and order.admission.is_open
@@ -726,8 +775,8 @@ def prn_give(request, public_id):
     again with what was typed."""
     order = _order_for(request, public_id)
     if request.method == "GET":
-        return _prn_page(request, order, PrnGiveForm(initial={"indication": order.indication}))
-    form = PrnGiveForm(request.POST)
+        return _prn_page(request, order, _prn_form(order))
+    form = _prn_form(order, request.POST)
     if not form.is_valid():
         return _prn_page(request, order, form, status=400)
     data = form.cleaned_data
@@ -747,6 +796,8 @@ def prn_give(request, public_id):
             given_at=data["given_at"],
             reason=data["reason"],
             trigger_reason=data["trigger_reason"],
+            hold_values=form.hold_values(),
+            hold_reason=data.get("hold_reason", ""),
         )
     except (ValidationError, PermissionDenied) as exc:
         add_service_errors(form, exc)

@@ -646,7 +646,7 @@ class SeenForm(HavenForm):
 # --- Vital signs (issue 11 items 1 and 3) ------------------------------------------------------
 
 
-def _vital_int(label: str, *, placeholder: str = "") -> forms.IntegerField:
+def _vital_int(label: str) -> forms.IntegerField:
     """A whole-number vital sign, optional; the plausible range is the service's to judge, so
     one message names the field and the range (specs/scales.md)."""
     return forms.IntegerField(
@@ -658,7 +658,6 @@ def _vital_int(label: str, *, placeholder: str = "") -> forms.IntegerField:
                 "pattern": "[0-9]*",
                 "class": "vital-input",
                 "autocomplete": "off",
-                "placeholder": placeholder,
             }
         ),
         error_messages={"invalid": f"{label}: enter a whole number."},
@@ -690,8 +689,9 @@ class VitalsForm(HavenForm):
     """One set of vital signs: every value optional but at least one; the service refuses an
     implausible value with the field's name and range."""
 
-    sbp = _vital_int("Systolic BP", placeholder="120")
-    dbp = _vital_int("Diastolic BP", placeholder="80")
+    # No placeholders: a grey "120/80" reads as a value already entered (the legend says mmHg).
+    sbp = _vital_int("Systolic BP")
+    dbp = _vital_int("Diastolic BP")
     hr = _vital_int("Heart rate")
     rr = _vital_int("Respiratory rate")
     temp = _vital_decimal("Temperature")

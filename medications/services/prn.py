@@ -21,7 +21,13 @@ from medications.models import Administration, Frequency, MedicationIngredient, 
 from medications.services.administrations import FUTURE_TOLERANCE
 from medications.services.controlled import decrement_for_administration
 from medications.services.doses import opened_at
-from medications.services.holds import admission_readings, trigger_for
+from medications.services.holds import (
+    admission_readings,
+    hold_record_fields,
+    judge_holds,
+    met_texts,
+    trigger_for,
+)
 from medications.timing import prn_limits, reassessment_delay
 
 
@@ -244,6 +250,8 @@ def prn_give(
     pre_score: int | None = None,
     reason: str = "",
     trigger_reason: str = "",
+    hold_values: dict | None = None,
+    hold_reason: str = "",
 ) -> Administration:
     """Give a PRN dose within its limits; past a limit, a reason and a second nurse override.
 
@@ -262,6 +270,13 @@ def prn_give(
     relied on (medications/triggers.py). Given when the score does not indicate it (below the
     trigger, or no current score) is the nurse's judgement: allowed with `trigger_reason`,
     which the documentation keeps in its reason.
+
+    An order with structured hold parameters (issue 11: "clonidine PRN, hold if SBP < 90") is
+    judged as a scheduled dose is (administrations._judge_holds): each hold vital typed in
+    `hold_values`, else a reading taken within the facility's `hold_vital_max_age_minutes`,
+    else the dose is refused until the vital is taken. A value meeting a rule means the dose
+    is held (not given, nothing charted); given anyway needs `hold_reason`, kept in the reason
+    with the rule met. The vital judged on is recorded with the dose.
     """
     policy.require(actor, "mar.give", order)
     # Lock only the order rows (not their admission and facility, which alerts and the access
@@ -300,6 +315,7 @@ def prn_give(
             errors["pre_assessment"] = "Pre-dose assessment: at most 185 characters with a score."
     late_reason = reason if given_at < now - PRN_LATE_ENTRY else ""
     trigger_fields, reason = _trigger(order, given_at, trigger_reason.strip(), late_reason, errors)
+    hold_fields, reason = _holds(order, given_at, hold_values, hold_reason.strip(), reason, errors)
     if errors:
         raise ValidationError(errors)
     if admission.discharged_at is not None and given_at >= admission.discharged_at:
@@ -329,6 +345,7 @@ def prn_give(
         override_by=override_by,
         reason=reason,
         **trigger_fields,
+        **hold_fields,
     )
     decrement_for_administration(admin)
     return admin
@@ -372,6 +389,48 @@ def _trigger(order: Order, given_at, trigger_reason: str, late_reason: str, erro
     if len(text) > REASON_MAX:
         errors["trigger_reason"] = (
             f"Why give it: too long with the score noted; at most {REASON_MAX} characters "
+            f"together (this has {len(text)})."
+        )
+    return fields, text
+
+
+def _holds(order: Order, given_at, hold_values, hold_reason: str, reason: str, errors) -> tuple:
+    """The order's structured holds judged for a PRN dose at `given_at` (services/holds.py):
+    the fields the dose records (the vital judged on, the rule met), and the reason with why it
+    is given although a rule is met. Errors on hold_<vital> and hold_reason."""
+    holds = list(order.holds.all())
+    if not holds:
+        return {}, reason
+    facility = order.admission.facility
+    checks = judge_holds(
+        holds, admission_readings(order.admission_id, given_at), at=given_at,
+        max_age=timedelta(minutes=facility.hold_vital_max_age_minutes), typed=hold_values,
+    )  # fmt: skip
+    for check in checks:
+        if check.error:
+            errors[f"hold_{check.vital}"] = check.error
+        elif check.value is None:
+            errors[f"hold_{check.vital}"] = (
+                f"{check.name}: the order holds the dose if {' or '.join(check.rules)}, and no "
+                f"reading was taken in the last {facility.hold_vital_max_age_minutes} minutes. "
+                "Take it and enter it before giving."
+            )
+    fields = hold_record_fields(checks)
+    met = "; ".join(met_texts(checks))
+    if not met:
+        return fields, reason
+    fields["hold_parameter"] = met[:300]
+    if not hold_reason:
+        errors["hold_reason"] = (
+            f"Hold parameter met: {met} meets the order's hold rule. Do not give it (held), "
+            "or say why it is given anyway."
+        )
+        return fields, reason
+    text = f"Hold parameter met ({met}), given anyway: {hold_reason}"
+    text = f"{reason} · {text}" if reason else text
+    if len(text) > REASON_MAX:
+        errors["hold_reason"] = (
+            f"Why give it anyway: too long with the rule noted; at most {REASON_MAX} characters "
             f"together (this has {len(text)})."
         )
     return fields, text

@@ -4,7 +4,7 @@ alerts), striking one, ordering a schedule, and the overdue scan (specs/scales.m
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -44,6 +44,7 @@ NEWS2_SEVERITY = {
 }
 SCHEDULE_MIN, SCHEDULE_MAX = 15, 7 * 24 * 60
 SCHEDULE_AHEAD = timedelta(days=7)
+TENTH = Decimal("0.1")
 
 
 def _chart_vitals(admission: Admission) -> str:
@@ -87,6 +88,10 @@ def _measured(values: dict, temp_unit: str) -> tuple[dict, Decimal | None]:
         temp_f, temp = temp, scales.f_to_c(temp)
     elif temp_unit not in ("C", FAHRENHEIT):
         raise ValidationError({"temp_unit": "Temperature unit: choose °C or °F."})
+    if temp is not None and temp.is_finite():
+        # The column keeps 0.1 °C: round here, half-up, so what is scored and flagged is what
+        # is stored (35.04 → 35.0, a notify value and a NEWS2 temperature of 3).
+        temp = temp.quantize(TENTH, rounding=ROUND_HALF_UP)
     out["temp_c"] = temp
     acvpu = values.get("acvpu") or ""
     if acvpu not in ("", *scales.ACVPU):
@@ -305,26 +310,60 @@ def flag_text(vitals: VitalSigns, key: str) -> str:
     return f"{limit.label} {value} {limit.unit} (notify {limit.notify_text})".replace(" (0–10)", "")
 
 
+def news2_partial(news: scales.News2) -> tuple[int, str]:
+    """The sum of the parameters present and the band it already reaches: an incomplete set is
+    at least "high" from 7, "medium" from 5 and "low-medium" with one parameter scoring 3 (more
+    parameters can only add to the score). "" when it reaches no band that asks for a response
+    beyond the routine; a complete set gives its own total and band."""
+    if news.total is not None:
+        return news.total, news.band
+    total = sum(news.subscores.values())
+    if total >= 7:
+        return total, "high"
+    if total >= 5:
+        return total, "medium"
+    if news.red:
+        return total, "low-medium"
+    return total, ""
+
+
+def _missing_text(news: scales.News2) -> str:
+    return ", ".join(scales.NEWS2_PARAMETERS[k].lower() for k in news.missing)
+
+
 def _alert(vitals: VitalSigns, news: scales.News2, flags: list[str], now: datetime) -> None:
     """An out-of-range value or a NEWS2 above low-0 alerts the nurse; the band's response says
-    what to do (specs/scales.md)."""
+    what to do (specs/scales.md). An incomplete set whose parameters present already score 3 on
+    one parameter, 5 or 7 alerts at that band ("at least high; incomplete: missing …"): a
+    missing temperature never hides an emergency."""
+    partial_total, partial_band = news2_partial(news) if news.total is None else (0, "")
     scored = news.total is not None and news.total > 0
-    if not flags and not scored:
+    if not flags and not scored and not partial_band:
         return
     admission = vitals.admission
     name = admission.client.display_name
     parts = []
     if news.total is not None:
         parts.append(f"NEWS2 {news.total} ({news.band}): {news.response}")
+    elif partial_band:
+        parts.append(
+            f"NEWS2 at least {partial_total} (at least {partial_band}; incomplete: missing "
+            f"{_missing_text(news)}): {scales.NEWS2_RESPONSE[partial_band]}"
+        )
     if flags:
         parts.append("Out of range: " + ", ".join(flag_text(vitals, f) for f in flags) + ".")
     taken = timezone.localtime(vitals.taken_at, admission.facility.tz)
-    severity = NEWS2_SEVERITY[news.band] if scored else AlertSeverity.WARNING
+    if scored:
+        severity = NEWS2_SEVERITY[news.band]
+    elif partial_band:
+        severity = NEWS2_SEVERITY[partial_band]
+    else:
+        severity = AlertSeverity.WARNING
     if flags and severity == AlertSeverity.INFO:
         severity = AlertSeverity.WARNING
     alert_raise(
         facility=admission.facility,
-        kind="news2" if scored else "vitals_flag",
+        kind="news2" if scored or partial_band else "vitals_flag",
         severity=severity,
         message=f"{name}: vitals at {taken:%H:%M}. " + " ".join(parts),
         dedupe_key=f"vitals:{vitals.public_id}",
@@ -336,13 +375,21 @@ def _alert(vitals: VitalSigns, news: scales.News2, flags: list[str], now: dateti
 
 
 def close_overdue_alerts(admission: Admission, *, actor: User, taken_at: datetime, now) -> int:
-    """A set recorded answers the client's open overdue (and skipped) vitals alerts."""
-    keys = Alert.objects.open().filter(
+    """Close the client's open overdue (and skipped) vitals alerts that the sets on the chart now
+    answer, judged by `vitals_status` after saving: a set entered late whose taken_at is older
+    than the last set answers nothing, so while the stay is still owed a set, the overdue alert
+    for that owed time (either key, see `overdue_key`) and the round's skip alerts stay open."""
+    status = vitals_status([admission], now)[admission.pk]
+    alerts = Alert.objects.open().filter(
         client_public_id=admission.client.public_id, kind__in=[OVERDUE_KIND, SKIP_KIND]
     )
+    if status.state in ("due", "overdue", "off_site"):
+        alerts = alerts.exclude(kind=SKIP_KIND).exclude(
+            dedupe_key__startswith=overdue_key(admission, status.due_at)
+        )
     when = timezone.localtime(taken_at, admission.facility.tz)
     return alerts_close(
-        keys.values_list("dedupe_key", flat=True),
+        alerts.values_list("dedupe_key", flat=True),
         user=actor,
         note=f"Vitals recorded, taken at {when:%H:%M}.",
         now=now,
@@ -426,7 +473,9 @@ def vitals_record(
 
 @transaction.atomic
 def vitals_strike(*, actor: User, vitals: VitalSigns, reason: str) -> VitalSigns:
-    """Strike a set entered in error; the reason is kept and the set stays visible."""
+    """Strike a set entered in error; the reason is kept and the set stays visible. A client
+    owed a set again once it is struck, and overdue, is alerted again at once (see
+    `_realert_overdue`)."""
     policy.require(actor, "vitals.record", vitals)
     locked = VitalSigns.objects.select_for_update().get(pk=vitals.pk)
     if locked.struck_at is not None:
@@ -437,7 +486,28 @@ def vitals_strike(*, actor: User, vitals: VitalSigns, reason: str) -> VitalSigns
     locked.struck_by = actor
     locked.struck_reason = reason.strip()
     locked.save(update_fields=["struck_at", "struck_by", "struck_reason"])
+    admission = Admission.objects.select_related("client", "facility").get(pk=locked.admission_id)
+    if admission.discharged_at is None:
+        _realert_overdue(admission, locked, locked.struck_at)
     return locked
+
+
+def _realert_overdue(admission: Admission, struck: VitalSigns, now: datetime) -> None:
+    """After a strike: if the stay is overdue and no alert for that owed time is open, raise one.
+    The owed time is often the one whose alert the struck set closed, and a closed key is never
+    raised again (alerts are `once`), so the alert then takes the struck set's key:
+    `overdue_key(...)` + ":struck:<set public id>", new for each strike. A plain key never
+    raised is raised as is (the scan would raise it anyway). Every key of one owed time starts
+    with its plain key, so a later set closes them all together."""
+    status = vitals_status([admission], now)[admission.pk]
+    if status.state != "overdue":
+        return
+    plain = overdue_key(admission, status.due_at)
+    mine = Alert.objects.filter(dedupe_key__startswith=plain, kind=OVERDUE_KIND)
+    if mine.open().exists():
+        return
+    key = f"{plain}:struck:{struck.public_id}" if mine.exists() else plain
+    alert_raise(**_overdue_fields(admission, status), dedupe_key=key, now=now)
 
 
 @transaction.atomic
@@ -480,6 +550,7 @@ def vitals_schedule_set(
     )
 
 
+@transaction.atomic
 def vitals_skip(*, actor: User, admission: Admission, reason: str, round_key) -> Alert:
     """A client skipped on a vitals round (asleep, refused, in group): charted as an alert for the
     nurse, so nobody drops off silently; the set stays owed and the overdue scan still runs."""
@@ -502,41 +573,48 @@ def vitals_skip(*, actor: User, admission: Admission, reason: str, round_key) ->
 
 
 def overdue_key(admission: Admission, due_at: datetime) -> str:
-    """One alert per client per owed set."""
+    """One alert per client per owed set. A set struck after it answered that alert re-raises it
+    with this key + ":struck:<set public id>" (`_realert_overdue`); the scan raises only this
+    plain key, so it never duplicates an open re-raised alert."""
     return f"{OVERDUE_KIND}:{admission.public_id}:{due_at.astimezone(UTC):%Y%m%dT%H%M%S}"
+
+
+def _overdue_fields(admission: Admission, status: VitalsStatus) -> dict:
+    tz = admission.facility.tz
+    name = admission.client.display_name
+    return {
+        "facility": admission.facility,
+        "kind": OVERDUE_KIND,
+        "severity": AlertSeverity.WARNING,
+        "message": f"{name}: vitals overdue, owed at "
+        f"{timezone.localtime(status.due_at, tz):%H:%M} ({status.every_text}).",
+        "client_public_id": admission.client.public_id,
+        "client_label": name,
+        "link": reverse("observations:vitals_record", args=[admission.public_id]),
+    }
 
 
 def scan_vitals_overdue(*, now: datetime | None = None) -> int:
     """Alert once per client per owed set that is overdue (observations.vitals); clients off site
-    are skipped now and owe the set on their return. Returns how many alerts were raised."""
+    are skipped now and owe the set on their return. Returns how many alerts were raised. (An
+    alert re-raised after a strike has its own key: `_realert_overdue` raises it only when this
+    plain key was raised before, so the scan, skipping known keys, never duplicates it.)"""
     now = now or timezone.now()
     admissions = list(
         Admission.objects.current()
         .filter(admitted_at__lte=now)
         .select_related("client", "facility")
     )
-    alerts = []
     statuses = vitals_status(admissions, now)
-    for a in admissions:
-        status = statuses[a.pk]
-        if status.state != "overdue":
-            continue
-        tz = a.facility.tz
-        name = a.client.display_name
-        alerts.append(
-            Alert(
-                facility=a.facility,
-                kind=OVERDUE_KIND,
-                severity=AlertSeverity.WARNING,
-                message=f"{name}: vitals overdue, owed at "
-                f"{timezone.localtime(status.due_at, tz):%H:%M} ({status.every_text}).",
-                dedupe_key=overdue_key(a, status.due_at),
-                client_public_id=a.client.public_id,
-                client_label=name,
-                link=reverse("observations:vitals_record", args=[a.public_id]),
-                raised_at=now,
-            )
+    alerts = [
+        Alert(
+            **_overdue_fields(a, statuses[a.pk]),
+            dedupe_key=overdue_key(a, statuses[a.pk].due_at),
+            raised_at=now,
         )
+        for a in admissions
+        if statuses[a.pk].state == "overdue"
+    ]
     return alerts_raise_many(alerts)
 
 
@@ -549,6 +627,7 @@ __all__ = [
     "VitalsStatus",
     "flag_text",
     "last_vitals",
+    "news2_partial",
     "overdue_at",
     "scan_vitals_overdue",
     "schedules_in_force",

@@ -35,9 +35,20 @@ OVERDUE_KIND = "withdrawal_overdue"
 SEVERE_KIND = "withdrawal_severe"
 
 
-def overdue_key(protocol: WithdrawalProtocol, due: datetime) -> str:
-    """One alert per protocol per owed assessment."""
-    return f"withdrawal-overdue:{protocol.public_id}:{due.astimezone(UTC).isoformat()}"
+def overdue_key(protocol: WithdrawalProtocol, due: datetime, generation: int = 0) -> str:
+    """One alert per protocol per owed assessment and strike generation.
+
+    Alerts are raised once per key (alerts_raise_many skips a key raised before, open or
+    closed), and a score closes the alert it answers. If that score is then struck, the same
+    assessment is owed again, at the same time: under the same key the scan would stay silent.
+    `generation` is how many struck scores of the protocol were taken after the score the due
+    time counts from (the only scores that could have answered it): each strike of such a score
+    makes a new key, so the overdue assessment alerts again; a strike of an older score changes
+    nothing. Generation 0 keeps the plain key "withdrawal-overdue:<protocol>:<due>"; later ones
+    add "/<generation>" (the part _close_answered and discharge read stays the same).
+    """
+    key = f"withdrawal-overdue:{protocol.public_id}:{due.astimezone(UTC).isoformat()}"
+    return f"{key}/{generation}" if generation else key
 
 
 def _overdue_prefix(protocol: WithdrawalProtocol) -> str:
@@ -290,7 +301,7 @@ def _close_answered(protocol: WithdrawalProtocol, *, actor: User, now: datetime)
         .filter(dedupe_key__startswith=prefix)
         .values_list("dedupe_key", flat=True)
     ):
-        owed = datetime.fromisoformat(key[len(prefix) :])
+        owed = datetime.fromisoformat(key[len(prefix) :].split("/")[0])
         if due is None or owed < due:
             answered.append(key)
     local = timezone.localtime(now, protocol.admission.facility.tz)
@@ -486,9 +497,26 @@ def indicated(triggers, scale: str, total: int | None, *, current: bool = True) 
 # ---------------------------------------------------------------- the scan
 
 
+def _strike_generations(statuses: list[ProtocolStatus]) -> dict[int, int]:
+    """{protocol id: how many of its struck scores were taken after the score its due time
+    counts from} (overdue_key), in one query."""
+    out = {s.protocol.pk: 0 for s in statuses}
+    if not statuses:
+        return out
+    since = {s.protocol.pk: s.last.assessed_at if s.last else None for s in statuses}
+    struck = ScaleAssessment.objects.filter(
+        protocol__in=list(out), struck_at__isnull=False
+    ).values_list("protocol_id", "assessed_at")
+    for protocol_id, assessed_at in struck:
+        if since[protocol_id] is None or assessed_at > since[protocol_id]:
+            out[protocol_id] += 1
+    return out
+
+
 def scan_reassessments_overdue(*, now: datetime | None = None) -> int:
     """Alert once per protocol per owed assessment that is overdue (rules.OVERDUE_AFTER past its
-    due time), for the nurse, linked to the scoring page. A client off site owes nothing until
+    due time), and again when the score that answered it is struck (overdue_key), for the
+    nurse, linked to the scoring page. A client off site owes nothing until
     they return (then at once). Open protocols of open stays only; a fixed number of queries."""
     now = now or timezone.now()
     protocols = list(
@@ -497,10 +525,10 @@ def scan_reassessments_overdue(*, now: datetime | None = None) -> int:
         ).select_related("admission__client", "admission__facility")
     )
     statuses = protocol_statuses({p.admission_id for p in protocols}, now=now, protocols=protocols)
+    overdue = [s for s in statuses.values() if s.state == "overdue"]
+    generations = _strike_generations(overdue)
     alerts = []
-    for status in statuses.values():
-        if status.state != "overdue":
-            continue
+    for status in overdue:
         p = status.protocol
         admission, client = p.admission, p.admission.client
         due = timezone.localtime(status.due_at, admission.facility.tz)
@@ -517,7 +545,7 @@ def scan_reassessments_overdue(*, now: datetime | None = None) -> int:
                 severity=AlertSeverity.CRITICAL,
                 message=f"{client.display_name}: {status.scale_name} {what} was due at "
                 f"{due:%H:%M} and is overdue.",
-                dedupe_key=overdue_key(p, status.due_at),
+                dedupe_key=overdue_key(p, status.due_at, generations[p.pk]),
                 client_public_id=client.public_id,
                 client_label=client.mrn,
                 link=score_url(admission, p.scale),

@@ -144,14 +144,17 @@ def vitals_schedule(request, public_id):
     _open_or_403(admission)
     now = timezone.now()
     current = services.schedules_in_force([admission], now).get(admission.pk)
-    initial = {}
+    default = admission.facility.vitals_default_every_minutes
+    # The frequency in force is preselected (the facility default when none is ordered): the
+    # form never opens on "every 4 hours" while the page says "Now: daily".
+    in_force = current.every_minutes if current is not None else default
+    initial = {"every_minutes": in_force}
     if current is not None:
-        initial = {
-            "every_minutes": current.every_minutes,
-            "spo2_scale2": current.spo2_scale2,
-            "pregnant": current.pregnant,
-        }
+        initial |= {"spo2_scale2": current.spo2_scale2, "pregnant": current.pregnant}
     form = VitalsScheduleForm(request.POST or None, initial=initial)
+    field = form.fields["every_minutes"]
+    if in_force not in {value for value, _ in field.choices}:
+        field.choices = sorted([*field.choices, (in_force, every_text(in_force).capitalize())])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -169,7 +172,6 @@ def vitals_schedule(request, public_id):
         else:
             messages.success(request, f"Vitals now {every_text(data['every_minutes'])}.")
             return redirect("clients:chart", public_id=admission.client.public_id)
-    default = admission.facility.vitals_default_every_minutes
     return render(
         request,
         "observations/vitals_schedule.html",

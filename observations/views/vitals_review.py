@@ -1,6 +1,11 @@
 """What nurses review of vital signs on a unit (issue 11 item 4): the latest set of every client,
-flags marked, NEWS2 and its band, sortable (NEWS2 highest first by default). A client with no set
-yet is listed as such, never dropped. The page's queries do not grow with the number of clients.
+flags marked, NEWS2 and its band, sortable (most concerning NEWS2 first by default). A client with
+no set yet is listed as such, never dropped. The page's queries do not grow with the number of
+clients.
+
+"The latest set" is the latest with a NEWS2 parameter (a core vital sign of
+services.vitals.CORE_FIELDS, what the schedule counts, or ACVPU): a weight or a pain score charted
+later is shown beside it, never in its place, so it cannot hide a high NEWS2.
 """
 
 from dataclasses import dataclass
@@ -19,11 +24,17 @@ from facility.access import current_facility, current_facility_or_404
 from facility.models import Unit
 from observations.forms import VITALS_SORTS, VitalsReviewForm
 from observations.models import VitalSigns
-from observations.services.vitals import schedules_in_force
+from observations.services.vitals import (
+    CORE_FIELDS,
+    news2_partial,
+    schedules_in_force,
+    vitals_news2,
+)
 from observations.vitals_chart import trends_context
 
-# NEWS2 bands from the most to the least urgent (the sort's tie-break after the total).
-BAND_RANK = {"high": 0, "medium": 1, "low-medium": 2, "low": 3}
+# NEWS2 bands from the most to the least urgent (the sort's first key); an incomplete set that
+# reaches no band yet ranks with "low".
+BAND_RANK = {"high": 0, "medium": 1, "low-medium": 2, "low": 3, "": 3}
 CELLS = [  # (label, fields whose flag marks the cell)
     ("BP", ("sbp", "dbp")),
     ("HR", ("hr",)),
@@ -52,6 +63,10 @@ class ReviewRow:
         return self.vitals.news2_band or "incomplete"
 
     ago: str = ""
+    later: VitalSigns | None = None  # a later set without a core vital sign (a weight, pain)
+    partial_total: int | None = None  # the score of the parameters present (complete: total)
+    partial_band: str = ""  # the band that score already reaches ("" below low-medium)
+    red: bool = False  # one parameter scores 3
 
     @property
     def flag_count(self) -> int:
@@ -84,8 +99,50 @@ def _not_validated(admission: Admission, schedule, today) -> str:
     return ""
 
 
+def _core_q() -> Q:
+    """A set with a NEWS2 parameter: a core vital sign, or a consciousness level (an ACVPU "U"
+    charted alone is a red score, never a "later partial set")."""
+    core = ~Q(acvpu="")
+    for name in CORE_FIELDS:
+        core |= Q(**{f"{name}__isnull": False})
+    return core
+
+
+def _latest(admissions, now: datetime, *, core: bool) -> dict[int, VitalSigns]:
+    rows = VitalSigns.objects.filter(
+        admission__in=[a.pk for a in admissions], struck_at__isnull=True, taken_at__lte=now
+    )
+    rows = rows.filter(_core_q()) if core else rows.exclude(_core_q())
+    return {
+        v.admission_id: v
+        for v in rows.order_by("admission_id", "-taken_at", "-id").distinct("admission_id")
+    }
+
+
+def _row(a: Admission, v, later, schedule, today, now: datetime) -> ReviewRow:
+    if later is not None and v is not None and later.taken_at <= v.taken_at:
+        later = None
+    partial_total, partial_band, red = (None, "", False)
+    if v is not None:
+        news = vitals_news2(v)
+        partial_total, partial_band = news2_partial(news)
+        red = news.red
+    return ReviewRow(
+        a,
+        v,
+        _cells(v),
+        _not_validated(a, schedule, today),
+        _ago(v.taken_at, now) if v is not None else "",
+        later,
+        partial_total,
+        partial_band,
+        red,
+    )
+
+
 def review_rows(unit: Unit, now: datetime) -> list[ReviewRow]:
-    """Every client admitted to the unit with their latest set (not struck), in three queries."""
+    """Every client admitted to the unit with their latest set with a NEWS2 parameter (not
+    struck) and any later set without one (a weight, a pain score), in four queries."""
     admissions = list(
         Admission.objects.filter(unit=unit, discharged_at__isnull=True).select_related(
             "client", "bed"
@@ -93,24 +150,12 @@ def review_rows(unit: Unit, now: datetime) -> list[ReviewRow]:
     )
     if not admissions:
         return []
-    latest = {
-        v.admission_id: v
-        for v in VitalSigns.objects.filter(
-            Q(admission__in=[a.pk for a in admissions]), struck_at__isnull=True, taken_at__lte=now
-        )
-        .order_by("admission_id", "-taken_at", "-id")
-        .distinct("admission_id")
-    }
+    latest = _latest(admissions, now, core=True)
+    later = _latest(admissions, now, core=False)
     schedules = schedules_in_force(admissions, now)
     today = timezone.localtime(now, unit.facility.tz).date()
     return [
-        ReviewRow(
-            a,
-            latest.get(a.pk),
-            _cells(latest.get(a.pk)),
-            _not_validated(a, schedules.get(a.pk), today),
-            _ago(latest[a.pk].taken_at, now) if a.pk in latest else "",
-        )
+        _row(a, latest.get(a.pk), later.get(a.pk), schedules.get(a.pk), today, now)
         for a in admissions
     ]
 
@@ -136,9 +181,12 @@ def _bed_key(row: ReviewRow):
 
 
 def sort_rows(rows: list[ReviewRow], sort: str) -> list[ReviewRow]:
-    """news2: highest total first (then the more urgent band, a red score, the most flags, the
-    newest set); incomplete sets after scored ones, clients with no set last. name, bed: A→Z.
-    time: the oldest latest set first, clients with no set at the top (they are owed most)."""
+    """news2: by concern, the band first (high, medium, low-medium, low: the spec's response
+    table, so a red 3 is above a low 4), then the total, a red score, the most flags, the newest
+    set. An incomplete set is placed among the scored ones by what its parameters present
+    already score (services.vitals.news2_partial): HR 150 and SBP 70 without a temperature is
+    "at least high". Clients with no set last. name, bed: A→Z. time: the oldest latest set
+    first, clients with no set at the top (they are owed most)."""
     if sort == "name":
         return sorted(rows, key=_name_key)
     if sort == "bed":
@@ -156,13 +204,12 @@ def sort_rows(rows: list[ReviewRow], sort: str) -> list[ReviewRow]:
     def news_key(r: ReviewRow):
         v = r.vitals
         if v is None:
-            return (2, 0, 0, 0, 0, _name_key(r))
-        if v.news2_total is None:
-            return (1, 0, 0, -r.flag_count, -v.taken_at.timestamp(), _name_key(r))
+            return (1, 0, 0, 0, 0, 0, _name_key(r))
         return (
             0,
-            -v.news2_total,
-            BAND_RANK.get(v.news2_band, 9) - (1 if v.news2_red else 0),
+            BAND_RANK.get(r.partial_band, 9),
+            -(r.partial_total or 0),
+            0 if r.red else 1,
             -r.flag_count,
             -v.taken_at.timestamp(),
             _name_key(r),

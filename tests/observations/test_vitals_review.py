@@ -112,16 +112,40 @@ def test_unit_view_sorts(client, cast, unit, review, sort, expected):
 
 
 @pytest.mark.django_db
-def test_incomplete_set_sorts_after_scored_ones_and_says_incomplete(client, cast, facility, unit):
+def test_incomplete_set_sorts_by_what_it_already_scores_and_says_incomplete(
+    client, cast, facility, unit
+):
+    """Review finding 8: an incomplete set is placed by its partial score among the scored ones.
+    HR 135 alone scores 3 (red: at least low-medium), above a complete low 0; an incomplete set
+    scoring nothing sits with the low ones."""
     nurse = cast["nurse"]
     now = timezone.now()
-    a, b = ward(facility, unit, nurse, 2)
+    a, b, c = ward(facility, unit, nurse, 3)
     vitals_set(a, now - timedelta(minutes=5), nurse, sbp=None, dbp=None, hr=135)
-    vitals_set(b, now - timedelta(minutes=50), nurse)
+    vitals_set(b, now - timedelta(minutes=50), nurse, hr=95)  # complete, low 1
+    vitals_set(c, now - timedelta(minutes=10), nurse, sbp=None, dbp=None)  # incomplete, 0
     client.force_login(nurse)
     response = client.get(url(unit))
-    assert names_in_order(response) == ["Client01 Ward01", "Client00 Ward00"]
-    assert ">incomplete</span>" in response.content.decode()
+    assert names_in_order(response) == ["Client00 Ward00", "Client01 Ward01", "Client02 Ward02"]
+    html = response.content.decode()
+    assert ">at least low-medium</span>" in html and ">incomplete</span>" in html
+
+
+@pytest.mark.django_db
+def test_a_later_weight_is_shown_beside_the_latest_vital_signs(client, cast, facility, unit):
+    nurse = cast["nurse"]
+    now = timezone.now()
+    (a,) = ward(facility, unit, nurse, 1)
+    vitals_set(a, now - timedelta(minutes=50), nurse, rr=9, spo2=92, sbp=91, dbp=60, hr=41,
+               temp_c="35.1")  # fmt: skip
+    VitalSigns.objects.create(
+        admission=a, taken_at=now - timedelta(minutes=5), recorded_at=now,
+        recorded_by=nurse, weight_kg="70.0",
+    )  # fmt: skip
+    client.force_login(nurse)
+    html = client.get(url(unit)).content.decode()
+    assert "<strong>7</strong>" in html and ">high</span>" in html
+    assert "later: weight 70.0 kg" in html
 
 
 @pytest.mark.django_db

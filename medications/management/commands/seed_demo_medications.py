@@ -130,12 +130,15 @@ class Command(BaseCommand):
             # Two different nurses: one transcribes, the other verifies (specs/mar.md).
             transcriber, verifier = nurses
             meds = {m.name: m for m in Medication.objects.filter(facility=facility)}
+            # The hold as the prescriber wrote it, and as structured rules the med pass acts on
+            # (issue 11: it asks for the SBP, or uses a recent one, and offers "held").
             plan = [
-                ("Buprenorphine/naloxone", "8 mg/2 mg", "sublingual", "daily", ""),
-                ("Clonidine", "0.1 mg", "oral", "bid", "Hold if SBP < 100"),
-                ("Gabapentin", "300 mg", "oral", "tid", ""),
-                ("Nicotine patch", "21 mg", "transdermal", "daily", ""),
-            ]
+                ("Buprenorphine/naloxone", "8 mg/2 mg", "sublingual", "daily", "", []),
+                ("Clonidine", "0.1 mg", "oral", "bid", "Hold if SBP < 100",
+                 [("sbp", "lt", Decimal(100))]),
+                ("Gabapentin", "300 mg", "oral", "tid", "", []),
+                ("Nicotine patch", "21 mg", "transdermal", "daily", "", []),
+            ]  # fmt: skip
             admissions = (
                 Admission.objects.current().filter(facility=facility).select_related("client")[:8]
             )
@@ -143,7 +146,7 @@ class Command(BaseCommand):
             hour = timezone.localtime(timezone.now(), facility.tz).hour
             times = f"{(hour + 1) % 24:02d}:00,{(hour + 13) % 24:02d}:00"
             for i, admission in enumerate(admissions):
-                name, dose, route, freq, hold = plan[i % len(plan)]
+                name, dose, route, freq, hold, holds = plan[i % len(plan)]
                 if i % 2 == 0:
                     freq = "times"
                 order = order_transcribe(
@@ -158,6 +161,7 @@ class Command(BaseCommand):
                     prescriber_name="Dr. Alex Demo",
                     prescriber_credentials="MD",
                     hold_parameters=hold,
+                    holds=holds,
                     times=times if freq == "times" else "",
                     allergy_override_reason="Prescriber aware; benefits outweigh (demo)"
                     if allergy_conflicts(admission.client, meds[name])
