@@ -1,4 +1,5 @@
-"""Vital-sign limits, NEWS2, CIWA-Ar and COWS (specs/scales.md). Pure: no Django import.
+"""Vital-sign limits, NEWS2, CIWA-Ar and COWS (specs/scales.md), and the C-SSRS screen's triage
+(specs/charting.md). Pure: no Django import.
 
 Every table here is the spec's table; tests in tests/observations/test_scales.py walk them row by
 row. Values are ints, except temperature (°C, any real number; stored to 0.1 °C).
@@ -407,3 +408,45 @@ def reassess_due(
     safer reading, since nobody knows it was low."""
     tight = total is None or (tight_from is not None and total >= tight_from)
     return assessed_at + timedelta(hours=tight_hours if tight else every_hours)
+
+
+# --- C-SSRS screen version (specs/charting.md; issue 12) ---------------------------------------
+
+CSSRS_KEYS = ("q1", "q2", "q3", "q4", "q5", "q6", "q6_recent")
+CSSRS_QUESTIONS = {
+    "q1": "Wish to be dead",
+    "q2": "Non-specific active suicidal thoughts",
+    "q3": "Active suicidal ideation with any methods (not plan), without intent to act",
+    "q4": "Active suicidal ideation with some intent to act, without a specific plan",
+    "q5": "Active suicidal ideation with a specific plan and intent",
+    "q6": "Suicidal behavior ever (any act, start, or preparation)",
+    "q6_recent": "That behavior was within the past 3 months",
+}
+
+
+def cssrs_screen(answers: dict) -> str:
+    """The C-SSRS screen's triage: "high" if 4 or 5 is yes, or 6 is yes within the past 3
+    months; else "moderate" if 3 is yes, or 6 is yes but longer ago; else "low" if 1 or 2 is
+    yes; else "none". A missing answer is no; 3–5 count only when 2 is yes (they are asked only
+    then). An unknown key or a value that is not yes/no raises ValueError: a mistyped answer
+    must not read as "no" on a suicide screen."""
+    unknown = sorted(set(answers) - set(CSSRS_KEYS))
+    if unknown:
+        raise ValueError(f"unknown C-SSRS answer(s): {', '.join(unknown)}")
+    yes = {}
+    for key in CSSRS_KEYS:
+        value = answers.get(key, False)
+        if value is None:
+            value = False
+        if value not in (True, False):  # True/False, or 1/0
+            raise ValueError(f"{key}: the answer must be yes or no, not {value!r}")
+        yes[key] = bool(value)
+    thoughts = yes["q2"]
+    behavior, recent = yes["q6"], yes["q6"] and yes["q6_recent"]
+    if (thoughts and (yes["q4"] or yes["q5"])) or recent:
+        return "high"
+    if (thoughts and yes["q3"]) or (behavior and not recent):
+        return "moderate"
+    if yes["q1"] or thoughts:
+        return "low"
+    return "none"

@@ -305,3 +305,60 @@ AT = datetime(2026, 3, 8, 6, 30, tzinfo=UTC)
 @pytest.mark.parametrize(("total", "hours"), [(0, 4), (7, 4), (8, 1), (12, 1), (67, 1), (None, 1)])
 def test_ciwa_reassessment_default(total, hours):
     assert scales.reassess_due(AT, total) == AT + timedelta(hours=hours)
+
+
+# --- C-SSRS screen version (specs/charting.md) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "triage"),
+    [
+        ({}, "none"),
+        ({"q1": False, "q2": False, "q6": False}, "none"),
+        ({"q1": True}, "low"),
+        ({"q2": True}, "low"),
+        ({"q1": True, "q2": True}, "low"),
+        ({"q2": True, "q3": True}, "moderate"),
+        ({"q2": True, "q4": True}, "high"),
+        ({"q2": True, "q5": True}, "high"),
+        ({"q2": True, "q3": True, "q4": True, "q5": True}, "high"),
+        ({"q6": True, "q6_recent": True}, "high"),
+        ({"q6": True, "q6_recent": False}, "moderate"),
+        ({"q6": True}, "moderate"),  # when is unknown: not "recent", still moderate
+        ({"q1": True, "q6": True, "q6_recent": True}, "high"),
+        ({"q2": True, "q3": True, "q6": True}, "moderate"),
+        # 3-5 are asked only after a yes to 2: without it they do not count.
+        ({"q3": True}, "none"),
+        ({"q4": True, "q5": True}, "none"),
+        ({"q1": True, "q4": True}, "low"),
+        # "recent" without any behavior is not behavior.
+        ({"q6_recent": True}, "none"),
+        ({"q1": None, "q2": 1, "q4": 0}, "low"),
+    ],
+)
+def test_cssrs_triage_follows_the_spec(answers, triage):
+    assert scales.cssrs_screen(answers) == triage
+
+
+def test_cssrs_every_combination_against_the_spec_in_words():
+    """All 128 combinations, judged by the spec's sentence read literally."""
+    import itertools
+
+    for values in itertools.product([False, True], repeat=7):
+        a = dict(zip(scales.CSSRS_KEYS, values, strict=True))
+        q3, q4, q5 = (a[k] and a["q2"] for k in ("q3", "q4", "q5"))
+        if q4 or q5 or (a["q6"] and a["q6_recent"]):
+            expected = "high"
+        elif q3 or (a["q6"] and not a["q6_recent"]):
+            expected = "moderate"
+        elif a["q1"] or a["q2"]:
+            expected = "low"
+        else:
+            expected = "none"
+        assert scales.cssrs_screen(a) == expected, a
+
+
+@pytest.mark.parametrize("answers", [{"q7": True}, {"Q4": True}, {"q2": "yes"}, {"q6": 2}])
+def test_cssrs_refuses_what_is_not_a_yes_or_no_answer(answers):
+    with pytest.raises(ValueError):
+        scales.cssrs_screen(answers)
