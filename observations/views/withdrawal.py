@@ -174,20 +174,11 @@ def protocol_end(request, public_id):
         public_id=public_id,
         admission__in=admissions_visible_to(request.user),
     )
-    form = ReasonForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
-    else:
-        try:
-            services.protocol_end(
-                actor=request.user, protocol=protocol, reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            add_service_errors(request, exc)
-        else:
-            messages.success(request, f"{rules.SCALE_NAMES[protocol.scale]} protocol ended.")
+    _with_reason(
+        request,
+        lambda reason: services.protocol_end(actor=request.user, protocol=protocol, reason=reason),
+        f"{rules.SCALE_NAMES[protocol.scale]} protocol ended.",
+    )
     return redirect("clients:chart", public_id=protocol.admission.client.public_id)
 
 
@@ -323,18 +314,28 @@ def _rule_text(protocol, scale) -> str:
 def strike(request, public_id):
     """Entered in error: struck with a reason, kept visible."""
     assessment = _assessment_for(request, public_id)
+    _with_reason(
+        request,
+        lambda reason: services.assessment_strike(
+            actor=request.user, assessment=assessment, reason=reason
+        ),
+        "Struck as entered in error.",
+    )
+    return redirect("observations:withdrawal_result", assessment.public_id)
+
+
+def _with_reason(request, act, done: str) -> None:
+    """A POST whose one field is a reason (ending a protocol, striking a score): `act(reason)`,
+    then `done` as a message on the next page, or why it was refused."""
     form = ReasonForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
                 messages.error(request, message)
+        return
+    try:
+        act(form.cleaned_data["reason"])
+    except (ValidationError, PermissionDenied) as exc:
+        add_service_errors(request, exc)
     else:
-        try:
-            services.assessment_strike(
-                actor=request.user, assessment=assessment, reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            add_service_errors(request, exc)
-        else:
-            messages.success(request, "Struck as entered in error.")
-    return redirect("observations:withdrawal_result", assessment.public_id)
+        messages.success(request, done)
