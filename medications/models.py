@@ -354,14 +354,6 @@ class HoldParameter(models.Model):
     def __str__(self) -> str:
         return f"hold if {self.get_vital_display()} {self.get_comparator_display()} {self.value}"
 
-    def met_by(self, reading) -> bool:
-        return {
-            "lt": reading < self.value,
-            "le": reading <= self.value,
-            "gt": reading > self.value,
-            "ge": reading >= self.value,
-        }[self.comparator]
-
 
 class DoseKind(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"

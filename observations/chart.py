@@ -120,7 +120,7 @@ def _withdrawal(request, client, admission):
         ],
         "can_order": admission.is_open and policy.allows(user, "withdrawal.order", admission),
         "can_assess": admission.is_open and policy.allows(user, "withdrawal.assess", admission),
-        "scales": [("ciwa_ar", "CIWA-Ar"), ("cows", "COWS")],
+        "scales": list(rules.SCALE_NAMES.items()),
     }
 
 

@@ -27,8 +27,6 @@ from datetime import UTC, datetime, timedelta
 DUE_SOON = timedelta(minutes=30)
 OVERDUE_AFTER = timedelta(minutes=30)
 
-WORDS = {"ok": "", "due_soon": "due soon", "due": "due", "overdue": "overdue"}
-
 
 def _aware(*values: datetime | None) -> None:
     for value in values:

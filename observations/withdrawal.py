@@ -232,11 +232,6 @@ def due_state(now: datetime, due: datetime | None) -> str:
     return "overdue"
 
 
-def overdue_at(due: datetime) -> datetime:
-    """When an owed assessment becomes overdue and alerts."""
-    return due + OVERDUE_AFTER
-
-
 def trend(totals: list[int]) -> str:
     """ "up", "down" or "same": the newest score against the one before it (scores oldest
     first); "" with fewer than two."""

@@ -72,7 +72,6 @@ from observations.services.security import (
 )
 from observations.services.vitals import (
     VitalsStatus,
-    last_vitals,
     scan_vitals_overdue,
     schedules_in_force,
     vitals_reading,
@@ -146,7 +145,6 @@ __all__ = [
     "security_finding_record",
     "security_round_complete",
     "VitalsStatus",
-    "last_vitals",
     "scan_vitals_overdue",
     "schedules_in_force",
     "vitals_reading",

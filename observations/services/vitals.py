@@ -143,18 +143,6 @@ def schedules_in_force(admissions, at: datetime) -> dict[int, VitalsSchedule]:
     return {s.admission_id: s for s in rows}
 
 
-def last_vitals(admissions) -> dict[int, VitalSigns]:
-    """The latest set that counts for the schedule (not struck, with a vital sign, not only a
-    weight or pain score) of each stay, in one query."""
-    rows = (
-        VitalSigns.objects.filter(admission__in=[a.pk for a in admissions], struck_at__isnull=True)
-        .filter(_core())
-        .order_by("admission_id", "-taken_at", "-id")
-        .distinct("admission_id")
-    )
-    return {v.admission_id: v for v in rows}
-
-
 @dataclass(frozen=True)
 class VitalsStatus:
     """What is owed of one stay's vitals now: the one answer of the board, census, round, scan."""
@@ -626,7 +614,6 @@ __all__ = [
     "Reading",
     "VitalsStatus",
     "flag_text",
-    "last_vitals",
     "news2_partial",
     "overdue_at",
     "scan_vitals_overdue",

@@ -186,7 +186,8 @@ class UnitAlert:
     href: str
 
 
-def _unit_for(request, public_id) -> Unit:
+def unit_for(request, public_id) -> Unit:
+    """A unit of the current facility by public id (404 otherwise), with its facility."""
     facility = current_facility_or_404(request)
     return get_object_or_404(
         Unit.objects.select_related("facility"), public_id=public_id, facility=facility
@@ -234,7 +235,7 @@ def _unit_alerts(alerts, names) -> list[UnitAlert]:
     return lines[:ALERTS_SHOWN]
 
 
-def _vitals_text(status, tz, now) -> str:
+def _vitals_text(status, tz) -> str:
     """The board's short vitals tag: only what is owed ("Vitals overdue", "Vitals due 14:00")."""
     if status.state == "overdue":
         return "Vitals overdue"
@@ -307,7 +308,7 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
                 observer=observers.get(a.pk),
                 due_by=due_by,
                 vitals=vitals[a.pk],
-                vitals_text=_vitals_text(vitals[a.pk], tz, now),
+                vitals_text=_vitals_text(vitals[a.pk], tz),
                 withdrawal=withdrawal.get(a.pk, []),
                 links=links.of(a),
             )
@@ -391,7 +392,7 @@ def rounds_home(request):
 def board(request, public_id):
     """The unit's rounds board: state of every client, the unit's open alerts and the form to
     chart a whole round (each client at the moment they were tapped "seen")."""
-    unit = _unit_for(request, public_id)
+    unit = unit_for(request, public_id)
     facility = unit.facility
     now = timezone.now()
     locations, statuses = _codes(facility)
@@ -456,7 +457,7 @@ def board(request, public_id):
 def board_status(request, public_id):
     """The live part of the board: each client's state and last check, and the unit's alerts,
     swapped in place so entries survive."""
-    unit = _unit_for(request, public_id)
+    unit = unit_for(request, public_id)
     rows, alerts, alert_count = unit_board(unit, timezone.now())
     return render(
         request,
@@ -766,7 +767,7 @@ def downtime_home(request):
 def downtime(request, public_id):
     """Enter a paper downtime sheet for a unit: checks of the last 24 hours, saved late with a
     reason and the server's time, closing the missed-check alerts they answer."""
-    unit = _unit_for(request, public_id)
+    unit = unit_for(request, public_id)
     facility = unit.facility
     now = timezone.now()
     locations, statuses = _codes(facility)

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clients.access import admission_for, admissions_visible_to
 from clients.models import Admission
 from facility import policy
-from facility.access import current_facility_or_404
 from facility.forms import add_service_errors
 from facility.models import Unit
 from observations import scales, services
@@ -26,6 +25,7 @@ from observations.forms import (
     VitalsSkipForm,
 )
 from observations.models import VitalSigns, VitalsSchedule, VitalsSource
+from observations.views.rounds import unit_for
 from observations.vitals import every_text
 
 # The vitals rounds a tablet keeps in its session: the newest few.
@@ -192,13 +192,6 @@ def vitals_schedule(request, public_id):
 # ---------------------------------------------------------------- the vitals round
 
 
-def _unit_for(request, public_id) -> Unit:
-    facility = current_facility_or_404(request)
-    return get_object_or_404(
-        Unit.objects.select_related("facility"), public_id=public_id, facility=facility
-    )
-
-
 def _unit_admissions(unit: Unit) -> list[Admission]:
     return list(
         Admission.objects.current()
@@ -264,7 +257,7 @@ def vitals_round(request, public_id):
     """The unit's vitals round: who is due; then, once started, one client's form after another
     (save → next client), a skip with a reason that is charted, and at the end who was done and
     who was skipped."""
-    unit = _unit_for(request, public_id)
+    unit = unit_for(request, public_id)
     now = timezone.now()
     tz = unit.facility.tz
     admissions = _unit_admissions(unit)

@@ -13,14 +13,14 @@ from datetime import datetime
 
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clients.access import admission_for
 from clients.models import Admission
 from facility import policy
-from facility.access import current_facility, current_facility_or_404
+from facility.access import current_facility
 from facility.models import Unit
 from observations.forms import VITALS_SORTS, VitalsReviewForm
 from observations.models import VitalSigns
@@ -30,6 +30,7 @@ from observations.services.vitals import (
     schedules_in_force,
     vitals_news2,
 )
+from observations.views.rounds import unit_for
 from observations.vitals_chart import trends_context
 
 # NEWS2 bands from the most to the least urgent (the sort's first key); an incomplete set that
@@ -233,10 +234,8 @@ def vitals_review_home(request):
 @require_GET
 def vitals_review(request, public_id):
     """The latest set of every client on the unit, sortable; NEWS2 highest first by default."""
-    facility = current_facility_or_404(request)
-    unit = get_object_or_404(
-        Unit.objects.select_related("facility"), public_id=public_id, facility=facility
-    )
+    unit = unit_for(request, public_id)
+    facility = unit.facility
     timezone.activate(facility.tz)
     form = VitalsReviewForm(request.GET if "sort" in request.GET else None)
     sort = "news2"

@@ -248,20 +248,29 @@ def test_a_prn_with_a_hold_parameter_is_not_given_silently_on_a_hold_value(cast,
         order_verify(actor=nurse2, order=order)
     record(nurse, stay, at(9, 50), {**FULL, "sbp": "85", "dbp": "50"})
     with time_machine.travel(at(10, 0), tick=False):
-        try:
-            admin = prn_give(
+        # Without a reason the hold refuses the dose, on the hold's own field, and saves nothing.
+        with pytest.raises(ValidationError) as refused:
+            prn_give(
                 actor=nurse,
                 order=order,
                 indication="COWS 9",
                 pre_assessment="restless",
                 now=at(10, 0),
             )
-        except ValidationError:
-            return  # refused without a reason: what the hold asks
+        assert "SBP 85 < 90" in " ".join(refused.value.message_dict["hold_reason"])
+        assert not Administration.objects.filter(order=order).exists()
+        # With one, it is given and records the vital and the rule met.
+        admin = prn_give(
+            actor=nurse,
+            order=order,
+            indication="COWS 9",
+            pre_assessment="restless",
+            hold_reason="Prescriber ordered it given",
+            now=at(10, 0),
+        )
     admin = Administration.objects.get(pk=admin.pk)
-    assert admin.hold_vital == "sbp" and admin.reason, (
-        "given on SBP 85 with 'hold if SBP < 90' and nothing recorded"
-    )
+    assert admin.hold_vital == "sbp" and admin.hold_vital_value == Decimal(85)
+    assert "SBP 85 < 90" in admin.hold_parameter and "Prescriber ordered it given" in admin.reason
 
 
 # ------------------------------------------------------------------ UI review (vitals pages)
