@@ -19,6 +19,21 @@ WORDS = {"done": "done", "due": "due", "due_soon": "due soon", "missed": "missed
 TONES = {"done": "ok", "due": "due", "due_soon": "late", "missed": "alert"}
 
 
+def _read_recent_leaves(admissions, now) -> None:
+    """Each stay's open leave and those returned within RETURN_LOOKBACK, as `recent_leaves` on
+    the stay (as the board prefetches them): read once per census page, for both columns
+    (vitals_status uses them when they are there)."""
+    if all(hasattr(a, "recent_leaves") for a in admissions):
+        return
+    leaves = {}
+    for leave in Leave.objects.filter(admission__in=[a.pk for a in admissions]).filter(
+        Q(returned_at__isnull=True) | Q(returned_at__gte=now - RETURN_LOOKBACK)
+    ):
+        leaves.setdefault(leave.admission_id, []).append(leave)
+    for a in admissions:
+        a.recent_leaves = leaves.get(a.pk, [])
+
+
 def _observation(admissions, now):
     levels = current_levels(admissions, now)
     last = last_checks(admissions)
@@ -27,15 +42,11 @@ def _observation(admissions, now):
         .filter(kind="missed_check", client_public_id__in=[a.client.public_id for a in admissions])
         .values_list("client_public_id", flat=True)
     )
-    leaves = {}
-    for leave in Leave.objects.filter(admission__in=[a.pk for a in admissions]).filter(
-        Q(returned_at__isnull=True) | Q(returned_at__gte=now - RETURN_LOOKBACK)
-    ):
-        leaves.setdefault(leave.admission_id, []).append(leave)
+    _read_recent_leaves(admissions, now)
     cells = {}
     for a in admissions:
         level = levels[a.pk]
-        mine = leaves.get(a.pk, [])
+        mine = a.recent_leaves
         if any(lv.returned_at is None for lv in mine):
             cells[a.pk] = {"text": f"{level.label} · off site", "tone": "due"}
             continue
@@ -56,8 +67,9 @@ VITALS_TONES = {"ok": "ok", "due_soon": "late", "due": "due", "overdue": "alert"
 
 
 def _vitals(admissions, now):
-    """Each client's vitals as the board says it (one rule: observations.vitals), in three
-    queries whatever the number of clients."""
+    """Each client's vitals as the board says it (one rule: observations.vitals), in one query
+    whatever the number of clients (the leaves are the observation column's)."""
+    _read_recent_leaves(admissions, now)
     statuses = vitals_status(admissions, now)
     cells = {}
     for a in admissions:
