@@ -22,10 +22,9 @@ from medications.models import (
 from medications.services.controlled import _move, decrement_for_administration
 from medications.services.doses import opened_at
 from medications.services.holds import (
-    admission_readings,
     hold_record_fields,
-    judge_holds,
     met_texts,
+    order_hold_checks,
 )
 from medications.timing import doses_per_day, minutes_between
 
@@ -193,26 +192,10 @@ def administration_record(
 def _judge_holds(dose, outcome, given_at, now, hold_values, errors) -> tuple[list, dict]:
     """The order's structured holds judged for this dose (services/holds.py): errors on the
     hold vitals' fields (hold_sbp …), and the fields the documentation records."""
-    order = dose.order
-    holds = list(order.holds.all())
-    if not holds:
-        return [], {}
-    facility = order.admission.facility
     at = min(given_at or now, now) if outcome == Outcome.GIVEN else now
-    max_age = timedelta(minutes=facility.hold_vital_max_age_minutes)
-    checks = judge_holds(
-        holds, admission_readings(order.admission_id, at), at=at, max_age=max_age,
-        typed=hold_values,
-    )  # fmt: skip
-    for check in checks:
-        if check.error:
-            errors[f"hold_{check.vital}"] = check.error
-        elif check.value is None and outcome == Outcome.GIVEN:
-            errors[f"hold_{check.vital}"] = (
-                f"{check.name}: the order holds the dose if {' or '.join(check.rules)}, and no "
-                f"reading was taken in the last {facility.hold_vital_max_age_minutes} minutes. "
-                "Take it and enter it before giving."
-            )
+    checks = order_hold_checks(
+        dose.order, at=at, typed=hold_values, errors=errors, giving=outcome == Outcome.GIVEN
+    )
     return checks, hold_record_fields(checks)
 
 

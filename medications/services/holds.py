@@ -97,6 +97,31 @@ def judge_holds(
     return list(checks.values())
 
 
+def order_hold_checks(order: Order, *, at: datetime, typed, errors: dict, giving: bool) -> list:
+    """An order's structured holds judged at `at` for a scheduled or a PRN dose, from a vital
+    typed at the med pass or one taken within the facility's hold_vital_max_age_minutes: an
+    unreadable value, or (when the dose is being given) no value at all, is an error on
+    hold_<vital> in `errors`. [] for an order without holds."""
+    holds = list(order.holds.all())
+    if not holds:
+        return []
+    facility = order.admission.facility
+    checks = judge_holds(
+        holds, admission_readings(order.admission_id, at), at=at,
+        max_age=timedelta(minutes=facility.hold_vital_max_age_minutes), typed=typed,
+    )  # fmt: skip
+    for check in checks:
+        if check.error:
+            errors[f"hold_{check.vital}"] = check.error
+        elif check.value is None and giving:
+            errors[f"hold_{check.vital}"] = (
+                f"{check.name}: the order holds the dose if {' or '.join(check.rules)}, and no "
+                f"reading was taken in the last {facility.hold_vital_max_age_minutes} minutes. "
+                "Take it and enter it before giving."
+            )
+    return checks
+
+
 def hold_record_fields(checks: list[VitalCheck]) -> dict:
     """What the Administration records: the vital a hold was met on (else the first judged),
     its value, when it was taken and whether it was typed."""

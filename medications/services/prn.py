@@ -24,8 +24,8 @@ from medications.services.doses import opened_at
 from medications.services.holds import (
     admission_readings,
     hold_record_fields,
-    judge_holds,
     met_texts,
+    order_hold_checks,
     trigger_for,
 )
 from medications.timing import prn_limits, reassessment_delay
@@ -398,23 +398,9 @@ def _holds(order: Order, given_at, hold_values, hold_reason: str, reason: str, e
     """The order's structured holds judged for a PRN dose at `given_at` (services/holds.py):
     the fields the dose records (the vital judged on, the rule met), and the reason with why it
     is given although a rule is met. Errors on hold_<vital> and hold_reason."""
-    holds = list(order.holds.all())
-    if not holds:
+    checks = order_hold_checks(order, at=given_at, typed=hold_values, errors=errors, giving=True)
+    if not checks:
         return {}, reason
-    facility = order.admission.facility
-    checks = judge_holds(
-        holds, admission_readings(order.admission_id, given_at), at=given_at,
-        max_age=timedelta(minutes=facility.hold_vital_max_age_minutes), typed=hold_values,
-    )  # fmt: skip
-    for check in checks:
-        if check.error:
-            errors[f"hold_{check.vital}"] = check.error
-        elif check.value is None:
-            errors[f"hold_{check.vital}"] = (
-                f"{check.name}: the order holds the dose if {' or '.join(check.rules)}, and no "
-                f"reading was taken in the last {facility.hold_vital_max_age_minutes} minutes. "
-                "Take it and enter it before giving."
-            )
     fields = hold_record_fields(checks)
     met = "; ".join(met_texts(checks))
     if not met:
