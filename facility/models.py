@@ -62,6 +62,28 @@ class Facility(models.Model):
     )  # fmt: skip
     vitals_default_every_minutes = models.PositiveIntegerField(default=24 * 60)
     hold_vital_max_age_minutes = models.PositiveSmallIntegerField(default=60)
+    # Notes, incidents and groups (issue 12, specs/charting.md).
+    note_format = models.CharField(
+        max_length=10,
+        choices=[("birp", "BIRP (Behavior, Intervention, Response, Plan)"),
+                 ("dap", "DAP (Data, Assessment, Plan)"),
+                 ("soap", "SOAP (Subjective, Objective, Assessment, Plan)"),
+                 ("narrative", "Narrative")],
+        default="birp",
+        help_text="The narrative format of behavior and progress notes.",
+    )  # fmt: skip
+    cosign_technician_notes = models.BooleanField(
+        default=True, help_text="A technician's progress note waits for a nurse's or "
+        "clinician's co-signature.",
+    )  # fmt: skip
+    emergency_holds_permitted = models.BooleanField(
+        default=False, help_text="Incident reports may record an emergency hold."
+    )
+    incident_state_report_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="A critical incident is reported to the state licensing agency "
+        "within this many hours.",
+    )  # fmt: skip
+    incident_debrief_hours = models.PositiveSmallIntegerField(default=72)
 
     class Meta:
         ordering = ["name"]
@@ -196,6 +218,13 @@ class AlertQuerySet(models.QuerySet):
     def for_facility(self, facility: Facility) -> "AlertQuerySet":
         return self.filter(facility=facility)
 
+    def for_audience(self, role: str, *, everything: bool = False) -> "AlertQuerySet":
+        """The alerts a role sees: the floor's (no audience) and those addressed to it; with
+        `everything` (those who resolve alerts: supervisors) every alert."""
+        if everything:
+            return self
+        return self.filter(Q(audience="") | Q(audience__regex=rf"(^|,){role}(,|$)"))
+
 
 class Alert(models.Model):
     """Something staff must act on, raised by a scan and resolved by a person.
@@ -222,6 +251,9 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     resolution_note = models.TextField(blank=True)
+    # Whose alert this is (issue 12): role names joined by commas ("nurse,clinician"); empty for
+    # the floor's alerts, which everyone who may view alerts sees. Supervisors see every alert.
+    audience = models.CharField(max_length=60, blank=True, default="")
 
     objects = AlertQuerySet.as_manager()
 
@@ -414,4 +446,7 @@ class ClinicalPermission(models.Model):  # noqa: DJ008 (never instantiated)
             ("break_glass", "Can break the glass"),
             ("order_monitoring", "Can order vitals schedules and withdrawal protocols"),
             ("assess_withdrawal", "Can score CIWA-Ar and COWS"),
+            ("cosign_note", "Can co-sign another staff member's progress note"),
+            ("review_incident", "Can review and sign off incident reports"),
+            ("document_group", "Can hold groups and document attendance"),
         ]

@@ -148,8 +148,30 @@ def _all_their_facilities(user, member) -> None:
         )
 
 
+def _incident_reader(user, incident) -> None:
+    """An incident report is read by supervisors (who review), its reporter and the staff it
+    names, nobody else (specs/charting.md): it is an administrative record, not the chart."""
+    if _holds(user, "incident.review") or incident.reported_by_id == user.pk:
+        return
+    if incident.staff_links.filter(user_id=user.pk).exists():
+        return
+    raise PermissionDenied(
+        "Incident reports are read by supervisors, the reporter and the staff named in them."
+    )
+
+
+def _not_own_note(user, note) -> None:
+    """A co-signature is a second person's: never the author's own."""
+    if note.author_id == user.pk:
+        raise PermissionDenied("You cannot co-sign your own note.")
+
+
 RULES: dict[str, Callable[[Any, Any], None]] = {
     "floor.chart": _open_admission,
+    "behavior_note.write": _open_admission,
+    "cssrs.screen": _open_admission,
+    "incident.view": _incident_reader,
+    "note.cosign": _not_own_note,
     "mar.record": _observed_self_administration,
     "mar.follow_up": _prn_effect_by_nurse,
     "mar.strike": _own_entry_or_strike_any,

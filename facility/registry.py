@@ -97,6 +97,50 @@ class ScoreTrigger:
     href: str = ""
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a client's chart timeline (issue 12): notes, rounds remarks, vitals flags,
+    MAR exceptions, group attendance, from whichever app holds them.
+
+    `kind` is the filter key ("note", "round", "vitals", "mar", "group", ...); `at` the event
+    time; `recorded_at` when it entered the record (a late entry shows both); `title` a short
+    heading, `text` the body; `author` a display name; `href` where the entry is read in full;
+    `struck` an entered-in-error line (shown struck through, with `struck_note`); `late` a late
+    entry."""
+
+    kind: str
+    at: Any
+    title: str
+    text: str = ""
+    author: str = ""
+    href: str = ""
+    recorded_at: Any = None
+    struck: bool = False
+    struck_note: str = ""
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class IncidentDraft:
+    """What another app knows when an event should open a draft incident report (a naloxone
+    dose, a controlled-count variance marked as significant loss, a trip head count): the
+    incidents app (observations) prefills a draft from it without the caller importing it.
+
+    `source` is "naloxone", "count", "trip" or "round"; `source_ref` names the event, so calling
+    twice opens one draft; `incident_type` an IncidentType value; `client_public_ids` the clients
+    involved (may be empty); `reporter` the user whose action opened it."""
+
+    facility_id: int
+    source: str
+    source_ref: str
+    incident_type: str
+    occurred_at: Any
+    description: str
+    reporter: Any
+    client_public_ids: tuple = ()
+    location: str = ""
+
+
 @dataclass
 class Registry:
     chart_sections: list[ChartSection] = field(default_factory=list)
@@ -111,6 +155,9 @@ class Registry:
     reading_sources: dict[str, Callable[..., dict[int, dict[str, Reading]]]] = field(
         default_factory=dict
     )
+    timeline_sources: dict[str, Callable[..., list[TimelineEntry]]] = field(default_factory=dict)
+    timeline_labels: dict[str, str] = field(default_factory=dict)
+    incident_opener: Callable[[IncidentDraft], Any] | None = None
 
     def register_chart_section(self, section: ChartSection) -> None:
         self.chart_sections = sorted(
@@ -172,6 +219,36 @@ class Registry:
                 merged.setdefault(admission_id, {}).update(found)
         return merged
 
+    def register_timeline_source(
+        self, kind: str, label: str, source: Callable[..., list[TimelineEntry]]
+    ) -> None:
+        """`source(admission, *, since, until, user) -> [TimelineEntry]`: the app's entries
+        for one stay between two instants, in a fixed number of queries. `label` names the
+        filter ("Notes", "Rounds remarks"); `user` lets a source leave out what the reader may
+        not see (another author's draft)."""
+        self.timeline_sources[kind] = source
+        self.timeline_labels[kind] = label
+
+    def timeline(self, admission, *, since, until, user, kinds=None) -> list[TimelineEntry]:
+        entries: list[TimelineEntry] = []
+        for kind, source in self.timeline_sources.items():
+            if kinds and kind not in kinds:
+                continue
+            entries.extend(source(admission, since=since, until=until, user=user))
+        return sorted(entries, key=lambda e: e.at, reverse=True)
+
+    def register_incident_opener(self, opener: Callable[[IncidentDraft], Any]) -> None:
+        """`opener(draft) -> (incident public id, created)`: the incidents app opens (or finds,
+        by `source_ref`) a draft incident report."""
+        self.incident_opener = opener
+
+    def open_incident_draft(self, draft: IncidentDraft):
+        """Open a draft incident from another app's event; None when no incidents app is
+        installed."""
+        if self.incident_opener is None:
+            return None
+        return self.incident_opener(draft)
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
@@ -184,6 +261,9 @@ register_reading_source = registry.register_reading_source
 readings = registry.readings
 register_score_trigger_source = registry.register_score_trigger_source
 score_triggers_for = registry.score_triggers_for
+register_timeline_source = registry.register_timeline_source
+register_incident_opener = registry.register_incident_opener
+open_incident_draft = registry.open_incident_draft
 
 
 def autodiscover() -> None:

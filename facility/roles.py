@@ -27,6 +27,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # them stays with the supervisor.
         "facility.view_alerts",
         "facility.break_glass",
+        # Issue 12: groups they run or sit in on.
+        "facility.document_group",
     },
     Role.NURSE: {
         "facility.view_census",
@@ -53,6 +55,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Issue 11: vitals frequency, withdrawal protocols (nursing standing orders) and scoring.
         "facility.order_monitoring",
         "facility.assess_withdrawal",
+        # Issue 12: co-sign technicians' notes, hold groups.
+        "facility.cosign_note",
+        "facility.document_group",
     },
     Role.CLINICIAN: {
         "facility.view_census",
@@ -68,6 +73,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.break_glass",
         "facility.order_monitoring",
         "facility.assess_withdrawal",
+        # Issue 12: co-sign notes, run groups (counselors facilitate most groups: a wider grant
+        # than DESIGN.md's "view"), and see the alerts addressed to clinicians (risk screens).
+        "facility.cosign_note",
+        "facility.document_group",
+        "facility.view_alerts",
     },
     Role.SUPERVISOR: {
         "facility.view_census",
@@ -84,6 +94,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.view_audit_trail",
         "facility.admit_client",
         "facility.break_glass",
+        # Issue 12: incident review and sign-off; groups.
+        "facility.review_incident",
+        "facility.document_group",
     },
     Role.ADMIN: {
         "facility.manage_staff",
@@ -175,6 +188,24 @@ CAPABILITIES: dict[str, str | None] = {
     "withdrawal.order": "facility.order_monitoring",
     "withdrawal.assess": "facility.assess_withdrawal",
     "withdrawal.view": "facility.view_census",
+    # Issue 12 (specs/charting.md). Behavior notes are floor charting; progress notes any
+    # clinical role; a co-signature a nurse or clinician (not the author: service and database).
+    "behavior_note.write": "facility.chart_floor",
+    "notes.view": "facility.view_census",
+    "note.cosign": "facility.cosign_note",
+    # The C-SSRS screen: anyone who writes notes (the screen version is made for lay staff);
+    # ordering one is a clinician's call.
+    "cssrs.screen": "facility.write_progress_note",
+    "cssrs.order": "facility.order_observation_level",
+    # Incidents: anyone on the floor reports; reading one is also limited to its reporter, the
+    # staff it names and supervisors (policy rule "incident.view"); supervisors review.
+    "incident.report": "facility.chart_floor",
+    "incident.view": "facility.view_census",
+    "incident.review": "facility.review_incident",
+    "groups.document": "facility.document_group",
+    "groups.view": "facility.view_census",
+    # The curriculum and weekly clinical-hours targets are setup (admins).
+    "groups.curriculum": "facility.manage_code_lists",
 }
 
 # Credentials that may prescribe (issue 9, item 10): physicians, nurse practitioners and physician

@@ -236,6 +236,7 @@ def alert_raise(
     link: str = "",
     once: bool = True,
     now: datetime | None = None,
+    audience: str = "",
 ) -> tuple[Alert, bool]:
     """Upsert an alert by dedupe key; returns (alert, created).
 
@@ -263,6 +264,7 @@ def alert_raise(
                 client_label=client_label,
                 link=link,
                 raised_at=now or timezone.now(),
+                audience=audience,
             )
     except IntegrityError:
         return Alert.objects.open().get(dedupe_key=dedupe_key), False

@@ -81,7 +81,11 @@ def alert_dashboard(request):
     `?client=<public id>` narrows the list to one client's alerts (the census links there). Every
     role on the floor sees them (issue 10); resolving is the supervisor's."""
     facility = _facility_or_404(request)
-    open_alerts = Alert.objects.for_facility(facility).open()
+    open_alerts = (
+        Alert.objects.for_facility(facility)
+        .open()
+        .for_audience(request.user.role, everything=policy.allows(request.user, "alerts.resolve"))
+    )
     client_id = request.GET.get("client")
     if client_id:
         try:

@@ -673,3 +673,801 @@ class ScaleAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_scale_display()} {self.total} at {self.assessed_at:%Y-%m-%d %H:%M}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 12 (specs/charting.md): behavior and mood notes, progress notes, the C-SSRS screen,
+# incidents and groups.
+# ---------------------------------------------------------------------------------------------
+
+
+class Mood(models.TextChoices):
+    EUTHYMIC = "euthymic", "Euthymic"
+    ANXIOUS = "anxious", "Anxious"
+    DEPRESSED = "depressed", "Depressed"
+    IRRITABLE = "irritable", "Irritable"
+    ANGRY = "angry", "Angry"
+    EUPHORIC = "euphoric", "Euphoric"
+    LABILE = "labile", "Labile"
+
+
+class Affect(models.TextChoices):
+    FULL = "full", "Full"
+    RESTRICTED = "restricted", "Restricted"
+    BLUNTED = "blunted", "Blunted"
+    FLAT = "flat", "Flat"
+    LABILE = "labile", "Labile"
+
+
+class Behavior(models.TextChoices):
+    CALM = "calm", "Calm"
+    COOPERATIVE = "cooperative", "Cooperative"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    ISOLATIVE = "isolative", "Isolative"
+    AGITATED = "agitated", "Agitated"
+    HOSTILE = "hostile", "Hostile"
+    INTRUSIVE = "intrusive", "Intrusive"
+    DISORGANIZED = "disorganized", "Disorganized"
+    INTERNAL_STIMULI = "internal_stimuli", "Responding to internal stimuli"
+    TEARFUL = "tearful", "Tearful"
+    GUARDED = "guarded", "Guarded"
+
+
+class Participation(models.TextChoices):
+    FULL = "full", "Full"
+    PARTIAL = "partial", "Partial"
+    NONE = "none", "None"
+    REFUSED = "refused", "Refused"
+
+
+class SleepQuality(models.TextChoices):
+    GOOD = "good", "Good"
+    FAIR = "fair", "Fair"
+    POOR = "poor", "Poor"
+
+
+class RiskFlag(models.TextChoices):
+    SUICIDAL = "suicidal", "Suicidal thoughts"
+    SELF_HARM = "self_harm", "Self-harm urges"
+    HOMICIDAL = "homicidal", "Homicidal thoughts"
+    LEAVING = "leaving", "Talk of leaving against advice (AWOL/AMA risk)"
+    CONTRABAND = "contraband", "Contraband suspected"
+
+
+class NoteFormat(models.TextChoices):
+    """Narrative formats; each is its sections in order (observations/notes.py)."""
+
+    BIRP = "birp", "BIRP (Behavior, Intervention, Response, Plan)"
+    DAP = "dap", "DAP (Data, Assessment, Plan)"
+    SOAP = "soap", "SOAP (Subjective, Objective, Assessment, Plan)"
+    NARRATIVE = "narrative", "Narrative"
+
+
+MEAL_PERCENTS = (0, 25, 50, 75, 100)
+
+
+def _struck_complete(prefix: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(struck_at__isnull=True) | (Q(struck_by__isnull=False) & ~Q(struck_reason="")),
+        name=f"{prefix}_strike_complete",
+    )
+
+
+class BehaviorNote(models.Model):
+    """A technician's or nurse's behavior and mood note: the structured fields of the spec (each
+    optional, at least one given, checked by the service) and a narrative in the facility's
+    format. Saved is signed: never edited, struck with a reason when entered in error."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="behavior_notes"
+    )
+    observed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    mood_words = models.CharField(max_length=200, blank=True)
+    mood = models.CharField(max_length=12, choices=Mood.choices, blank=True)
+    affect = models.CharField(max_length=12, choices=Affect.choices, blank=True)
+    affect_congruent = models.BooleanField(null=True, blank=True)
+    behaviors = models.JSONField(default=list, blank=True)  # Behavior values
+    participation = models.CharField(max_length=10, choices=Participation.choices, blank=True)
+    sleep_hours = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    sleep_quality = models.CharField(max_length=6, choices=SleepQuality.choices, blank=True)
+    meal_breakfast = models.PositiveSmallIntegerField(null=True, blank=True)
+    meal_lunch = models.PositiveSmallIntegerField(null=True, blank=True)
+    meal_dinner = models.PositiveSmallIntegerField(null=True, blank=True)
+    cravings = models.PositiveSmallIntegerField(null=True, blank=True)
+    risk_flags = models.JSONField(default=list, blank=True)  # RiskFlag values
+    narrative_format = models.CharField(max_length=10, choices=NoteFormat.choices)
+    narrative = models.JSONField(default=dict, blank=True)  # {section key: text}
+    handoff = models.BooleanField(default=False)
+    # The round check the note was started from (quick entry on the board), if any.
+    round_check = models.ForeignKey(
+        RoundCheck, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    late_entry = models.BooleanField(default=False)
+    struck_at = models.DateTimeField(null=True, blank=True)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    struck_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["admission", "observed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recorded_at__gte=F("observed_at")),
+                name="obs_behaviornote_not_in_future",
+            ),
+            models.CheckConstraint(
+                condition=Q(cravings__isnull=True) | Q(cravings__lte=10),
+                name="obs_behaviornote_cravings_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(sleep_hours__isnull=True)
+                | (Q(sleep_hours__gte=0) & Q(sleep_hours__lte=24)),
+                name="obs_behaviornote_sleep_range",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{meal}__isnull": True}) | Q(**{f"{meal}__in": MEAL_PERCENTS}),
+                    name=f"obs_behaviornote_{meal}_percent",
+                )
+                for meal in ("meal_breakfast", "meal_lunch", "meal_dinner")
+            ],
+            _struck_complete("obs_behaviornote"),
+        ]
+        indexes = [
+            models.Index(fields=["admission", "-observed_at"], name="obs_bnote_adm_idx"),
+            models.Index(
+                fields=["observed_at"], condition=Q(handoff=True), name="obs_bnote_handoff_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Behavior note {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class ProgressNote(models.Model):
+    """A progress note by any clinical role (specs/charting.md).
+
+    A draft (`signed_at` empty) is autosaved and visible only to its author; signing fixes it for
+    good: a database trigger (migration 0007) refuses any change to a signed note's text, times,
+    author or client. After signing only an addendum (`NoteAddendum`), an entered-in-error strike
+    (reason kept, struck but visible) or a co-signature changes what the chart shows.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="progress_notes"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note_format = models.CharField(max_length=10, choices=NoteFormat.choices)
+    sections = models.JSONField(default=dict, blank=True)  # {section key: text}
+    event_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    # Autosave: every save bumps `version`; a save carrying an older version is refused, so two
+    # tabs cannot overwrite each other's text.
+    saved_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    # Recorded after the shift that holds `event_at` had ended (judged when signed).
+    late_entry = models.BooleanField(default=False)
+    cosign_required = models.BooleanField(default=False)
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    struck_at = models.DateTimeField(null=True, blank=True)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    struck_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["admission", "event_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True) | Q(signed_at__gte=F("event_at")),
+                name="obs_progressnote_event_not_after_signing",
+            ),
+            models.CheckConstraint(
+                condition=Q(cosigned_at__isnull=True)
+                | (
+                    Q(signed_at__isnull=False)
+                    & Q(cosign_required=True)
+                    & Q(cosigned_by__isnull=False)
+                    & ~Q(cosigned_by=F("author"))
+                    & Q(cosigned_at__gte=F("signed_at"))
+                ),
+                name="obs_progressnote_cosign_complete",
+            ),  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(struck_at__isnull=True) | Q(signed_at__isnull=False),
+                name="obs_progressnote_strike_only_signed",
+            ),
+            _struck_complete("obs_progressnote"),
+        ]
+        indexes = [
+            models.Index(fields=["admission", "-event_at"], name="obs_pnote_adm_idx"),
+            models.Index(
+                fields=["signed_at"],
+                condition=Q(cosign_required=True, cosigned_at__isnull=True, struck_at__isnull=True)
+                & Q(signed_at__isnull=False),
+                name="obs_pnote_cosign_queue_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Progress note {self.event_at:%Y-%m-%d %H:%M}"
+
+
+class NoteAddendum(models.Model):
+    """Text added to a signed progress note: its own author and time, signed when saved."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    note = models.ForeignKey(ProgressNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["note", "recorded_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="obs_noteaddendum_text"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
+class CssrsResult(models.TextChoices):
+    NONE = "none", "No risk identified"
+    LOW = "low", "Low risk"
+    MODERATE = "moderate", "Moderate risk"
+    HIGH = "high", "High risk"
+
+
+class CssrsReason(models.TextChoices):
+    ADMISSION = "admission", "At admission"
+    RISK_FLAG = "risk_flag", "After a risk flag"
+    ORDERED = "ordered", "Ordered by a clinician"
+    OTHER = "other", "Other concern"
+
+
+class CssrsRequest(models.Model):
+    """A C-SSRS screen owed: after a risk flag in a behavior note, or ordered by a clinician
+    (the screen owed at admission needs no row: a stay with no screen owes one). Open until a
+    screen answers it or it is cancelled with a reason."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="cssrs_requests"
+    )
+    reason = models.CharField(max_length=10, choices=CssrsReason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    behavior_note = models.ForeignKey(
+        BehaviorNote, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    due_at = models.DateTimeField()
+    answered_by = models.ForeignKey(
+        "CssrsScreen", on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    cancel_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["admission", "requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=CssrsReason.values), name="obs_cssrsrequest_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cancelled_at__isnull=True)
+                | (Q(cancelled_by__isnull=False) & ~Q(cancel_reason="")),
+                name="obs_cssrsrequest_cancel_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=F("requested_at")), name="obs_cssrsrequest_due_after"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["admission"],
+                condition=Q(answered_by__isnull=True, cancelled_at__isnull=True),
+                name="obs_cssrsrequest_open_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"C-SSRS owed ({self.get_reason_display()})"
+
+
+class CssrsScreen(models.Model):
+    """One C-SSRS screen version: the answers as asked (3-5 only after a yes to 2) and the triage
+    `observations.scales.cssrs_screen` gave. Never edited; struck with a reason."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="cssrs_screens")
+    reason = models.CharField(max_length=10, choices=CssrsReason.choices)
+    answers = models.JSONField()  # {"q1": bool, ..., "q6": bool, "q6_recent": bool}
+    result = models.CharField(max_length=10, choices=CssrsResult.choices)
+    screened_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    remark = models.CharField(max_length=500, blank=True)
+    # High: was a safety plan started or reviewed (the screen prompts it).
+    safety_plan = models.BooleanField(null=True, blank=True)
+    struck_at = models.DateTimeField(null=True, blank=True)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    struck_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["admission", "screened_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(result__in=CssrsResult.values), name="obs_cssrsscreen_result_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=CssrsReason.values), name="obs_cssrsscreen_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_at__gte=F("screened_at")),
+                name="obs_cssrsscreen_not_in_future",
+            ),
+            _struck_complete("obs_cssrsscreen"),
+        ]
+        indexes = [
+            models.Index(fields=["admission", "-screened_at"], name="obs_cssrs_adm_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"C-SSRS {self.result} at {self.screened_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentType(models.TextChoices):
+    AGGRESSION_STAFF = "aggression_staff", "Aggression toward staff"
+    AGGRESSION_PEER = "aggression_peer", "Aggression toward a peer"
+    SELF_HARM = "self_harm", "Self-harm"
+    SUICIDE_ATTEMPT = "suicide_attempt", "Suicide attempt"
+    ELOPEMENT = "elopement", "Elopement / AWOL"
+    FALL = "fall", "Fall"
+    MEDICAL_EMERGENCY = "medical_emergency", "Medical emergency"
+    OVERDOSE = "overdose", "Overdose (naloxone given)"
+    MEDICATION_ERROR = "medication_error", "Medication error"
+    CONTRABAND = "contraband", "Contraband found"
+    PROPERTY_DAMAGE = "property_damage", "Property damage"
+    SEXUAL_MISCONDUCT = "sexual_misconduct", "Sexual misconduct"
+    ABUSE_ALLEGATION = "abuse_allegation", "Allegation of abuse"
+    CONTROLLED_LOSS = "controlled_loss", "Controlled-substance loss"
+    OTHER = "other", "Other"
+
+
+class IncidentSeverity(models.TextChoices):
+    NO_HARM = "no_harm", "No harm"
+    MINOR = "minor", "Minor"
+    MODERATE = "moderate", "Moderate"
+    MAJOR = "major", "Major"
+    DEATH = "death", "Death"
+
+
+class IncidentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted, awaiting review"
+    REVIEWED = "reviewed", "Reviewed and signed off"
+
+
+class IncidentSource(models.TextChoices):
+    MANUAL = "manual", "Reported by staff"
+    ROUND = "round", "A round check (self-harm or safety concern)"
+    NALOXONE = "naloxone", "A naloxone administration"
+    COUNT = "count", "A controlled-count variance (significant loss)"
+    TRIP = "trip", "A transport head count"
+
+
+class Incident(models.Model):
+    """An incident report: an administrative quality record, NOT part of the chart
+    (specs/charting.md). Visible only to supervisors, its reporter and the staff it names;
+    never in chart prints or disclosures. The chart gets an objective behavior note instead.
+
+    Opened as a draft (by staff, or prefilled from a round, a naloxone dose or a count variance:
+    `source` and `source_ref`, unique, so a retried hook opens one), submitted by the reporter,
+    then reviewed and signed off by a supervisor. A submitted report is not edited; what is
+    learnt later is a follow-up (`IncidentFollowUp`)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="incidents")
+    incident_type = models.CharField(max_length=20, choices=IncidentType.choices)
+    severity = models.CharField(max_length=10, choices=IncidentSeverity.choices, blank=True)
+    status = models.CharField(
+        max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.DRAFT
+    )
+    occurred_at = models.DateTimeField()
+    location = models.CharField(max_length=200, blank=True)
+    visitors = models.CharField(max_length=300, blank=True)  # names of visitors involved
+    description = models.TextField(blank=True)  # what happened, objectively
+    antecedents = models.TextField(blank=True)
+    interventions = models.JSONField(default=list, blank=True)  # Intervention values
+    hold_started_at = models.DateTimeField(null=True, blank=True)  # emergency hold, if permitted
+    hold_ended_at = models.DateTimeField(null=True, blank=True)
+    injuries = models.TextField(blank=True)  # who, what, first aid given
+    ems_called_at = models.DateTimeField(null=True, blank=True)
+    ems_agency = models.CharField(max_length=120, blank=True)
+    ems_outcome = models.CharField(max_length=300, blank=True)
+    source = models.CharField(
+        max_length=10, choices=IncidentSource.choices, default=IncidentSource.MANUAL
+    )
+    source_ref = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    debrief_at = models.DateTimeField(null=True, blank=True)
+    debrief_note = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    review_note = models.TextField(blank=True)
+    # The objective chart note written when the report was submitted.
+    chart_note_text = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(incident_type__in=IncidentType.values),
+                name="obs_incident_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=IncidentStatus.values), name="obs_incident_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | (Q(submitted_at__isnull=False) & ~Q(severity="") & ~Q(description="")),
+                name="obs_incident_submitted_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="reviewed")
+                | (
+                    Q(reviewed_at__isnull=False)
+                    & Q(reviewed_by__isnull=False)
+                    & ~Q(reviewed_by=F("reported_by"))
+                    & ~Q(review_note="")
+                ),
+                name="obs_incident_review_complete",
+            ),  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(hold_ended_at__isnull=True)
+                | (Q(hold_started_at__isnull=False) & Q(hold_ended_at__gte=F("hold_started_at"))),
+                name="obs_incident_hold_times",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["facility", "status", "-occurred_at"], name="obs_incident_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_incident_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Intervention(models.TextChoices):
+    VERBAL = "verbal", "Verbal de-escalation"
+    REDIRECTION = "redirection", "Redirection"
+    SPACE = "space", "Space offered"
+    PRN = "prn", "PRN offered"
+    HOLD = "hold", "Emergency hold"
+    FIRST_AID = "first_aid", "First aid"
+    NALOXONE = "naloxone", "Naloxone given"
+    EMS = "ems", "Emergency services called"
+    OTHER = "other", "Other"
+
+
+class IncidentClient(models.Model):
+    """A client named in an incident (their chart gets the objective note)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="client_links")
+    admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=60, blank=True)  # e.g. "involved", "injured", "witness"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "admission"], name="obs_incidentclient_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Client in incident {self.incident_id}"
+
+
+class IncidentStaff(models.Model):
+    """A staff member named in an incident: they may read the report."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="staff_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "user"], name="obs_incidentstaff_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Staff in incident {self.incident_id}"
+
+
+class NotifiedParty(models.TextChoices):
+    SUPERVISOR = "supervisor", "Supervisor"
+    CLINICIAN = "clinician", "On-call clinician or prescriber"
+    FAMILY = "family", "Family or guardian"
+    STATE = "state", "State licensing agency"
+    POLICE = "police", "Police"
+    OTHER = "other", "Other"
+
+
+class NotifyMethod(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "E-mail"
+    FAX = "fax", "Fax"
+    PORTAL = "portal", "Online portal"
+    LETTER = "letter", "Letter"
+
+
+class FamilyBasis(models.TextChoices):
+    """Why a family member or guardian may be told (42 CFR Part 2, specs/privacy.md)."""
+
+    CONSENT = "consent", "The client's written consent covers this person"
+    EMERGENCY = "emergency", "Medical emergency (§2.51)"
+
+
+class IncidentNotification(models.Model):
+    """Who was told about an incident, how and when. Family is told only with the client's
+    consent or in a medical emergency: the basis is required (database constraint)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notifications")
+    party = models.CharField(max_length=12, choices=NotifiedParty.choices)
+    person = models.CharField(max_length=120)  # name, agency or badge as told
+    method = models.CharField(max_length=10, choices=NotifyMethod.choices)
+    notified_at = models.DateTimeField()
+    family_basis = models.CharField(max_length=10, choices=FamilyBasis.choices, blank=True)
+    # The consent relied on (its reference, until consents are records: issue 16).
+    consent_reference = models.CharField(max_length=120, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["incident", "notified_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(party__in=NotifiedParty.values), name="obs_notification_party_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(party="family")
+                | Q(family_basis="emergency")
+                | (Q(family_basis="consent") & ~Q(consent_reference="")),
+                name="obs_notification_family_basis",
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_at__gte=F("notified_at")),
+                name="obs_notification_not_in_future",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_party_display()} notified {self.notified_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentFollowUp(models.Model):
+    """Something learnt or done after an incident was submitted (append-only)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="follow_ups")
+    text = models.TextField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["incident", "recorded_at"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="obs_followup_text")]
+
+    def __str__(self) -> str:
+        return f"Follow-up {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
+class GroupType(models.TextChoices):
+    PSYCHOEDUCATION = "psychoeducation", "Psychoeducation"
+    PROCESS = "process", "Process"
+    SKILLS = "skills", "Skills"
+    RELAPSE_PREVENTION = "relapse_prevention", "Relapse prevention"
+    MUTUAL_HELP = "mutual_help", "Mutual-help / 12-step"
+    LIFE_SKILLS = "life_skills", "Life skills"
+    RECREATION = "recreation", "Recreation"
+    FAMILY = "family", "Family"
+
+
+class GroupTopic(models.Model):
+    """A topic of the facility's group curriculum; sessions are chosen from it."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="group_topics")
+    group_type = models.CharField(max_length=20, choices=GroupType.choices)
+    title = models.CharField(max_length=120)
+    description = models.CharField(max_length=500, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility", "group_type", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "group_type", "title"], name="obs_grouptopic_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(group_type__in=GroupType.values), name="obs_grouptopic_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_group_type_display()}: {self.title}"
+
+
+class GroupSession(models.Model):
+    """One group held: its curriculum topic, facilitators, times, place, and for one unit or the
+    whole facility. Attendance is documented once for everyone eligible."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="group_sessions")
+    unit = models.ForeignKey(
+        "facility.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    topic = models.ForeignKey(GroupTopic, on_delete=models.PROTECT, related_name="sessions")
+    group_type = models.CharField(max_length=20, choices=GroupType.choices)
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    co_facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    location = models.CharField(max_length=120, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # Attendance documented (the roster saved): when and by whom.
+    documented_at = models.DateTimeField(null=True, blank=True)
+    documented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="obs_groupsession_ends_after"
+            ),
+            models.CheckConstraint(
+                condition=Q(co_facilitator__isnull=True) | ~Q(co_facilitator=F("facilitator")),
+                name="obs_groupsession_two_facilitators",
+            ),
+            models.CheckConstraint(
+                condition=Q(group_type__in=GroupType.values),
+                name="obs_groupsession_type_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["facility", "-starts_at"], name="obs_groupsession_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", "Present"
+    PARTIAL = "partial", "Partial"
+    ABSENT = "absent", "Absent"
+    REFUSED = "refused", "Refused"
+    EXCUSED = "excused", "Excused"
+
+
+class GroupParticipation(models.TextChoices):
+    ACTIVE = "active", "Active"
+    MINIMAL = "minimal", "Minimal"
+    NONE = "none", "None"
+    DISRUPTIVE = "disruptive", "Disruptive"
+
+
+class GroupAttendance(models.Model):
+    """One client's attendance at one session; it shows in their chart."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(GroupSession, on_delete=models.PROTECT, related_name="attendance")
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="group_attendance"
+    )
+    status = models.CharField(max_length=10, choices=AttendanceStatus.choices)
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)  # partial only
+    participation = models.CharField(max_length=10, choices=GroupParticipation.choices, blank=True)
+    excuse_reason = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    struck_at = models.DateTimeField(null=True, blank=True)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    struck_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["session", "admission"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "admission"],
+                condition=Q(struck_at__isnull=True),
+                name="obs_attendance_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AttendanceStatus.values),
+                name="obs_attendance_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="partial") & Q(minutes__gte=1))
+                | (~Q(status="partial") & Q(minutes__isnull=True)),
+                name="obs_attendance_partial_minutes",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="excused") | ~Q(excuse_reason=""),
+                name="obs_attendance_excused_reason",
+            ),
+            _struck_complete("obs_attendance"),
+        ]
+        indexes = [models.Index(fields=["admission", "session"], name="obs_attendance_adm_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} at {self.session_id}"
+
+
+class ClinicalHoursTarget(models.Model):
+    """Weekly clinical group hours a client at a level of care should attend, per facility."""
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="clinical_hours_targets"
+    )
+    level_of_care = models.CharField(max_length=10)
+    hours_per_week = models.DecimalField(max_digits=4, decimal_places=1)
+
+    class Meta:
+        ordering = ["facility", "level_of_care"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "level_of_care"], name="obs_hourstarget_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(hours_per_week__gte=0) & Q(hours_per_week__lte=80),
+                name="obs_hourstarget_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level_of_care}: {self.hours_per_week} h/week"
