@@ -114,20 +114,33 @@ def user_facilities(user: User):
     return Facility.objects.filter(staff=user).order_by("name")
 
 
+def my_facilities(request: HttpRequest) -> list[Facility]:
+    """The signed-in user's facilities by name, read once per request (one query): the current
+    facility, the layout's switcher and the policy's scope checks all use this list."""
+    cached = getattr(request, "_haven_facilities", None)
+    if cached is None:
+        user = request.user
+        cached = list(user_facilities(user)) if user.is_authenticated else []
+        if user.is_authenticated:
+            # The same set User.facility_ids() would read again (policy.in_scope).
+            user._facility_ids = [f.pk for f in cached]
+        request._haven_facilities = cached
+    return cached
+
+
 def current_facility(request: HttpRequest) -> Facility | None:
     """The facility the user is working in: the one they switched to, else their first."""
     cached = getattr(request, "_haven_facility", False)
     if cached is not False:
         return cached
     facility = None
-    user = request.user
-    if user.is_authenticated:
+    if request.user.is_authenticated:
         wanted = request.session.get(SESSION_FACILITY_KEY)
-        facilities = user_facilities(user)
+        facilities = my_facilities(request)
         if wanted:
-            facility = facilities.filter(pk=wanted).first()
-        if facility is None:
-            facility = facilities.first()
+            facility = next((f for f in facilities if f.pk == wanted), None)
+        if facility is None and facilities:
+            facility = facilities[0]
     request._haven_facility = facility
     return facility
 

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from facility.access import current_facility, user_facilities
+from facility.access import current_facility, my_facilities
 
 
 def haven(request):
@@ -11,7 +11,7 @@ def haven(request):
         return {"idle_timeout_seconds": settings.HAVEN_IDLE_TIMEOUT_MINUTES * 60}
     return {
         "current_facility": current_facility(request),
-        "my_facilities": user_facilities(user),
+        "my_facilities": my_facilities(request),
         "idle_timeout_seconds": settings.HAVEN_IDLE_TIMEOUT_MINUTES * 60,
         "idle_warning_seconds": settings.HAVEN_IDLE_WARNING_MINUTES * 60,
     }

@@ -449,4 +449,6 @@ class ClinicalPermission(models.Model):  # noqa: DJ008 (never instantiated)
             ("cosign_note", "Can co-sign another staff member's progress note"),
             ("review_incident", "Can review and sign off incident reports"),
             ("document_group", "Can hold groups and document attendance"),
+            ("order_screen", "Can order drug screens and draw the random list"),
+            ("record_lab_result", "Can enter a laboratory's drug-screen result"),
         ]

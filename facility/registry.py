@@ -106,7 +106,8 @@ class TimelineEntry:
     time; `recorded_at` when it entered the record (a late entry shows both); `title` a short
     heading, `text` the body; `author` a display name; `href` where the entry is read in full;
     `struck` an entered-in-error line (shown struck through, with `struck_note`); `late` a late
-    entry."""
+    entry; `details` further lines under the text, each a (heading, text) pair: a note's
+    sections or its addenda ("Addendum · name · time", text)."""
 
     kind: str
     at: Any
@@ -118,6 +119,7 @@ class TimelineEntry:
     struck: bool = False
     struck_note: str = ""
     late: bool = False
+    details: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,9 @@ class Registry:
     )
     timeline_sources: dict[str, Callable[..., list[TimelineEntry]]] = field(default_factory=dict)
     timeline_labels: dict[str, str] = field(default_factory=dict)
+    expected_analytes: dict[str, Callable[..., dict[int, dict[str, str]]]] = field(
+        default_factory=dict
+    )
     incident_opener: Callable[[IncidentDraft], Any] | None = None
 
     def register_chart_section(self, section: ChartSection) -> None:
@@ -237,6 +242,22 @@ class Registry:
             entries.extend(source(admission, since=since, until=until, user=user))
         return sorted(entries, key=lambda e: e.at, reverse=True)
 
+    def register_expected_analytes_source(
+        self, key: str, source: Callable[..., dict[int, dict[str, str]]]
+    ) -> None:
+        """`source(admission_ids, *, at) -> {admission_id: {analyte code: why}}`: the drug-screen
+        analytes (BUP, MTD, EDDP, OPI...) that a client's active orders explain at `at`, with the
+        order that explains each, so screening shows a presumptive positive as *expected*
+        without importing medications (issue 13)."""
+        self.expected_analytes[key] = source
+
+    def analytes_explained(self, admission_ids, *, at) -> dict[int, dict[str, str]]:
+        merged: dict[int, dict[str, str]] = {}
+        for source in self.expected_analytes.values():
+            for admission_id, found in source(list(admission_ids), at=at).items():
+                merged.setdefault(admission_id, {}).update(found)
+        return merged
+
     def register_incident_opener(self, opener: Callable[[IncidentDraft], Any]) -> None:
         """`opener(draft) -> (incident public id, created)`: the incidents app opens (or finds,
         by `source_ref`) a draft incident report."""
@@ -264,6 +285,8 @@ score_triggers_for = registry.score_triggers_for
 register_timeline_source = registry.register_timeline_source
 register_incident_opener = registry.register_incident_opener
 open_incident_draft = registry.open_incident_draft
+register_expected_analytes_source = registry.register_expected_analytes_source
+analytes_explained = registry.analytes_explained
 
 
 def autodiscover() -> None:

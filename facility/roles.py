@@ -58,6 +58,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Issue 12: co-sign technicians' notes, hold groups.
         "facility.cosign_note",
         "facility.document_group",
+        # Issue 13: order screens (for cause, scheduled), draw the random list, enter lab results.
+        "facility.order_screen",
+        "facility.record_lab_result",
     },
     Role.CLINICIAN: {
         "facility.view_census",
@@ -78,6 +81,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.cosign_note",
         "facility.document_group",
         "facility.view_alerts",
+        # Issue 13: a clinician orders a screen for cause.
+        "facility.order_screen",
     },
     Role.SUPERVISOR: {
         "facility.view_census",
@@ -97,6 +102,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Issue 12: incident review and sign-off; groups.
         "facility.review_incident",
         "facility.document_group",
+        # Issue 13.
+        "facility.order_screen",
+        "facility.record_lab_result",
     },
     Role.ADMIN: {
         "facility.manage_staff",
@@ -120,6 +128,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "observations.view_securityarea",
         "observations.change_securityarea",
         "observations.add_securityarea",
+        # Issue 12: the group curriculum and weekly clinical-hours targets ("groups.curriculum").
+        "observations.view_grouptopic",
+        "observations.change_grouptopic",
+        "observations.add_grouptopic",
+        "observations.view_clinicalhourstarget",
+        "observations.change_clinicalhourstarget",
+        "observations.add_clinicalhourstarget",
         # The medication catalog: ingredients drive the allergy check and the daily caps.
         "medications.view_medication",
         "medications.change_medication",
@@ -130,6 +145,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "medications.view_medicationingredient",
         "medications.change_medicationingredient",
         "medications.add_medicationingredient",
+        # Issue 13: the test devices (cups with cutoffs, breath devices) and the cups' lots.
+        "screening.view_device",
+        "screening.change_device",
+        "screening.add_device",
+        "screening.view_devicelot",
+        "screening.change_devicelot",
+        "screening.add_devicelot",
     },
 }
 
@@ -191,6 +213,10 @@ CAPABILITIES: dict[str, str | None] = {
     # Issue 12 (specs/charting.md). Behavior notes are floor charting; progress notes any
     # clinical role; a co-signature a nurse or clinician (not the author: service and database).
     "behavior_note.write": "facility.chart_floor",
+    # Entered in error: one's own note (policy rule), anyone's for nurses and supervisors (the
+    # charge roles of the floor, like "rounds.downtime": their permission, no migration).
+    "behavior_note.strike": "facility.chart_floor",
+    "behavior_note.strike_any": "facility.admit_client",
     "notes.view": "facility.view_census",
     "note.cosign": "facility.cosign_note",
     # The C-SSRS screen: anyone who writes notes (the screen version is made for lay staff);
@@ -206,6 +232,21 @@ CAPABILITIES: dict[str, str | None] = {
     "groups.view": "facility.view_census",
     # The curriculum and weekly clinical-hours targets are setup (admins).
     "groups.curriculum": "facility.manage_code_lists",
+    # Issue 13 (specs/screening.md). Technicians collect, keep custody, read cups, test breath and
+    # search belongings (floor charting); ordering a screen for cause or drawing the day's random
+    # list is a nurse's, clinician's or supervisor's; lab results are entered by nurses.
+    "screening.view": "facility.view_census",
+    "screening.order": "facility.order_screen",
+    "screening.random_draw": "facility.order_screen",
+    "screening.collect": "facility.chart_floor",
+    "screening.custody": "facility.chart_floor",
+    "screening.poc": "facility.chart_floor",
+    "screening.lab_result": "facility.record_lab_result",
+    "screening.breath": "facility.chart_floor",
+    "screening.search": "facility.chart_floor",
+    "screening.devices": "facility.manage_code_lists",
+    # Discharge with stored property not settled: a supervisor's override with a reason.
+    "property.override": "facility.sign_off_discrepancy",
 }
 
 # Credentials that may prescribe (issue 9, item 10): physicians, nurse practitioners and physician

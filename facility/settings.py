@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # After MessageMiddleware: "Draft incident opened" for whoever's action opened one.
+    "observations.middleware.IncidentDraftBannerMiddleware",
 ]
 
 ROOT_URLCONF = "facility.urls"
@@ -271,6 +273,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reassessments-overdue": {
         "task": "observations.tasks.scan_reassessments_overdue",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
+    "cssrs-overdue": {
+        "task": "observations.tasks.scan_cssrs_overdue",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
+    "incidents": {
+        "task": "observations.tasks.scan_incidents",
         "schedule": HAVEN_SCAN_SECONDS,
     },
 }

@@ -145,3 +145,120 @@ def _register_withdrawal_readings():
 
 
 _register_withdrawal_readings()
+
+
+# --- Behavior and mood notes (issue 12 item 1) --------------------------------------------------
+
+BEHAVIOR_NOTES_SHOWN = 10
+
+
+def _behavior_notes(request, client, admission):
+    """The stay's most recent behavior notes (struck ones shown struck, with the reason), each
+    with a strike form for its author, a nurse or a supervisor: one query, whatever the history."""
+    from observations.models import BehaviorNote
+    from observations.services import behavior_notes as service
+
+    if admission is None:
+        return {"admission": None}
+    found = list(
+        BehaviorNote.objects.filter(admission=admission)
+        .select_related("recorded_by", "struck_by")
+        .order_by("-observed_at", "-id")[: BEHAVIOR_NOTES_SHOWN + 1]
+    )
+    user, tz = request.user, admission.facility.tz
+    rows = []
+    for note in found[:BEHAVIOR_NOTES_SHOWN]:
+        note.admission = admission  # the policy reads the stay: no query per note
+        rows.append(
+            {
+                "note": note,
+                "summary": service.note_summary(note),
+                "sections": service.note_sections(note),
+                "struck": service.struck_text(note, tz),
+                "can_strike": note.struck_at is None
+                and policy.allows(user, "behavior_note.strike", note),
+            }
+        )
+    return {
+        "admission": admission,
+        "notes": rows,
+        "more": len(found) > BEHAVIOR_NOTES_SHOWN,
+        "shown": BEHAVIOR_NOTES_SHOWN,
+        "can_write": admission.is_open and policy.allows(user, "behavior_note.write", admission),
+    }
+
+
+register_chart_section(
+    ChartSection(
+        key="behavior_notes",
+        title="Behavior and mood notes",
+        template="observations/sections/behavior_notes.html",
+        render=_behavior_notes,
+        order=8,
+        capability="notes.view",
+    )
+)
+
+
+def _register_behavior_timeline():
+    """Behavior notes on the chart's timeline (the timeline page is issue 12 item 2's)."""
+    from facility.registry import register_timeline_source
+    from observations.services.behavior_notes import behavior_timeline
+
+    register_timeline_source("behavior", "Behavior notes", behavior_timeline)
+
+
+_register_behavior_timeline()
+
+
+# --- Notes and the chart timeline (issue 12 item 2): sources and section in timeline.py -------
+
+from observations import timeline  # noqa: E402, F401
+
+# --- C-SSRS screens (issue 12 item 3): built in observations/cssrs_chart.py -------------------
+
+
+def _register_cssrs():
+    from facility.registry import register_timeline_source, register_workflow_alert
+    from observations.cssrs_chart import cssrs_section, cssrs_timeline
+    from observations.services.cssrs import SAFETY_PLAN_CLOSED_BY, SAFETY_PLAN_KIND
+
+    register_chart_section(
+        ChartSection(
+            key="cssrs",
+            title="Suicide-risk screening (C-SSRS)",
+            template="observations/sections/cssrs.html",
+            render=cssrs_section,
+            order=7,
+            capability="notes.view",
+        )
+    )
+    register_timeline_source("cssrs", "Risk screens", cssrs_timeline)
+    # A high screen's safety-plan alert closes only when a plan is recorded on the screen.
+    register_workflow_alert(SAFETY_PLAN_KIND, SAFETY_PLAN_CLOSED_BY)
+
+
+_register_cssrs()
+
+
+# --- Groups (issue 12 item 5): built in observations/group_chart.py --------------------------
+
+
+def _register_groups():
+    from facility.registry import register_timeline_source
+    from observations.group_chart import group_timeline, groups_section
+
+    register_chart_section(
+        ChartSection(
+            key="groups",
+            title="Groups",
+            template="observations/sections/groups.html",
+            render=groups_section,
+            order=30,
+            capability="groups.view",
+        )
+    )
+    register_timeline_source("group", "Groups", group_timeline)
+
+
+_register_groups()

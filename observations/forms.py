@@ -1017,3 +1017,104 @@ class SuggestedForm(HavenForm):
         if not self.is_valid() or not self.cleaned_data["reason"]:
             return ""
         return dict(self.fields["reason"].choices)[self.cleaned_data["reason"]]
+
+
+# --- C-SSRS screen version (issue 12 item 3) ---------------------------------------------------
+
+# The questions in the words of specs/charting.md; the recall period of 1-5 is the past month.
+CSSRS_WORDING = {
+    "q1": "Wish to be dead",
+    "q2": "Non-specific active suicidal thoughts",
+    "q3": "Active suicidal ideation with any methods, without intent to act",
+    "q4": "Active suicidal ideation with some intent to act, without a specific plan",
+    "q5": "Active suicidal ideation with a specific plan and intent",
+    "q6": "Suicidal behavior ever (any act, start, or preparation)",
+    "q6_recent": "Within the past 3 months?",
+}
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _yes_no(number: str) -> forms.TypedChoiceField:
+    """A yes/no question, unanswered until tapped (never pre-set to "no")."""
+    return forms.TypedChoiceField(
+        label=f"Question {number}",
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": f"Question {number}: answer yes or no."},
+    )
+
+
+def _cssrs_reasons():
+    from observations.models import CssrsReason
+
+    return CssrsReason.choices
+
+
+class CssrsScreenForm(HavenForm):
+    """The six questions of the C-SSRS screen version (3-5 only after a yes to 2, the 3-month
+    follow-up only after a yes to 6), why it is done, when, and a remark. What must be answered
+    and what contradicts is judged by the service (observations.services.cssrs.clean_answers)."""
+
+    q1 = _yes_no("1")
+    q2 = _yes_no("2")
+    q3 = _yes_no("3")
+    q4 = _yes_no("4")
+    q5 = _yes_no("5")
+    q6 = _yes_no("6")
+    q6_recent = _yes_no("6 (past 3 months)")
+    reason = forms.ChoiceField(
+        label="Why this screen",
+        choices=_cssrs_reasons,
+        error_messages={
+            "required": "Why: choose why this screen is done.",
+            "invalid_choice": "Why: choose why this screen is done.",
+        },
+    )
+    screened_at = local_datetime_field("Screened at", required=False)
+    remark = forms.CharField(
+        label="Remark", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    QUESTIONS = ("q1", "q2", "q3", "q4", "q5", "q6", "q6_recent")
+
+    def __init__(self, *args, tz=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key in self.QUESTIONS:
+            self.fields[key].help_text = CSSRS_WORDING[key]
+        if not self.is_bound:
+            now = timezone.localtime(timezone.now(), tz) if tz else timezone.localtime()
+            self.initial.setdefault("screened_at", now.strftime("%Y-%m-%dT%H:%M"))
+
+    def answers(self) -> dict:
+        """{question: True, False or None (unanswered)} as the service takes them."""
+        return {key: self.cleaned_data.get(key) for key in self.QUESTIONS}
+
+    def raw(self, key: str):
+        """What was posted for a question ("yes", "no" or None), for showing a follow-up the
+        client already answered even when the form refused something else."""
+        value = self.data.get(key) if self.is_bound else None
+        return value if value in ("yes", "no") else None
+
+
+class CssrsSafetyPlanForm(HavenForm):
+    """The high-risk screen's prompt: safety plan started or reviewed, yes or no."""
+
+    safety_plan = forms.TypedChoiceField(
+        label="Safety plan started or reviewed",
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Safety plan: answer yes or no.",
+            "invalid_choice": "Safety plan: answer yes or no.",
+        },
+    )
+
+
+class CssrsOrderForm(HavenForm):
+    """A clinician orders a C-SSRS screen: what prompted it (optional)."""
+
+    detail = forms.CharField(label="What prompted it", max_length=300, required=False)

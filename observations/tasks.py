@@ -21,3 +21,20 @@ def scan_vitals_overdue() -> int:
 def scan_reassessments_overdue() -> int:
     """Withdrawal reassessments (CIWA-Ar, COWS) owed by a protocol and now overdue (issue 11)."""
     return services.scan_reassessments_overdue()
+
+
+@shared_task
+def scan_incidents() -> int:
+    """Incident reports unreviewed after 24 hours, critical ones not reported to the state in
+    time, debriefs not recorded (issue 12 item 4)."""
+    from observations.services.incidents import scan_incidents
+
+    return scan_incidents()
+
+
+@shared_task
+def scan_cssrs_overdue() -> int:
+    """C-SSRS screens asked for (risk flag, order) and not done by their due time (issue 12)."""
+    from observations.services.cssrs import scan_cssrs_overdue
+
+    return scan_cssrs_overdue()

@@ -1,7 +1,16 @@
 from django.urls import path
 
+from observations.views import (
+    behavior_notes,
+    cssrs,
+    incidents,
+    notes,
+    vitals,
+    vitals_review,
+    withdrawal,
+)
+from observations.views import groups as group_views
 from observations.views import rounds as views
-from observations.views import vitals, vitals_review, withdrawal
 
 app_name = "observations"
 
@@ -52,6 +61,54 @@ urlpatterns = [
     ),
     path("withdrawal/scores/<uuid:public_id>/", withdrawal.result, name="withdrawal_result"),
     path("withdrawal/scores/<uuid:public_id>/strike/", withdrawal.strike, name="withdrawal_strike"),
+    path(
+        "admissions/<uuid:public_id>/behavior-note/",
+        behavior_notes.behavior_note_new,
+        name="behavior_note_new",
+    ),
+    path("behavior-notes/<uuid:public_id>/", behavior_notes.behavior_note, name="behavior_note"),
+    path(
+        "behavior-notes/<uuid:public_id>/strike/",
+        behavior_notes.behavior_note_strike,
+        name="behavior_note_strike",
+    ),
+    path("admissions/<uuid:public_id>/cssrs/", cssrs.cssrs_screen, name="cssrs_screen"),
+    path("admissions/<uuid:public_id>/cssrs/order/", cssrs.cssrs_order, name="cssrs_order"),
+    path("cssrs/due/", cssrs.cssrs_due, name="cssrs_due"),
+    path("cssrs/<uuid:public_id>/", cssrs.cssrs_result, name="cssrs_result"),
+    path("cssrs/<uuid:public_id>/safety-plan/", cssrs.cssrs_safety_plan, name="cssrs_safety_plan"),
+    path("cssrs/<uuid:public_id>/strike/", cssrs.cssrs_strike, name="cssrs_strike"),
+    path("groups/", group_views.groups_today, name="groups"),
+    path("groups/new/", group_views.group_new, name="group_new"),
+    path("groups/<uuid:public_id>/", group_views.group_attendance, name="group_attendance"),
+    # Progress notes and the chart timeline (issue 12 item 2).
+    path("admissions/<uuid:public_id>/notes/new/", notes.note_new, name="note_new"),
+    path("admissions/<uuid:public_id>/timeline/", notes.timeline, name="timeline"),
+    path("notes/to-cosign/", notes.cosign_queue, name="cosign_queue"),
+    path("notes/<uuid:public_id>/", notes.note, name="note"),
+    path("notes/<uuid:public_id>/autosave/", notes.note_autosave, name="note_autosave"),
+    path("notes/<uuid:public_id>/sign/", notes.note_sign, name="note_sign"),
+    path("notes/<uuid:public_id>/discard/", notes.note_discard, name="note_discard"),
+    path("notes/<uuid:public_id>/addendum/", notes.note_addendum, name="note_addendum"),
+    path("notes/<uuid:public_id>/strike/", notes.note_strike, name="note_strike"),
+    path("notes/<uuid:public_id>/cosign/", notes.note_cosign, name="note_cosign"),
+    # Incident reports (issue 12 item 4): an administrative record, never linked from the chart.
+    path("incidents/", incidents.incident_list, name="incidents"),
+    path("incidents/new/", incidents.incident_new, name="incident_new"),
+    path("incidents/<uuid:public_id>/", incidents.incident_detail, name="incident_detail"),
+    path("incidents/<uuid:public_id>/edit/", incidents.incident_edit, name="incident_edit"),
+    path("incidents/<uuid:public_id>/submit/", incidents.incident_submit, name="incident_submit"),
+    path("incidents/<uuid:public_id>/notify/", incidents.incident_notify, name="incident_notify"),
+    path(
+        "incidents/<uuid:public_id>/follow-up/",
+        incidents.incident_follow_up,
+        name="incident_follow_up",
+    ),
+    path(
+        "incidents/<uuid:public_id>/debrief/", incidents.incident_debrief, name="incident_debrief"
+    ),
+    path("incidents/<uuid:public_id>/review/", incidents.incident_review, name="incident_review"),
+    path("incidents/<uuid:public_id>/pdf/", incidents.incident_pdf, name="incident_pdf"),
     path(
         "admissions/<uuid:public_id>/observation-sheet/",
         views.observation_sheet_pdf,

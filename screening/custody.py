@@ -60,3 +60,31 @@ def custody_breaks(events: Sequence[Mapping]) -> list[int]:
         latest = at if latest is None or at > latest else latest
         previous = event
     return breaks
+
+
+# Breath alcohol (specs/screening.md, "Breath alcohol", Haven's defaults): any result above 0.000
+# is positive; from 0.020 a repeat after 15 minutes; from 0.080, or any positive with withdrawal
+# risk, vitals and a CIWA-Ar.
+BAC_REPEAT_FROM = Decimal("0.020")
+BAC_VITALS_FROM = Decimal("0.080")
+BAC_REPEAT_AFTER = timedelta(minutes=15)
+BAC_OBSERVATION = timedelta(minutes=15)
+
+
+def bac_actions(brac: Decimal, *, withdrawal_risk: bool = False) -> list[str]:
+    """What a BrAC reading asks for, a subset of ["positive", "repeat", "vitals_ciwa"] in that
+    order. The value is compared as given (a Decimal, or a number read through its text), with
+    no rounding: 0.0199 is below the repeat line. A negative reading is a ValueError."""
+    value = brac if isinstance(brac, Decimal) else Decimal(str(brac))
+    if not value.is_finite():
+        raise ValueError(f"BrAC must be a number, not {brac!r}")
+    if value < 0:
+        raise ValueError(f"BrAC cannot be negative: {brac!r}")
+    if value <= 0:
+        return []
+    actions = ["positive"]
+    if value >= BAC_REPEAT_FROM:
+        actions.append("repeat")
+    if value >= BAC_VITALS_FROM or withdrawal_risk:
+        actions.append("vitals_ciwa")
+    return actions

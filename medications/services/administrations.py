@@ -176,6 +176,8 @@ def administration_record(
             raise
         raise DoseAlreadyCharted(_charted_by(_live_documentation(dose))) from exc
     decrement_for_administration(admin)
+    if outcome == Outcome.GIVEN:
+        open_naloxone_incident(admin)
     # Charted: the nurse's late and missed alerts of this dose are answered (not the
     # supervisor's critical one, which the supervisor resolves).
     Alert.objects.open().filter(
@@ -187,6 +189,49 @@ def administration_record(
     if outcome == Outcome.REFUSED:
         _alert_refusals(dose, now)
     return admin
+
+
+# Naloxone with another ingredient (buprenorphine/naloxone, pentazocine/naloxone) is a daily
+# treatment, not an overdose rescue: only naloxone on its own opens an incident.
+NALOXONE = "naloxone"
+NOT_RESCUE = ("buprenorphine", "pentazocine", "/", "+")
+
+
+def is_naloxone_rescue(medication) -> bool:
+    """Naloxone alone: every ingredient of the catalog entry is naloxone, or, for an entry
+    without ingredients, its name says naloxone (or Narcan) and names no other drug."""
+    names = [
+        n.lower() for n in medication.ingredient_rows.values_list("ingredient__name", flat=True)
+    ]
+    if names:
+        return all(NALOXONE in n for n in names)
+    name = medication.name.lower()
+    return (NALOXONE in name or "narcan" in name) and not any(x in name for x in NOT_RESCUE)
+
+
+def open_naloxone_incident(admin: Administration) -> None:
+    """A naloxone dose given opens a draft overdose incident, prefilled (specs/charting.md,
+    Incidents), through the registry: medications does not import the incidents app."""
+    from facility.registry import IncidentDraft, open_incident_draft
+
+    order = admin.order
+    if admin.given_at is None or not is_naloxone_rescue(order.medication):
+        return
+    admission = order.admission
+    at = timezone.localtime(admin.given_at, admission.facility.tz)
+    open_incident_draft(
+        IncidentDraft(
+            facility_id=admission.facility_id,
+            source="naloxone",
+            source_ref=f"naloxone:{admin.public_id}",
+            incident_type="overdose",
+            occurred_at=admin.given_at,
+            description=f"Naloxone given at {at:%H:%M} ({order.medication}, "
+            f"{order.get_route_display().lower()}), charted on the MAR by {admin.recorded_by}.",
+            reporter=admin.recorded_by,
+            client_public_ids=(admission.client.public_id,),
+        )
+    )
 
 
 def _judge_holds(dose, outcome, given_at, now, hold_values, errors) -> tuple[list, dict]:

@@ -372,9 +372,36 @@ def discrepancy_sign_off(
             dedupe_key=_incident_key(count),
             now=now,
         )
+        _open_loss_incident(count, actor=actor, missing=-change)
         if dea_106_filed_on is not None:
             _record_dea_106(count, actor=actor, filed_on=dea_106_filed_on)
     return count
+
+
+def _open_loss_incident(count, *, actor: User, missing: Decimal) -> None:
+    """A variance signed off as a significant loss opens a draft incident report (type
+    controlled-substance loss), prefilled, with the signing supervisor as its reporter; through
+    the registry, as medications does not import the incidents app."""
+    from facility.registry import IncidentDraft, open_incident_draft
+
+    stock = count.stock
+    at = timezone.localtime(count.counted_at, stock.facility.tz)
+    own = stock.admission.client.public_id if stock.admission_id else None
+    open_incident_draft(
+        IncidentDraft(
+            facility_id=stock.facility_id,
+            source="count",
+            source_ref=f"count:{count.public_id}",
+            incident_type="controlled_loss",
+            occurred_at=count.counted_at,
+            description=f"Controlled count of {stock} at {at:%Y-%m-%d %H:%M}: counted "
+            f"{_fmt(count.counted_quantity)}, expected {_fmt(count.expected_quantity)} "
+            f"({_fmt(missing)} missing). Signed off as a significant loss by {actor.initials}: "
+            f"{count.discrepancy_explanation}. DEA Form 106 due by {_dea_106_due(count)}.",
+            reporter=actor,
+            client_public_ids=(own,) if own else (),
+        )
+    )
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from medications import triggers
 from medications.allergies import refuse_if_new_conflict
 from medications.limits import mg_allowed_from, mg_in_24h, pre_dose_score
 from medications.models import Administration, Frequency, MedicationIngredient, Order, Outcome
-from medications.services.administrations import FUTURE_TOLERANCE
+from medications.services.administrations import FUTURE_TOLERANCE, open_naloxone_incident
 from medications.services.controlled import decrement_for_administration
 from medications.services.doses import opened_at
 from medications.services.holds import (
@@ -348,6 +348,7 @@ def prn_give(
         **hold_fields,
     )
     decrement_for_administration(admin)
+    open_naloxone_incident(admin)
     return admin
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from clients.models import Admission
 from facility import policy
 from facility.models import AlertSeverity, Facility, User
+from facility.registry import IncidentDraft, open_incident_draft
 from facility.services import alert_raise
 from observations.models import CheckSource, CodeKind, RoundCheck, RoundCode
 from observations.services.levels import current_levels, current_observers
@@ -37,8 +38,11 @@ class RoundEntry:
     observed_at: datetime | None = None
 
 
-def last_checks(admissions) -> dict[int, RoundCheck]:
-    """The latest check of each admission, in two index-only-sized queries."""
+def last_checks(admissions, codes: dict[int, RoundCode] | None = None) -> dict[int, RoundCheck]:
+    """The latest check of each admission, in one query: each stay's latest check id by an
+    index-only-sized subquery, and those checks with their codes. `codes` (by id; the board has
+    read the facility's active ones already) are used instead of joining them; a code not among
+    them (since deactivated) is read in one more query."""
     latest = (
         Admission.objects.filter(pk__in=[a.pk for a in admissions])
         .annotate(
@@ -48,11 +52,18 @@ def last_checks(admissions) -> dict[int, RoundCheck]:
                 .values("id")[:1]
             )
         )
-        .values_list("pk", "last_id")
+        .values("last_id")
     )
-    ids = {last: pk for pk, last in latest if last}
-    checks = RoundCheck.objects.filter(pk__in=ids).select_related("location", "status")
-    return {ids[c.pk]: c for c in checks}
+    checks = RoundCheck.objects.filter(pk__in=latest).order_by()
+    if codes is None:
+        return {c.admission_id: c for c in checks.select_related("location", "status")}
+    checks = list(checks)
+    missing = {i for c in checks for i in (c.location_id, c.status_id)} - codes.keys()
+    if missing:
+        codes = {**codes, **RoundCode.objects.in_bulk(missing)}
+    for check in checks:
+        check.location, check.status = codes[check.location_id], codes[check.status_id]
+    return {c.admission_id: c for c in checks}
 
 
 # What makes two posts of one submission key the same round. The observed time is compared
@@ -236,7 +247,8 @@ def round_submit(
         now=now,
         tz=facility.tz,
     )
-    for entry in entries:
+    for entry, when in zip(entries, times, strict=True):
+        _open_incident_draft(entry, when, actor, facility, submission_key)
         if entry.safety_concern or entry.status.raises_alert:
             client = entry.admission.client
             what = "safety concern" if entry.safety_concern else entry.status.label
@@ -252,3 +264,31 @@ def round_submit(
                 now=now,
             )
     return len(checks), False
+
+
+SIB_CODE = "SIB"  # observations/services/defaults.py: "Self-injurious behavior"
+
+
+def _open_incident_draft(entry: RoundEntry, when, actor: User, facility: Facility, key) -> None:
+    """An SIB status or a safety concern on a round opens a draft incident report, prefilled,
+    with the checker as its reporter (specs/charting.md, Incidents); once per check."""
+    sib = entry.status.code == SIB_CODE
+    if not (sib or entry.safety_concern):
+        return
+    at = timezone.localtime(when, facility.tz)
+    what = entry.status.label if sib else f"Safety concern ({entry.status.label.lower()})"
+    remark = entry.remark.strip()
+    open_incident_draft(
+        IncidentDraft(
+            facility_id=facility.pk,
+            source="round",
+            source_ref=f"round:{key}:{entry.admission.public_id}",
+            incident_type="self_harm" if sib else "other",
+            occurred_at=when,
+            description=f"{what} recorded on rounds at {at:%H:%M}"
+            + (f": {remark}" if remark else "."),
+            reporter=actor,
+            client_public_ids=(entry.admission.client.public_id,),
+            location=entry.location.label,
+        )
+    )

@@ -187,11 +187,24 @@ class UnitAlert:
 
 
 def unit_for(request, public_id) -> Unit:
-    """A unit of the current facility by public id (404 otherwise), with its facility."""
+    """A unit of the current facility by public id (404 otherwise), with its facility (the
+    request's own, already read)."""
     facility = current_facility_or_404(request)
-    return get_object_or_404(
-        Unit.objects.select_related("facility"), public_id=public_id, facility=facility
-    )
+    unit = get_object_or_404(Unit, public_id=public_id, facility=facility)
+    unit.facility = facility
+    return unit
+
+
+def units_for(request, public_id) -> tuple[Unit, list[Unit]]:
+    """As unit_for, with every unit of the facility by name (the board's tabs): one query."""
+    facility = current_facility_or_404(request)
+    units = list(Unit.objects.filter(facility=facility).order_by("name"))
+    unit = next((u for u in units if str(u.public_id) == str(public_id)), None)
+    if unit is None:
+        raise Http404("No such unit.")
+    for u in units:
+        u.facility = facility
+    return unit, units
 
 
 def _safe_path(link: str) -> bool:
@@ -199,40 +212,40 @@ def _safe_path(link: str) -> bool:
     return link.startswith("/") and not link.startswith("//") and "\\" not in link
 
 
-def _href(alert) -> str:
+def _href(alert, chart: str) -> str:
+    """Where an alert is acted on; `chart` is the chart URL with RowLinks.SENTINEL for the id."""
     if alert.link and _safe_path(alert.link):
         return alert.link
     if alert.client_public_id:
-        return reverse("clients:chart", args=[alert.client_public_id])
+        return chart.replace(RowLinks.SENTINEL, str(alert.client_public_id))
     return reverse("alerts")
 
 
-def _unit_alerts(alerts, names) -> list[UnitAlert]:
+def _unit_alerts(alerts, names, chart: str) -> list[UnitAlert]:
     """The unit's open alerts, most urgent first; one client's missed checks are one line
-    ("3 missed checks") so a few late clients cannot push the board off the screen."""
-    missed, lines = defaultdict(list), []
+    ("3 missed checks") so a few late clients cannot push the board off the screen. Links are
+    made for the lines shown only."""
+    missed, lines = defaultdict(list), []  # (severity, message, raised_at, alert linked to)
     for alert in alerts:
         if alert.kind == "missed_check" and alert.client_public_id in names:
             missed[alert.client_public_id].append(alert)
         else:
-            lines.append(UnitAlert(alert.severity, alert.message, alert.raised_at, _href(alert)))
+            lines.append((alert.severity, alert.message, alert.raised_at, alert))
     for public_id, group in missed.items():
         if len(group) == 1:
             (alert,) = group
-            lines.append(UnitAlert(alert.severity, alert.message, alert.raised_at, _href(alert)))
+            lines.append((alert.severity, alert.message, alert.raised_at, alert))
             continue
         worst = min(group, key=lambda a: SEVERITY_RANK.get(a.severity, 3))
         latest = max(a.raised_at for a in group)
         lines.append(
-            UnitAlert(
-                worst.severity,
-                f"{names[public_id]}: {len(group)} missed checks open",
-                latest,
-                _href(worst),
-            )
+            (worst.severity, f"{names[public_id]}: {len(group)} missed checks open", latest, worst)
         )
-    lines.sort(key=lambda a: (SEVERITY_RANK.get(a.severity, 3), -a.raised_at.timestamp()))
-    return lines[:ALERTS_SHOWN]
+    lines.sort(key=lambda line: (SEVERITY_RANK.get(line[0], 3), -line[2].timestamp()))
+    return [
+        UnitAlert(severity, message, raised_at, _href(alert, chart))
+        for severity, message, raised_at, alert in lines[:ALERTS_SHOWN]
+    ]
 
 
 def _vitals_text(status, tz) -> str:
@@ -264,7 +277,7 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
     admissions = _unit_admissions(unit, now)
     tz = unit.facility.tz
     levels = services.current_levels(admissions, now)
-    last = services.last_checks(admissions)
+    last = services.last_checks(admissions, {c.pk: c for c in codes.values()} if codes else None)
     continuous = [a for a in admissions if levels[a.pk].is_continuous]
     observers = services.current_observers(continuous) if continuous else {}
     vitals = services.vitals_status(admissions, now, facility=unit.facility)
@@ -314,7 +327,7 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
             )
         )
     names = {a.client.public_id: a.client.display_name for a in admissions}
-    return rows, _unit_alerts(alerts, names), len(alerts)
+    return rows, _unit_alerts(alerts, names, links.patterns["clients:chart"]), len(alerts)
 
 
 def recent_leaves(now, through: str = "leaves") -> Prefetch:
@@ -392,7 +405,7 @@ def rounds_home(request):
 def board(request, public_id):
     """The unit's rounds board: state of every client, the unit's open alerts and the form to
     chart a whole round (each client at the moment they were tapped "seen")."""
-    unit = unit_for(request, public_id)
+    unit, units = units_for(request, public_id)
     facility = unit.facility
     now = timezone.now()
     locations, statuses = _codes(facility)
@@ -432,7 +445,7 @@ def board(request, public_id):
     context = {
         "unit": unit,
         "facility": facility,
-        "units": Unit.objects.filter(facility=facility).order_by("name"),
+        "units": units,
         "rows": rows,
         "alerts": alerts,
         "alert_count": alert_count,

@@ -174,3 +174,14 @@
   }
   setInterval(function () { ago(); due(); }, 15000);
 })();
+
+// Progress-note autosave (issue 12): a refused save (400, or 409 when another tab saved first)
+// is swapped in like a success, so the refusal shows where "Saved 10:42" would, never silently.
+document.addEventListener("htmx:beforeSwap", function (e) {
+  var status = e.detail.xhr.status;
+  var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+  if ((status === 400 || status === 409) && elt && elt.closest("[data-swap-refusals]")) {
+    e.detail.shouldSwap = true;
+    e.detail.isError = false;
+  }
+});

@@ -191,4 +191,4 @@ def test_the_alerts_page_query_count_does_not_grow_with_alerts(client, cast, adm
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse("alerts")).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
-    assert len(many.captured_queries) <= 10, [q["sql"][:90] for q in many.captured_queries]
+    assert len(many.captured_queries) <= 6, [q["sql"][:90] for q in many.captured_queries]

@@ -502,3 +502,430 @@ def cows_form_body(w: World) -> dict:
         "yawning": "0", "anxiety_or_irritability": "0", "gooseflesh_skin": "0",
     }  # fmt: skip
     return {**items, "pulse_bpm": "", "assessed_at": now_field(w), "late_reason": "", "remark": ""}
+
+
+# ---------------------------------------------------------------- C-SSRS (issue 12 item 3)
+
+
+def cssrs_body(w: World) -> dict:
+    """A C-SSRS screen with every question asked answered no (3-5 not asked: 2 is no)."""
+    return {"q1": "no", "q2": "no", "q6": "no", "reason": "other", "screened_at": now_field(w),
+            "remark": ""}  # fmt: skip
+
+
+def a_high_cssrs_screen(w: World):
+    """A high-risk C-SSRS screen of the home client with no safety plan recorded yet (made the
+    first time it is asked for, within the calling test)."""
+    from observations.models import CssrsScreen
+    from observations.services.cssrs import cssrs_screen_record
+
+    found = CssrsScreen.objects.filter(
+        admission=w.admission, result="high", struck_at__isnull=True
+    ).last()
+    return found or cssrs_screen_record(
+        actor=w.cast["nurse"], admission=w.admission, reason="other",
+        answers={"q1": True, "q2": True, "q3": True, "q4": True, "q5": False, "q6": False},
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- groups (issue 12 item 5)
+
+
+def a_group_session(w: World):
+    """A whole-facility process group of the home facility that began 30 minutes ago and lasts
+    an hour, run by the nurse (made the first time it is asked for, within the calling test)."""
+    from observations.models import GroupSession, GroupTopic
+    from observations.services.groups import group_session_create
+
+    found = GroupSession.objects.filter(facility=w.facility).first()
+    starts = timezone.now() - timedelta(minutes=30)
+    return found or group_session_create(
+        actor=w.cast["nurse"], facility=w.facility, facilitator=w.cast["nurse"],
+        topic=GroupTopic.objects.filter(facility=w.facility, group_type="process").first(),
+        starts_at=starts, ends_at=starts + timedelta(hours=1), location="Group room",
+    )  # fmt: skip
+
+
+def group_new_body(w: World) -> dict:
+    from observations.models import GroupTopic
+
+    topic = GroupTopic.objects.filter(facility=w.facility, group_type="skills").first()
+    return {"topic": str(topic.pk), "starts_at": now_field(w), "length": "60",
+            "facilitator": str(w.cast["nurse"].pk), "co_facilitator": "", "unit": "",
+            "location": "Group room"}  # fmt: skip
+
+
+def attendance_body(w: World, status: str = "present") -> dict:
+    """Every client on the session's roster present (the home client partial, 20 minutes, when
+    `status` is "partial"); the clients on leave for the whole group are left to the service."""
+    from observations.services.groups import session_roster
+
+    body = {"reason": ""}
+    for line in session_roster(a_group_session(w)):
+        if line.locked:
+            continue
+        pid = line.admission.public_id
+        body[f"status-{pid}"] = "present"
+        body.update({f"minutes-{pid}": "", f"participation-{pid}": "",
+                     f"excuse_reason-{pid}": "", f"note-{pid}": ""})  # fmt: skip
+    if status == "partial":
+        pid = w.admission.public_id
+        body.update({f"status-{pid}": "partial", f"minutes-{pid}": "20"})
+    return body
+
+
+# ---------------------------------------------------------------- progress notes (issue 12 item 2)
+
+
+def a_note_draft(w: World, who: str = "technician"):
+    """A draft progress note of the home client by `who` (the one made the first time it is
+    asked for, within the calling test). Only its author sees it: anyone else gets 404."""
+    from observations.models import ProgressNote
+    from observations.services.progress_notes import progress_note_start
+
+    author = w.cast[who]
+    found = ProgressNote.objects.filter(
+        admission=w.admission, author=author, signed_at__isnull=True
+    ).first()
+    return found or progress_note_start(actor=author, admission=w.admission)
+
+
+def a_signed_note(w: World):
+    """A technician's signed progress note of the home client, waiting for its co-signature."""
+    from observations.models import ProgressNote
+    from observations.services.progress_notes import progress_note_sign, progress_note_start
+
+    tech = w.cast["technician"]
+    found = ProgressNote.objects.filter(
+        admission=w.admission, author=tech, signed_at__isnull=False, struck_at__isnull=True,
+        cosigned_at__isnull=True,
+    ).first()  # fmt: skip
+    if found:
+        return found
+    note = progress_note_start(actor=tech, admission=w.admission)
+    return progress_note_sign(
+        actor=tech, note=note, sections={"behavior": "Calm in group, joined the discussion."},
+        event_at=note.event_at, version=note.version,
+    )  # fmt: skip
+
+
+def note_editor_body(w: World, who: str = "technician") -> dict:
+    """The editor of `who`'s draft as the page posts it (BIRP, the facility default)."""
+    draft = a_note_draft(w, who)
+    return {
+        "behavior": "Paced the hall after a phone call.", "intervention": "Offered space.",
+        "response": "Settled within 10 minutes.", "plan": "Check in after dinner.",
+        "event_at": now_field(w), "version": str(draft.version),
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------- behavior notes (issue 12)
+
+
+def a_behavior_note(w: World):
+    """The home technician's behavior note on the home client, to read or strike (made the
+    first time it is asked for, within the calling test)."""
+    from observations.models import BehaviorNote
+    from observations.services.behavior_notes import behavior_note_record
+
+    found = BehaviorNote.objects.filter(
+        admission=w.admission, recorded_by=w.cast["technician"], struck_at__isnull=True
+    ).first()
+    return found or behavior_note_record(
+        actor=w.cast["technician"], admission=w.admission, observed_at=timezone.now(),
+        behaviors=["calm"], narrative={"behavior": "Calm in the day room."},
+    )  # fmt: skip
+
+
+def behavior_note_body(w: World) -> dict:
+    """A valid behavior note: calm and cooperative, lunch half eaten, a line of narrative."""
+    return {
+        "observed_at": now_field(w), "behaviors": ["calm", "cooperative"], "meal_lunch": "50",
+        "cravings": "2", "narrative_behavior": "Calm in the day room.",
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------- incident reports (issue 12)
+
+
+def an_incident(w: World, *, draft: bool = False):
+    """The technician's report of an incident with the home client that names the nurse and the
+    clinician, so everyone whose role reads reports may read it: submitted, or a complete draft
+    (made the first time it is asked for, within the calling test)."""
+    from observations.models import Incident
+    from observations.services.incidents import IncidentFields, incident_open, incident_submit
+
+    marker = "Matrix draft room" if draft else "Matrix room"
+    found = Incident.objects.filter(facility=w.facility, location=marker).first()
+    if found is not None:
+        return found
+    cast = w.cast
+    incident = incident_open(
+        actor=cast["technician"], facility=w.facility,
+        fields=IncidentFields(
+            "aggression_peer", timezone.now() - timedelta(minutes=20), severity="minor",
+            location=marker, description="Pushed a peer in the hallway.",
+            clients=(w.admission,), staff=(cast["nurse"], cast["clinician"]),
+        ),
+    )  # fmt: skip
+    return incident if draft else incident_submit(actor=cast["technician"], incident=incident)
+
+
+def incident_body(w: World, **changes) -> dict:
+    """A complete report of an incident with the home client, as the report form posts it."""
+    body = {
+        "incident_type": "fall", "severity": "minor",
+        "occurred_at": form_time(timezone.now() - timedelta(minutes=30), w.facility),
+        "location": "Hallway", "clients": [str(w.admission.public_id)], "staff": [],
+        "visitors": "", "description": "Slipped on a wet floor; got up unaided.",
+        "antecedents": "", "interventions": ["first_aid"], "injuries": "Graze, cleaned.",
+        "ems_called_at": "", "ems_agency": "", "ems_outcome": "",
+    }  # fmt: skip
+    return {**body, **changes}
+
+
+def notification_body(w: World, **changes) -> dict:
+    return {
+        "party": "clinician", "person": "Dr. On-Call", "method": "phone",
+        "notified_at": now_field(w), "family_basis": "", "consent_reference": "", "note": "",
+        **changes,
+    }  # fmt: skip
+
+
+def debrief_body(w: World) -> dict:
+    return {"debrief_at": now_field(w), "debrief_note": "Client, peer and staff; agreed a plan."}
+
+
+# ---------------------------------------------------------------- specimens and custody (issue 13)
+
+
+def _a_specimen(w: World, tag: str, *, collect: bool = False, **collection):
+    """The home client's specimen tagged `tag` (in its reason text), started by the technician
+    and, with `collect`, collected by them 20 minutes ago (made the first time it is asked for,
+    within the calling test)."""
+    from screening.models import Specimen
+    from screening.services.specimens import Collection, specimen_collect, specimen_order
+
+    found = Specimen.objects.filter(admission=w.admission, reason_detail=tag).first()
+    if found is not None:
+        return found
+    tech = w.cast["technician"]
+    specimen = specimen_order(actor=tech, admission=w.admission, reason="admission",
+                              reason_detail=tag)  # fmt: skip
+    if not collect:
+        return specimen
+    at = timezone.now() - timedelta(minutes=20)
+    fields = {
+        "collected_at": at, "observed": False, "temperature": Decimal("96.4"),
+        "temperature_unit": "F", "temperature_read_at": at + timedelta(minutes=2),
+        "volume_adequate": True, "split": False, "seal_applied": True, "seal_initialed": True,
+        "client_signature": "M20 120 L60 80 L100 130",
+    }  # fmt: skip
+    fields.update(collection)
+    return specimen_collect(actor=tech, specimen=specimen, collection=Collection(**fields))
+
+
+def an_ordered_specimen(w: World):
+    return _a_specimen(w, "matrix: to collect")
+
+
+def a_collected_specimen(w: World):
+    """Collected by the technician, who holds it: custody #1 only."""
+    return _a_specimen(w, "matrix: collected", collect=True)
+
+
+def a_flagged_specimen(w: World):
+    """Collected at 101.0 °F: flagged, an observed recollection to offer."""
+    return _a_specimen(w, "matrix: flagged", collect=True, temperature=Decimal("101.0"))
+
+
+def a_specimen_at_the_lab(w: World):
+    """Collected, stored, couriered and received by the lab: ready for its result."""
+    from screening.services.custody import custody_append
+
+    specimen = _a_specimen(w, "matrix: at the lab", collect=True)
+    if specimen.custody.count() > 1:
+        return specimen
+    tech, start = w.cast["technician"], specimen.collected_at
+    for minutes, released, received, purpose in (
+        (5, "Technician, BHT", "Storage fridge 2", "to_storage"),
+        (10, "Storage fridge 2", "Sam Rivera, Quest courier", "to_courier"),
+        (15, "Sam Rivera, Quest courier", "Quest Diagnostics", "lab_received"),
+    ):
+        custody_append(
+            actor=tech, specimen=specimen, at=start + timedelta(minutes=minutes),
+            released_by=released, received_by=received, purpose=purpose, seal_intact=True,
+            storage_location="Med room" if purpose == "to_storage" else "",
+        )  # fmt: skip
+    return specimen
+
+
+def specimen_start_body(w: World) -> dict:
+    return {"reason": "admission", "specimen_type": "urine", "leave": ""}
+
+
+def specimen_order_body(w: World) -> dict:
+    return {"reason": "for_cause", "reason_detail": "Smelled of alcohol after group",
+            "specimen_type": "urine"}  # fmt: skip
+
+
+def specimen_collect_body(w: World) -> dict:
+    return {
+        "collected_at": now_field(w), "observed": "no", "observer": "", "observed_reason": "",
+        "temperature": "96.4", "temperature_unit": "F", "temperature_read_at": now_field(w),
+        "volume_adequate": "yes", "split": "single", "seal_applied": "on",
+        "seal_initialed": "on", "client_signature": "M20 120 L60 80 L100 130", "remarks": "",
+    }  # fmt: skip
+
+
+def specimen_refuse_body(w: World) -> dict:
+    return {"refused_at": now_field(w), "refusal_note": "Said no and walked away"}
+
+
+def custody_body(w: World) -> dict:
+    """The technician, who holds the collected specimen, puts it in the fridge."""
+    return {
+        "at": now_field(w), "purpose": "to_storage", "released_by": "Technician, BHT",
+        "received_by": "Storage fridge 2", "seal_intact": "yes",
+        "storage_location": "Med room, locked", "remarks": "", "corrects": "",
+    }  # fmt: skip
+
+
+def lab_result_body(w: World) -> dict:
+    return {
+        "lab_name": "Quest Diagnostics", "reported_at": now_field(w), "analyte_1": "THC",
+        "cutoff_1": "15", "value_1": "48.2", "positive_1": "positive",
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------- cup results, breath alcohol,
+# belongings searches (issue 13 items 4-7)
+
+
+def a_cup_lot(w: World):
+    """A lot of the home facility's default cup, good for years."""
+    from datetime import date
+
+    from screening.models import Device, DeviceLot
+
+    cup = Device.objects.get(facility=w.facility, kind="cup")
+    lot, _ = DeviceLot.objects.get_or_create(
+        device=cup, lot="MATRIX-LOT", defaults={"expires_on": date(2099, 12, 31)}
+    )
+    return lot
+
+
+def poc_record_body(w: World) -> dict:
+    """The home client's collected specimen read: all negative but cocaine, pads normal."""
+    a_collected_specimen(w)
+    lot = a_cup_lot(w)
+    return {"device": str(lot.device.public_id), "lot": str(lot.pk), "tested_at": "",
+            "all_negative": "on", "all_normal": "on", "r-COC": "presumptive_positive"}  # fmt: skip
+
+
+def a_poc_result(w: World):
+    """The cup result of the home client's collected specimen (made the first time it is asked
+    for, within the calling test): presumptive positive for cocaine."""
+    from screening.models import PocTest
+    from screening.services.results import poc_test_record
+
+    specimen = a_collected_specimen(w)
+    found = PocTest.objects.filter(specimen=specimen, struck_at__isnull=True).first()
+    if found:
+        return found
+    lot = a_cup_lot(w)
+    readings = dict.fromkeys(lot.device.cutoffs, "negative") | {"COC": "presumptive_positive"}
+    return poc_test_record(
+        actor=w.cast["technician"], specimen=specimen, device=lot.device, lot=lot,
+        readings=readings, adulterants=dict.fromkeys(lot.device.adulterant_pads, "normal"),
+    )  # fmt: skip
+
+
+def a_breath_device(w: World):
+    from screening.models import Device
+
+    device, _ = Device.objects.get_or_create(
+        facility=w.facility, kind="breath", serial="MATRIX-BR",
+        defaults={"make": "Lifeloc", "model": "FC10", "calibration_interval_days": 180,
+                  "last_calibrated_on": timezone.localdate() - timedelta(days=10)},
+    )  # fmt: skip
+    return device
+
+
+def breath_body(w: World) -> dict:
+    """A negative breath test after 20 minutes of observation, signed by the client."""
+    return {
+        "device": str(a_breath_device(w).pk), "kind": "screening", "brac": "0.000",
+        "observation_started_at": form_time(timezone.now() - timedelta(minutes=20), w.facility),
+        "tested_at": now_field(w), "client_signature": "Robin Ashdown", "remarks": "",
+    }  # fmt: skip
+
+
+def a_breath_result(w: World):
+    from screening.models import BreathTest
+    from screening.services.breath import breath_test_record
+
+    found = BreathTest.objects.filter(admission=w.admission).first()
+    now = timezone.now()
+    return found or breath_test_record(
+        actor=w.cast["technician"], admission=w.admission, device=a_breath_device(w),
+        tested_at=now, observation_started_at=now - timedelta(minutes=20),
+        brac=Decimal("0.000"), client_signature="Robin Ashdown",
+    )  # fmt: skip
+
+
+def _second(w: World):
+    """A witness who is none of the posters: the matrix's second technician, else the nurse."""
+    return w.cast.get("witness") or w.cast["nurse"]
+
+
+def search_form_body(w: World) -> dict:
+    """An admission search witnessed by the second technician: one stored contraband item."""
+    return {
+        "reason": "admission", "reason_detail": "", "leave": "", "searched_at": "",
+        "witness": str(_second(w).pk), "client_present": "yes", "remarks": "",
+        "rows": "1", "item-1-category": "drugs", "item-1-description": "Baggie",
+        "item-1-quantity": "1", "item-1-contraband": "on", "item-1-disposition": "stored",
+        "item-1-location": "Property safe", "item-1-bag_id": "B-1", "item-1-witness": "",
+    }  # fmt: skip
+
+
+def a_search(w: World):
+    """The home client's admission search with a stored item (made the first time it is asked
+    for, within the calling test)."""
+    from screening.models import BelongingsSearch
+    from screening.services.searches import ItemEntry, search_record
+
+    found = BelongingsSearch.objects.filter(admission=w.admission).first()
+    return found or search_record(
+        actor=w.cast["technician"], admission=w.admission, reason="admission",
+        searched_at=timezone.now(), client_present=True, witness=_second(w),
+        items=[ItemEntry(category="electronics", description="Phone", disposition="stored",
+                         location="Locker 3", bag_id="B-3")],
+    )  # fmt: skip
+
+
+def a_search_item(w: World):
+    return a_search(w).items.first()
+
+
+def strike_body(w: World) -> dict:
+    a_poc_result(w)
+    return {"reason": "Wrong cup"}
+
+
+def item_move_body(w: World) -> dict:
+    a_search_item(w)
+    return {"disposition": "returned_to_family", "location": "", "bag_id": "", "witness": "",
+            "client_signature": "", "at": ""}  # fmt: skip
+
+
+def a_returned_leave(w: World):
+    """The away client's leave, with their return recorded (within the calling test)."""
+    from clients.models import Leave
+    from clients.services import leave_return
+
+    leave = Leave.objects.get(pk=w.leave.pk)
+    if leave.returned_at is None:
+        leave = leave_return(actor=w.cast["nurse"], leave=leave, returned_at=timezone.now())
+    return leave

@@ -390,7 +390,7 @@ def test_the_page_query_count_does_not_grow_with_clients_or_entries(
     with CaptureQueriesContext(connection) as many:
         assert client.get(url(stay)).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
-    assert len(many.captured_queries) <= 12, [q["sql"][:90] for q in many.captured_queries]
+    assert len(many.captured_queries) <= 9, [q["sql"][:90] for q in many.captured_queries]
 
 
 @pytest.mark.django_db

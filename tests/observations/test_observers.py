@@ -617,9 +617,9 @@ def test_my_observation_query_count_does_not_grow_with_clients(client, cast, fac
     assert len(many.captured_queries) == len(one.captured_queries), [
         q["sql"][:120] for q in many.captured_queries
     ]
-    # 13, +1 the offers declined or withdrawn lately, +1 the stays' recent leaves (a return from
+    # 11, +1 the offers declined or withdrawn lately, +1 the stays' recent leaves (a return from
     # leave owes the next entry, as on the board).
-    assert len(many.captured_queries) <= 15, [q["sql"][:90] for q in many.captured_queries]
+    assert len(many.captured_queries) <= 13, [q["sql"][:90] for q in many.captured_queries]
 
 
 @pytest.mark.django_db

@@ -403,4 +403,4 @@ def test_security_page_query_count_is_constant_in_rounds_and_findings(
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
-    assert len(many.captured_queries) <= 14, [q["sql"][:90] for q in many.captured_queries]
+    assert len(many.captured_queries) <= 9, [q["sql"][:90] for q in many.captured_queries]

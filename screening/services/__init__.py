@@ -1,0 +1,1 @@
+"""Writes of the screening domain, one module per concern (docs/architecture.md)."""
