@@ -223,6 +223,8 @@ CAPABILITIES: dict[str, str | None] = {
     # ordering one is a clinician's call.
     "cssrs.screen": "facility.write_progress_note",
     "cssrs.order": "facility.order_observation_level",
+    # Strike someone else's screen: the charge roles (nurses, supervisors), like behavior notes.
+    "cssrs.strike_any": "facility.admit_client",
     # Incidents: anyone on the floor reports; reading one is also limited to its reporter, the
     # staff it names and supervisors (policy rule "incident.view"); supervisors review.
     "incident.report": "facility.chart_floor",

@@ -33,14 +33,14 @@ def custody_breaks(events: Sequence[Mapping]) -> list[int]:
     """The 0-based indexes of the custody events that break the chain's rules, in order:
 
     - its `released_by` is not the previous event's `received_by` (a gap between holders);
-    - its `at` is earlier than an earlier event's (time went backward). Compared with the latest
-      time seen so far, not only the previous event's, so a second step back after a first one
-      is caught too (the safer reading);
+    - its `at` is earlier than the previous event's (time went backward), as issue 13's
+      interface says. A chain with one step back is already broken at that step, so a later
+      event between the two times needs no second mark;
     - its seal is intact after an earlier event recorded it broken.
     The first event has no previous holder or time to break. Times are aware datetimes, compared
     as instants (in UTC: Python compares two times of one zone by the wall clock)."""
     breaks = []
-    latest = None
+    previous_at = None
     seal_broken = False
     previous = None
     for index, event in enumerate(events):
@@ -51,13 +51,13 @@ def custody_breaks(events: Sequence[Mapping]) -> list[int]:
         # 01:10 EST (the second 01:xx of a November night) would sort before 01:30 EDT.
         at = at.astimezone(UTC)
         broken_here = previous is not None and event["released_by"] != previous["received_by"]
-        broken_here = broken_here or (latest is not None and at < latest)
+        broken_here = broken_here or (previous_at is not None and at < previous_at)
         broken_here = broken_here or (seal_broken and bool(event["seal_intact"]))
         if broken_here:
             breaks.append(index)
         if not event["seal_intact"]:
             seal_broken = True
-        latest = at if latest is None or at > latest else latest
+        previous_at = at
         previous = event
     return breaks
 

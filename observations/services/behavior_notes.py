@@ -39,7 +39,7 @@ from observations.models import (
     RoundCheck,
     SleepQuality,
 )
-from observations.services.cssrs import screen_request_open
+from observations.services.cssrs import RISK_FLAG_ALERT_KIND, screen_request_open
 
 MAX_BACKDATE = timedelta(hours=24)
 LATE_AFTER = timedelta(minutes=60)
@@ -48,7 +48,7 @@ LATE_AFTER = timedelta(minutes=60)
 PREFILL_WITHIN = timedelta(minutes=60)
 CRITICAL_FLAGS = {RiskFlag.SUICIDAL.value, RiskFlag.HOMICIDAL.value}
 MEALS = (("meal_breakfast", "Breakfast"), ("meal_lunch", "Lunch"), ("meal_dinner", "Dinner"))
-ALERT_KIND = "behavior_risk"
+ALERT_KIND = RISK_FLAG_ALERT_KIND  # closed by the C-SSRS screen that answers it
 # What the "at least one" message names, in the form's order.
 STRUCTURED_NAMES = (
     "mood", "affect", "behavior", "participation", "sleep", "meals", "cravings", "risk flags",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,14 +29,22 @@ from observations.models import (
 # A screen asked for by a risk flag is owed at once; the due time is when it shows as overdue.
 RISK_FLAG_DUE = timedelta(minutes=30)
 ORDERED_DUE = timedelta(hours=4)
+# The screen owed at admission (NPSG.15.01.01 screens everyone at intake): Haven's *default* is
+# within 4 hours of admission, after which the floor is alerted (the spec sets no deadline; an
+# unscreened new client is the riskier reading).
+ADMISSION_DUE = timedelta(hours=4)
 # A screen entered after it was done (from a paper form) may be back-dated this far.
 MAX_BACKDATE = timedelta(hours=24)
 CLOCK_SLACK = timedelta(seconds=30)
+SCREEN_TIME_PRECISION = timedelta(minutes=1)
 
 HIGH_KIND = "cssrs_high"
 MODERATE_KIND = "cssrs_moderate"
 SAFETY_PLAN_KIND = "cssrs_safety_plan"
 OVERDUE_KIND = "cssrs_overdue"
+# The nurse's alert for a behavior note's risk flags (raised by services.behavior_notes): the
+# screen that answers the flag closes it.
+RISK_FLAG_ALERT_KIND = "behavior_risk"
 # The one workflow that closes a safety-plan alert (facility.registry.register_workflow_alert).
 SAFETY_PLAN_CLOSED_BY = "a safety plan recorded as started or reviewed on the C-SSRS result"
 
@@ -87,9 +96,19 @@ def screen_request_open(
         .first()
     )
     if existing is not None:
+        changed = []
         if due < existing.due_at:
             existing.due_at = due
-            existing.save(update_fields=["due_at"])
+            changed.append("due_at")
+        if reason == CssrsReason.RISK_FLAG and existing.reason != CssrsReason.RISK_FLAG:
+            # A risk flag outranks an order or an admission screen: its overdue alert is
+            # critical and says why.
+            existing.reason = reason
+            existing.behavior_note = behavior_note
+            existing.detail = (detail or existing.detail)[:300]
+            changed += ["reason", "behavior_note", "detail"]
+        if changed:
+            existing.save(update_fields=changed)
         return existing
     return CssrsRequest.objects.create(
         admission=admission,
@@ -146,9 +165,9 @@ def screens_owed(admissions, now: datetime | None = None) -> dict[int, Owed]:
                 request.reason, request.requested_at, request.due_at, request, request.due_at < now
             )
         elif admission.pk not in screened:
-            owed[admission.pk] = Owed(
-                CssrsReason.ADMISSION, admission.admitted_at, None, None, False
-            )
+            due = admission.admitted_at + ADMISSION_DUE
+            owed[admission.pk] = Owed(CssrsReason.ADMISSION, admission.admitted_at, due, None,
+                                      due < now)  # fmt: skip
     return owed
 
 
@@ -272,6 +291,10 @@ def _raise_safety_plan_alert(screen: CssrsScreen, admission: Admission, now: dat
     )
 
 
+def admission_overdue_key(admission: Admission) -> str:
+    return f"cssrs-admission:{admission.public_id}"
+
+
 def overdue_key(request: CssrsRequest) -> str:
     return f"{OVERDUE_KIND}:{request.public_id}"
 
@@ -321,19 +344,32 @@ def cssrs_screen_record(
         remark=remark.strip(),
         safety_plan=safety_plan,
     )
+    # A screen answers only what was asked before it was done: a paper screen from before a
+    # risk flag leaves the flag's request open. Screen times come from forms to the minute, so
+    # a request made within the screen's minute counts as before it.
     answered = list(
         CssrsRequest.objects.select_for_update().filter(
-            admission=admission, answered_by__isnull=True, cancelled_at__isnull=True
+            admission=admission,
+            answered_by__isnull=True,
+            cancelled_at__isnull=True,
+            requested_at__lt=screened_at + SCREEN_TIME_PRECISION,
         )
     )
     if answered:
         CssrsRequest.objects.filter(pk__in=[r.pk for r in answered]).update(answered_by=screen)
-        alerts_close(
-            [overdue_key(r) for r in answered],
-            user=actor,
-            note="C-SSRS screen recorded.",
-            now=now,
-        )
+    flags = Alert.objects.open().filter(
+        kind=RISK_FLAG_ALERT_KIND,
+        client_public_id=admission.client.public_id,
+        raised_at__lt=screened_at + SCREEN_TIME_PRECISION,
+    )
+    alerts_close(
+        [overdue_key(r) for r in answered]
+        + [admission_overdue_key(admission)]
+        + list(flags.values_list("dedupe_key", flat=True)),
+        user=actor,
+        note="C-SSRS screen recorded.",
+        now=now,
+    )
     _raise_result_alerts(screen, admission, now)
     return screen
 
@@ -393,6 +429,9 @@ def cssrs_screen_strike(
     if not reason:
         raise ValidationError({"reason": "Reason: say why this screen is struck."})
     locked = CssrsScreen.objects.select_for_update().get(pk=screen.pk)
+    if locked.recorded_by_id != actor.pk and not policy.allows(actor, "cssrs.strike_any"):
+        raise PermissionDenied("Only the person who recorded this screen, a nurse or a "
+                               "supervisor can strike it.")  # fmt: skip
     if locked.struck_at is not None:
         raise ValidationError("This screen is already struck.")
     locked.struck_at = now
@@ -455,4 +494,38 @@ def scan_cssrs_overdue(*, now: datetime | None = None) -> int:
                 raised_at=now,
             )
         )
+    alerts.extend(_admission_screens_overdue(now))
     return alerts_raise_many(alerts)
+
+
+def _admission_screens_overdue(now: datetime) -> list[Alert]:
+    """Open stays admitted more than ADMISSION_DUE ago with no screen this stay (struck ones do
+    not count) and no open request (that one alerts by itself): one alert per stay."""
+    screened = CssrsScreen.objects.filter(admission=OuterRef("pk"), struck_at__isnull=True)
+    requested = CssrsRequest.objects.filter(
+        admission=OuterRef("pk"), answered_by__isnull=True, cancelled_at__isnull=True
+    )
+    stays = (
+        Admission.objects.filter(discharged_at__isnull=True, admitted_at__lt=now - ADMISSION_DUE)
+        .exclude(Exists(screened))
+        .exclude(Exists(requested))
+        .select_related("client", "facility")
+    )
+    alerts = []
+    for admission in stays:
+        name = admission.client.display_name
+        due = timezone.localtime(admission.admitted_at + ADMISSION_DUE, admission.facility.tz)
+        alerts.append(
+            Alert(
+                facility=admission.facility,
+                kind=OVERDUE_KIND,
+                severity=AlertSeverity.WARNING,
+                message=f"{name}: C-SSRS screen at admission not done, owed by {due:%H:%M}.",
+                dedupe_key=admission_overdue_key(admission),
+                client_public_id=admission.client.public_id,
+                client_label=name,
+                link=reverse("observations:cssrs_screen", args=[admission.public_id]),
+                raised_at=now,
+            )
+        )
+    return alerts

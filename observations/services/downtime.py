@@ -6,11 +6,13 @@ editable, so the entry always shows as late) and the reason in `late_reason`. Th
 whole or not at all, once per submission key, and closes the missed-check alerts it answers.
 A row for a client on a continuous level counts only if an observer held the client at that time:
 nobody watching is a deviation to record as such, not a check a nurse fills in afterwards.
+An SIB or a safety concern on the sheet alerts at once and opens the same prefilled draft incident
+a round does (specs/charting.md, Incidents), once per client and time written on the sheet.
 """
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,7 +33,7 @@ from observations.models import (
     RoundCode,
 )
 from observations.rounds import level_segments
-from observations.services.rounds import _lock_submission_key
+from observations.services.rounds import _lock_submission_key, _open_incident_draft
 from observations.services.scans import close_missed_alerts, observer_at, observer_watches
 
 # How far back a downtime sheet may go (issue 10 item 5).
@@ -44,7 +46,7 @@ DOWNTIME_REASON_MAX = 200 - len(DOWNTIME_PREFIX)
 # What makes two posts of one submission key the same sheet.
 DOWNTIME_CONTENT = (
     "admission_id", "observed_at", "recorded_by_id", "location_id", "status_id",
-    "respirations_observed", "remark", "late_reason",
+    "respirations_observed", "safety_concern", "remark", "late_reason",
 )  # fmt: skip
 
 
@@ -59,6 +61,7 @@ class DowntimeRow:
     status: RoundCode
     respirations_observed: bool = False
     remark: str = ""
+    safety_concern: bool = False
 
 
 def downtime_row_key(submission_key: uuid.UUID, number: int) -> uuid.UUID:
@@ -66,6 +69,14 @@ def downtime_row_key(submission_key: uuid.UUID, number: int) -> uuid.UUID:
     the outage), and the database allows one check per client per key, so each row gets its own
     key, derived from the sheet's: a retry of the sheet derives the same keys."""
     return uuid.uuid5(submission_key, f"downtime-row-{number}")
+
+
+def downtime_event_key(row: DowntimeRow) -> uuid.UUID:
+    """The key a row's draft incident is opened under: the client and the time written on the
+    paper, not the submission, so the same SIB entered again (a retry, or a second nurse typing
+    the same sheet under a new key) finds the draft already opened instead of a second one."""
+    written = row.observed_at.astimezone(UTC).replace(second=0, microsecond=0)
+    return uuid.uuid5(row.admission.public_id, f"downtime-event-{written:%Y-%m-%dT%H:%MZ}")
 
 
 def _row_name(row: DowntimeRow) -> str:
@@ -192,6 +203,7 @@ def downtime_submit(
             location=row.location,
             status=row.status,
             respirations_observed=row.respirations_observed,
+            safety_concern=row.safety_concern,
             remark=row.remark.strip(),
             late_reason=late_reason,
             submission_key=downtime_row_key(submission_key, row.number),
@@ -236,7 +248,11 @@ def downtime_submit(
         source=CheckSource.DOWNTIME,
     )
     for row in rows:
-        if row.status.raises_alert:  # SIB on paper still asks for an incident, as on the board
+        # As on the board: an SIB or a safety concern opens a prefilled draft incident (the
+        # round's own opener, which also alerts the supervisors), and an alerting status or a
+        # safety concern alerts the floor at once.
+        _open_incident_draft(row, row.observed_at, actor, facility, downtime_event_key(row))
+        if row.status.raises_alert or row.safety_concern:
             _alert_status(
                 row, actor=actor, facility=facility, submission_key=submission_key, now=now
             )
@@ -247,11 +263,12 @@ def _alert_status(row: DowntimeRow, *, actor, facility, submission_key, now) -> 
     client = row.admission.client
     when = timezone.localtime(row.observed_at, facility.tz)
     remark = row.remark.strip()
+    what = "safety concern" if row.safety_concern else row.status.label
     alert_raise(
         facility=facility,
         kind="round_safety",
         severity=AlertSeverity.CRITICAL,
-        message=f"{client.display_name}: {row.status.label} at {when:%H:%M} on a downtime sheet "
+        message=f"{client.display_name}: {what} at {when:%H:%M} on a downtime sheet "
         f"entered by {actor.initials}" + (f" — {remark}" if remark else ""),
         dedupe_key=f"round-safety:{downtime_row_key(submission_key, row.number)}:"
         f"{row.admission.public_id}",

@@ -13,7 +13,11 @@ the report is not edited; notifications, follow-ups and the debrief are added to
 
 Supervisor notification (spec: "supervisor, always, at once"): submitting raises an alert for the
 supervisors in Haven and logs it as a notification (party supervisor, method portal, "recorded
-by Haven at submission"); a call or a word in person is logged on top of it as usual.
+by Haven at submission"); a call or a word in person is logged on top of it as usual. A draft
+opened by another app's event alerts the supervisors at once too (the banner is only the
+reporter's), and any draft still unsubmitted 24 hours after it was opened alerts them from the
+scan; submitting closes both. Incident alerts name clients by initials only and carry no client
+public id, so they never show on the rounds board or a client's census row.
 """
 
 import contextvars
@@ -56,12 +60,15 @@ CRITICAL_TYPES = frozenset(
 )
 CRITICAL_SEVERITIES = frozenset({IncidentSeverity.DEATH, IncidentSeverity.MAJOR})
 UNREVIEWED_AFTER = timedelta(hours=24)
+UNSUBMITTED_AFTER = timedelta(hours=24)
 CLOCK_SLACK = timedelta(minutes=1)
 
 SUBMITTED_KIND = "incident_submitted"
 UNREVIEWED_KIND = "incident_unreviewed"
 STATE_KIND = "incident_state_report"
 DEBRIEF_KIND = "incident_debrief"
+DRAFT_KIND = "incident_draft_opened"
+STALE_DRAFT_KIND = "incident_draft_unsubmitted"
 SUPERVISOR = "supervisor"
 # Each alert closes only when its condition is answered (facility.registry workflow alerts).
 WORKFLOW_ALERTS = {
@@ -69,6 +76,8 @@ WORKFLOW_ALERTS = {
     UNREVIEWED_KIND: "the supervisor's sign-off of the incident report",
     STATE_KIND: "a state licensing agency notification logged on the incident report",
     DEBRIEF_KIND: "the debrief recorded on the incident report",
+    DRAFT_KIND: "the reporter's submission of the incident report",
+    STALE_DRAFT_KIND: "the reporter's submission of the incident report",
 }
 
 # The fields a draft holds besides its links, as the services and the form name them.
@@ -85,6 +94,15 @@ def incident_url(incident: Incident) -> str:
 
 def is_critical(incident: Incident) -> bool:
     return incident.incident_type in CRITICAL_TYPES or incident.severity in CRITICAL_SEVERITIES
+
+
+def _draft_severity(incident: Incident) -> str:
+    """An unsubmitted overdose (naloxone given) is critical for the supervisor; others warn."""
+    overdose = (
+        incident.source == IncidentSource.NALOXONE
+        or incident.incident_type == IncidentType.OVERDOSE
+    )
+    return AlertSeverity.CRITICAL if overdose else AlertSeverity.WARNING
 
 
 def incidents_visible_to(user: User, facility: Facility):
@@ -317,6 +335,13 @@ def incident_submit(*, actor: User, incident: Incident, now: datetime | None = N
     incident.chart_note_text = chart_note_text(incident)
     incident.save(update_fields=["status", "submitted_at", "chart_note_text"])
     _chart_notes(incident, incident.chart_note_text, now)
+    pid = incident.public_id
+    _close(
+        [f"incident-draft:{pid}", f"incident-draft-unsubmitted:{pid}"],
+        actor=actor,
+        note=f"Incident report submitted by {actor.initials}.",
+        now=now,
+    )
     at = timezone.localtime(incident.occurred_at, incident.facility.tz)
     alert_raise(
         facility=incident.facility,
@@ -516,6 +541,35 @@ def incident_review(
 # ---------------------------------------------------------------- drafts from other events
 
 SOURCE_INTERVENTIONS = {IncidentSource.NALOXONE: (Intervention.NALOXONE,)}
+# How the supervisors' alert names the event that opened a draft.
+SOURCE_WORDS = {
+    IncidentSource.ROUND: "a round check",
+    IncidentSource.NALOXONE: "a naloxone dose",
+    IncidentSource.COUNT: "a controlled-count loss",
+    IncidentSource.TRIP: "a transport head count",
+    IncidentSource.MANUAL: "another record",
+}
+
+
+def _alert_draft_opened(incident: Incident, admissions: list, now: datetime) -> None:
+    """Tell the supervisors at once that an event opened a draft (the banner tells only the
+    person whose action opened it). By initials, with no client public id: the report stays out
+    of the rounds board and the census. Closed by the report's submission."""
+    initials = ", ".join(a.client.initials for a in admissions)
+    who = f" for {initials}" if initials else " (no client named)"
+    at = timezone.localtime(incident.occurred_at, incident.facility.tz)
+    alert_raise(
+        facility=incident.facility,
+        kind=DRAFT_KIND,
+        severity=_draft_severity(incident),
+        message=f"Draft incident opened from {SOURCE_WORDS[incident.source]}{who}: not yet "
+        f"submitted ({incident.get_incident_type_display().lower()} at {at:%Y-%m-%d %H:%M}; "
+        f"reporter {incident.reported_by.initials}).",
+        dedupe_key=f"incident-draft:{incident.public_id}",
+        link=incident_url(incident),
+        now=now,
+        audience=SUPERVISOR,
+    )
 
 
 @transaction.atomic
@@ -534,6 +588,7 @@ def incident_draft_open(draft: IncidentDraft) -> tuple:
             client__in=Client.objects.filter(public_id__in=list(draft.client_public_ids)),
         )
         .filter(Q(discharged_at__isnull=True) | Q(discharged_at__gte=draft.occurred_at))
+        .select_related("client")
         .order_by("client_id", "-admitted_at")
         .distinct("client_id")
     )
@@ -555,6 +610,7 @@ def incident_draft_open(draft: IncidentDraft) -> tuple:
     except IntegrityError:  # the same event's hook racing this one opened it first
         return Incident.objects.get(source_ref=draft.source_ref).public_id, False
     _set_links(incident, admissions, ())
+    _alert_draft_opened(incident, admissions, now)
     collected = _opened.get(None)
     if collected is not None:
         collected.append((incident.public_id, draft.reporter.pk))
@@ -591,12 +647,28 @@ def _label(incident: Incident) -> str:
 
 
 def scan_incidents(*, now: datetime | None = None) -> int:
-    """Submitted reports not reviewed 24 hours after submission; critical incidents with no state
+    """Drafts not submitted 24 hours after they were opened (by staff or by an event); submitted
+    reports not reviewed 24 hours after submission; critical incidents with no state
     notification within the facility's state-report hours of the event; debriefs not recorded
     within the facility's debrief hours. Each alerts the supervisors once; the answer closes it.
     Returns how many alerts were raised."""
     now = now or timezone.now()
     alerts = []
+    stale = Incident.objects.filter(
+        status=IncidentStatus.DRAFT, recorded_at__lte=now - UNSUBMITTED_AFTER
+    ).select_related("facility", "reported_by")
+    for incident in stale:
+        alerts.append(
+            _alert(
+                incident,
+                STALE_DRAFT_KIND,
+                "incident-draft-unsubmitted",
+                _draft_severity(incident),
+                f"Draft incident report not submitted 24 hours after it was opened: "
+                f"{_label(incident)}, reporter {incident.reported_by.initials}.",
+                now,
+            )
+        )
     unreviewed = Incident.objects.filter(
         status=IncidentStatus.SUBMITTED, submitted_at__lte=now - UNREVIEWED_AFTER
     ).select_related("facility")

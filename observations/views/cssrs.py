@@ -186,7 +186,9 @@ def cssrs_result(request, public_id):
             and screen.result == CssrsResult.HIGH
             and screen.safety_plan is not True,
             "safety_form": CssrsSafetyPlanForm(),
-            "can_strike": live and may_screen,
+            "can_strike": live
+            and may_screen
+            and (screen.recorded_by_id == user.pk or policy.allows(user, "cssrs.strike_any")),
             "strike_form": ReasonForm(),
         },
     )

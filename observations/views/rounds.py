@@ -174,6 +174,7 @@ class OpenAlert(NamedTuple):
     client_public_id: uuid.UUID | None
     raised_at: datetime
     kind: str
+    audience: str
 
 
 @dataclass
@@ -271,9 +272,13 @@ def _withdrawal_tags(admissions, now, tz) -> dict[int, list[tuple[str, str, str]
     return tags
 
 
-def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow], list, int]:
+def unit_board(
+    unit: Unit, now, posted=None, codes=None, viewer=None
+) -> tuple[list[BoardRow], list, int]:
     """The board's rows (one per client admitted to the unit), the unit's open alerts to show
-    and how many are open in all. The query count does not depend on clients or history."""
+    and how many are open in all. The query count does not depend on clients or history.
+    With `viewer`, the alerts listed are those their role sees (Alert.audience, as on the
+    alerts page); missed checks mark the rows whoever looks."""
     admissions = _unit_admissions(unit, now)
     tz = unit.facility.tz
     levels = services.current_levels(admissions, now)
@@ -287,7 +292,9 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
         for values in Alert.objects.open()
         .filter(client_public_id__in=[a.client.public_id for a in admissions])
         .order_by()
-        .values_list("severity", "message", "link", "client_public_id", "raised_at", "kind")
+        .values_list(
+            "severity", "message", "link", "client_public_id", "raised_at", "kind", "audience"
+        )
     ]
     missed = {}
     for alert in alerts:
@@ -327,6 +334,8 @@ def unit_board(unit: Unit, now, posted=None, codes=None) -> tuple[list[BoardRow]
             )
         )
     names = {a.client.public_id: a.client.display_name for a in admissions}
+    if viewer is not None and not policy.allows(viewer, "alerts.resolve"):
+        alerts = [a for a in alerts if not a.audience or viewer.role in a.audience.split(",")]
     return rows, _unit_alerts(alerts, names, links.patterns["clients:chart"]), len(alerts)
 
 
@@ -439,7 +448,7 @@ def board(request, public_id):
                         request, f"Round recorded for {count} client{pluralize(count)}."
                     )
                 return redirect("observations:board", public_id=unit.public_id)
-    rows, alerts, alert_count = unit_board(unit, now, codes=codes)
+    rows, alerts, alert_count = unit_board(unit, now, codes=codes, viewer=request.user)
     for row in rows if posted else []:
         row.posted = posted.get(str(row.admission.public_id), {})
     context = {
@@ -471,7 +480,7 @@ def board_status(request, public_id):
     """The live part of the board: each client's state and last check, and the unit's alerts,
     swapped in place so entries survive."""
     unit = unit_for(request, public_id)
-    rows, alerts, alert_count = unit_board(unit, timezone.now())
+    rows, alerts, alert_count = unit_board(unit, timezone.now(), viewer=request.user)
     return render(
         request,
         "observations/board_status.html",

@@ -526,14 +526,13 @@ def test_a_nurse_or_supervisor_may_strike_anyones_note_another_technician_may_no
     assert f'id="strike-{note.public_id}"' not in chart(client, admission)
     detail = page(client.get(reverse("observations:behavior_note", args=[note.public_id])))
     assert "Strike the note" not in detail
-    for role in ("nurse", "supervisor"):
-        struck = behavior_note_strike(actor=cast[role], note=note, reason="Duplicate")
-        assert struck.struck_by == cast[role]
-        BehaviorNote.objects.filter(pk=note.pk).update(
-            struck_at=None, struck_by=None, struck_reason=""
-        )
     with pytest.raises(PermissionDenied):
         behavior_note_strike(actor=cast["clinician"], note=note, reason="Duplicate")
+    for role in ("nurse", "supervisor"):
+        # A struck note stays struck (the database refuses to unstrike it): one note each.
+        theirs = record(cast["technician"], admission, cravings=4)
+        struck = behavior_note_strike(actor=cast[role], note=theirs, reason="Duplicate")
+        assert struck.struck_by == cast[role]
 
 
 # ---------------------------------------------------------------- chart and timeline

@@ -740,6 +740,40 @@ def test_a_technician_sees_and_opens_the_units_alerts(
 
 
 @pytest.mark.django_db
+def test_the_boards_unit_alerts_follow_each_alerts_audience_like_the_alerts_page(
+    client, cast, facility, unit, ward
+):
+    from facility.services import alert_raise
+
+    for admission, audience, message in (
+        (ward[0], "", "Floor alert for everyone."),
+        (ward[1], "nurse", "Risk flags: ask the nurse."),
+        (ward[2], "clinician,supervisor", "Clinician review needed."),
+    ):
+        alert_raise(
+            facility=facility, kind="test", severity="warning", message=message,
+            dedupe_key=f"aud:{admission.public_id}", client_public_id=admission.client.public_id,
+            audience=audience,
+        )  # fmt: skip
+    board_path = reverse("observations:board", args=[unit.public_id])
+    status_path = reverse("observations:board_status", args=[unit.public_id])
+    seen = {
+        "technician": {"Floor alert for everyone."},
+        "nurse": {"Floor alert for everyone.", "Risk flags: ask the nurse."},
+        "supervisor": {"Floor alert for everyone.", "Risk flags: ask the nurse.",
+                       "Clinician review needed."},
+    }  # fmt: skip
+    every = {"Floor alert for everyone.", "Risk flags: ask the nurse.", "Clinician review needed."}
+    for role, expected in seen.items():
+        client.force_login(cast[role])
+        for path in (board_path, status_path):
+            page = client.get(path).content.decode()
+            assert {m for m in every if m in page} == expected, (role, path)
+            alerts_page = client.get(reverse("alerts")).content.decode()
+            assert {m for m in every if m in alerts_page} == expected, role
+
+
+@pytest.mark.django_db
 def test_board_live_part_keeps_x_min_ago_and_state_fresh(client, cast, facility, unit, ward):
     rm, awake = code(facility, "location", "RM"), code(facility, "status", "A")
     # Seven minutes into the next block, so "2 min ago" lies in the same block at any hour.

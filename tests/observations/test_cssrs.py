@@ -22,6 +22,7 @@ from observations.scales import cssrs_screen
 from observations.services import current_levels, level_order
 from observations.services.behavior_notes import behavior_note_record
 from observations.services.cssrs import (
+    ADMISSION_DUE,
     cssrs_safety_plan_record,
     cssrs_screen_record,
     cssrs_screen_strike,
@@ -434,7 +435,8 @@ def test_a_stay_owes_a_screen_at_admission_until_one_is_done_and_again_if_it_is_
     client, cast, admission
 ):
     owed = screens_owed([admission])[admission.pk]
-    assert (owed.reason, owed.due_at) == ("admission", None)
+    assert (owed.reason, owed.due_at) == ("admission", admission.admitted_at + ADMISSION_DUE)
+    assert timedelta(hours=4) == ADMISSION_DUE
     client.force_login(cast["nurse"])
     due_page = client.get(reverse("observations:cssrs_due")).content.decode()
     assert admission.client.display_name in due_page
@@ -505,6 +507,43 @@ def test_an_overdue_request_alerts_once_and_the_screen_closes_it(cast, facility,
         assert alert.resolved_at is not None
         assert alert.resolution_note == "C-SSRS screen recorded."
         assert scan_cssrs_overdue() == 0
+
+
+@pytest.mark.django_db
+def test_a_screen_not_done_4_hours_after_admission_alerts_the_floor_once_until_one_is_done(
+    client, cast, facility, admission
+):
+    due = admission.admitted_at + ADMISSION_DUE
+    assert scan_cssrs_overdue(now=due - timedelta(minutes=1)) == 0
+    with time_machine.travel(due + timedelta(minutes=1), tick=False):
+        assert scan_cssrs_overdue() == 1
+        assert scan_cssrs_overdue() == 0
+        alert = Alert.objects.get(kind="cssrs_overdue")
+        assert (alert.severity, alert.audience) == ("warning", "")
+        assert "C-SSRS screen at admission not done" in alert.message
+        client.force_login(cast["technician"])
+        assert (
+            "C-SSRS screen at admission not done" in client.get(reverse("alerts")).content.decode()
+        )
+        cssrs_screen_record(
+            actor=cast["technician"], admission=admission, reason="admission", answers=NONE_ASKED
+        )
+        alert.refresh_from_db()
+        assert alert.resolution_note == "C-SSRS screen recorded."
+        assert scan_cssrs_overdue() == 0
+
+
+@pytest.mark.django_db
+def test_an_open_request_alerts_by_itself_not_twice_with_the_admission_screen(
+    cast, facility, admission
+):
+    start = admission.admitted_at + timedelta(minutes=5)
+    screen_request_open(actor=cast["technician"], admission=admission, reason="risk_flag",
+                        now=start)  # fmt: skip
+    with time_machine.travel(admission.admitted_at + ADMISSION_DUE + timedelta(minutes=1),
+                             tick=False):  # fmt: skip
+        assert scan_cssrs_overdue() == 1
+        assert "after a risk flag" in Alert.objects.get(kind="cssrs_overdue").message
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ from django.utils.html import escape
 
 from clients.services import leave_return, leave_start
 from facility.models import Alert
-from observations.models import RoundCheck, RoundCode
+from observations.models import Incident, RoundCheck, RoundCode
 from observations.services import DowntimeRow, downtime_submit, missed_key, scan_missed_checks
 from tests.conftest import admit, form_time
 
@@ -402,3 +402,69 @@ def test_self_injury_on_a_downtime_sheet_alerts_at_once(client, cast, facility, 
     alert = Alert.objects.get(kind="round_safety")
     assert alert.severity == "critical" and "09:05 on a downtime sheet" in alert.message
     assert "Scratching forearm" in alert.message
+
+
+@pytest.mark.django_db
+def test_an_sib_on_a_downtime_sheet_opens_one_draft_incident(client, cast, facility, stay, clock):
+    """The paper SIB opens the round's prefilled draft, the nurse who entered it its reporter,
+    and the supervisors are told; the same sheet again, or the same check typed on another
+    sheet, finds that draft instead of opening a second."""
+    nurse = cast["nurse"]
+    client.force_login(nurse)
+    when = datetime(2026, 5, 12, 9, 5, tzinfo=NY)
+    data = sheet(stay, (stay, when, "BR", "SIB"), (stay, when + timedelta(minutes=15), "BR", "A"))
+    data["remark-1"] = "Scratching forearm, staff intervened"
+    assert client.post(url(stay), data).status_code == 302
+    incident = Incident.objects.get()
+    assert (incident.status, incident.incident_type, incident.source) == (
+        "draft", "self_harm", "round"
+    )  # fmt: skip
+    assert (incident.reported_by, incident.occurred_at) == (nurse, when)
+    assert incident.description.startswith("Self-injurious behavior recorded on rounds at 09:05")
+    assert "Scratching forearm" in incident.description
+    assert list(incident.client_links.values_list("admission", flat=True)) == [stay.pk]
+    told = Alert.objects.get(kind="incident_draft_opened")
+    assert told.audience == "supervisor" and told.client_public_id is None
+    # A retry of the sheet, then the same check typed again under a new key: still one draft.
+    assert client.post(url(stay), data).status_code == 302
+    again = sheet(stay, (stay, when, "BR", "SIB"), reason="Typed again from the binder")
+    assert client.post(url(stay), again).status_code == 302
+    assert Incident.objects.count() == 1
+    assert Alert.objects.filter(kind="incident_draft_opened").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_safety_concern_on_a_downtime_row_opens_a_draft_and_alerts(cast, facility, stay, clock):
+    when = datetime(2026, 5, 12, 9, 20, tzinfo=NY)
+    row = DowntimeRow(
+        1,
+        stay,
+        when,
+        code(facility, "location", "RM"),
+        code(facility, "status", "A"),
+        safety_concern=True,
+        remark="Hoarding cords",
+    )
+    downtime_submit(actor=cast["nurse"], facility=facility, submission_key=uuid.uuid4(),
+                    rows=[row], reason="Outage")  # fmt: skip
+    assert RoundCheck.objects.get().safety_concern is True
+    incident = Incident.objects.get()
+    assert incident.incident_type == "other"
+    assert incident.description.startswith(
+        "Safety concern (awake, calm) recorded on rounds at 09:20"
+    )
+    assert (
+        "safety concern at 09:20 on a downtime sheet"
+        in Alert.objects.get(kind="round_safety").message
+    )
+    # A quiet row opens nothing.
+    quiet = DowntimeRow(
+        1,
+        stay,
+        when + timedelta(minutes=15),
+        code(facility, "location", "RM"),
+        code(facility, "status", "A"),
+    )
+    downtime_submit(actor=cast["nurse"], facility=facility, submission_key=uuid.uuid4(),
+                    rows=[quiet], reason="Outage")  # fmt: skip
+    assert Incident.objects.count() == 1

@@ -164,6 +164,64 @@ def test_the_opener_is_idempotent_by_source_ref(cast, facility, admission):
     assert Incident.objects.count() == 1
 
 
+@pytest.mark.django_db
+def test_a_hook_opened_draft_alerts_the_supervisor_at_once_until_it_is_submitted(
+    client, cast, facility, admission
+):
+    """The banner tells only the checker; the supervisors are told at once in Haven (spec:
+    "supervisor, always, at once"), by initials, off the rounds board, closed by submission."""
+    technician, supervisor = cast["technician"], cast["supervisor"]
+    sib_round(technician, facility, admission, remark="Scratching forearm")
+    incident = Incident.objects.get()
+    alert = Alert.objects.get(kind="incident_draft_opened")
+    initials = admission.client.initials
+    assert alert.message.startswith(
+        f"Draft incident opened from a round check for {initials}: not yet submitted (self-harm"
+    )
+    assert (alert.audience, alert.severity, alert.resolved_at) == ("supervisor", "warning", None)
+    assert alert.link == reverse("observations:incident_detail", args=[incident.public_id])
+    # Not tied to the client: it never shows on the board's row or the census.
+    assert alert.client_public_id is None
+    assert admission.client.legal_last_name not in alert.message
+    assert "Scratching forearm" not in alert.message
+    client.force_login(supervisor)
+    assert "Draft incident opened from a round check" in page(client.get(reverse("alerts")))
+    client.force_login(cast["nurse"])
+    assert "Draft incident opened from a round check" not in page(client.get(reverse("alerts")))
+    # The same round again opens nothing more and alerts nothing more.
+    open_incident_draft(
+        IncidentDraft(facility_id=facility.pk, source="round", source_ref=incident.source_ref,
+                      incident_type="self_harm", occurred_at=timezone.now(), description="x",
+                      reporter=technician)
+    )  # fmt: skip
+    assert Alert.objects.filter(kind="incident_draft_opened").count() == 1
+    # Resolve on the alerts page does not close it: only the submission does.
+    client.force_login(supervisor)
+    client.post(reverse("alert_resolve", args=[alert.public_id]), {"note": "Seen"})
+    alert.refresh_from_db()
+    assert alert.resolved_at is None
+    fields = svc.IncidentFields("self_harm", incident.occurred_at, severity="minor",
+                                description=DESCRIPTION, clients=(admission,))  # fmt: skip
+    svc.incident_update(actor=technician, incident=incident, fields=fields)
+    svc.incident_submit(actor=technician, incident=incident)
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None and alert.resolved_by == technician
+    assert alert.resolution_note == f"Incident report submitted by {technician.initials}."
+
+
+@pytest.mark.django_db
+def test_a_draft_with_no_client_alerts_saying_so(cast, facility):
+    open_incident_draft(
+        IncidentDraft(facility_id=facility.pk, source="trip", source_ref="trip:9",
+                      incident_type="elopement", occurred_at=timezone.now(),
+                      description="Head count short by one", reporter=cast["nurse"])
+    )  # fmt: skip
+    alert = Alert.objects.get(kind="incident_draft_opened")
+    assert alert.message.startswith(
+        "Draft incident opened from a transport head count (no client named): not yet submitted"
+    )
+
+
 def _naloxone(facility, name="Naloxone", routes="intranasal", **ingredients):
     from medications.models import Medication
 
@@ -192,6 +250,12 @@ def test_a_naloxone_dose_opens_an_overdose_draft_for_the_nurse(client, cast, fac
     assert incident.interventions == ["naloxone"]
     assert incident.description.startswith("Naloxone given at ")
     assert incident.client_links.get().admission == admission
+    # An overdose draft tells the supervisors at once, critically.
+    alert = Alert.objects.get(kind="incident_draft_opened")
+    assert (alert.severity, alert.audience) == ("critical", "supervisor")
+    assert alert.message.startswith(
+        f"Draft incident opened from a naloxone dose for {admission.client.initials}: "
+    )
 
 
 @pytest.mark.django_db
@@ -528,6 +592,66 @@ def test_an_unreviewed_report_alerts_the_supervisor_after_24_hours_until_signed_
         svc.incident_review(actor=cast["supervisor"], incident=incident, note="Done")
     alert.refresh_from_db()
     assert alert.resolved_by == cast["supervisor"]
+
+
+@pytest.mark.django_db
+def test_a_draft_left_24_hours_alerts_the_supervisor_once_until_submitted(
+    cast, facility, admission
+):
+    """Any draft, opened by hand too (no alert at opening: its reporter is writing it), alerts
+    the supervisors when still a draft 24 hours after it was opened; submitting closes it."""
+    technician = cast["technician"]
+    start = timezone.now()
+    incident = svc.incident_open(
+        actor=technician, facility=facility,
+        fields=svc.IncidentFields("fall", start - timedelta(minutes=5), clients=(admission,)),
+    )  # fmt: skip
+    assert not Alert.objects.exists()
+    submitted(cast, facility, admission)  # another report, submitted: not a stale draft
+    with time_machine.travel(start + timedelta(hours=23, minutes=50), tick=False):
+        svc.scan_incidents()
+        assert not Alert.objects.filter(kind="incident_draft_unsubmitted").exists()
+    with time_machine.travel(start + timedelta(hours=24, minutes=5), tick=False):
+        svc.scan_incidents()
+        svc.scan_incidents()  # once per draft
+        alert = Alert.objects.get(kind="incident_draft_unsubmitted")
+        assert (alert.audience, alert.severity, alert.client_public_id) == (
+            "supervisor", "warning", None
+        )  # fmt: skip
+        assert alert.message.startswith(
+            "Draft incident report not submitted 24 hours after it was opened: Fall at "
+        )
+        assert alert.message.endswith(f"reporter {technician.initials}.")
+        assert admission.client.legal_last_name not in alert.message
+        assert alert.link == reverse("observations:incident_detail", args=[incident.public_id])
+        fields = svc.IncidentFields(
+            "fall",
+            incident.occurred_at,
+            severity="no_harm",
+            description="Slipped in the hallway.",
+            clients=(admission,),
+        )
+        svc.incident_update(actor=technician, incident=incident, fields=fields)
+        svc.incident_submit(actor=technician, incident=incident)
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None
+    with time_machine.travel(start + timedelta(hours=30), tick=False):
+        svc.scan_incidents()
+    assert Alert.objects.filter(kind="incident_draft_unsubmitted").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_overdose_draft_left_24_hours_alerts_critically(cast, facility, admission):
+    start = timezone.now()
+    open_incident_draft(
+        IncidentDraft(facility_id=facility.pk, source="naloxone", source_ref="naloxone:x",
+                      incident_type="overdose", occurred_at=start, description="Naloxone given",
+                      reporter=cast["nurse"], client_public_ids=(admission.client.public_id,))
+    )  # fmt: skip
+    with time_machine.travel(start + timedelta(hours=24, minutes=1), tick=False):
+        svc.scan_incidents()
+    assert Alert.objects.get(kind="incident_draft_unsubmitted").severity == "critical"
+    assert Alert.objects.get(kind="incident_draft_opened").resolved_at is None
 
 
 @pytest.mark.django_db

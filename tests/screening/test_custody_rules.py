@@ -97,14 +97,15 @@ def test_time_going_backward_breaks_and_equal_times_do_not():
     assert custody_breaks(chain) == [2]
 
 
-def test_a_second_step_back_is_caught_against_the_latest_time():
+def test_time_is_compared_with_the_previous_event_as_the_interface_says():
     chain = [
         event(60, "Client A", "Tech Lee"),
         event(0, "Tech Lee", "Fridge"),
         event(30, "Fridge", "Courier"),
         event(90, "Courier", "Lab"),
+        event(80, "Lab", "Lab storage"),
     ]
-    assert custody_breaks(chain) == [1, 2]
+    assert custody_breaks(chain) == [1, 4]
 
 
 def test_times_are_compared_as_instants_across_zones_and_dst():
