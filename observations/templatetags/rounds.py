@@ -133,7 +133,7 @@ def board_row(context, row) -> str:
         )
         vitals = f' · <a href="{vitals_href}">vitals{hidden}</a>' if can_vitals else ""
         if can_chart:
-            vitals += f' · <a href="{_note_href(context, a)}">note{hidden}</a>'
+            vitals += f' · <a href="{_note_href(context, a)}" data-leaves-round>note{hidden}</a>'
         out.append(
             f'<p class="row-note observer">{who} · '
             f'<a href="{_e(links["observation_sheet"])}">sheet</a>{vitals}</p>'
@@ -194,7 +194,8 @@ def board_row(context, row) -> str:
                 if can_vitals
                 else ""
             )
-            + f'<a class="btn note-link" href="{_note_href(context, a)}">Note{hidden}</a>'
+            + f'<a class="btn note-link" href="{_note_href(context, a)}" data-leaves-round>'
+            + f"Note{hidden}</a>"
             + "</div></details>"
         )
     out.append("</li>")

@@ -126,6 +126,17 @@
   setInterval(tick, 15000);
   document.addEventListener("htmx:afterSettle", tick);
 
+  // Leaving the board for a note (issue 12) loses the taps not yet sent: ask first.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest("a[data-leaves-round]");
+    if (!link) { return; }
+    var ticked = form.querySelectorAll("[data-include]:checked").length;
+    if (ticked && !window.confirm(ticked + " client" + (ticked === 1 ? "" : "s") +
+        " ticked and not sent. Leave the board without sending the round?")) {
+      e.preventDefault();
+    }
+  });
+
   var submitted = false;
   form.addEventListener("submit", function (e) {
     // A double tap sends one request; the server's submission key covers retries anyway, so
