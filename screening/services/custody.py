@@ -11,9 +11,11 @@ Every append is judged with screening.custody.custody_breaks on the chain as it 
 new event in place, under a row lock on the specimen, so two people handing over at once cannot
 both be "next". An event that would itself break the chain (a holder gap, time going backward, a
 seal intact after it was recorded broken) is refused with a message naming what the chain
-expects. A correction of a middle event may leave a later event no longer matching (the timeline
-then marks that event as a break, to be corrected in turn): refusing it would make a wrong name in
-the middle of a chain impossible to correct.
+expects. A broken seal is never taken back: once any record, a superseded one included, says
+the seal was broken at some point of the chain, no correction or later event may record it intact
+at or after that point (seal_broken_at_or_before). A correction of a middle event may leave a
+later event no longer matching (the timeline then marks that event as a break, to be corrected
+in turn): refusing it would make a wrong name in the middle of a chain impossible to correct.
 """
 
 from dataclasses import dataclass
@@ -39,6 +41,12 @@ def clean_name(text: str) -> str:
 def judged_chain(events) -> list[CustodyEvent]:
     """The chain as judged and shown: events in `seq` order, each correction standing in place
     of the event it corrects."""
+    return _slots(events)[0]
+
+
+def _slots(events) -> tuple[list[CustodyEvent], dict[int, int]]:
+    """The judged chain, and the 0-based position of every event (pk -> position), a
+    superseded one included: a correction holds the position of the event it corrects."""
     slots: list[CustodyEvent] = []
     slot_of: dict[int, int] = {}
     for event in sorted(events, key=lambda e: e.seq):
@@ -49,7 +57,22 @@ def judged_chain(events) -> list[CustodyEvent]:
             index = len(slots)
             slots.append(event)
         slot_of[event.pk] = index
-    return slots
+    return slots, slot_of
+
+
+def seal_broken_at_or_before(events, position: int) -> CustodyEvent | None:
+    """The first record, in force or superseded, that says the seal was broken at `position` of
+    the chain or before it.
+
+    The rule (specs/screening.md: "once a seal is recorded broken, no later event may record it
+    intact") is kept strict: a record of a broken seal is never taken back. A correction is a
+    later event too, so correcting the broken entry itself (or any later one) to "seal intact"
+    is refused, even though the broken record would then be superseded: otherwise one tick would
+    make the break vanish from the judged chain. A correction may still fix anything else of
+    that entry (a name, a time) while it keeps the seal broken."""
+    slot_of = _slots(events)[1]
+    broken = [e for e in events if not e.seal_intact and slot_of[e.pk] <= position]
+    return min(broken, key=lambda e: (slot_of[e.pk], e.seq), default=None)
 
 
 def as_rule_input(event) -> dict:
@@ -224,6 +247,15 @@ def _append(
         candidate.append(new)
     if position in custody_breaks(candidate):
         raise ValidationError(_refusal(chain, position, new, specimen))
+    broken = seal_broken_at_or_before(events, position) if new["seal_intact"] else None
+    if broken is not None:
+        raise ValidationError(
+            {
+                "seal_intact": f"Seal intact: the seal was recorded broken at #{broken.seq} "
+                f"({_when(broken.at, specimen)}); no correction or later entry can record it "
+                "intact."
+            }  # fmt: skip
+        )
     seq = max((e.seq for e in events), default=0) + 1
     return CustodyEvent.objects.create(
         specimen=specimen,

@@ -124,18 +124,40 @@ def _alert(test: PocTest, specimen: Specimen, finding: Finding, now: datetime) -
     if finding.abnormal_pads:
         parts.append(f"abnormal adulterant pad {', '.join(finding.abnormal_pads)}")
     expected = f" (expected: {', '.join(finding.expected)})" if finding.expected else ""
+    nurse_alert(
+        specimen=specimen,
+        message=f"{name}: drug screen {specimen.specimen_id}: {'; '.join(parts)}{expected}.",
+        dedupe_key=f"screen:poc:{test.public_id}",
+        link=reverse("screening:poc_result", args=[test.public_id]),
+        now=now,
+    )
+
+
+def nurse_alert(
+    *, specimen: Specimen, message: str, dedupe_key: str, link: str, now: datetime
+) -> None:
+    """A drug-screen result the nurse must see (a warning for the nurse's audience): an
+    unexpected cup positive, a refusal, a lab-confirmed unexpected positive."""
+    admission = specimen.admission
     alert_raise(
         facility=admission.facility,
         kind=ALERT_KIND,
         severity=AlertSeverity.WARNING,
-        message=f"{name}: drug screen {specimen.specimen_id}: {'; '.join(parts)}{expected}.",
-        dedupe_key=f"screen:poc:{test.public_id}",
+        message=message,
+        dedupe_key=dedupe_key,
         client_public_id=admission.client.public_id,
-        client_label=name,
-        link=reverse("screening:poc_result", args=[test.public_id]),
+        client_label=admission.client.display_name,
+        link=link,
         now=now,
         audience="nurse",
     )
+
+
+def analytes_explained_for(specimen: Specimen, at: datetime) -> dict[str, str]:
+    """The analytes an active order of the client explains at `at`, with the order's words
+    (the expected-analytes registry: screening never imports medications)."""
+    admission_id = specimen.admission_id
+    return registry.analytes_explained([admission_id], at=at).get(admission_id, {})
 
 
 def live_test(specimen: Specimen) -> PocTest | None:
@@ -191,9 +213,7 @@ def poc_test_record(
     if errors:
         raise ValidationError(errors)
 
-    explained = registry.analytes_explained([specimen.admission_id], at=tested_at).get(
-        specimen.admission_id, {}
-    )
+    explained = analytes_explained_for(specimen, tested_at)
     test = PocTest.objects.create(
         specimen=specimen,
         device=device,

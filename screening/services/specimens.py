@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Admission, Leave
@@ -36,6 +37,7 @@ from screening.models import (
     SpecimenStatus,
     SpecimenType,
 )
+from screening.services import results
 from screening.services.custody import custody_first_event, judged_chain
 
 ORDERED_REASONS = (SpecimenReason.FOR_CAUSE, SpecimenReason.SCHEDULED)
@@ -431,6 +433,16 @@ def specimen_refuse(
     specimen.recorded_at = now
     specimen.recorded_by = actor
     specimen.save()
+    local = timezone.localtime(at, specimen.admission.facility.tz)
+    results.nurse_alert(
+        specimen=specimen,
+        message=f"{specimen.admission.client.display_name}: refused a drug screen "
+        f"({specimen.get_specimen_type_display().lower()}, {specimen.specimen_id}) at "
+        f"{local:%H:%M}.",
+        dedupe_key=f"screen:refused:{specimen.public_id}",
+        link=reverse("screening:specimen", args=[specimen.public_id]),
+        now=now,
+    )
     return specimen
 
 
@@ -465,7 +477,11 @@ def lab_result_record(
     "Point-of-care cup results"). The chain must show the lab's receipt first: a result is only
     as good as the custody behind it."""
     policy.require(actor, "screening.lab_result", specimen)
-    specimen = Specimen.objects.select_for_update().get(pk=specimen.pk)
+    specimen = (
+        Specimen.objects.select_for_update()
+        .select_related("admission__client", "admission__facility")
+        .get(pk=specimen.pk)
+    )
     now = now or timezone.now()
     if specimen.status != SpecimenStatus.COLLECTED:
         raise ValidationError("Only a collected specimen has a laboratory result.")
@@ -492,7 +508,7 @@ def lab_result_record(
         seen.add(row.analyte)
     if errors:
         raise ValidationError(errors)
-    return [
+    recorded = [
         LabResult.objects.create(
             specimen=specimen,
             lab_name=lab_name,
@@ -506,6 +522,30 @@ def lab_result_record(
         )  # fmt: skip
         for row in rows
     ]
+    _alert_lab_positives(specimen, lab_name, [r for r in rows if r.positive], now)
+    return recorded
+
+
+def _alert_lab_positives(specimen: Specimen, lab_name: str, positives: list, now) -> None:
+    """A lab-confirmed positive alerts the nurse, unless every positive analyte is explained by
+    an order active when the specimen was collected (the same expected-analytes lookup as the
+    cup result; what was in the body then is what the order may explain)."""
+    if not positives:
+        return
+    explained = results.analytes_explained_for(specimen, specimen.collected_at)
+    unexpected = [r.analyte for r in positives if r.analyte not in explained]
+    if not unexpected:
+        return
+    expected = [r.analyte for r in positives if r.analyte in explained]
+    also = f" (expected: {', '.join(expected)})" if expected else ""
+    results.nurse_alert(
+        specimen=specimen,
+        message=f"{specimen.admission.client.display_name}: drug screen {specimen.specimen_id}: "
+        f"{lab_name} confirmed positive {', '.join(unexpected)}{also}.",
+        dedupe_key=f"screen:lab:{specimen.public_id}:{','.join(unexpected)}",
+        link=reverse("screening:specimen", args=[specimen.public_id]),
+        now=now,
+    )
 
 
 # ---------------------------------------------------------------- lists

@@ -33,6 +33,7 @@ from screening.identifiers import normalize_specimen_id
 from screening.labels import label_context
 from screening.models import CustodyEvent, RandomDraw, Specimen, SpecimenStatus
 from screening.services import custody as custody_services
+from screening.services import results as result_services
 from screening.services import specimens as services
 
 STATUS_TONES = {"ordered": "due", "collected": "ok", "refused": "alert", "cancelled": ""}
@@ -284,10 +285,19 @@ def specimen(request, public_id):
     _log_read(request, specimen, "specimen")
     user = request.user
     timeline = _timeline(specimen)
+    cup = result_services.live_test(specimen)
     return render(
         request,
         "screening/specimen_detail.html",
         {
+            # The cup read where a scan or a finished collection lands: collect -> read.
+            "cup": cup,
+            "cup_finding": result_services.finding_of(cup, list(cup.analytes.all()))
+            if cup
+            else None,
+            "can_read_cup": cup is None
+            and specimen.status == SpecimenStatus.COLLECTED
+            and policy.allows(user, "screening.poc", specimen),
             "specimen": specimen,
             "admission": specimen.admission,
             "client": specimen.admission.client,
