@@ -413,6 +413,16 @@ def _close_safety_plan_alert(screen: CssrsScreen, actor: User, note: str) -> Non
         alert_resolve(alert=alert, user=actor, note=note, workflow=True)
 
 
+STRIKE_REFUSAL = "Only the person who recorded this screen, a nurse or a supervisor can strike it."
+
+
+def may_strike(user: User, screen: CssrsScreen) -> bool:
+    """One's own screen; anyone's for the charge roles (nurses, supervisors)."""
+    return policy.allows(user, "cssrs.screen", screen) and (
+        screen.recorded_by_id == user.pk or policy.allows(user, "cssrs.strike_any")
+    )
+
+
 @transaction.atomic
 def cssrs_screen_strike(
     *, actor: User, screen: CssrsScreen, reason: str, now: datetime | None = None
@@ -429,9 +439,8 @@ def cssrs_screen_strike(
     if not reason:
         raise ValidationError({"reason": "Reason: say why this screen is struck."})
     locked = CssrsScreen.objects.select_for_update().get(pk=screen.pk)
-    if locked.recorded_by_id != actor.pk and not policy.allows(actor, "cssrs.strike_any"):
-        raise PermissionDenied("Only the person who recorded this screen, a nurse or a "
-                               "supervisor can strike it.")  # fmt: skip
+    if not may_strike(actor, locked):
+        raise PermissionDenied(STRIKE_REFUSAL)
     if locked.struck_at is not None:
         raise ValidationError("This screen is already struck.")
     locked.struck_at = now

@@ -186,9 +186,7 @@ def cssrs_result(request, public_id):
             and screen.result == CssrsResult.HIGH
             and screen.safety_plan is not True,
             "safety_form": CssrsSafetyPlanForm(),
-            "can_strike": live
-            and may_screen
-            and (screen.recorded_by_id == user.pk or policy.allows(user, "cssrs.strike_any")),
+            "can_strike": live and may_screen and service.may_strike(user, screen),
             "strike_form": ReasonForm(),
         },
     )
@@ -225,6 +223,8 @@ def cssrs_safety_plan(request, public_id):
 def cssrs_strike(request, public_id):
     """Entered in error: struck with a reason, kept visible; what it answered is owed again."""
     screen = _screen_for(request, public_id)
+    if not service.may_strike(request.user, screen):
+        raise PermissionDenied(service.STRIKE_REFUSAL)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

@@ -439,6 +439,9 @@ URLS: dict[str, Url] = {
         Post(
             lambda w: {"reason": "Wrong client"},
             count("observations.CssrsScreen", struck_at__isnull=False),
+            # Someone else's screen (a nurse recorded it): its recorder, a nurse or a
+            # supervisor strikes it (tests/observations/test_review_issue12.py).
+            forbidden=frozenset({"technician", "clinician"}),
         ),
     ),
     # Groups (issue 12 item 5). The other facility's staff post home's topic on their own

@@ -321,7 +321,8 @@ def test_a_client_on_1_to_1_has_the_note_link_on_the_observer_line(
     level_order(actor=cast["nurse"], admission=admission, level="one_to_one", reason="SI")
     client.force_login(cast["technician"])
     board = page(client.get(reverse("observations:board", args=[admission.unit.public_id])))
-    assert f' · <a href="{escape(new_url(admission, "board"))}">note<span' in board
+    link = f'<a href="{escape(new_url(admission, "board"))}" data-leaves-round>note<span'
+    assert f" · {link}" in board
     client.force_login(cast["clinician"])  # reads the board, does not chart on it
     board = page(client.get(reverse("observations:board", args=[admission.unit.public_id])))
     assert escape(new_url(admission, "board")) not in board
