@@ -225,6 +225,10 @@ def on_q15(b: Builder, admissions) -> None:
          for a in admissions),
         batch_size=2000,
     )  # fmt: skip
+    # recorded_at is auto_now_add: without this the orders look entered just now and dated
+    # back, and the missed-check scan rightly re-judges a day of every stay (_late_returns).
+    _env.sql("UPDATE observations_levelorder SET recorded_at = effective_from "
+             "WHERE admission_id = ANY(%s)", [[a.pk for a in admissions]])  # fmt: skip
 
 
 def main(argv=None) -> int:

@@ -232,9 +232,8 @@ def main(argv=None) -> int:
         mark(scan_now)
         rc = 'SELECT "observations_roundcheck"'
         rep.explain([
-            ("Board: latest check id per admission", next(
-                s for s in board_sql if '"observations_roundcheck"' in s and "LIMIT 1" in s)),
-            ("Board: those checks with their codes", rep.first(board_sql, f'{rc}."id"')),
+            ("Board: each stay's latest check (its id by a LIMIT 1 subquery per stay)",
+             rep.first(board_sql, f'{rc}."id"')),
             ("Scan: round checks of the window", rep.first(scan_sql, f'{rc}."admission_id"')),
         ])  # fmt: skip
     return 0
