@@ -1,6 +1,6 @@
 """The clients app's sections of the client chart: the stay, leaves, orientation checklist."""
 
-from clients.models import OrientationItem
+from clients.models import OrientationItem, OutingRestriction
 from facility import policy
 from facility.registry import ChartSection, register_chart_section
 
@@ -32,6 +32,33 @@ def _orientation(request, client, admission):
     }
 
 
+def _outings(request, client, admission):
+    """Issue 14: the "no outings" restriction in force (who, when, why), the lifted ones, and
+    the set / lift form for nurses and clinicians."""
+    if admission is None:
+        return {"admission": None}
+    rows = list(
+        OutingRestriction.objects.filter(admission=admission).select_related("set_by", "lifted_by")
+    )
+    current = next((r for r in rows if r.lifted_at is None), None)
+    return {
+        "admission": admission,
+        "current": current,
+        "history": [r for r in rows if r.lifted_at is not None],
+        "can_set": admission.is_open
+        and policy.allows(request.user, "outing_restriction.set", admission),
+    }
+
+
+register_chart_section(
+    ChartSection(
+        key="outings",
+        title="Outings",
+        template="clients/sections/outings.html",
+        render=_outings,
+        order=15,
+    )
+)
 register_chart_section(
     ChartSection(
         key="stay", title="Stay", template="clients/sections/stay.html", render=_stay, order=10

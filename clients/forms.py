@@ -344,3 +344,24 @@ class ReturnForm(HavenForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("returned_at", timezone.localtime().replace(second=0))
+
+
+class OutingRestrictionForm(HavenForm):
+    """Set "no outings" on a client (issue 14 item 3): the reason is required."""
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the client may not go on passes or outings (shown on the chart).",
+        error_messages={"required": "Reason: say why the client may not go on outings."},
+    )
+
+
+class OutingRestrictionLiftForm(HavenForm):
+    lift_reason = forms.CharField(
+        label="Reason for lifting",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Reason for lifting: say why it is lifted."},
+    )

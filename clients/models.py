@@ -393,6 +393,42 @@ class Leave(models.Model):
         return f"{self.get_kind_display()} from {self.left_at:%Y-%m-%d %H:%M}"
 
 
+class OutingRestriction(models.Model):
+    """A clinical restriction on leaving the site for trips and outings (issue 14), set by a nurse
+    or clinician with a reason and lifted the same way. One in force per admission; lifted ones
+    stay as history."""
+
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="outing_restrictions"
+    )
+    reason = models.CharField(max_length=300)
+    set_at = models.DateTimeField()
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lift_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-set_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["admission"],
+                condition=Q(lifted_at__isnull=True),
+                name="clients_one_outing_restriction_in_force",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="clients_restriction_reason"),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | ~Q(lift_reason=""),
+                name="clients_restriction_lift_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"No outings: {self.reason}"
+
+
 class OrientationItem(models.Model):
     """One item of a facility's admission orientation checklist (configured by admins)."""
 

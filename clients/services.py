@@ -23,14 +23,17 @@ from clients.models import (
     BedMove,
     Client,
     Leave,
+    LeaveKind,
     MrnSequence,
     OrientationItem,
     OrientationTick,
+    OutingRestriction,
 )
 from facility import policy
 from facility.models import Alert, AlertSeverity, Bed, Facility, Unit, User
 from facility.registry import registry
 from facility.services import alert_raise, alerts_close, violated_constraint
+from facility.validators import has_unsafe_characters
 
 ORIENTATION_DEADLINE = timedelta(hours=24)
 # Entries may be back-dated (a late admission entry); not by more than this.
@@ -262,12 +265,17 @@ def admission_discharge(
 LEAVE_BACKDATE_FREE = timedelta(minutes=5)
 
 
-def _leave_rules(admission: Admission, *, left_at: datetime, now: datetime, backdate_reason: str):
+def _leave_rules(
+    admission: Admission, *, kind: str, left_at: datetime, now: datetime, backdate_reason: str
+):
     """The back-dating reason and every registered leave rule, all refusals at once."""
     errors: dict = {}
     for rule in registry.leave_rules.values():
         try:
-            rule(admission=admission, left_at=left_at, now=now, backdate_reason=backdate_reason)
+            rule(
+                admission=admission, kind=kind, left_at=left_at, now=now,
+                backdate_reason=backdate_reason,
+            )  # fmt: skip
         except ValidationError as exc:
             exc.update_error_dict(errors)
     if now - left_at > LEAVE_BACKDATE_FREE and not backdate_reason.strip():
@@ -302,7 +310,7 @@ def leave_start(
     policy.require(actor, "floor.chart", admission)
     now = timezone.now()
     _check_time(left_at, "left_at", now=now, earliest=admission.admitted_at)
-    _leave_rules(admission, left_at=left_at, now=now, backdate_reason=backdate_reason)
+    _leave_rules(admission, kind=kind, left_at=left_at, now=now, backdate_reason=backdate_reason)
     if expected_back_at <= left_at:
         raise ValidationError({"expected_back_at": "Expected back must be after leaving."})
     if expected_back_at - left_at > leave_max():
@@ -603,3 +611,131 @@ def allergies_mark_nkda(*, actor: User, client: Client) -> Client:
     client.allergy_status = AllergyStatus.NKDA
     client.save(update_fields=["allergy_status"])
     return client
+
+
+# ---------------------------------------------------------------- outing restriction (issue 14)
+
+# A nurse's or clinician's call, like raising an observation level (facility/roles.py).
+OUTING_RESTRICTION_CAPABILITY = "outing_restriction.set"
+# The leaves a restriction forbids: time out for its own sake. Appointments, hospital visits and
+# trips (planned through transport, which checks the restriction itself) are never blocked.
+RESTRICTED_LEAVE_KINDS = (LeaveKind.PASS, LeaveKind.OUTING)
+RESTRICTION_TEXT_MAX = 300
+
+
+def _restriction_text(value: str, field: str, label: str, missing: str) -> str:
+    text = " ".join((value or "").split())
+    if has_unsafe_characters(value or ""):
+        raise ValidationError(
+            {field: f"{label}: remove the control characters (NUL or text-direction marks)."}
+        )
+    if not text:
+        raise ValidationError({field: f"{label}: {missing}"})
+    if len(text) > RESTRICTION_TEXT_MAX:
+        raise ValidationError(
+            {field: f"{label}: at most {RESTRICTION_TEXT_MAX} characters (this has {len(text)})."}
+        )
+    return text
+
+
+def outing_restriction_in_force(admission: Admission) -> OutingRestriction | None:
+    """The stay's "no outings" restriction, if one is in force."""
+    return (
+        OutingRestriction.objects.filter(admission=admission, lifted_at__isnull=True)
+        .select_related("set_by")
+        .first()
+    )
+
+
+def outing_restrictions_in_force(admission_ids) -> dict[int, OutingRestriction]:
+    """{admission id: restriction in force} for many stays in one query (trip planning)."""
+    rows = OutingRestriction.objects.filter(
+        admission_id__in=list(admission_ids), lifted_at__isnull=True
+    ).select_related("set_by")
+    return {r.admission_id: r for r in rows}
+
+
+def restriction_words(restriction: OutingRestriction) -> str:
+    """The words "no outings: <reason> (set by <who> on <day>)", on the facility clock."""
+    tz = restriction.admission.facility.tz
+    when = timezone.localtime(restriction.set_at, tz)
+    return (
+        f"no outings: {restriction.reason} (set by {restriction.set_by.signature} on "
+        f"{when:%Y-%m-%d %H:%M})"
+    )
+
+
+@transaction.atomic
+def outing_restriction_set(
+    *, actor: User, admission: Admission, reason: str, now: datetime | None = None
+) -> OutingRestriction:
+    """Restrict a client from passes and outings, with the reason (issue 14 item 3: a per-client
+    flag a nurse or clinician sets). One in force per stay; an open stay only."""
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    policy.require(actor, OUTING_RESTRICTION_CAPABILITY, admission)
+    if not admission.is_open:
+        raise ValidationError("This client has been discharged.")
+    reason = _restriction_text(
+        reason, "reason", "Reason", "say why the client may not go on outings."
+    )
+    existing = outing_restriction_in_force(admission)
+    if existing is not None:
+        existing.admission = admission
+        raise ValidationError(
+            {"reason": f"Already restricted: {restriction_words(existing)}. Lift it first."}
+        )
+    restriction = OutingRestriction(
+        admission=admission, reason=reason, set_at=now or timezone.now(), set_by=actor
+    )
+    try:
+        with transaction.atomic():
+            restriction.save()
+    except IntegrityError as exc:
+        if violated_constraint(exc) == "clients_one_outing_restriction_in_force":
+            raise ValidationError(
+                {"reason": "Already restricted: someone set it a moment ago."}
+            ) from exc
+        raise
+    return restriction
+
+
+@transaction.atomic
+def outing_restriction_lift(
+    *, actor: User, admission: Admission, reason: str, now: datetime | None = None
+) -> OutingRestriction:
+    """Lift the stay's restriction in force, saying why; the row stays as history."""
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    policy.require(actor, OUTING_RESTRICTION_CAPABILITY, admission)
+    if not admission.is_open:
+        raise ValidationError("This client has been discharged.")
+    reason = _restriction_text(reason, "lift_reason", "Reason for lifting", "say why it is lifted.")
+    restriction = (
+        OutingRestriction.objects.select_for_update()
+        .filter(admission=admission, lifted_at__isnull=True)
+        .first()
+    )
+    if restriction is None:
+        raise ValidationError("No outing restriction is in force for this client.")
+    restriction.lifted_at = now or timezone.now()
+    restriction.lifted_by = actor
+    restriction.lift_reason = reason
+    restriction.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    return restriction
+
+
+def leave_refused_while_restricted(*, admission, kind, left_at, now, backdate_reason) -> None:
+    """The leave rule of the restriction (registered in ClientsConfig.ready): no pass or outing
+    while one is in force; the message names the reason."""
+    if kind not in RESTRICTED_LEAVE_KINDS:
+        return
+    restriction = outing_restriction_in_force(admission)
+    if restriction is None:
+        return
+    restriction.admission = admission
+    raise ValidationError(
+        {
+            "kind": f"Kind of leave: {admission.client.display_name} is restricted from passes "
+            f"and outings — {restriction_words(restriction)}. A nurse or clinician lifts it on "
+            "the chart."
+        }
+    )

@@ -23,4 +23,14 @@ urlpatterns = [
         name="orientation_tick",
     ),
     path("leaves/<uuid:public_id>/return/", views.leave_return, name="leave_return"),
+    path(
+        "admissions/<uuid:public_id>/outing-restriction/",
+        views.outing_restriction_set,
+        name="outing_restriction_set",
+    ),
+    path(
+        "admissions/<uuid:public_id>/outing-restriction/lift/",
+        views.outing_restriction_lift,
+        name="outing_restriction_lift",
+    ),
 ]

@@ -23,6 +23,8 @@ from clients.forms import (
     LeaveForm,
     MoveBedForm,
     NewClientForm,
+    OutingRestrictionForm,
+    OutingRestrictionLiftForm,
     PlacementForm,
     ReturnForm,
 )
@@ -34,6 +36,7 @@ from clients.models import (
     Client,
     Leave,
     OrientationItem,
+    OutingRestriction,
 )
 from facility import policy
 from facility.access import client_ip, current_facility_or_404
@@ -185,6 +188,12 @@ def client_chart(request, public_id):
             "age": client.age_on(today),
             "sections": sections,
             "can_edit_allergies": policy.allows(request.user, services.ALLERGY_CAPABILITY),
+            # Issue 14: "no outings", at the top of the chart while in force.
+            "outing_restriction": (
+                services.outing_restriction_in_force(admission)
+                if admission is not None and admission.is_open
+                else None
+            ),
         },
     )
 
@@ -494,3 +503,68 @@ def client_photo(request, public_id):
     response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _restriction_page(request, public_id, *, form_class, service, lifting: bool):
+    """Set or lift "no outings" (issue 14 item 3); the chart has the same forms inline."""
+    admission = admission_for(request, public_id)
+    current = services.outing_restriction_in_force(admission)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(
+                actor=request.user,
+                admission=admission,
+                reason=next(iter(form.cleaned_data.values())),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            name = admission.client.display_name
+            messages.success(
+                request,
+                f"Outing restriction lifted for {name}."
+                if lifting
+                else f"{name}: no outings until a nurse or clinician lifts it.",
+            )
+            return redirect("clients:chart", public_id=admission.client.public_id)
+    history = OutingRestriction.objects.filter(admission=admission).select_related(
+        "set_by", "lifted_by"
+    )
+    return render(
+        request,
+        "clients/outing_restriction.html",
+        {
+            "admission": admission,
+            "client": admission.client,
+            "form": form,
+            "current": current,
+            "lifting": lifting,
+            "history": [r for r in history if r.lifted_at is not None],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@policy.requires(services.OUTING_RESTRICTION_CAPABILITY)
+@require_http_methods(["GET", "POST"])
+def outing_restriction_set(request, public_id):
+    return _restriction_page(
+        request,
+        public_id,
+        form_class=OutingRestrictionForm,
+        service=services.outing_restriction_set,
+        lifting=False,
+    )
+
+
+@policy.requires(services.OUTING_RESTRICTION_CAPABILITY)
+@require_http_methods(["GET", "POST"])
+def outing_restriction_lift(request, public_id):
+    return _restriction_page(
+        request,
+        public_id,
+        form_class=OutingRestrictionLiftForm,
+        service=services.outing_restriction_lift,
+        lifting=True,
+    )

@@ -451,4 +451,5 @@ class ClinicalPermission(models.Model):  # noqa: DJ008 (never instantiated)
             ("document_group", "Can hold groups and document attendance"),
             ("order_screen", "Can order drug screens and draw the random list"),
             ("record_lab_result", "Can enter a laboratory's drug-screen result"),
+            ("manage_fleet", "Can manage vehicles and drivers and read the transport reports"),
         ]

@@ -51,7 +51,7 @@ class OutOfScope(PermissionDenied):
 # ---------------------------------------------------------------- facility scope
 
 # Attributes leading from a record to the one that carries its facility.
-_PARENTS = ("admission", "order", "dose", "stock", "client")
+_PARENTS = ("admission", "order", "dose", "stock", "client", "trip", "vehicle", "inspection")
 
 
 def facility_id_of(obj: Any) -> int | None:

@@ -190,9 +190,10 @@ class Registry:
         self.workflow_alerts[kind] = closed_by
 
     def register_leave_rule(self, key: str, rule: Callable[..., None]) -> None:
-        """`rule(*, admission, left_at, now, backdate_reason)` runs inside `clients.leave_start`
-        before the leave is saved and raises ValidationError (keyed by the leave form's field
-        names) to refuse it, e.g. rounds: a leave cannot start before the client's last check."""
+        """`rule(*, admission, kind, left_at, now, backdate_reason)` runs inside
+        `clients.leave_start` before the leave is saved and raises ValidationError (keyed by the
+        leave form's field names) to refuse it, e.g. rounds: a leave cannot start before the
+        client's last check; clients: no pass or outing while an outing restriction is in force."""
         self.leave_rules[key] = rule
 
     def register_reading_source(

@@ -105,10 +105,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         # Issue 13.
         "facility.order_screen",
         "facility.record_lab_result",
+        # Issue 14: the fleet (vehicles, drivers, clearing a vehicle for service) and its reports.
+        "facility.manage_fleet",
     },
     Role.ADMIN: {
         "facility.manage_staff",
         "facility.manage_code_lists",
+        # Issue 14: vehicle and driver records (a supervisor clears a vehicle for service).
+        "facility.manage_fleet",
         # The Django admin pages for facilities, units, beds and checklist items.
         "facility.view_facility",
         "facility.change_facility",
@@ -247,6 +251,18 @@ CAPABILITIES: dict[str, str | None] = {
     "screening.breath": "facility.chart_floor",
     "screening.search": "facility.chart_floor",
     "screening.devices": "facility.manage_code_lists",
+    # Issue 14 (specs/transport.md). Anyone on the floor plans, inspects and drives (sign-out and
+    # sign-in are floor charting); vehicle and driver records and the mileage reports are the
+    # fleet's (supervisors, admins); clearing a vehicle taken out of service is a supervisor's.
+    # An outing restriction is a nurse's or clinician's call, like raising a level.
+    "transport.view": "facility.view_census",
+    "transport.plan": "facility.chart_floor",
+    "transport.drive": "facility.chart_floor",
+    "transport.inspect": "facility.chart_floor",
+    "transport.fleet": "facility.manage_fleet",
+    "transport.reports": "facility.manage_fleet",
+    "transport.clear_vehicle": "facility.sign_off_discrepancy",
+    "outing_restriction.set": "facility.raise_observation_level",
     # Discharge with stored property not settled: a supervisor's override with a reason.
     "property.override": "facility.sign_off_discrepancy",
 }

@@ -283,6 +283,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "observations.tasks.scan_incidents",
         "schedule": HAVEN_SCAN_SECONDS,
     },
+    "trips-overdue": {
+        "task": "transport.tasks.scan_trips_overdue",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
+    # Expired fleet documents take a vehicle out of service; the scan is idempotent and cheap,
+    # so it runs with the others rather than once a night (a missed night would miss a day).
+    "fleet-expiries": {
+        "task": "transport.tasks.scan_fleet_expiries",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
 }
 
 LANGUAGE_CODE = "en-us"

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("observations.urls")),
     path("", include("medications.urls")),
     path("", include("screening.urls")),
+    path("", include("transport.urls")),
     # Staff e-mail addresses are entered by admins (staff pages): nobody adds or removes their
     # own, so an unattended session cannot add an address and have a set-password link sent to it.
     re_path(r"^accounts/(email|confirm-email)/", _managed_by_admins, name="account_email_closed"),

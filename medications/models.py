@@ -406,6 +406,9 @@ class Outcome(models.TextChoices):
     HELD = "held", "Held"
     UNAVAILABLE = "unavailable", "Unavailable"
     OFF_UNIT = "off_unit", "Client off unit"
+    # Issue 14: a dose due during a trip or appointment handed to the client or escort to take
+    # there; never counted as given (specs/transport.md).
+    SENT = "sent", "Sent with client"
     OMITTED = "omitted", "Omitted per order"
     NOT_GIVEN = "not_given", "Not given (missed)"
 

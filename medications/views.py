@@ -339,7 +339,8 @@ def _med_pass_page(request, admission, *, typed=None, status=200, errors=None):
             "late_outcomes": [
                 (k, v)
                 for k, v in Outcome.choices
-                if k in (Outcome.GIVEN, Outcome.NOT_GIVEN, Outcome.HELD, Outcome.REFUSED)
+                if k
+                in (Outcome.GIVEN, Outcome.NOT_GIVEN, Outcome.HELD, Outcome.REFUSED, Outcome.SENT)
             ],  # fmt: skip
             "notified_choices": DocumentForm.base_fields["prescriber_notified"].choices,
             # Observed self-administration only: the one-button form, and no PRN section.

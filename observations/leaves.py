@@ -10,7 +10,7 @@ from facility.registry import register_leave_rule
 from observations.models import RoundCheck
 
 
-def leave_after_last_check(*, admission, left_at, now, backdate_reason) -> None:
+def leave_after_last_check(*, admission, left_at, now, backdate_reason, kind="") -> None:
     """Refuse a leave that starts before the stay's last check, naming the check's time."""
     last = (
         RoundCheck.objects.filter(admission=admission, observed_at__gt=left_at)

@@ -105,7 +105,12 @@ def administration_record(
             )
     else:
         given_at = None
-        if not reason:
+        if not reason and outcome == Outcome.SENT:
+            # Issue 14: handed over for a trip or appointment, taken there; never "given" here.
+            errors["reason"] = (
+                "Note: say what was sent and with whom (e.g. 1 tab handed to escort J. Doe)."
+            )
+        elif not reason:
             errors["reason"] = f"Reason: say why the dose was {outcome}."
     try:
         notified = _refusal_and_hold(
@@ -142,7 +147,9 @@ def administration_record(
         raise DoseAlreadyCharted(_charted_by(existing))
     if errors:
         raise ValidationError(errors)
-    refuse_if_new_conflict(order, given_at)  # None (not given): nothing to check
+    # None (not given): nothing to check. A dose sent with the client leaves the cart now, to be
+    # taken off site: the allergy check applies as to a dose given now.
+    refuse_if_new_conflict(order, now if outcome == Outcome.SENT else given_at)
     too_soon = _too_soon(dose, given_at, timing) if given_at is not None else ""
     if given_at is not None:
         from medications.services.prn import daily_cap_blocks

@@ -95,8 +95,9 @@ def stock_for(order: Order):
 
 
 def decrement_for_administration(admin: Administration) -> None:
-    """A given dose of a controlled medication comes off its count, in the same transaction."""
-    if admin.outcome != Outcome.GIVEN:
+    """A given dose of a controlled medication comes off its count, in the same transaction; so
+    does one sent with the client (issue 14): it left the cabinet, though not given here."""
+    if admin.outcome not in (Outcome.GIVEN, Outcome.SENT):
         return
     stock = stock_for(admin.order)
     if admin.order.medication.is_controlled and stock is None:
@@ -104,8 +105,10 @@ def decrement_for_administration(admin: Administration) -> None:
     if stock is not None:
         from medications.models import MovementKind
 
+        note = f"Sent with client: {admin.reason}"[:300] if admin.outcome == Outcome.SENT else ""
         _move(stock, kind=MovementKind.ADMINISTRATION, change=-admin.order.dose_units,
-              by=admin.recorded_by, at=admin.given_at, administration=admin)  # fmt: skip
+              by=admin.recorded_by, at=admin.given_at or admin.recorded_at, administration=admin,
+              note=note)  # fmt: skip
 
 
 def _require_signer(person: User, stock) -> None:

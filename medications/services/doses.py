@@ -240,6 +240,7 @@ STATUS_LABELS = {
     "held": "Held",
     "unavailable": "Unavailable",
     "off_unit": "Off unit",
+    "sent": "Sent with client",
     "omitted": "Omitted",
 }
 

@@ -37,7 +37,9 @@ from tests.facility.world import (
     a_behavior_note,
     a_breath_result,
     a_collected_specimen,
+    a_driver,
     a_flagged_specimen,
+    a_grounded_vehicle,
     a_group_session,
     a_high_cssrs_screen,
     a_note_draft,
@@ -47,6 +49,8 @@ from tests.facility.world import (
     a_search_item,
     a_signed_note,
     a_specimen_at_the_lab,
+    a_trip,
+    a_vehicle,
     a_vitals_set,
     a_withdrawal_protocol,
     a_withdrawal_score,
@@ -55,6 +59,8 @@ from tests.facility.world import (
     an_allergy,
     an_incident,
     an_ordered_specimen,
+    an_out_trip,
+    an_outing_restriction,
     attendance_body,
     behavior_note_body,
     breath_body,
@@ -63,9 +69,11 @@ from tests.facility.world import (
     custody_body,
     debrief_body,
     downtime_body,
+    driver_body,
     free_bed,
     group_new_body,
     incident_body,
+    inspection_body,
     item_move_body,
     lab_result_body,
     matrix_world,
@@ -83,7 +91,11 @@ from tests.facility.world import (
     specimen_refuse_body,
     specimen_start_body,
     staff_body,
+    trip_depart_body,
+    trip_plan_body,
+    trip_return_body,
     unrecorded_client,
+    vehicle_body,
     vitals_body,
 )
 
@@ -825,6 +837,132 @@ URLS: dict[str, Url] = {
     "screening:positives_report": Url(),
     "screening:positives_pdf": Url(),
     "screening:positives_csv": Url(),
+    # Outing restriction (issue 14 item 3): a nurse's or clinician's, on an open stay.
+    "clients:outing_restriction_set": Url(
+        admission_pid,
+        True,
+        200,
+        Post(
+            lambda w: {"reason": "Matrix restriction"},
+            count("clients.OutingRestriction", reason="Matrix restriction"),
+        ),
+    ),
+    "clients:outing_restriction_lift": Url(
+        lambda w: [an_outing_restriction(w).admission.public_id],
+        True,
+        200,
+        Post(
+            lambda w: {"lift_reason": "Matrix lift"},
+            count("clients.OutingRestriction", lift_reason="Matrix lift"),
+        ),
+    ),
+    # The driver's manifest (anyone on the floor) and the reports (issue 14 items 5-6); another
+    # facility's supervisor reads their own facility's reports.
+    "transport:manifest": Url(lambda w: [a_trip(w).public_id], True),
+    "transport:manifest_pdf": Url(lambda w: [a_trip(w).public_id], True),
+    "transport:trip_log": Url(),
+    "transport:mileage": Url(),
+    # Vehicles, drivers and the pre-trip inspection (issue 14 items 1-2). Another facility's
+    # supervisor adds a vehicle at their own; the home nurse is no staff of theirs to drive (400).
+    "transport:vehicles": Url(),
+    "transport:vehicle_new": Url(
+        post=Post(vehicle_body, count("transport.Vehicle", facility__name="Alder House"), other=302)
+    ),
+    "transport:vehicle": Url(lambda w: [a_vehicle(w).public_id], True),
+    "transport:vehicle_edit": Url(
+        lambda w: [a_vehicle(w).public_id],
+        True,
+        200,
+        Post(
+            lambda w: vehicle_body(w, name="Matrix van", seats="9", active="on"),
+            count("transport.Vehicle", name="Matrix van", seats=9),
+        ),
+    ),
+    "transport:vehicle_out": Url(
+        lambda w: [a_vehicle(w).public_id],
+        True,
+        None,
+        Post(
+            lambda w: {"out-reason": "Flat tire"},
+            count("transport.Vehicle", name="Matrix van", in_service=False),
+        ),
+    ),
+    "transport:vehicle_clear": Url(
+        lambda w: [a_grounded_vehicle(w).public_id],
+        True,
+        None,
+        Post(
+            lambda w: {"clear-reason": "Tire replaced"},
+            count("transport.Vehicle", name="Grounded van", in_service=True),
+        ),
+    ),
+    "transport:drivers": Url(),
+    "transport:driver_new": Url(
+        post=Post(driver_body, count("transport.Driver", facility__name="Alder House"), other=400)
+    ),
+    "transport:driver_edit": Url(
+        lambda w: [a_driver(w).public_id],
+        True,
+        200,
+        Post(
+            lambda w: driver_body(w, licence_class="D", active="on"),
+            count("transport.Driver", licence_class="D"),
+        ),
+    ),
+    "transport:inspect": Url(),
+    "transport:inspection": Url(
+        lambda w: [a_vehicle(w).public_id],
+        True,
+        200,
+        Post(inspection_body, count("transport.Inspection")),
+    ),
+    # Trips (issue 14 items 3-4): the board and the trip page for anyone who reads the census;
+    # planning, departure and return for the floor. The other facility's staff post home's driver
+    # and van on their own "plan a trip" page: not theirs, a field message (400).
+    "transport:board": Url(),
+    "transport:trip_new": Url(
+        post=Post(trip_plan_body, count("transport.Trip", facility__name="Alder House"), other=400)
+    ),
+    "transport:trip": Url(lambda w: [a_trip(w).public_id], True),
+    "transport:trip_edit": Url(
+        lambda w: [a_trip(w).public_id],
+        True,
+        200,
+        Post(
+            lambda w: trip_plan_body(w, purpose_note="Edited in the matrix"),
+            count("transport.Trip", purpose_note="Edited in the matrix"),
+        ),
+    ),
+    "transport:trip_cancel": Url(
+        lambda w: [a_trip(w).public_id],
+        True,
+        200,
+        Post(lambda w: {"reason": "Clinic closed"}, count("transport.Trip", status="cancelled")),
+    ),
+    "transport:trip_depart": Url(
+        lambda w: [a_trip(w).public_id],
+        True,
+        200,
+        Post(trip_depart_body, count("transport.Trip", status="out")),
+    ),
+    "transport:passenger_stay": Url(
+        lambda w: [a_trip(w).public_id, a_trip(w).passengers.get().pk],
+        True,
+        200,
+        Post(lambda w: {"reason": "Unwell"}, count("transport.TripPassenger", status="stayed")),
+    ),
+    "transport:trip_return": Url(
+        lambda w: [an_out_trip(w).public_id],
+        True,
+        200,
+        Post(trip_return_body, count("transport.Trip", status="returned")),
+    ),
+    "transport:passenger_sign_in": Url(
+        lambda w: [an_out_trip(w).public_id, an_out_trip(w).passengers.get().pk],
+        True,
+        200,
+        Post(lambda w: {"at": ""}, count("transport.TripPassenger", status="back")),
+    ),
 }
 
 # Third-party pages, by name prefix: reachable without a session (login, reset, MFA steps) or

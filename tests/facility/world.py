@@ -929,3 +929,154 @@ def a_returned_leave(w: World):
     if leave.returned_at is None:
         leave = leave_return(actor=w.cast["nurse"], leave=leave, returned_at=timezone.now())
     return leave
+
+
+# ---------------------------------------------------------------- transport: fleet (issue 14)
+
+
+def a_vehicle(w: World):
+    """An in-service van of the home facility, every document valid for a year."""
+    from tests.transport.fleet_helpers import make_vehicle
+    from transport.models import Vehicle
+
+    return Vehicle.objects.filter(facility=w.facility, name="Matrix van").first() or make_vehicle(
+        w.facility, name="Matrix van"
+    )
+
+
+def a_grounded_vehicle(w: World):
+    """A van taken out of service by hand, nothing lapsed: a supervisor may clear it."""
+    from tests.transport.fleet_helpers import make_vehicle
+    from transport.models import Vehicle
+
+    found = Vehicle.objects.filter(facility=w.facility, name="Grounded van").first()
+    return found or make_vehicle(
+        w.facility, name="Grounded van", in_service=False, out_of_service_reason="Flat tire"
+    )
+
+
+def a_driver(w: World):
+    from tests.transport.fleet_helpers import make_driver
+    from transport.models import Driver
+
+    found = Driver.objects.filter(facility=w.facility, user=w.cast["technician"]).first()
+    return found or make_driver(w.facility, w.cast["technician"])
+
+
+def vehicle_body(w: World, **extra) -> dict:
+    day = timezone.localtime(timezone.now(), w.facility.tz).date()
+    return {
+        "name": "Body van", "plate": "BDY 1", "vin": "", "seats": "7",
+        "registration_expires": str(day + timedelta(days=200)),
+        "insurance_expires": str(day + timedelta(days=200)),
+        "service_due_on": "", "service_due_odometer": "", "odometer": "100", **extra,
+    }  # fmt: skip
+
+
+def driver_body(w: World, **extra) -> dict:
+    day = timezone.localtime(timezone.now(), w.facility.tz).date()
+    return {
+        "user": str(w.cast["nurse"].pk), "licence_number": "D7654321", "licence_class": "C",
+        "licence_state": "NY", "licence_expires": str(day + timedelta(days=300)),
+        "mvr_checked_on": str(day - timedelta(days=20)), "training_on": str(day),
+        "first_aid_expires": str(day + timedelta(days=300)), **extra,
+    }  # fmt: skip
+
+
+def inspection_body(w: World) -> dict:
+    """Every item of the pre-trip inspection OK."""
+    from transport.rules import INSPECTION_ITEMS
+
+    body = {"odometer": ""}
+    for key, _, _ in INSPECTION_ITEMS:
+        body[key], body[f"note_{key}"] = "ok", ""
+    return body
+
+
+def a_trip(w: World):
+    """A planned trip of the home facility with the home client on board (the manifest)."""
+    from transport.models import Trip, TripPassenger, TripStop
+
+    found = Trip.objects.filter(facility=w.facility, purpose_note="Matrix trip").first()
+    if found is not None:
+        return found
+    now = timezone.now()
+    trip = Trip.objects.create(
+        facility=w.facility, purpose="medical", purpose_note="Matrix trip",
+        planned_departure=now + timedelta(hours=1), planned_return=now + timedelta(hours=3),
+        driver=a_driver(w), vehicle=a_vehicle(w), planned_by=w.cast["nurse"], planned_at=now,
+    )  # fmt: skip
+    stop = TripStop.objects.create(trip=trip, position=1, place="Clinic")
+    TripPassenger.objects.create(trip=trip, admission=w.admission, stop=stop)
+    return trip
+
+
+def an_outing_restriction(w: World):
+    """A "no outings" restriction in force on the home client (within the calling test)."""
+    from clients.models import OutingRestriction
+
+    found = OutingRestriction.objects.filter(admission=w.admission, lifted_at__isnull=True)
+    return found.first() or OutingRestriction.objects.create(
+        admission=w.admission, reason="Court order", set_at=timezone.now(),
+        set_by=w.cast["nurse"],
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- transport: trips (issue 14)
+
+
+def trip_plan_body(w: World, **extra) -> dict:
+    """A medical trip leaving in 10 minutes for 2 hours in the matrix van, the technician
+    driving, the home client going to the one stop."""
+    now = timezone.now()
+    pid = str(w.admission.public_id)
+    return {
+        "purpose": "medical", "purpose_note": "",
+        "planned_departure": form_time(now + timedelta(minutes=10), w.facility),
+        "planned_return": form_time(now + timedelta(hours=2), w.facility),
+        "driver": str(a_driver(w).pk), "vehicle": str(a_vehicle(w).pk), "pickup": "",
+        "stop-1-place": "Eastside Clinic", "stop-1-address": "12 Elm St",
+        "passengers": [pid], f"dest-{pid}": "1", **extra,
+    }  # fmt: skip
+
+
+def trip_depart_body(w: World) -> dict:
+    """The planned matrix trip leaves with the home client, its van inspected today."""
+    from tests.transport.fleet_helpers import passed_inspection
+
+    van = a_trip(w).vehicle
+    passed_inspection(van, w.cast["technician"])
+    return {"odometer_out": str(van.odometer), "head_count": "1",
+            "signed_out": [str(w.admission.public_id)]}  # fmt: skip
+
+
+def an_out_trip(w: World):
+    """A trip out now with the rounded client, in a second van the supervisor drives (made the
+    first time it is asked for, within the calling test)."""
+    from tests.transport.fleet_helpers import make_driver, make_vehicle, passed_inspection
+    from transport.models import Trip
+    from transport.services.trips import trip_depart, trip_plan
+
+    found = Trip.objects.filter(facility=w.facility, purpose_note="Matrix trip out").first()
+    if found is not None:
+        return found
+    now = timezone.now()
+    van = make_vehicle(w.facility, name="Matrix van out")
+    passed_inspection(van, w.cast["supervisor"])
+    trip = trip_plan(
+        actor=w.cast["nurse"], facility=w.facility, purpose="outing",
+        purpose_note="Matrix trip out", planned_departure=now,
+        planned_return=now + timedelta(hours=2), vehicle=van,
+        driver=make_driver(w.facility, w.cast["supervisor"]), stops=[("Park", "")],
+        passengers=[(w.rounded, 1)],
+    )  # fmt: skip
+    return trip_depart(
+        actor=w.cast["supervisor"], trip=trip, odometer_out=van.odometer, head_count=1,
+        signed_out=[w.rounded.pk],
+    ).trip  # fmt: skip
+
+
+def trip_return_body(w: World) -> dict:
+    trip = an_out_trip(w)
+    return {"odometer_in": str(trip.odometer_out + 12), "head_count": "1",
+            "signed_in": [str(w.rounded.public_id)]}  # fmt: skip

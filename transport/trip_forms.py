@@ -1,0 +1,326 @@
+"""Forms of trips: the plan, departure, return, a client not going, a late sign-in, a
+cancellation (issue 14 item 3). Times are entered on the facility's clock (the active time
+zone). transport/services/trips.py checks the rules again; a form's job is a message on the
+field, whatever is posted."""
+
+from datetime import timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from clients.forms import local_datetime_field
+from clients.models import Admission
+from facility.forms import HavenForm, harden_field
+from facility.models import User
+from facility.validators import PlausibleDateValidator
+from transport.models import Driver, TripPurpose, Vehicle
+from transport.services.trips import MAX_STOPS
+
+ODOMETER_MAX = 9_999_999
+HEAD_COUNT_MAX = 30
+
+
+def _whole(label: str, low: int, high: int) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=low,
+        max_value=high,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*"}),
+        error_messages={
+            "required": f"{label}: required.",
+            "invalid": f"{label}: a whole number.",
+            "min_value": f"{label}: at least {low:,}.",
+            "max_value": f"{label}: at most {high:,}.",
+        },
+    )
+
+
+def _text(label: str, max_length: int, *, required: bool = False, **kw) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=required,
+        error_messages={"required": f"{label}: required."},
+        **kw,
+    )
+
+
+def _when(label: str, *, required: bool = True, past=timedelta(days=2), future=timedelta(days=8)):
+    return local_datetime_field(
+        label,
+        required=required,
+        validators=[PlausibleDateValidator(label, past=past, future=future)],
+    )
+
+
+class _Choice(forms.ModelChoiceField):
+    """A row of this facility by its id; a malformed id is the same field message as an
+    unknown one."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
+class DriverField(_Choice):
+    def label_from_instance(self, obj: Driver) -> str:
+        return obj.user.full_name or obj.user.username
+
+
+class VehicleField(_Choice):
+    def label_from_instance(self, obj: Vehicle) -> str:
+        label = f"{obj.name} ({obj.seats} seats)"
+        return label if obj.in_service else f"{label}: out of service"
+
+
+class StaffField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.signature
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except ValidationError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
+class ClientsField(forms.ModelMultipleChoiceField):
+    """Clients by their stay's public id (never a database id in the page)."""
+
+    def label_from_instance(self, obj: Admission) -> str:
+        return obj.client.display_name
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except ValidationError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
+def _choice_messages(label: str, what: str) -> dict:
+    message = f"{label}: {what}"
+    return {
+        "required": message,
+        "invalid_choice": message,
+        "invalid_pk_value": message,
+        "invalid_list": message,
+        "list": message,
+    }
+
+
+def candidates(facility):
+    """The clients a trip can take: every open stay of the facility (the service refuses those
+    off site or restricted, naming why)."""
+    return (
+        Admission.objects.current()
+        .filter(facility=facility)
+        .select_related("client", "bed")
+        .order_by("client__preferred_name", "client__legal_first_name", "client__legal_last_name")
+    )
+
+
+class TripForm(HavenForm):
+    """Plan or change a trip: purpose, destinations in order, times, driver, escorts, vehicle,
+    clients (each going to one of the destinations)."""
+
+    purpose = forms.ChoiceField(
+        label="Purpose",
+        choices=[("", "Choose…"), *TripPurpose.choices],
+        error_messages=_choice_messages("Purpose", "choose from the list."),
+    )
+    purpose_note = _text("Purpose note", 200, help_text="Needed for “Other”.")
+    planned_departure = _when("Planned departure")
+    planned_return = _when("Planned return")
+    driver = DriverField(
+        label="Driver",
+        queryset=Driver.objects.none(),
+        empty_label="Choose…",
+        error_messages=_choice_messages("Driver", "choose a driver of this facility."),
+    )
+    vehicle = VehicleField(
+        label="Vehicle",
+        queryset=Vehicle.objects.none(),
+        empty_label="Choose…",
+        error_messages=_choice_messages("Vehicle", "choose a vehicle of this facility."),
+    )
+    escorts = StaffField(
+        label="Escorts",
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="One staff member per 6 clients, the driver counting.",
+        error_messages=_choice_messages("Escorts", "choose staff of this facility."),
+    )
+    pickup = _text("Pick-up", 200, help_text="Where clients are picked up; empty: here.")
+    passengers = ClientsField(
+        label="Clients",
+        queryset=Admission.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=_choice_messages("Clients", "choose clients of this facility."),
+    )
+
+    def __init__(self, *args, facility, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.facility = facility
+        self.fields["driver"].queryset = (
+            Driver.objects.filter(facility=facility, active=True)
+            .select_related("user")
+            .order_by("user__full_name")
+        )
+        self.fields["vehicle"].queryset = Vehicle.objects.filter(facility=facility, active=True)
+        self.fields["escorts"].queryset = User.objects.filter(
+            facilities=facility, is_active=True
+        ).order_by("full_name")
+        self.clients = list(candidates(facility))
+        self.fields["passengers"].queryset = candidates(facility)
+        for n in range(1, MAX_STOPS + 1):
+            self.fields[f"stop-{n}-place"] = _text(f"Destination {n}", 200)
+            self.fields[f"stop-{n}-address"] = _text(f"Address {n}", 300)
+        stop_choices = [(str(n), f"Destination {n}") for n in range(1, MAX_STOPS + 1)]
+        for admission in self.clients:
+            self.fields[f"dest-{admission.public_id}"] = forms.TypedChoiceField(
+                label=f"Destination of {admission.client.display_name}",
+                choices=stop_choices,
+                coerce=int,
+                required=False,
+                empty_value=None,
+                error_messages=_choice_messages("Destination", "choose one of the trip's."),
+            )
+        for name, field in self.fields.items():
+            if name.startswith(("stop-", "dest-")):  # added after the form's own hardening
+                harden_field(field, name)
+        # The template lays the form out by hand: these first, then escorts, stops, clients.
+        self.head = [
+            self[n]
+            for n in (
+                "purpose", "purpose_note", "planned_departure", "planned_return", "driver",
+                "vehicle",
+            )
+        ]  # fmt: skip
+        self.stop_rows = [
+            (self[f"stop-{n}-place"], self[f"stop-{n}-address"]) for n in range(1, MAX_STOPS + 1)
+        ]
+
+    def client_rows(self):
+        """(admission, checked, destination field) for each client, in the page's order."""
+        chosen = {str(v) for v in (self["passengers"].value() or [])}
+        return [(a, str(a.public_id) in chosen, self[f"dest-{a.public_id}"]) for a in self.clients]
+
+    def stops(self) -> list[tuple[str, str]]:
+        """The filled destination rows, in order (empty rows skipped)."""
+        rows = []
+        for n in range(1, MAX_STOPS + 1):
+            place = self.cleaned_data.get(f"stop-{n}-place", "")
+            address = self.cleaned_data.get(f"stop-{n}-address", "")
+            if place or address:
+                rows.append((place, address))
+        return rows
+
+    def passenger_rows(self) -> list[tuple[Admission, int | None]]:
+        return [
+            (a, self.cleaned_data.get(f"dest-{a.public_id}"))
+            for a in self.cleaned_data.get("passengers", [])
+        ]
+
+    @staticmethod
+    def initial_for(trip) -> dict:
+        initial = {
+            "purpose": trip.purpose,
+            "purpose_note": trip.purpose_note,
+            "planned_departure": trip.planned_departure,
+            "planned_return": trip.planned_return,
+            "driver": trip.driver_id,
+            "vehicle": trip.vehicle_id,
+            "escorts": list(trip.escorts.all()),
+            "pickup": trip.pickup,
+        }
+        for stop in trip.stops.all():
+            initial[f"stop-{stop.position}-place"] = stop.place
+            initial[f"stop-{stop.position}-address"] = stop.address
+        planned = [p for p in trip.passengers.all() if p.status == "planned"]
+        initial["passengers"] = [str(p.admission.public_id) for p in planned]
+        for p in planned:
+            if p.stop is not None:
+                initial[f"dest-{p.admission.public_id}"] = str(p.stop.position)
+        return initial
+
+
+class _ClientTicks(forms.MultipleChoiceField):
+    """One checkbox per client of the trip, by the stay's public id."""
+
+    def __init__(self, label: str, **kwargs):
+        super().__init__(
+            label=label,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            error_messages=_choice_messages(label, "tick clients of this trip."),
+            **kwargs,
+        )
+
+
+class DepartForm(HavenForm):
+    """Departure from the van: odometer, head count, each client signed out."""
+
+    odometer_out = _whole("Odometer out (miles)", 0, ODOMETER_MAX)
+    head_count = _whole("Head count (clients in the van)", 0, HEAD_COUNT_MAX)
+    signed_out = _ClientTicks("Signed out")
+
+    def __init__(self, *args, passengers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.passengers = passengers
+        self.fields["signed_out"].choices = [
+            (str(p.admission.public_id), p.admission.client.display_name) for p in passengers
+        ]
+        self.numbers = [self["odometer_out"], self["head_count"]]
+
+    def admission_ids(self) -> list[int]:
+        ticked = set(self.cleaned_data["signed_out"])
+        return [p.admission_id for p in self.passengers if str(p.admission.public_id) in ticked]
+
+
+class ReturnForm(HavenForm):
+    """Return: odometer in, head count, each client seen signed back in."""
+
+    odometer_in = _whole("Odometer in (miles)", 0, ODOMETER_MAX)
+    head_count = _whole("Head count (clients back in the van)", 0, HEAD_COUNT_MAX)
+    signed_in = _ClientTicks("Signed in")
+
+    def __init__(self, *args, passengers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.passengers = passengers
+        self.fields["signed_in"].choices = [
+            (str(p.admission.public_id), p.admission.client.display_name) for p in passengers
+        ]
+        self.numbers = [self["odometer_in"], self["head_count"]]
+
+    def admission_ids(self) -> list[int]:
+        ticked = set(self.cleaned_data["signed_in"])
+        return [p.admission_id for p in self.passengers if str(p.admission.public_id) in ticked]
+
+
+class CancelForm(HavenForm):
+    reason = _text("Reason", 300, required=True)
+
+
+class StayForm(HavenForm):
+    reason = _text(
+        "Reason", 200, required=True, help_text="Why the client is not going (kept on the trip)."
+    )
+
+
+class SignInForm(HavenForm):
+    at = _when("Back at", required=False, past=timedelta(days=2), future=timedelta(days=1))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["at"].help_text = "Empty: now."

@@ -1,0 +1,429 @@
+"""Transport views: trips (issue 14 items 3 and 4). The trips board (today's trips on the
+facility's clock, the late ones in words and colour, who is on each), planning, the trip page,
+and the departure and return screens a driver uses from a tablet or phone in the van."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from facility import policy
+from facility.access import current_facility_or_404
+from facility.forms import add_service_errors
+from transport import rules
+from transport.models import PassengerStatus, Trip, TripPassenger, TripStatus
+from transport.services import trips as services
+from transport.trip_forms import (
+    CancelForm,
+    DepartForm,
+    ReturnForm,
+    SignInForm,
+    StayForm,
+    TripForm,
+)
+
+# How the board says where a trip is, and in which colour (the CSS tone).
+STATES = {
+    "planned": ("Planned", "tone-scheduled"),
+    "out": ("Out", "tone-due"),
+    "overdue": ("Late", "tone-late"),
+    "critical": ("Very late", "tone-alert"),
+    "returned": ("Back", "tone-ok"),
+    "cancelled": ("Cancelled", "tone-cancelled"),
+}
+
+
+def _trips():
+    return Trip.objects.select_related("facility", "vehicle", "driver__user").prefetch_related(
+        "escorts",
+        "stops",
+        Prefetch(
+            "passengers",
+            queryset=TripPassenger.objects.select_related("admission__client", "stop").order_by(
+                "pk"
+            ),
+        ),
+    )
+
+
+def trip_for(request, public_id) -> Trip:
+    """A trip of one of the user's facilities, else 404; activates its facility's clock."""
+    trip = get_object_or_404(
+        _trips(), public_id=public_id, facility_id__in=request.user.facility_ids()
+    )
+    timezone.activate(trip.facility.tz)
+    return trip
+
+
+def state_of(trip: Trip, now) -> dict:
+    """Where a trip is, for the board and the trip page: key, words, tone, minutes late."""
+    key = trip.status
+    late = 0
+    if trip.status == TripStatus.OUT:
+        key = rules.trip_status(trip.planned_return, now)
+        late = max(0, int((now - trip.planned_return).total_seconds() // 60))
+    words, tone = STATES[key]
+    if key in ("overdue", "critical"):
+        words = f"{words}: {late} min past the planned return"
+    return {"key": key, "words": words, "tone": tone, "late": late}
+
+
+def _day_bounds(facility, now):
+    today = timezone.localtime(now, facility.tz).date()
+    start = datetime.combine(today, time(0), tzinfo=facility.tz)
+    end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=facility.tz)
+    return today, start, end
+
+
+@policy.requires("transport.view")
+@require_GET
+def board(request):
+    """Today's trips (planned, out, late, back) and any trip still out from an earlier day."""
+    facility = current_facility_or_404(request)
+    timezone.activate(facility.tz)
+    now = timezone.now()
+    today, start, end = _day_bounds(facility, now)
+    trips = list(
+        _trips()
+        .filter(facility=facility)
+        .filter(
+            Q(planned_departure__gte=start, planned_departure__lt=end)
+            | Q(status=TripStatus.OUT)
+            | Q(returned_at__gte=start, returned_at__lt=end)
+        )
+        .order_by("planned_departure", "pk")
+    )
+    rows = [{"trip": t, "state": state_of(t, now)} for t in trips]
+    late = [r for r in rows if r["state"]["key"] in ("overdue", "critical")]
+    return render(
+        request,
+        "transport/trips/board.html",
+        {
+            "facility": facility,
+            "today": today,
+            "now": now,
+            "late": late,
+            "out": [r for r in rows if r["state"]["key"] == "out"],
+            "planned": [r for r in rows if r["state"]["key"] == "planned"],
+            "back": [r for r in rows if r["state"]["key"] == "returned"],
+            "cancelled": [r for r in rows if r["state"]["key"] == "cancelled"],
+            "count": len(rows),
+            "can_plan": policy.allows(request.user, "transport.plan"),
+        },
+    )
+
+
+def _save_errors(form, exc) -> None:
+    """A service's refusal on the form; the destinations' messages on the first row."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        stops = exc.error_dict.pop("stops", None)
+        if stops:
+            form.add_error("stop-1-place", stops)
+        if not exc.error_dict:
+            return
+    add_service_errors(form, exc)
+
+
+def _plan_fields(form: TripForm) -> dict:
+    d = form.cleaned_data
+    return {
+        "purpose": d["purpose"],
+        "purpose_note": d["purpose_note"],
+        "planned_departure": d["planned_departure"],
+        "planned_return": d["planned_return"],
+        "driver": d["driver"],
+        "vehicle": d["vehicle"],
+        "escorts": list(d["escorts"]),
+        "stops": form.stops(),
+        "passengers": form.passenger_rows(),
+        "pickup": d["pickup"],
+    }
+
+
+def _restrictions(form: TripForm) -> dict:
+    """{admission id: words} for clients the planner should know cannot go now."""
+    from clients.models import Leave, OutingRestriction
+
+    ids = [a.pk for a in form.clients]
+    notes = {
+        r.admission_id: f"No outings: {r.reason}"
+        for r in OutingRestriction.objects.filter(admission_id__in=ids, lifted_at__isnull=True)
+    }
+    for pk in (
+        Leave.objects.open().filter(admission_id__in=ids).values_list("admission_id", flat=True)
+    ):
+        notes.setdefault(pk, "Off site now")
+    return notes
+
+
+def _form_page(request, form, trip=None):
+    notes = _restrictions(form)
+    rows = [(a, checked, dest, notes.get(a.pk)) for a, checked, dest in form.client_rows()]
+    return render(
+        request,
+        "transport/trips/form.html",
+        {"form": form, "trip": trip, "client_rows": rows},
+        status=400 if form.errors else 200,
+    )
+
+
+@policy.requires("transport.plan")
+@require_http_methods(["GET", "POST"])
+def trip_new(request):
+    facility = current_facility_or_404(request)
+    timezone.activate(facility.tz)
+    form = TripForm(request.POST or None, facility=facility)
+    if request.method == "POST" and form.is_valid():
+        try:
+            trip = services.trip_plan(actor=request.user, facility=facility, **_plan_fields(form))
+        except (ValidationError, PermissionDenied) as exc:
+            _save_errors(form, exc)
+        else:
+            messages.success(request, "Trip planned.")
+            return redirect("transport:trip", public_id=trip.public_id)
+    return _form_page(request, form)
+
+
+@policy.requires("transport.view")
+@require_GET
+def trip_detail(request, public_id):
+    trip = trip_for(request, public_id)
+    now = timezone.now()
+    passengers = list(trip.passengers.all())
+    return render(
+        request,
+        "transport/trips/detail.html",
+        {
+            "trip": trip,
+            "state": state_of(trip, now),
+            "passengers": passengers,
+            "stops": list(trip.stops.all()),
+            "escorts": list(trip.escorts.all()),
+            "still_out": [p for p in passengers if p.status == PassengerStatus.OUT],
+            "can_plan": policy.allows(request.user, "transport.plan", trip),
+            "can_drive": policy.allows(request.user, "transport.drive", trip),
+            "cancel_form": CancelForm(),
+        },
+    )
+
+
+@policy.requires("transport.plan")
+@require_http_methods(["GET", "POST"])
+def trip_edit(request, public_id):
+    trip = trip_for(request, public_id)
+    if trip.status != TripStatus.PLANNED:
+        messages.error(request, "Only a planned trip is changed; this one has left or ended.")
+        return redirect("transport:trip", public_id=trip.public_id)
+    form = TripForm(
+        request.POST or None, facility=trip.facility, initial=TripForm.initial_for(trip)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.trip_update(actor=request.user, trip=trip, **_plan_fields(form))
+        except (ValidationError, PermissionDenied) as exc:
+            _save_errors(form, exc)
+        else:
+            messages.success(request, "Trip changed.")
+            return redirect("transport:trip", public_id=trip.public_id)
+    return _form_page(request, form, trip)
+
+
+@policy.requires("transport.plan")
+@require_http_methods(["GET", "POST"])
+def trip_cancel(request, public_id):
+    trip = trip_for(request, public_id)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.trip_cancel(actor=request.user, trip=trip, reason=form.cleaned_data["reason"])
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Trip cancelled.")
+            return redirect("transport:trip", public_id=trip.public_id)
+    return render(
+        request,
+        "transport/trips/cancel.html",
+        {"trip": trip, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _outcome_messages(request, outcome, done: str) -> None:
+    messages.success(request, done)
+    for warning in outcome.warnings:
+        messages.warning(request, warning)
+
+
+@policy.requires("transport.drive")
+@require_http_methods(["GET", "POST"])
+def trip_depart(request, public_id):
+    """The departure screen: one large tick per client, the odometer and the head count."""
+    trip = trip_for(request, public_id)
+    if trip.status != TripStatus.PLANNED:
+        messages.info(request, "This trip is not waiting to leave.")
+        return redirect("transport:trip", public_id=trip.public_id)
+    passengers = list(trip.passengers.all())
+    planned = [p for p in passengers if p.status == PassengerStatus.PLANNED]
+    form = DepartForm(
+        request.POST or None,
+        passengers=planned,
+        initial={"odometer_out": trip.vehicle.odometer},
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            outcome = services.trip_depart(
+                actor=request.user,
+                trip=trip,
+                odometer_out=d["odometer_out"],
+                head_count=d["head_count"],
+                signed_out=form.admission_ids(),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            _outcome_messages(request, outcome, "Trip departed: clients signed out.")
+            return redirect("transport:trip", public_id=trip.public_id)
+    return render(
+        request,
+        "transport/trips/depart.html",
+        {
+            "trip": trip,
+            "form": form,
+            "rows": _tick_rows(form, "signed_out", planned),
+            "stayed": [p for p in passengers if p.status == PassengerStatus.STAYED],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _tick_rows(form, name: str, passengers) -> list[dict]:
+    ticked = {str(v) for v in (form[name].value() or [])}
+    return [
+        {
+            "p": p,
+            "value": str(p.admission.public_id),
+            "checked": str(p.admission.public_id) in ticked,
+        }
+        for p in passengers
+    ]
+
+
+@policy.requires("transport.drive")
+@require_http_methods(["GET", "POST"])
+def trip_return(request, public_id):
+    """The return screen: one large tick per client seen back, the odometer and the head
+    count."""
+    trip = trip_for(request, public_id)
+    if trip.status != TripStatus.OUT:
+        messages.info(request, "This trip is not out.")
+        return redirect("transport:trip", public_id=trip.public_id)
+    out = [p for p in trip.passengers.all() if p.status == PassengerStatus.OUT]
+    form = ReturnForm(request.POST or None, passengers=out)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            outcome = services.trip_return(
+                actor=request.user,
+                trip=trip,
+                odometer_in=d["odometer_in"],
+                head_count=d["head_count"],
+                signed_in=form.admission_ids(),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            _outcome_messages(request, outcome, "Trip back: clients signed in.")
+            return redirect("transport:trip", public_id=trip.public_id)
+    return render(
+        request,
+        "transport/trips/return.html",
+        {"trip": trip, "form": form, "rows": _tick_rows(form, "signed_in", out)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _passenger(trip: Trip, pk: int) -> TripPassenger:
+    passenger = next((p for p in trip.passengers.all() if p.pk == pk), None)
+    if passenger is None:
+        from django.http import Http404
+
+        raise Http404("No such client on this trip.")
+    return passenger
+
+
+@policy.requires("transport.drive")
+@require_http_methods(["GET", "POST"])
+def passenger_stay(request, public_id, passenger):
+    """A client who is not going after all: kept on the trip with the reason."""
+    trip = trip_for(request, public_id)
+    passenger = _passenger(trip, passenger)
+    form = StayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.passenger_stay(
+                actor=request.user, passenger=passenger, reason=form.cleaned_data["reason"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{passenger.admission.client.display_name}: not going.")
+            return redirect("transport:trip_depart", public_id=trip.public_id)
+    return render(
+        request,
+        "transport/trips/passenger.html",
+        {"trip": trip, "passenger": passenger, "form": form, "action": "stay"},
+        status=400 if form.errors else 200,
+    )
+
+
+@policy.requires("transport.drive")
+@require_http_methods(["GET", "POST"])
+def passenger_sign_in(request, public_id, passenger):
+    """A client of the trip who came back separately: signed in, their leave closed."""
+    trip = trip_for(request, public_id)
+    passenger = _passenger(trip, passenger)
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.passenger_sign_in(
+                actor=request.user, passenger=passenger, at=form.cleaned_data["at"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{passenger.admission.client.display_name}: signed in.")
+            return redirect("transport:trip", public_id=trip.public_id)
+    return render(
+        request,
+        "transport/trips/passenger.html",
+        {"trip": trip, "passenger": passenger, "form": form, "action": "sign_in"},
+        status=400 if form.errors else 200,
+    )
+
+
+urlpatterns = [
+    path("transport/", board, name="board"),
+    path("transport/trips/new/", trip_new, name="trip_new"),
+    path("transport/trips/<uuid:public_id>/", trip_detail, name="trip"),
+    path("transport/trips/<uuid:public_id>/edit/", trip_edit, name="trip_edit"),
+    path("transport/trips/<uuid:public_id>/cancel/", trip_cancel, name="trip_cancel"),
+    path("transport/trips/<uuid:public_id>/depart/", trip_depart, name="trip_depart"),
+    path("transport/trips/<uuid:public_id>/return/", trip_return, name="trip_return"),
+    path(
+        "transport/trips/<uuid:public_id>/clients/<int:passenger>/sign-in/",
+        passenger_sign_in,
+        name="passenger_sign_in",
+    ),
+    path(
+        "transport/trips/<uuid:public_id>/clients/<int:passenger>/stay/",
+        passenger_stay,
+        name="passenger_stay",
+    ),
+]
