@@ -296,6 +296,50 @@ class Alert(models.Model):
         return registry.workflow_alerts.get(self.kind, "")
 
 
+class Handoff(models.Model):
+    """The hand-over of one unit (or the whole facility, `unit` null) at one shift (issue 15;
+    specs/shift-report.md): the outgoing charge staff marks the report given, the oncoming marks
+    it received. At "received" the report is frozen as printed: `pdf` holds the PDF the
+    oncoming staff acknowledged and `sha256` its hash, so what was handed over can be shown
+    later, unchanged (a database trigger refuses changes to a frozen row)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="handoffs")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="handoffs"
+    )
+    day = models.DateField()  # the facility-local date the shift starts on
+    shift_key = models.CharField(max_length=12)
+    shift_start = models.DateTimeField()
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    given_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    sha256 = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-shift_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "unit", "day", "shift_key"],
+                nulls_distinct=False,
+                name="facility_handoff_once_per_shift",
+            ),
+            models.CheckConstraint(
+                condition=Q(received_at__isnull=True) | (Q(pdf__isnull=False) & ~Q(sha256="")),
+                name="facility_handoff_received_is_frozen",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Handoff {self.unit or self.facility} {self.day} {self.shift_key}"
+
+
 class AccessAction(models.TextChoices):
     VIEW = "view", "Viewed chart"
     PRINT = "print", "Printed"

@@ -4,6 +4,8 @@ The base template carries the facility, unit, period, who printed it and when, p
 the 42 CFR Part 2 notice: statement 1 once, statement 2 in every page footer (privacy.md §2.32).
 """
 
+import csv
+
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -45,6 +47,16 @@ def part2_statement_1() -> str:
     return " ".join([PART2_STATEMENT_1, *PART2_STATEMENT_1_ITEMS, PART2_STATEMENT_1_CLOSE])
 
 
+def csv_writer_with_notice(stream):
+    """A csv.writer on `stream` (an HttpResponse) that has written the Part 2 notice every CSV
+    export starts with (privacy.md): one cell holding statement 1, then an empty row. The
+    caller writes the header next. The one place a CSV's notice is made."""
+    out = csv.writer(stream)
+    out.writerow([part2_statement_1()])
+    out.writerow([])
+    return out
+
+
 def render_pdf(
     *,
     template: str,
@@ -78,17 +90,20 @@ def render_pdf(
     return HTML(string=html).write_pdf()
 
 
-def pdf_response(request, *, filename: str, client=None, **kwargs) -> HttpResponse:
-    """Render, audit the print (who, what, which client, from where), and send inline."""
+def pdf_response(request, *, filename: str, client=None, clients=(), **kwargs) -> HttpResponse:
+    """Render, audit the print (who, what, which client, from where), and send inline. A print
+    naming several clients (`clients`) is one access-log row per client, each recorded with
+    its client (privacy.md); none at all, one row without a client."""
     data = render_pdf(printed_by=request.user, **kwargs)
-    access_log(
-        action=AccessAction.PRINT,
-        actor=request.user,
-        facility=kwargs["facility"],
-        client=client,
-        what=kwargs["title"],
-        ip=client_ip(request),
-    )
+    for each in list(clients) or [client]:
+        access_log(
+            action=AccessAction.PRINT,
+            actor=request.user,
+            facility=kwargs["facility"],
+            client=each,
+            what=kwargs["title"],
+            ip=client_ip(request),
+        )
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response

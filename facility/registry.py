@@ -1,6 +1,7 @@
 """Where domain apps plug into pages the core owns, without the core importing them.
 
-Each app may have a `chart.py` (client chart sections) and a `census.py` (census board slots);
+Each app may have a `chart.py` (client chart sections), a `census.py` (census board slots) and a
+`report.py` (shift report sections) and a `dashboard.py` (supervisor dashboard tiles);
 they are imported at start-up like Django admin's `admin.py` and call `register_*` here. An app
 whose pages need per-facility rows to exist (round codes, security areas) registers a facility
 defaults seeder from its AppConfig.ready(); `facility.services.facility_create` runs them all.
@@ -143,6 +144,80 @@ class IncidentDraft:
     location: str = ""
 
 
+@dataclass(frozen=True)
+class ReportScope:
+    """What a shift report covers (issue 15): a facility, optionally one unit, and one shift as
+    two UTC instants [start, end). `now` is when the report is made (a shift still running ends
+    at now for "so far" questions); `admission_ids` the stays on the report, as the roster gave
+    them (every stay open at some moment of the shift, in the unit if one is chosen)."""
+
+    facility: Any
+    unit: Any
+    start: Any
+    end: Any
+    now: Any
+    admission_ids: tuple = ()
+
+
+@dataclass(frozen=True)
+class ReportClient:
+    """One stay on the report, as the clients app's roster gives it."""
+
+    admission_id: int
+    public_id: Any
+    name: str
+    mrn: str
+    unit: str
+    bed: str
+    present: str = ""  # "" in house; else e.g. "Off site: appointment, back 14:30"; "Discharged"
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One line of a shift report. `concern` orders clients on the report, highest first:
+    0 information only (the client stays on one line), 1 worth handing off, 2 a warning
+    (missed checks, a refused or missed dose, NEWS2 5–6, an unexpected positive), 3 urgent
+    (an open critical alert, NEWS2 ≥ 7, a high C-SSRS, an incident with injury). `tag` is a
+    short label shown before the text ("Missed check", "NEWS2 6"); `at` the event time, if
+    any; `href` where it is read in full (screen only)."""
+
+    text: str
+    tag: str = ""
+    at: Any = None
+    concern: int = 1
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A section an app adds to the shift report (issue 15), from its `report.py`.
+
+    - `clients(scope) -> {admission_id: [ReportItem]}`: lines about each client in the shift, for
+      all of scope.admission_ids at once, in a fixed number of queries whatever the census;
+    - `facility(scope) -> [ReportItem]`: lines about the facility or unit (census movement,
+      controlled counts, trips, security rounds), also in a fixed number of queries.
+    Either may be None. Sections are shown in `order`; the title heads the facility lines and
+    labels each client line's group."""
+
+    key: str
+    title: str
+    clients: Callable[..., dict[int, list[ReportItem]]] | None = None
+    facility: Callable[..., list[ReportItem]] | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardTile:
+    """A number on the supervisor's dashboard (issue 15): `count(scope) -> [(label, number,
+    href, tone)]` for the shift so far; each number links to its list; tone is "", "due",
+    "late" or "alert". A fixed number of queries."""
+
+    key: str
+    title: str
+    count: Callable[..., list[tuple[str, int, str, str]]]
+    order: int = 100
+
+
 @dataclass
 class Registry:
     chart_sections: list[ChartSection] = field(default_factory=list)
@@ -163,6 +238,9 @@ class Registry:
         default_factory=dict
     )
     incident_opener: Callable[[IncidentDraft], Any] | None = None
+    report_roster: Callable[..., list[ReportClient]] | None = None
+    report_sections: list[ReportSection] = field(default_factory=list)
+    dashboard_tiles: list[DashboardTile] = field(default_factory=list)
 
     def register_chart_section(self, section: ChartSection) -> None:
         self.chart_sections = sorted(
@@ -271,6 +349,23 @@ class Registry:
             return None
         return self.incident_opener(draft)
 
+    def register_report_roster(self, roster: Callable[..., list[ReportClient]]) -> None:
+        """`roster(facility, unit, start, end) -> [ReportClient]`: the stays a shift report
+        covers (clients app), in a fixed number of queries."""
+        self.report_roster = roster
+
+    def register_report_section(self, section: ReportSection) -> None:
+        self.report_sections = sorted(
+            [s for s in self.report_sections if s.key != section.key] + [section],
+            key=lambda s: s.order,
+        )
+
+    def register_dashboard_tile(self, tile: DashboardTile) -> None:
+        self.dashboard_tiles = sorted(
+            [t for t in self.dashboard_tiles if t.key != tile.key] + [tile],
+            key=lambda t: t.order,
+        )
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
@@ -288,7 +383,10 @@ register_incident_opener = registry.register_incident_opener
 open_incident_draft = registry.open_incident_draft
 register_expected_analytes_source = registry.register_expected_analytes_source
 analytes_explained = registry.analytes_explained
+register_report_roster = registry.register_report_roster
+register_report_section = registry.register_report_section
+register_dashboard_tile = registry.register_dashboard_tile
 
 
 def autodiscover() -> None:
-    autodiscover_modules("chart", "census", "discharge")
+    autodiscover_modules("chart", "census", "discharge", "report", "dashboard")

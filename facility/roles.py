@@ -194,6 +194,12 @@ CAPABILITIES: dict[str, str | None] = {
     "controlled.receive": "facility.receive_controlled_stock",
     "controlled.sign_off": "facility.sign_off_discrepancy",
     "report.print": "facility.print_shift_report",
+    # Issue 15: the shift report on screen and its handoff are the floor's (the outgoing and the
+    # oncoming charge staff, technicians included on units they run); printing it, the survey
+    # bundle and the PDFs stay with "report.print"; the live dashboard is the supervisor's.
+    "report.view": "facility.chart_floor",
+    "report.handoff": "facility.chart_floor",
+    "dashboard.view": "facility.resolve_alert",
     "alerts.view": "facility.view_alerts",
     # Enter checks from a paper downtime sheet, up to 24 hours back (issue 10 item 5): nurses and
     # supervisors, the people who keep the census's admissions and leaves, not technicians. It

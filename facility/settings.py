@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transport.tasks.scan_fleet_expiries",
         "schedule": HAVEN_SCAN_SECONDS,
     },
+    # A shift's report not received 30 minutes into the next shift alerts the supervisor (issue 15).
+    "handoffs-unreceived": {
+        "task": "facility.tasks.scan_handoffs_unreceived",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
 }
 
 LANGUAGE_CODE = "en-us"
@@ -369,7 +374,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     # Failed sign-ins are already audited as AccessEvents; these rows are only a counter.
     "facility.signinfailure",
 )
-AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login", "secret", "data")
+# "pdf": a handoff's frozen report (issue 15) is bytes; its sha256 is logged instead.
+AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login", "secret", "data", "pdf")
 
 LOGGING = {
     "version": 1,

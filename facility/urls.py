@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path, re_path
 
-from facility import views
+from facility import dashboard_views, report_views, views
 from facility.admin import admin_site
 
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("facility/switch/", views.facility_switch, name="facility_switch"),
     path("alerts/", views.alert_dashboard, name="alerts"),
     path("alerts/<uuid:public_id>/resolve/", views.alert_resolve, name="alert_resolve"),
+    path("supervisor/", dashboard_views.dashboard, name="dashboard"),
+    path("supervisor/live/", dashboard_views.dashboard_live, name="dashboard_live"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
@@ -25,6 +27,12 @@ urlpatterns = [
     path("staff/<uuid:public_id>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
     path("staff/<uuid:public_id>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
     path("staff/<uuid:public_id>/reset-mfa/", views.staff_reset_mfa, name="staff_reset_mfa"),
+    path("report/", report_views.shift_report, name="shift_report"),
+    path("report.pdf", report_views.shift_report_pdf, name="shift_report_pdf"),
+    path("report/handoff/give/", report_views.handoff_give, name="handoff_give"),
+    path("report/handoff/receive/", report_views.handoff_receive, name="handoff_receive"),
+    path("report/handoffs/<uuid:public_id>/", report_views.handoff_detail, name="handoff_detail"),
+    path("report/handoffs/<uuid:public_id>/pdf/", report_views.handoff_pdf, name="handoff_pdf"),
     path("", include("clients.urls")),
     path("", include("observations.urls")),
     path("", include("medications.urls")),

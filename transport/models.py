@@ -104,7 +104,7 @@ class Driver(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+        return self.user.full_name or self.user.get_username()
 
 
 class Inspection(models.Model):
@@ -279,11 +279,23 @@ class PassengerStatus(models.TextChoices):
     OUT = "out", "Signed out"
     BACK = "back", "Signed back in"
     STAYED = "stayed", "Did not go"  # removed from the trip before departure, with a reason
+    # Left at the destination (a pass or a discharge drop-off): out on their own leave, which
+    # the clients app follows from the van's return on.
+    DROPPED = "dropped", "Dropped off"
+    # Discharged while out on the trip: no longer expected back.
+    DISCHARGED = "discharged", "Discharged while out"
 
 
 class TripPassenger(models.Model):
-    """A client on a trip. Sign-out opens `leave`; sign-in closes it."""
+    """A client on a trip. Sign-out opens `leave`; sign-in closes it.
 
+    A client dropped off (`returns_with_van` false: a pass or a discharge drop-off) goes out
+    with the van, on a leave expected back at `expected_back_at`, and is not expected at the
+    van's return. A client picked up (`pick_up`: a pass pick-up) is already out on an open pass
+    leave, linked as `leave` when planned; they are not signed out at departure and signing them
+    in at the return closes that leave."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     trip = models.ForeignKey(Trip, on_delete=models.PROTECT, related_name="passengers")
     admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="+")
     # The stop the client is going to (their destination on the manifest).
@@ -291,11 +303,16 @@ class TripPassenger(models.Model):
         TripStop, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     status = models.CharField(
-        max_length=8, choices=PassengerStatus.choices, default=PassengerStatus.PLANNED
+        max_length=12, choices=PassengerStatus.choices, default=PassengerStatus.PLANNED
     )
     stayed_reason = models.CharField(max_length=200, blank=True)
-    leave = models.OneToOneField(
-        Leave, on_delete=models.PROTECT, null=True, blank=True, related_name="trip_passenger"
+    returns_with_van = models.BooleanField(default=True)
+    # A dropped-off client's expected return (their pass's end); null: the trip's return.
+    expected_back_at = models.DateTimeField(null=True, blank=True)
+    pick_up = models.BooleanField(default=False)
+    # A drop-off's leave may be the same leave a later pick-up closes: a foreign key.
+    leave = models.ForeignKey(
+        Leave, on_delete=models.PROTECT, null=True, blank=True, related_name="trip_passengers"
     )
     signed_out_at = models.DateTimeField(null=True, blank=True)
     signed_out_by = models.ForeignKey(
@@ -322,6 +339,14 @@ class TripPassenger(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="stayed") | ~Q(stayed_reason=""),
                 name="transport_passenger_stayed_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="dropped") | Q(leave__isnull=False),
+                name="transport_passenger_dropped_has_leave",
+            ),
+            models.CheckConstraint(
+                condition=~Q(pick_up=True) | Q(returns_with_van=True),
+                name="transport_passenger_pick_up_returns",
             ),
         ]
 

@@ -14,10 +14,16 @@ from facility.forms import HavenForm, harden_field
 from facility.models import User
 from facility.validators import PlausibleDateValidator
 from transport.models import Driver, TripPurpose, Vehicle
-from transport.services.trips import MAX_STOPS
+from transport.services.trips import DROP, MAX_STOPS, PICK_UP, RIDE, PlannedPassenger
 
 ODOMETER_MAX = 9_999_999
 HEAD_COUNT_MAX = 30
+# How a client travels (services/trips.py MODES): the plan form's choice per client.
+MODE_CHOICES = [
+    (RIDE, "Out and back in the van"),
+    (DROP, "Dropped off (pass or discharge)"),
+    (PICK_UP, "Picked up from a pass"),
+]
 
 
 def _whole(label: str, low: int, high: int) -> forms.IntegerField:
@@ -160,6 +166,11 @@ class TripForm(HavenForm):
         error_messages=_choice_messages("Escorts", "choose staff of this facility."),
     )
     pickup = _text("Pick-up", 200, help_text="Where clients are picked up; empty: here.")
+    removed_reason = _text(
+        "Reason for taking a client off the trip",
+        200,
+        help_text="Needed when a planned client is taken off: they stay on the trip as not going.",
+    )
     passengers = ClientsField(
         label="Clients",
         queryset=Admission.objects.none(),
@@ -169,9 +180,10 @@ class TripForm(HavenForm):
         error_messages=_choice_messages("Clients", "choose clients of this facility."),
     )
 
-    def __init__(self, *args, facility, **kwargs):
+    def __init__(self, *args, facility, trip=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.facility = facility
+        self.trip = trip
         self.fields["driver"].queryset = (
             Driver.objects.filter(facility=facility, active=True)
             .select_related("user")
@@ -196,8 +208,18 @@ class TripForm(HavenForm):
                 empty_value=None,
                 error_messages=_choice_messages("Destination", "choose one of the trip's."),
             )
+            name = admission.client.display_name
+            self.fields[f"mode-{admission.public_id}"] = forms.ChoiceField(
+                label=f"How {name} travels",
+                choices=MODE_CHOICES,
+                required=False,
+                error_messages=_choice_messages("How the client travels", "choose from the list."),
+            )
+            self.fields[f"back-{admission.public_id}"] = _when(
+                f"Pass of {name} ends", required=False, future=timedelta(days=40)
+            )
         for name, field in self.fields.items():
-            if name.startswith(("stop-", "dest-")):  # added after the form's own hardening
+            if name.startswith(("stop-", "dest-", "mode-", "back-")):  # after the hardening
                 harden_field(field, name)
         # The template lays the form out by hand: these first, then escorts, stops, clients.
         self.head = [
@@ -212,9 +234,41 @@ class TripForm(HavenForm):
         ]
 
     def client_rows(self):
-        """(admission, checked, destination field) for each client, in the page's order."""
+        """(admission, checked, destination field, mode field, pass-end field) for each client,
+        in the page's order."""
         chosen = {str(v) for v in (self["passengers"].value() or [])}
-        return [(a, str(a.public_id) in chosen, self[f"dest-{a.public_id}"]) for a in self.clients]
+        return [
+            (
+                a,
+                str(a.public_id) in chosen,
+                self[f"dest-{a.public_id}"],
+                self[f"mode-{a.public_id}"],
+                self[f"back-{a.public_id}"],
+            )
+            for a in self.clients
+        ]
+
+    def removed(self) -> list:
+        """The clients planned on the trip being changed that this form takes off."""
+        if self.trip is None:
+            return []
+        kept = {a.pk for a in self.cleaned_data.get("passengers", [])}
+        return [
+            p.admission
+            for p in self.trip.passengers.all()
+            if p.status == "planned" and p.admission_id not in kept
+        ]
+
+    def clean(self):
+        data = super().clean()
+        removed = self.removed() if "passengers" in data else []
+        if removed and not data.get("removed_reason"):
+            names = ", ".join(a.client.display_name for a in removed)
+            self.add_error(
+                "removed_reason",
+                f"Reason: say why {names} no longer go (they stay on the trip as not going).",
+            )
+        return data
 
     def stops(self) -> list[tuple[str, str]]:
         """The filled destination rows, in order (empty rows skipped)."""
@@ -226,9 +280,14 @@ class TripForm(HavenForm):
                 rows.append((place, address))
         return rows
 
-    def passenger_rows(self) -> list[tuple[Admission, int | None]]:
+    def passenger_rows(self) -> list[PlannedPassenger]:
         return [
-            (a, self.cleaned_data.get(f"dest-{a.public_id}"))
+            PlannedPassenger(
+                a,
+                self.cleaned_data.get(f"dest-{a.public_id}"),
+                self.cleaned_data.get(f"mode-{a.public_id}") or RIDE,
+                self.cleaned_data.get(f"back-{a.public_id}"),
+            )
             for a in self.cleaned_data.get("passengers", [])
         ]
 
@@ -252,6 +311,10 @@ class TripForm(HavenForm):
         for p in planned:
             if p.stop is not None:
                 initial[f"dest-{p.admission.public_id}"] = str(p.stop.position)
+            mode = PICK_UP if p.pick_up else (RIDE if p.returns_with_van else DROP)
+            initial[f"mode-{p.admission.public_id}"] = mode
+            if p.expected_back_at is not None:
+                initial[f"back-{p.admission.public_id}"] = p.expected_back_at
         return initial
 
 

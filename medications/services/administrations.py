@@ -123,7 +123,7 @@ def administration_record(
     timing = _timing(dose, given_at) if valid_time else Timing.NONE
     if timing not in (Timing.NONE, Timing.ON_TIME) and not reason:
         errors["reason"] = f"Reason: the dose is given {timing}; say why."
-    if met and outcome == Outcome.GIVEN:
+    if met and outcome in (Outcome.GIVEN, Outcome.SENT):
         notified["hold_parameter"] = "; ".join(met)[:300]
         if not reason:
             errors["reason"] = (
@@ -150,11 +150,14 @@ def administration_record(
     # None (not given): nothing to check. A dose sent with the client leaves the cart now, to be
     # taken off site: the allergy check applies as to a dose given now.
     refuse_if_new_conflict(order, now if outcome == Outcome.SENT else given_at)
-    too_soon = _too_soon(dose, given_at, timing) if given_at is not None else ""
-    if given_at is not None:
+    # A dose sent with the client is judged as taken now (the interval and the daily caps),
+    # as a given dose is at its given time; it is never recorded as given.
+    taken_at = now if outcome == Outcome.SENT else given_at
+    too_soon = _too_soon(dose, taken_at, timing) if taken_at is not None else ""
+    if taken_at is not None:
         from medications.services.prn import daily_cap_blocks
 
-        too_soon = " ".join([too_soon, *daily_cap_blocks(order, given_at, exclude_dose=dose)])
+        too_soon = " ".join([too_soon, *daily_cap_blocks(order, taken_at, exclude_dose=dose)])
         too_soon = too_soon.strip()
     if too_soon:
         override_reason = (override_reason or reason).strip()
@@ -245,8 +248,14 @@ def _judge_holds(dose, outcome, given_at, now, hold_values, errors) -> tuple[lis
     """The order's structured holds judged for this dose (services/holds.py): errors on the
     hold vitals' fields (hold_sbp …), and the fields the documentation records."""
     at = min(given_at or now, now) if outcome == Outcome.GIVEN else now
+    # A dose sent with the client is taken where nobody checks: its holds are judged now,
+    # exactly as for a dose given (issue 14 review).
     checks = order_hold_checks(
-        dose.order, at=at, typed=hold_values, errors=errors, giving=outcome == Outcome.GIVEN
+        dose.order,
+        at=at,
+        typed=hold_values,
+        errors=errors,
+        giving=outcome in (Outcome.GIVEN, Outcome.SENT),
     )
     return checks, hold_record_fields(checks)
 
@@ -293,25 +302,22 @@ def _too_soon(dose: ScheduledDose, given_at: datetime, timing: str) -> str:
         nxt = nxt.values_list("scheduled_at", flat=True).first()
         before = (dose.scheduled_at - prev) / 2 if prev else half
         after = (nxt - dose.scheduled_at) / 2 if nxt else half
-    from medications.services.prn import _sharing_orders
+    from medications.services.prn import _sharing_orders, counted_doses, taken_words
 
     sharing, _ = _sharing_orders(order)  # the same drug, or one sharing an ingredient
+    # Given doses, and doses sent with the client (counted from when they were sent).
     other = (
-        Administration.objects.filter(
-            order_id__in=sharing, outcome=Outcome.GIVEN, struck_at__isnull=True,
-            given_at__gt=given_at - before, given_at__lt=given_at + after,
-        )
+        counted_doses(sharing, given_at - before, given_at + after)
         .exclude(dose=dose)
-        .select_related("order__medication")
-        .order_by("-given_at")
+        .order_by("-taken_at")
         .first()
-    )  # fmt: skip
+    )
     if other is None:
         return ""
-    hours = (before if other.given_at <= given_at else after).total_seconds() / 3600
+    hours = (before if other.taken_at <= given_at else after).total_seconds() / 3600
     return (
-        f"Too soon: {other.order.medication.name} was given at "
-        f"{timezone.localtime(other.given_at, tz):%H:%M}, less than {hours:g} hours (half the "
+        f"Too soon: {other.order.medication.name} was {taken_words(other)} at "
+        f"{timezone.localtime(other.taken_at, tz):%H:%M}, less than {hours:g} hours (half the "
         "interval) from this dose."
     )
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients.models import Admission
@@ -61,6 +62,29 @@ PRN_LATE_ENTRY = timedelta(minutes=60)  # earlier than this before now: a late e
 PRE_ASSESSMENT_MAX = Administration._meta.get_field("pre_assessment").max_length
 
 
+def counted_doses(order_ids, start: datetime, end: datetime):
+    """The live doses of `order_ids` the dose-safety checks count, taken strictly between
+    `start` and `end`, oldest first, each with `taken_at`: doses given (at their given time),
+    and doses sent with the client (issue 14 review: presumed taken off site, counted from the
+    moment they were sent, and still never recorded or reported as given)."""
+    return (
+        Administration.objects.filter(
+            order_id__in=order_ids,
+            outcome__in=(Outcome.GIVEN, Outcome.SENT),
+            struck_at__isnull=True,
+        )
+        .annotate(taken_at=Coalesce("given_at", "recorded_at"))
+        .filter(taken_at__gt=start, taken_at__lt=end)
+        .select_related("order__medication")
+        .order_by("taken_at")
+    )
+
+
+def taken_words(admin: Administration) -> str:
+    """How a counted dose is named in a refusal: given, or sent with the client."""
+    return "sent with the client" if admin.outcome == Outcome.SENT else "given"
+
+
 def _sharing_orders(order: Order) -> tuple[list[int], dict[int, dict[int, Decimal | None]]]:
     """The admission's orders sharing an ingredient with this order's medication (the same
     medication, when it has no ingredient rows), and each medication's mg per unit by
@@ -104,7 +128,7 @@ def _cap_lines(order: Order, at: datetime, given, mg_per_unit, tz):
     ).select_related("ingredient")
     for row in caps:
         doses = [
-            (a.given_at, a.order.dose_units * per_unit)
+            (a.taken_at, a.order.dose_units * per_unit)
             for a in given
             if (per_unit := mg_per_unit.get(a.order.medication_id, {}).get(row.ingredient_id))
         ]
@@ -138,13 +162,7 @@ def daily_cap_blocks(order: Order, at: datetime, *, exclude_dose=None) -> list[s
     sharing, mg_per_unit = _sharing_orders(order)
     list(Order.objects.select_for_update(of=("self",)).filter(pk__in=sharing).order_by("pk"))
     day = timedelta(hours=24)
-    given = (
-        Administration.objects.filter(
-            order_id__in=sharing, outcome=Outcome.GIVEN, struck_at__isnull=True,
-            given_at__gt=at - day, given_at__lt=at + day,
-        )
-        .select_related("order__medication")
-    )  # fmt: skip
+    given = counted_doses(sharing, at - day, at + day)
     if exclude_dose is not None:
         given = given.exclude(dose=exclude_dose)
     return _cap_lines(order, at, list(given), mg_per_unit, order.admission.facility.tz)[1]
@@ -164,17 +182,7 @@ def prn_check(order: Order, at: datetime) -> PrnCheck:
     sharing, mg_per_unit = _sharing_orders(order)
     interval = timedelta(minutes=order.prn_min_interval_minutes)
     reach = max(timedelta(hours=24), interval)
-    given = list(
-        Administration.objects.filter(
-            order_id__in=sharing,
-            outcome=Outcome.GIVEN,
-            struck_at__isnull=True,
-            given_at__gt=at - reach,
-            given_at__lt=at + reach,
-        )
-        .select_related("order__medication")
-        .order_by("given_at")
-    )
+    given = list(counted_doses(sharing, at - reach, at + reach))
     tz = order.admission.facility.tz
     # Two PRN orders of one drug: the smaller maximum applies to both (this order wins a tie).
     limiting = min(
@@ -192,24 +200,24 @@ def prn_check(order: Order, at: datetime) -> PrnCheck:
     if limiting is not order:
         check.max_from = f"{limiting.medication} {limiting.dose} PRN"
     allowed_from, next_given, _ = prn_limits(
-        at, [a.given_at for a in given], interval_minutes=order.prn_min_interval_minutes,
+        at, [a.taken_at for a in given], interval_minutes=order.prn_min_interval_minutes,
         max_per_24h=maximum,
     )  # fmt: skip
-    prn_times = [a.given_at for a in given if a.order.is_prn]
+    prn_times = [a.taken_at for a in given if a.order.is_prn]
     _, _, check.count = prn_limits(
         at, prn_times, interval_minutes=order.prn_min_interval_minutes, max_per_24h=maximum,
     )  # fmt: skip
     if allowed_from is not None:
-        last = max((a for a in given if a.given_at <= at), key=lambda a: a.given_at)
+        last = max((a for a in given if a.taken_at <= at), key=lambda a: a.taken_at)
         check.allowed_from = allowed_from
         check.blocks.append(
             f"Too soon: the next dose is allowed from {_clock(allowed_from, tz, at)} "
-            f"({last.order.medication} given {_clock(last.given_at, tz, at)})."
+            f"({last.order.medication} {taken_words(last)} {_clock(last.taken_at, tz, at)})."
         )
     elif next_given is not None:
-        later = min((a for a in given if a.given_at > at), key=lambda a: a.given_at)
+        later = min((a for a in given if a.taken_at > at), key=lambda a: a.taken_at)
         check.blocks.append(
-            f"Too soon: a dose was given at {_clock(next_given, tz, at)} "
+            f"Too soon: a dose was {taken_words(later)} at {_clock(next_given, tz, at)} "
             f"({later.order.medication}), less than {order.prn_min_interval_minutes} minutes "
             "later."
         )

@@ -1,7 +1,6 @@
 """Screening lists and reports (issue 13 item 8): positives by analyte over a period, on screen,
 as CSV and as PDF (both with the 42 CFR Part 2 notice, both audited)."""
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_GET
 from facility import policy
 from facility.access import client_ip, current_facility_or_404
 from facility.models import AccessAction
-from facility.pdf import PART2_STATEMENT_1, PART2_STATEMENT_2, pdf_response
+from facility.pdf import csv_writer_with_notice, pdf_response
 from facility.services import access_log
 from screening.defaults import ANALYTE_NAMES, analyte_sort_key
 from screening.models import AnalyteResult, LabResult, Reading
@@ -150,10 +149,7 @@ def positives_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"screen-positives-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    out = csv.writer(response)
-    out.writerow([PART2_STATEMENT_2])
-    out.writerow([PART2_STATEMENT_1])
-    out.writerow([f"{facility.name}: drug screen positives by analyte, {period.words}"])
+    out = csv_writer_with_notice(response)
     out.writerow(["analyte", "name", "read", "presumptive positive", "expected", "unexpected",
                   "invalid", "lab results", "lab positive"])  # fmt: skip
     keys = ("analyte", "name", "read", "positive", "expected", "unexpected", "invalid", "lab",

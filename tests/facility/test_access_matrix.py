@@ -39,11 +39,13 @@ from tests.facility.world import (
     a_collected_specimen,
     a_driver,
     a_flagged_specimen,
+    a_given_handoff,
     a_grounded_vehicle,
     a_group_session,
     a_high_cssrs_screen,
     a_note_draft,
     a_poc_result,
+    a_received_handoff,
     a_returned_leave,
     a_search,
     a_search_item,
@@ -72,6 +74,7 @@ from tests.facility.world import (
     driver_body,
     free_bed,
     group_new_body,
+    handoff_body,
     incident_body,
     inspection_body,
     item_move_body,
@@ -184,12 +187,36 @@ URLS: dict[str, Url] = {
         get=None, post=Post(lambda w: {"facility": str(w.facility.public_id)}, None)
     ),
     "alerts": Url(),
+    "dashboard": Url(),
+    "dashboard_live": Url(),
     "alert_resolve": Url(
         lambda w: [w.alert.public_id],
         True,
         None,
         Post(lambda w: {"note": "Checked on the client."}, field_of("alert", "resolved_at")),
     ),  # fmt: skip
+    # The shift report and its handoff (issue 15). Giving names home's unit: the other facility
+    # gets 404. Receiving is the whole facility's report, given by the witness: the other
+    # facility's staff receive nothing of theirs (a message, 302) and nothing of home's.
+    "shift_report": Url(),
+    "shift_report_pdf": Url(),
+    "handoff_give": Url(
+        get=None,
+        post=Post(
+            lambda w: handoff_body(w, w.unit),
+            count("facility.Handoff", facility__name="Alder House", given_at__isnull=False),
+        ),
+    ),
+    "handoff_receive": Url(
+        get=None,
+        post=Post(
+            lambda w: a_given_handoff(w) and handoff_body(w),
+            count("facility.Handoff", facility__name="Alder House", received_at__isnull=False),
+            other=302,
+        ),
+    ),
+    "handoff_detail": Url(lambda w: [a_received_handoff(w).public_id], True),
+    "handoff_pdf": Url(lambda w: [a_received_handoff(w).public_id], True),
     "audit_trail": Url(),
     "staff_list": Url(),
     "staff_create": Url(
@@ -946,7 +973,7 @@ URLS: dict[str, Url] = {
         Post(trip_depart_body, count("transport.Trip", status="out")),
     ),
     "transport:passenger_stay": Url(
-        lambda w: [a_trip(w).public_id, a_trip(w).passengers.get().pk],
+        lambda w: [a_trip(w).public_id, a_trip(w).passengers.get().public_id],
         True,
         200,
         Post(lambda w: {"reason": "Unwell"}, count("transport.TripPassenger", status="stayed")),
@@ -958,7 +985,7 @@ URLS: dict[str, Url] = {
         Post(trip_return_body, count("transport.Trip", status="returned")),
     ),
     "transport:passenger_sign_in": Url(
-        lambda w: [an_out_trip(w).public_id, an_out_trip(w).passengers.get().pk],
+        lambda w: [an_out_trip(w).public_id, an_out_trip(w).passengers.get().public_id],
         True,
         200,
         Post(lambda w: {"at": ""}, count("transport.TripPassenger", status="back")),
@@ -1017,7 +1044,7 @@ def test_every_capability_names_a_permission_that_exists():
 
 def _view(name: str):
     """The view a URL name resolves to, found through a path with made-up arguments."""
-    for args in ([], [uuid.uuid4()], [uuid.uuid4(), 1]):
+    for args in ([], [uuid.uuid4()], [uuid.uuid4(), 1], [uuid.uuid4(), uuid.uuid4()]):
         try:
             return resolve(reverse(name, args=args)).func
         except NoReverseMatch:

@@ -34,6 +34,8 @@ from tests.facility.world import (
     World,
     a_behavior_note,
     a_collected_specimen,
+    a_driver,
+    a_grounded_vehicle,
     a_group_session,
     a_high_cssrs_screen,
     a_note_draft,
@@ -41,12 +43,16 @@ from tests.facility.world import (
     a_search_item,
     a_signed_note,
     a_specimen_at_the_lab,
+    a_trip,
+    a_vehicle,
     a_withdrawal_protocol,
     a_withdrawal_score,
     admit_body,
     allergy_body,
     an_incident,
     an_ordered_specimen,
+    an_out_trip,
+    an_outing_restriction,
     attendance_body,
     behavior_note_body,
     breath_body,
@@ -55,9 +61,11 @@ from tests.facility.world import (
     custody_body,
     debrief_body,
     downtime_body,
+    driver_body,
     form_world,
     group_new_body,
     incident_body,
+    inspection_body,
     item_move_body,
     lab_result_body,
     note_editor_body,
@@ -75,6 +83,10 @@ from tests.facility.world import (
     specimen_start_body,
     staff_body,
     strike_body,
+    trip_depart_body,
+    trip_plan_body,
+    trip_return_body,
+    vehicle_body,
     vitals_body,
 )
 
@@ -116,6 +128,12 @@ class Endpoint:
     decimals: dict = field(default_factory=dict)  # field -> a value with a third decimal
     optional_ids: dict = field(default_factory=dict)  # like ids, but may be left empty
     tiny: dict = field(default_factory=dict)  # field -> a quantity below 0.01
+
+
+def after(make, body):
+    """A base that first makes the object its URL names, so the row exists before the
+    snapshot (the URL is computed after it)."""
+    return lambda w: (make(w), body(w))[1]
 
 
 def pid_field(prefix: str):
@@ -1080,6 +1098,186 @@ ENDPOINTS = [
         lambda w: reverse("screening:positives_pdf"),
         dates={"start": (FAR_DATE, FAR), "end": (FAR_DATE, FAR)},
     ),
+    # Issue 14: transport (the fleet, the inspection, trips, the reports) and "no outings".
+    Endpoint(
+        "outing_restriction_set",
+        "nurse",
+        "POST",
+        lambda w: reverse("clients:outing_restriction_set", args=[w.admission.public_id]),
+        lambda w: {"reason": "Court order"},
+        text={"reason": 300},
+    ),
+    Endpoint(
+        "outing_restriction_lift",
+        "nurse",
+        "POST",
+        lambda w: reverse("clients:outing_restriction_lift", args=[w.admission.public_id]),
+        after(an_outing_restriction, lambda w: {"lift_reason": "Court order ended"}),
+        text={"lift_reason": 300},
+    ),
+    Endpoint(
+        "vehicle_new",
+        "supervisor",
+        "POST",
+        lambda w: reverse("transport:vehicle_new"),
+        vehicle_body,
+        text={"name": 60, "plate": 15, "vin": 17},
+        dates={
+            "registration_expires": (FAR_DATE, FAR),
+            "insurance_expires": (FAR_DATE, FAR),
+            "service_due_on": (FAR_DATE, FAR),
+        },
+    ),
+    Endpoint(
+        "vehicle_edit",
+        "supervisor",
+        "POST",
+        lambda w: reverse("transport:vehicle_edit", args=[a_vehicle(w).public_id]),
+        after(a_vehicle, lambda w: vehicle_body(w, name="Matrix van", active="on")),
+        text={"name": 60, "plate": 15, "vin": 17},
+        dates={"insurance_expires": (FAR_DATE, FAR)},
+    ),
+    Endpoint(
+        "vehicle_out",
+        "technician",
+        "POST",
+        lambda w: reverse("transport:vehicle_out", args=[a_vehicle(w).public_id]),
+        after(a_vehicle, lambda w: {"out-reason": "Flat tire"}),
+        text={"out-reason": 300},
+    ),
+    Endpoint(
+        "vehicle_clear",
+        "supervisor",
+        "POST",
+        lambda w: reverse("transport:vehicle_clear", args=[a_grounded_vehicle(w).public_id]),
+        after(a_grounded_vehicle, lambda w: {"clear-reason": "Tire replaced"}),
+        text={"clear-reason": 300},
+    ),
+    Endpoint(
+        "driver_new",
+        "supervisor",
+        "POST",
+        lambda w: reverse("transport:driver_new"),
+        driver_body,
+        text={"licence_number": 30, "licence_class": 10, "licence_state": 2},
+        dates={
+            "licence_expires": (FAR_DATE, FAR),
+            "mvr_checked_on": (FAR_DATE, FAR),
+            "training_on": (FAR_DATE, FAR),
+            "first_aid_expires": (FAR_DATE, FAR),
+        },
+        ids={"user": "Staff member: ch"},
+    ),
+    Endpoint(
+        "driver_edit",
+        "supervisor",
+        "POST",
+        lambda w: reverse("transport:driver_edit", args=[a_driver(w).public_id]),
+        after(a_driver, lambda w: {**driver_body(w), "active": "on"}),
+        text={"licence_number": 30, "licence_class": 10, "licence_state": 2},
+        dates={"licence_expires": (FAR_DATE, FAR)},
+    ),
+    Endpoint(
+        "inspection",
+        "technician",
+        "POST",
+        lambda w: reverse("transport:inspection", args=[a_vehicle(w).public_id]),
+        after(a_vehicle, lambda w: inspection_body(w) | {"brakes": "defect", "note_brakes": "Bad"}),
+        text={"note_brakes": 300, "note_tires": 300},
+        ids={"tires": "Tires: OK or defect?"},
+    ),
+    Endpoint(
+        "trip_new",
+        "nurse",
+        "POST",
+        lambda w: reverse("transport:trip_new"),
+        trip_plan_body,
+        text={"purpose_note": 200, "pickup": 200, "stop-1-place": 200, "stop-1-address": 300},
+        dates={
+            "planned_departure": (FAR_DATETIME, FAR),
+            "planned_return": (FAR_DATETIME, FAR),
+        },
+        ids={
+            "purpose": "Purpose: choose from the list.",
+            "driver": "Driver: choose a driver of this facility.",
+            "vehicle": "Vehicle: choose a vehicle of this facility.",
+        },
+        optional_ids={
+            "escorts": "Escorts: choose staff of this facility.",
+            "passengers": "Clients: choose clients of this facility.",
+            pid_field("dest"): "Destination: choose one of the trip's.",
+        },
+    ),
+    Endpoint(
+        "trip_edit",
+        "nurse",
+        "POST",
+        lambda w: reverse("transport:trip_edit", args=[a_trip(w).public_id]),
+        after(a_trip, trip_plan_body),
+        text={"purpose_note": 200, "stop-1-place": 200},
+        dates={"planned_return": (FAR_DATETIME, FAR)},
+        ids={"driver": "Driver: choose a driver of this facility."},
+    ),
+    Endpoint(
+        "trip_cancel",
+        "nurse",
+        "POST",
+        lambda w: reverse("transport:trip_cancel", args=[a_trip(w).public_id]),
+        after(a_trip, lambda w: {"reason": "Clinic closed"}),
+        text={"reason": 300},
+    ),
+    Endpoint(
+        "trip_depart",
+        "technician",
+        "POST",
+        lambda w: reverse("transport:trip_depart", args=[a_trip(w).public_id]),
+        trip_depart_body,
+        optional_ids={"signed_out": "Signed out: tick clients of this trip."},
+    ),
+    Endpoint(
+        "trip_return",
+        "supervisor",
+        "POST",
+        lambda w: reverse("transport:trip_return", args=[an_out_trip(w).public_id]),
+        trip_return_body,
+        optional_ids={"signed_in": "Signed in: tick clients of this trip."},
+    ),
+    Endpoint(
+        "passenger_stay",
+        "technician",
+        "POST",
+        lambda w: reverse(
+            "transport:passenger_stay",
+            args=[a_trip(w).public_id, a_trip(w).passengers.get().public_id],
+        ),
+        after(a_trip, lambda w: {"reason": "Feels unwell"}),
+        text={"reason": 200},
+    ),
+    Endpoint(
+        "passenger_sign_in",
+        "supervisor",
+        "POST",
+        lambda w: reverse(
+            "transport:passenger_sign_in",
+            args=[an_out_trip(w).public_id, an_out_trip(w).passengers.get().public_id],
+        ),
+        after(an_out_trip, lambda w: {"at": ""}),
+        dates={"at": (FAR_DATETIME, FAR)},
+    ),
+    Endpoint(
+        "trip_log",
+        "supervisor",
+        "GET",
+        lambda w: reverse("transport:trip_log"),
+        dates={"start": (FAR_DATE, FAR), "end": (FAR_DATE, FAR)},
+    ),
+    Endpoint(
+        "mileage",
+        "supervisor",
+        "GET",
+        lambda w: reverse("transport:mileage"),
+        dates={"start": (FAR_DATE, FAR), "end": (FAR_DATE, FAR)},
+    ),
 ]
 
 
@@ -1138,7 +1336,7 @@ SKIP_MODELS = {"AccessEvent", "ScanMark"}
 
 def snapshot() -> dict:
     state, tables = {}, set(connection.introspection.table_names())
-    for label in ("facility", "clients", "observations", "medications", "screening"):
+    for label in ("facility", "clients", "observations", "medications", "screening", "transport"):
         for model in apps.get_app_config(label).get_models():
             if model.__name__ not in SKIP_MODELS and model._meta.db_table in tables:
                 state[model.__name__] = list(model.objects.order_by("pk").values())
@@ -1285,7 +1483,8 @@ def test_every_form_is_hardened():
     # Apps whose forms grew past one module keep the others beside it (observations.group_forms).
     modules = ["facility.forms", "clients.forms", "observations.forms", "medications.forms",
                "observations.group_forms", "observations.behavior_forms",
-               "screening.forms", "screening.result_forms"]  # fmt: skip
+               "screening.forms", "screening.result_forms", "transport.fleet_forms",
+               "transport.trip_forms", "transport.reports"]  # fmt: skip
     for name in modules:
         module = importlib.import_module(name)
         label = name.split(".")[0]
@@ -1321,5 +1520,9 @@ def test_the_table_covers_every_form_and_query_endpoint():
         "specimen_refuse", "specimen_custody", "lab_result",
         "poc_record", "poc_strike", "breath_record", "search_record", "item_move",
         "positives_report", "positives_csv", "positives_pdf",
+        "outing_restriction_set", "outing_restriction_lift", "vehicle_new", "vehicle_edit",
+        "vehicle_out", "vehicle_clear", "driver_new", "driver_edit", "inspection", "trip_new",
+        "trip_edit", "trip_cancel", "trip_depart", "trip_return", "passenger_stay",
+        "passenger_sign_in", "trip_log", "mileage",
     }  # fmt: skip
     assert takes_input <= {e.name for e in ENDPOINTS}

@@ -1080,3 +1080,39 @@ def trip_return_body(w: World) -> dict:
     trip = an_out_trip(w)
     return {"odometer_in": str(trip.odometer_out + 12), "head_count": "1",
             "signed_in": [str(w.rounded.public_id)]}  # fmt: skip
+
+
+# ---------------------------------------------------------------- the shift handoff (issue 15)
+
+
+def handoff_body(w: World, unit=None) -> dict:
+    """The shift in progress, for `unit` (None: the whole facility)."""
+    day, key = w.facility.current_shift(timezone.now())
+    return {"unit": str(unit.public_id) if unit else "", "day": day.isoformat(), "shift": key}
+
+
+def a_given_handoff(w: World):
+    """The whole facility's report of the shift in progress, given by the witness (who walks
+    none of the URLs), so anyone else may receive it."""
+    from facility.handoff import handoff_for, handoff_give
+
+    day, key = w.facility.current_shift(timezone.now())
+    return handoff_for(w.facility, None, day, key) or handoff_give(
+        actor=w.cast["witness"], facility=w.facility, unit=None, day=day, shift_key=key
+    )
+
+
+def a_received_handoff(w: World):
+    """The other unit's report of the shift in progress, given by the witness and received by
+    the nurse: frozen, with its PDF (made the first time it is asked for, within the test)."""
+    from facility.handoff import handoff_for, handoff_give, handoff_receive
+    from facility.models import Unit
+
+    unit = Unit.objects.filter(facility=w.facility).exclude(pk=w.unit.pk).order_by("name")[0]
+    day, key = w.facility.current_shift(timezone.now())
+    found = handoff_for(w.facility, unit, day, key)
+    if found is not None and found.received_at is not None:
+        return found
+    shift = {"facility": w.facility, "unit": unit, "day": day, "shift_key": key}
+    handoff_give(actor=w.cast["witness"], **shift)
+    return handoff_receive(actor=w.cast["nurse"], **shift)

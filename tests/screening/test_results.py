@@ -19,6 +19,7 @@ from django.utils.html import escape
 
 from facility.forms import SafeInputMixin
 from facility.models import AccessEvent, Alert
+from facility.pdf import part2_statement_1
 from medications.analytes import analytes_of, expected_analytes
 from screening.defaults import ADULTERANT_PADS, DEFAULT_CUTOFFS, devices_seed_defaults
 from screening.models import AnalyteResult, Device, DeviceKind, PocTest, Specimen
@@ -390,8 +391,9 @@ def test_positives_csv_carries_the_notice_and_is_audited(client, cast, facility,
     response = client.get(reverse("screening:positives_csv"))
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["42 CFR part 2 prohibits unauthorized use or disclosure of these records."]
-    assert rows[1][0].startswith("This record which has been disclosed to you is protected")
+    # privacy.md: one cell holding statement 1, then an empty row, then the header.
+    assert rows[0] == [part2_statement_1()] and rows[1] == []
+    assert rows[2][:2] == ["analyte", "name"]
     summary = {r[0]: r for r in rows if r and r[0] in ("BUP", "COC", "THC")}
     assert summary["COC"][3:6] == ["2", "0", "2"]
     assert summary["THC"][6] == "1"

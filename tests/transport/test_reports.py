@@ -13,7 +13,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from facility.models import AccessEvent
-from facility.pdf import PART2_STATEMENT_1, PART2_STATEMENT_2
+from facility.pdf import part2_statement_1
 from tests.conftest import admit, make_user
 from tests.transport.test_manifest import make_driver, make_trip, make_vehicle
 from transport.models import TripPassenger
@@ -118,10 +118,11 @@ def test_the_csv_starts_with_the_part2_notice_and_names_no_client(client, cast, 
     assert response["Content-Type"].startswith("text/csv")
     assert "trip-log-20260601-20260630.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == [PART2_STATEMENT_2] and rows[1] == [PART2_STATEMENT_1]
-    assert rows[3][:4] == ["planned departure", "planned return", "departed", "returned"]
-    assert rows[4][0] == "2026-06-10 09:00" and rows[4][8:12] == ["1000", "1042", "42", "3"]
-    assert len(rows) == 8
+    # privacy.md: one cell holding statement 1, then an empty row, then the header.
+    assert rows[0] == [part2_statement_1()] and rows[1] == []
+    assert rows[2][:4] == ["planned departure", "planned return", "departed", "returned"]
+    assert rows[3][0] == "2026-06-10 09:00" and rows[3][8:12] == ["1000", "1042", "42", "3"]
+    assert len(rows) == 7
     assert "Robin" not in response.content.decode()
     assert AccessEvent.objects.filter(action="export", what__startswith="Trip log (CSV)").exists()
 
@@ -134,7 +135,8 @@ def test_the_mileage_csv_and_pdf_carry_the_notice(client, cast, fleet):
             )
         )
     )
-    assert rows[0] == [PART2_STATEMENT_2]
+    assert rows[0] == [part2_statement_1()] and rows[1] == []
+    assert rows[2] == ["driver", "licence", "trips", "miles"]
     assert ["Dana", fleet["dana"].licence_number, "2", "59"] in rows
     assert ["total", "", "3", "67"] in rows
     response = get(client, cast["admin"], "transport:mileage", format="pdf")

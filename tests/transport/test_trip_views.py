@@ -202,7 +202,7 @@ def test_the_services_refusals_appear_on_the_plans_fields(client, cast, facility
     )
     van, driver = fleet(cast, facility)
     client.force_login(cast["nurse"])
-    body = trip_body(facility, van, driver, [robin], **{"stop-1-place": ""})
+    body = trip_body(facility, van, driver, [robin], purpose="outing", **{"stop-1-place": ""})
     body["stop-1-address"] = ""
     response = client.post(reverse("transport:trip_new"), body)
     html = page(response)
@@ -210,7 +210,14 @@ def test_the_services_refusals_appear_on_the_plans_fields(client, cast, facility
     assert "Robin Ashdown may not go on outings: Court order" in html
     assert "Destinations: add at least one." in html
     # The planner sees it before posting too.
-    assert "No outings: Court order" in page(client.get(reverse("transport:trip_new")))
+    assert "Restricted, no outings: Court order" in page(client.get(reverse("transport:trip_new")))
+    # A medical trip takes a restricted client only with an escort besides the driver; the
+    # page warns with the reason.
+    response = client.post(reverse("transport:trip_new"), trip_body(facility, van, driver, [robin]))
+    html = page(response)
+    assert response.status_code == 400
+    assert "Robin Ashdown is restricted from outings: Court order. They may go on this trip" in html
+    assert "an escort besides the driver goes with a restricted client" in html
 
 
 @pytest.mark.django_db
@@ -223,11 +230,19 @@ def test_a_planned_trip_is_changed_then_cancelled(client, cast, facility):
     form = page(client.get(edit))
     assert 'value="Eastside Clinic"' in form
     assert f'value="{robin.public_id}" id="client-{robin.public_id}" checked' in form
-    response = client.post(edit, trip_body(facility, van, driver, [sky], purpose_note="Dental"))
+    # Taking Robin off asks why; Robin stays on the trip as not going, with the reason.
+    body = trip_body(facility, van, driver, [sky], purpose_note="Dental")
+    response = client.post(edit, body)
+    assert response.status_code == 400
+    assert escape(f"say why {robin.client.display_name} no longer go") in page(response)
+    response = client.post(edit, {**body, "removed_reason": "Appointment moved"})
     assert response.status_code == 302
     trip.refresh_from_db()
     assert trip.purpose_note == "Dental"
-    assert [p.admission_id for p in trip.passengers.all()] == [sky.pk]
+    assert [(p.admission_id, p.status, p.stayed_reason) for p in trip.passengers.all()] == [
+        (robin.pk, "stayed", "Appointment moved"),
+        (sky.pk, "planned", ""),
+    ]
     cancel = reverse("transport:trip_cancel", args=[trip.public_id])
     assert client.post(cancel, {"reason": ""}).status_code == 400
     assert client.post(cancel, {"reason": "Clinic closed"}).status_code == 302
@@ -254,7 +269,7 @@ def test_the_van_screens_sign_clients_out_and_in(client, cast, facility):
     assert 'name="odometer_out" value="10000"' in screen
     # Sky is not going: kept on the trip with the reason.
     sky_seat = trip.passengers.get(admission=sky)
-    stay = reverse("transport:passenger_stay", args=[trip.public_id, sky_seat.pk])
+    stay = reverse("transport:passenger_stay", args=[trip.public_id, sky_seat.public_id])
     assert f'href="{stay}"' in screen
     assert client.post(stay, {"reason": "Family visit"})["Location"] == url
     response = client.post(
@@ -292,7 +307,7 @@ def test_a_client_not_back_is_shown_and_signed_in_later(client, cast, facility):
     assert "Not signed in: Robin Ashdown" in detail
     assert "An incident report draft is open for the supervisor." in detail
     seat = trip.passengers.get()
-    sign_in = reverse("transport:passenger_sign_in", args=[trip.public_id, seat.pk])
+    sign_in = reverse("transport:passenger_sign_in", args=[trip.public_id, seat.public_id])
     assert f'href="{sign_in}"' in detail
     refused = client.post(sign_in, {"at": "2099-01-01T10:00"})
     assert refused.status_code == 400 and "Back at: enter a date between" in page(refused)
@@ -330,7 +345,7 @@ def test_another_facilitys_trip_does_not_exist_for_them(client, cast, facility):
         ("transport:trip", [trip.public_id]),
         ("transport:trip_edit", [trip.public_id]),
         ("transport:trip_depart", [trip.public_id]),
-        ("transport:passenger_stay", [trip.public_id, seat.pk]),
+        ("transport:passenger_stay", [trip.public_id, seat.public_id]),
     ):
         assert client.get(reverse(name, args=args)).status_code == 404
     assert "Alder" not in page(client.get(reverse("transport:board")))

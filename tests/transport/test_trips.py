@@ -217,7 +217,7 @@ def test_a_client_restricted_from_outings_is_named_with_the_reason(cast, facilit
     )  # fmt: skip
     van, driver = fleet(cast, facility)
     with pytest.raises(ValidationError) as refused:
-        plan(cast, facility, [robin], van=van, driver=driver)
+        plan(cast, facility, [robin], van=van, driver=driver, purpose="outing")
     assert refusal(refused)["passengers"] == [
         "Robin Ashdown may not go on outings: Elopement risk after a family call"
     ]
@@ -225,7 +225,8 @@ def test_a_client_restricted_from_outings_is_named_with_the_reason(cast, facilit
     OutingRestriction.objects.filter(admission=robin).update(
         lifted_at=timezone.now(), lifted_by=cast["nurse"], lift_reason="Reviewed"
     )
-    assert plan(cast, facility, [robin], van=van, driver=driver).passengers.count() == 1
+    trip = plan(cast, facility, [robin], van=van, driver=driver, purpose="outing")
+    assert trip.passengers.count() == 1
 
 
 @pytest.mark.django_db
@@ -330,7 +331,12 @@ def test_a_planned_trip_is_changed_and_then_not_once_it_has_left(cast, facility)
     trip.refresh_from_db()
     assert trip.purpose == "pharmacy"
     assert list(trip.stops.values_list("place", flat=True)) == ["Main St Pharmacy"]
-    assert {p.admission_id for p in trip.passengers.all()} == {two.pk, three.pk}
+    # One taken off the plan stays on the trip as not going, with who took them off.
+    assert {(p.admission_id, p.status, p.stayed_reason) for p in trip.passengers.all()} == {
+        (one.pk, "stayed", f"Removed from the plan by {cast['nurse'].full_name}"),
+        (two.pk, "planned", ""),
+        (three.pk, "planned", ""),
+    }
     depart(cast, trip)
     with pytest.raises(ValidationError):
         trip_update(
@@ -406,16 +412,33 @@ def test_a_planned_client_neither_signed_out_nor_marked_not_going_stops_the_depa
 
 @pytest.mark.django_db
 def test_a_restriction_set_after_planning_stops_that_clients_sign_out(cast, facility):
-    robin = admit(facility, cast["nurse"], first="Robin", last="Ashdown")
-    trip = plan(cast, facility, [robin])
-    OutingRestriction.objects.create(
-        admission=robin, reason="Agitated this morning", set_at=timezone.now(),
-        set_by=cast["clinician"],
+    robin, sky = (
+        admit(facility, cast["nurse"], first="Robin", last="Ashdown", n=1),
+        admit(facility, cast["nurse"], first="Sky", last="Moreno", n=2),
+    )
+    van, driver = fleet(cast, facility)
+    trip = plan(cast, facility, [robin], van=van, driver=driver, purpose="outing")
+    later = timezone.now() + timedelta(hours=3)
+    clinic = plan(
+        cast, facility, [sky], van=van, driver=driver, planned_departure=later,
+        planned_return=later + timedelta(hours=1),
     )  # fmt: skip
+    for admission in (robin, sky):
+        OutingRestriction.objects.create(
+            admission=admission, reason="Agitated this morning", set_at=timezone.now(),
+            set_by=cast["clinician"],
+        )  # fmt: skip
     with pytest.raises(ValidationError) as refused:
         depart(cast, trip)
     assert refusal(refused)["signed_out"] == [
         "Robin Ashdown may not go on outings: Agitated this morning"
+    ]
+    # To the clinic a restricted client goes, but not with the driver alone.
+    with pytest.raises(ValidationError) as refused:
+        depart(cast, clinic)
+    assert refusal(refused)["signed_out"] == [
+        "Sky Moreno is restricted from outings (Agitated this morning): an escort besides the "
+        "driver must go; change the trip to add one."
     ]
 
 

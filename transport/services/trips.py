@@ -7,11 +7,18 @@ leaves. Departure signs each client out through `clients.leave_start`, so rounds
 them off site; return signs them in through `leave_return`. A client not seen at the return
 keeps their leave open: the leave's own overdue and AWOL alerts go on, and the head count that
 does not match opens an incident draft. Nobody is dropped from a trip silently: a client who
-does not go is marked so, with a reason, before the van leaves.
+does not go is marked so, with a reason, before the van leaves (a client taken off a changed
+plan too).
+
+Each passenger rides (out and back in the van), is dropped off (a pass or a discharge drop-off:
+out on their own leave, not expected at the return) or is picked up (a pass pick-up: already out
+on a pass, not signed out at departure; signing them in at the return closes that pass). A
+client discharged while out is no longer expected back.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Admission, Leave, LeaveKind, OutingRestriction
-from clients.services import leave_return, leave_start
+from clients.services import leave_max, leave_return, leave_start
 from facility import policy
 from facility.models import Alert, AlertSeverity, Facility, User
 from facility.registry import IncidentDraft, open_incident_draft
@@ -52,9 +59,35 @@ BACKDATE_FREE = timedelta(minutes=5)
 
 # Purposes whose leave is an appointment; every other trip is a trip (clients.LeaveKind).
 APPOINTMENT_PURPOSES = {TripPurpose.MEDICAL, TripPurpose.PHARMACY, TripPurpose.COURT}
+# Purposes an outing restriction forbids (time out for its own sake, as the clients leave rule
+# forbids passes and outings). A restricted client still goes to an appointment, the pharmacy,
+# court, or is fetched at admission or taken at discharge, with an escort besides the driver.
+RESTRICTED_PURPOSES = {TripPurpose.OUTING, TripPurpose.MEETING, TripPurpose.PASS, TripPurpose.OTHER}
+# How a passenger travels: out and back, dropped off (pass or discharge), picked up (pass).
+RIDE, DROP, PICK_UP = "ride", "drop", "pick_up"
+MODES = (RIDE, DROP, PICK_UP)
 # Trips not back: the alert kinds and their dedupe-key prefixes.
 OVERDUE_KIND, CRITICAL_KIND = "trip_overdue", "trip_critical"
 LIVE = (TripStatus.PLANNED, TripStatus.OUT)
+
+
+class PlannedPassenger(NamedTuple):
+    """A client on a plan: the stop (its position), how they travel, and for a pass drop-off
+    when the pass ends. A plain (admission, position) pair is a rider."""
+
+    admission: Admission
+    position: int | None = None
+    mode: str = RIDE
+    expected_back_at: datetime | None = None
+
+
+def _planned(passengers, purpose: str) -> list[PlannedPassenger]:
+    """The plan's passengers as PlannedPassenger; on a discharge drop-off everyone is dropped
+    off."""
+    rows = [PlannedPassenger(*p) for p in passengers]
+    if purpose == TripPurpose.DISCHARGE:
+        rows = [r._replace(mode=DROP) if r.mode == RIDE else r for r in rows]
+    return rows
 
 
 @dataclass
@@ -144,7 +177,7 @@ def _plan_problems(
     vehicle: Vehicle,
     escorts: list[User],
     stops: list[tuple[str, str]],
-    passengers: list[tuple[Admission, int | None]],
+    passengers: list[PlannedPassenger],
     pickup: str,
     now: datetime,
 ) -> tuple[dict, dict]:
@@ -209,15 +242,39 @@ def _plan_problems(
         _add(errors, "stops", "Destinations: add at least one.")
     clean["stops"] = clean_stops
 
-    # Passengers: each in the house, free to go out, going to one of the stops.
+    # Passengers: each in the house (or, picked up, out on a pass), free to go, going to one
+    # of the stops.
     seen = set()
-    for admission, position in passengers:
+    for row in passengers:
+        admission, position = row.admission, row.position
         name = client_label(admission)
         if admission.pk in seen:
             _add(errors, "passengers", f"{name} is listed twice.")
         seen.add(admission.pk)
         if position is not None and not 1 <= position <= max(len(stops), 1):
             _add(errors, "passengers", f"{name}: choose one of the trip's destinations.")
+        if row.mode not in MODES:
+            _add(errors, "passengers", f"{name}: choose how the client travels.")
+        elif row.mode == DROP and purpose not in (TripPurpose.PASS, TripPurpose.DISCHARGE):
+            _add(
+                errors,
+                "passengers",
+                f"{name}: only a pass or a discharge trip leaves a client at the destination.",
+            )
+        elif row.mode == PICK_UP and purpose != TripPurpose.PASS:
+            _add(errors, "passengers", f"{name}: only a pass trip picks a client up.")
+        if row.mode == DROP and purpose == TripPurpose.PASS:
+            back = _utc(row.expected_back_at)
+            if back is None:
+                _add(errors, "passengers", f"{name}: say when the pass ends (expected back).")
+            elif back <= planned_departure:
+                _add(errors, "passengers", f"{name}: the pass must end after the departure.")
+            elif back - planned_departure > leave_max():
+                _add(
+                    errors,
+                    "passengers",
+                    f"{name}: a pass lasts at most {leave_max().days} days.",
+                )
     admissions = {
         a.pk: a
         for a in Admission.objects.filter(pk__in=seen).select_related("client")
@@ -226,22 +283,50 @@ def _plan_problems(
         admission = admissions[pk]
         if admission.facility_id != facility.pk or not admission.is_open:
             _add(errors, "passengers", f"{client_label(admission)}: not a client here.")
-    away = set(
-        Leave.objects.open().filter(admission_id__in=seen).values_list("admission_id", flat=True)
-    )
-    for pk in sorted(away):
-        _add(errors, "passengers", f"{client_label(admissions[pk])} is off site (on leave).")
-    for restriction in OutingRestriction.objects.filter(
-        admission_id__in=seen, lifted_at__isnull=True
-    ):
-        _add(
-            errors,
-            "passengers",
-            f"{client_label(admissions[restriction.admission_id])} may not go on outings: "
-            f"{restriction.reason}",
+    picked = {r.admission.pk for r in passengers if r.mode == PICK_UP}
+    away = {
+        leave.admission_id: leave
+        for leave in Leave.objects.open().filter(admission_id__in=seen)
+    }  # fmt: skip
+    clean["pick_up_leaves"] = {}
+    for pk in sorted(seen):
+        leave = away.get(pk)
+        name = client_label(admissions[pk])
+        if pk in picked:
+            if leave is None:
+                _add(errors, "passengers", f"{name} is not out on a pass: nothing to pick up.")
+            elif leave.kind != LeaveKind.PASS:
+                _add(
+                    errors,
+                    "passengers",
+                    f"{name} is out on a leave that is not a pass "
+                    f"({leave.get_kind_display().lower()}): a pass trip picks up only a pass.",
+                )
+            else:
+                clean["pick_up_leaves"][pk] = leave
+        elif leave is not None:
+            _add(errors, "passengers", f"{name} is off site (on leave).")
+    restricted = {
+        r.admission_id: r
+        for r in OutingRestriction.objects.filter(
+            admission_id__in=seen - picked, lifted_at__isnull=True
         )
+    }  # fmt: skip
+    for pk, restriction in sorted(restricted.items()):
+        name = client_label(admissions[pk])
+        if purpose in RESTRICTED_PURPOSES:
+            _add(errors, "passengers", f"{name} may not go on outings: {restriction.reason}")
+        elif not escort_ids:
+            _add(
+                errors,
+                "escorts",
+                f"{name} is restricted from outings ({restriction.reason}): an escort besides "
+                "the driver goes with a restricted client.",
+            )
+    out_clients = len(seen - picked)
+    back_clients = len(seen) - sum(1 for r in passengers if r.mode == DROP)
     seating = rules.seating_problems(
-        clients=len(seen), staff=1 + len(escort_ids), seats=vehicle.seats
+        clients=max(out_clients, back_clients), staff=1 + len(escort_ids), seats=vehicle.seats
     )
     for problem in seating:
         _add(errors, "passengers", problem)
@@ -275,9 +360,9 @@ def _plan_problems(
     return errors, clean
 
 
-def _write_plan(trip: Trip, *, clean: dict, escorts, passengers) -> None:
-    """Stops replaced in place (by position), passengers set to the list; a passenger removed
-    from the plan before departure had no leave and is simply no longer planned."""
+def _write_plan(trip: Trip, *, clean: dict, escorts, passengers, removed_reason: str = "") -> None:
+    """Stops replaced in place (by position), passengers set to the list; a passenger taken off
+    the plan keeps their row as "did not go", with the reason (nobody dropped silently)."""
     stops = list(trip.stops.order_by("position"))
     by_position = {s.position: s for s in stops}
     kept = []
@@ -290,21 +375,33 @@ def _write_plan(trip: Trip, *, clean: dict, escorts, passengers) -> None:
             stop.save(update_fields=["place", "address"])
         kept.append(stop)
     trip.escorts.set(escorts)
-    wanted = {a.pk: position for a, position in passengers}
+    wanted = {row.admission.pk: row for row in passengers}
     existing = {p.admission_id: p for p in trip.passengers.all()}
     for pk, passenger in existing.items():
         if pk not in wanted and passenger.status == PassengerStatus.PLANNED:
-            passenger.delete()
-    for pk, position in wanted.items():
-        stop = kept[(position or 1) - 1]
+            passenger.status, passenger.stayed_reason = PassengerStatus.STAYED, removed_reason
+            passenger.save(update_fields=["status", "stayed_reason"])
+    for pk, row in wanted.items():
+        fields = {
+            "stop": kept[(row.position or 1) - 1],
+            "status": PassengerStatus.PLANNED,
+            "stayed_reason": "",
+            "returns_with_van": row.mode != DROP,
+            "expected_back_at": (
+                _utc(row.expected_back_at)
+                if row.mode == DROP and trip.purpose == TripPurpose.PASS
+                else None
+            ),
+            "pick_up": row.mode == PICK_UP,
+            "leave": clean["pick_up_leaves"].get(pk),
+        }
         passenger = existing.get(pk)
         if passenger is None:
-            TripPassenger.objects.create(trip=trip, admission_id=pk, stop=stop)
+            TripPassenger.objects.create(trip=trip, admission_id=pk, **fields)
         else:
-            passenger.stop = stop
-            passenger.status = PassengerStatus.PLANNED
-            passenger.stayed_reason = ""
-            passenger.save(update_fields=["stop", "status", "stayed_reason"])
+            for name, value in fields.items():
+                setattr(passenger, name, value)
+            passenger.save(update_fields=list(fields))
     # Stayed passengers keep their row; a stop no longer on the trip is unlinked, then removed.
     extra = [s for s in stops if s.position > len(kept)]
     if extra:
@@ -332,10 +429,14 @@ def trip_plan(
     driver or vehicle may not go that day, the seats or the staff ratio do not fit, a client is
     not in the house or may not go out, or someone is already on a trip at that time.
 
-    `stops` is [(place, address)] in order; `passengers` is [(admission, stop position)]."""
+    `stops` is [(place, address)] in order; `passengers` is [(admission, stop position)] or
+    PlannedPassenger rows (admission, position, mode, expected_back_at) for a client dropped
+    off (DROP: a pass, with its expected return, or a discharge) or picked up (PICK_UP: a
+    client out on a pass)."""
     policy.require(actor, "transport.plan", facility)
     now = timezone.now()
-    escorts, stops, passengers = list(escorts), list(stops), list(passengers)
+    escorts, stops = list(escorts), list(stops)
+    passengers = _planned(passengers, purpose)
     # Planning at the same moment as someone else: one plan per facility at a time, so the
     # overlap checks see each other's trips.
     Facility.objects.select_for_update().filter(pk=facility.pk).first()
@@ -379,22 +480,28 @@ def trip_update(
     passengers=(),
     purpose_note: str = "",
     pickup: str = "",
+    removed_reason: str = "",
 ) -> Trip:
-    """Change a planned trip, with the same checks as planning it."""
+    """Change a planned trip, with the same checks as planning it. A client taken off the plan
+    stays on the trip as "did not go" with `removed_reason` (else "Removed from the plan by
+    <who>")."""
     Facility.objects.select_for_update().filter(pk=trip.facility_id).first()
     trip = _locked(trip)
     policy.require(actor, "transport.plan", trip)
     if trip.status != TripStatus.PLANNED:
         raise ValidationError("This trip has left already: only a planned trip is changed.")
-    escorts, stops, passengers = list(escorts), list(stops), list(passengers)
+    escorts, stops = list(escorts), list(stops)
+    passengers = _planned(passengers, purpose)
     errors, clean = _plan_problems(
         facility=trip.facility, trip=trip, purpose=purpose, purpose_note=purpose_note,
         planned_departure=planned_departure, planned_return=planned_return, driver=driver,
         vehicle=vehicle, escorts=escorts, stops=stops, passengers=passengers, pickup=pickup,
         now=timezone.now(),
     )  # fmt: skip
+    removed_reason = _text(errors, "removed_reason", "Reason", removed_reason, 200)
     if errors:
         raise ValidationError(errors)
+    removed_reason = removed_reason or f"Removed from the plan by {_staff_name(actor)}"[:200]
     trip.purpose, trip.purpose_note, trip.pickup = purpose, clean["purpose_note"], clean["pickup"]
     trip.planned_departure, trip.planned_return = planned_departure, planned_return
     trip.driver, trip.vehicle = driver, vehicle
@@ -404,7 +511,9 @@ def trip_update(
             "driver", "vehicle",
         ]
     )  # fmt: skip
-    _write_plan(trip, clean=clean, escorts=escorts, passengers=passengers)
+    _write_plan(
+        trip, clean=clean, escorts=escorts, passengers=passengers, removed_reason=removed_reason
+    )
     return trip
 
 
@@ -530,6 +639,11 @@ def trip_depart(
         _add(errors, "vehicle", f"{vehicle.name} is out on another trip.")
     if elsewhere.filter(Q(driver__user_id=driver.user_id) | Q(escorts=driver.user_id)).exists():
         _add(errors, "driver", f"{_staff_name(driver.user)} is out on another trip.")
+    # The escorts count toward the staff ratio: one still out (late) on another trip is not here.
+    escorts = list(trip.escorts.all())
+    for user in escorts:
+        if elsewhere.filter(Q(driver__user_id=user.pk) | Q(escorts=user.pk)).exists():
+            _add(errors, "escorts", f"Escort {_staff_name(user)} is out on another trip.")
     if odometer_out < vehicle.odometer:
         _add(
             errors,
@@ -550,10 +664,17 @@ def trip_depart(
         .select_related("admission__client", "stop")
         .order_by("pk")
     )
-    planned = [p for p in passengers if p.status == PassengerStatus.PLANNED]
+    planned = [p for p in passengers if p.status == PassengerStatus.PLANNED and not p.pick_up]
+    pick_ups = [p for p in passengers if p.status == PassengerStatus.PLANNED and p.pick_up]
     wanted = {int(x) for x in signed_out}
     known = {p.admission_id for p in planned}
-    if wanted - known:
+    if wanted & {p.admission_id for p in pick_ups}:
+        _add(
+            errors,
+            "signed_out",
+            "Signed out: a client picked up is already out on their pass; do not tick them.",
+        )
+    elif wanted - known:
         _add(errors, "signed_out", "Signed out: tick only clients planned on this trip.")
     going = [p for p in planned if p.admission_id in wanted]
     limbo = [p for p in planned if p.admission_id not in wanted]
@@ -568,11 +689,20 @@ def trip_depart(
     ids = [p.admission_id for p in going]
     for restriction in OutingRestriction.objects.filter(admission_id__in=ids, lifted_at=None):
         who = next(p for p in going if p.admission_id == restriction.admission_id)
-        _add(
-            errors,
-            "signed_out",
-            f"{client_label(who.admission)} may not go on outings: {restriction.reason}",
-        )
+        if trip.purpose in RESTRICTED_PURPOSES:
+            _add(
+                errors,
+                "signed_out",
+                f"{client_label(who.admission)} may not go on outings: {restriction.reason}",
+            )
+        elif not escorts:
+            _add(
+                errors,
+                "signed_out",
+                f"{client_label(who.admission)} is restricted from outings "
+                f"({restriction.reason}): an escort besides the driver must go; change the "
+                "trip to add one.",
+            )
     away = set(
         Leave.objects.open().filter(admission_id__in=ids).values_list("admission_id", flat=True)
     )
@@ -581,20 +711,25 @@ def trip_depart(
             _add(errors, "signed_out", f"{client_label(p.admission)} has been discharged.")
         elif p.admission_id in away:
             _add(errors, "signed_out", f"{client_label(p.admission)} is already off site.")
-    staff = 1 + trip.escorts.count()
+    staff = 1 + len(escorts)
     for problem in rules.seating_problems(clients=len(going), staff=staff, seats=vehicle.seats):
         _add(errors, "signed_out", problem)
     if errors:
         raise ValidationError(errors)
 
+    outcome = TripOutcome(trip=trip)
     for p in going:
+        kind, expected = _leave_kind(trip.purpose), trip.planned_return
+        if not p.returns_with_van and trip.purpose == TripPurpose.PASS:
+            # A pass drop-off: the client's own pass, expected back when it ends.
+            kind, expected = LeaveKind.PASS, p.expected_back_at or trip.planned_return
         try:
             leave = leave_start(
                 actor=actor,
                 admission=p.admission,
-                kind=_leave_kind(trip.purpose),
+                kind=kind,
                 left_at=departed_at,
-                expected_back_at=trip.planned_return,
+                expected_back_at=expected,
                 destination=(p.stop.place if p.stop else "")[:200],
                 note=f"{trip.get_purpose_display()} trip ({vehicle.name}).",
                 backdate_reason=backdate_reason,
@@ -611,6 +746,21 @@ def trip_depart(
         p.status, p.leave = PassengerStatus.OUT, leave
         p.signed_out_at, p.signed_out_by = departed_at, actor
         p.save(update_fields=["status", "leave", "signed_out_at", "signed_out_by"])
+    # Picked up: already out on their pass (not in the head count); the van goes to fetch
+    # them. One back on their own before the van left is not waited for.
+    for p in pick_ups:
+        leave = Leave.objects.get(pk=p.leave_id) if p.leave_id else None
+        if leave is None or leave.returned_at is not None:
+            p.status = PassengerStatus.STAYED
+            p.stayed_reason = "Back from the pass before the pick-up."
+            p.save(update_fields=["status", "stayed_reason"])
+            outcome.warnings.append(
+                f"{client_label(p.admission)} is back from the pass already: not picked up."
+            )
+            continue
+        p.status = PassengerStatus.OUT
+        p.signed_out_at, p.signed_out_by = departed_at, actor
+        p.save(update_fields=["status", "signed_out_at", "signed_out_by"])
 
     trip.status = TripStatus.OUT
     trip.departed_at, trip.departed_by = departed_at, actor
@@ -622,7 +772,6 @@ def trip_depart(
         vehicle.odometer = odometer_out
         vehicle.save(update_fields=["odometer"])
 
-    outcome = TripOutcome(trip=trip)
     if head_count != len(going):
         outcome.warnings.append(
             f"Head count {head_count}, but {len(going)} client(s) signed out: the departure is "
@@ -685,17 +834,26 @@ def trip_return(
         .select_related("admission__client", "leave")
         .order_by("pk")
     )
-    out = [p for p in passengers if p.status == PassengerStatus.OUT]
     wanted = {int(x) for x in signed_in}
-    if wanted - {p.admission_id for p in out}:
+    if wanted - {p.admission_id for p in passengers if p.status != PassengerStatus.STAYED}:
         _add(errors, "signed_in", "Signed in: tick only clients out on this trip.")
     if errors:
         raise ValidationError(errors)
 
+    # A client whose leave closed while the van was out (discharged, or signed in on the chart)
+    # is not expected back, and a tick on them changes nothing.
+    out = []
+    for p in passengers:
+        if p.status == PassengerStatus.OUT and not _settled_elsewhere(p):
+            out.append(p)
     back = [p for p in out if p.admission_id in wanted]
-    missing = [p for p in out if p.admission_id not in wanted]
+    missing = [p for p in out if p.admission_id not in wanted and p.returns_with_van]
+    dropped = [p for p in out if p.admission_id not in wanted and not p.returns_with_van]
     for p in back:
         _sign_in(actor, p, returned_at)
+    for p in dropped:
+        p.status = PassengerStatus.DROPPED
+        p.save(update_fields=["status"])
     vehicle = Vehicle.objects.select_for_update().get(pk=trip.vehicle_id)
     if odometer_in > vehicle.odometer:
         vehicle.odometer = odometer_in
@@ -729,13 +887,42 @@ def trip_return(
             trip, actor=actor, ref="trip-in", at=returned_at,
             description=(
                 f"{trip_label(trip)} returned at {at:%H:%M} with a head count of {head_count}; "
-                f"{len(back)} of {len(out)} client(s) signed in"
+                f"{len(back)} of {len(back) + len(missing)} client(s) signed in"
                 + (f"; not back: {', '.join(client_label(p.admission) for p in missing)}."
                    if missing else ".")
             ),
             clients=[p.admission for p in missing], missing=bool(missing),
         )  # fmt: skip
     return outcome
+
+
+def _settled_elsewhere(passenger: TripPassenger) -> bool:
+    """A passenger out on the trip whose leave was closed without the trip: discharged while
+    out, or signed in on the chart. Their row says so; they are no longer expected back."""
+    leave = passenger.leave
+    if leave is None or leave.returned_at is None:
+        return False
+    if not passenger.admission.is_open:
+        passenger.status = PassengerStatus.DISCHARGED
+        passenger.save(update_fields=["status"])
+    else:
+        passenger.status = PassengerStatus.BACK
+        passenger.signed_in_at = leave.returned_at
+        passenger.signed_in_by = leave.returned_recorded_by
+        passenger.save(update_fields=["status", "signed_in_at", "signed_in_by"])
+    return True
+
+
+def passengers_discharged(*, admission: Admission) -> int:
+    """At discharge (transport/discharge.py): the stay's passengers out on a trip are
+    "discharged while out", no longer expected back; those planned on a trip not yet gone do
+    not go, with the reason. Returns how many rows changed."""
+    rows = TripPassenger.objects.filter(admission=admission)
+    changed = rows.filter(status=PassengerStatus.OUT).update(status=PassengerStatus.DISCHARGED)
+    changed += rows.filter(status=PassengerStatus.PLANNED, trip__status=TripStatus.PLANNED).update(
+        status=PassengerStatus.STAYED, stayed_reason="Discharged before the trip."
+    )
+    return changed
 
 
 def _sign_in(actor: User, passenger: TripPassenger, at: datetime) -> None:
@@ -765,6 +952,8 @@ def passenger_sign_in(
     )
     if passenger.status != PassengerStatus.OUT:
         raise ValidationError("This client is not signed out on this trip.")
+    if _settled_elsewhere(passenger):
+        return passenger  # back on the chart already, or discharged: the row now says so
     now = timezone.now()
     at = _utc(at) or now
     errors = _errors()

@@ -7,7 +7,6 @@ nothing clinical, not even the program beyond the facility's name. Every documen
 Part 2 notice from facility/pdf.py (one source) and every reading of one is in the access log.
 """
 
-import csv
 from dataclasses import dataclass
 
 from django.http import HttpResponse
@@ -19,7 +18,12 @@ from django.views.decorators.http import require_GET
 from facility import policy
 from facility.access import client_ip, current_facility_or_404
 from facility.models import AccessAction
-from facility.pdf import PART2_STATEMENT_1, PART2_STATEMENT_2, part2_statement_1, pdf_response
+from facility.pdf import (
+    PART2_STATEMENT_2,
+    csv_writer_with_notice,
+    part2_statement_1,
+    pdf_response,
+)
 from facility.services import access_log
 from transport import reports
 from transport.models import PassengerStatus, Trip
@@ -58,7 +62,8 @@ def _trip_for(request, public_id) -> Trip:
 
 
 def manifest_context(trip: Trip) -> dict:
-    """Everything the manifest shows, and nothing else: three queries."""
+    """Everything the manifest shows, and nothing else: three queries. `clients` (not shown)
+    are the clients printed, for the access log."""
     pickup = trip.pickup or trip.facility.name
     stops = list(trip.stops.all())
     passengers = (
@@ -66,13 +71,14 @@ def manifest_context(trip: Trip) -> dict:
         .select_related("admission__client", "stop")
         .order_by("stop__position", "admission__client__preferred_name", "pk")
     )
+    passengers = list(passengers)
     rows = [
         ManifestRow(
             name=manifest_name(p.admission.client),
             pickup=pickup,
             destination=p.stop.place if p.stop else "",
             address=p.stop.address if p.stop else "",
-            status=p.get_status_display(),
+            status=_manifest_status(p),
         )
         for p in passengers
     ]
@@ -86,7 +92,18 @@ def manifest_context(trip: Trip) -> dict:
         "driver": str(trip.driver),
         "vehicle": trip.vehicle,
         "rows": rows,
+        "clients": [p.admission.client for p in passengers],
     }
+
+
+def _manifest_status(passenger) -> str:
+    """The passenger's status, and for a planned one how they travel."""
+    if passenger.status == PassengerStatus.PLANNED:
+        if passenger.pick_up:
+            return "To pick up"
+        if not passenger.returns_with_van:
+            return "To drop off"
+    return passenger.get_status_display()
 
 
 def _when(trip: Trip) -> str:
@@ -105,18 +122,22 @@ def _when(trip: Trip) -> str:
 @require_GET
 def manifest(request, public_id):
     trip = _trip_for(request, public_id)
-    access_log(
-        action=AccessAction.VIEW,
-        actor=request.user,
-        facility=trip.facility,
-        what=f"Trip manifest: {trip.get_purpose_display()}, {_when(trip)}",
-        ip=client_ip(request),
-    )
+    context = manifest_context(trip)
+    # One row per client shown, recorded with the client (privacy.md); none: one row.
+    for each in context["clients"] or [None]:
+        access_log(
+            action=AccessAction.VIEW,
+            actor=request.user,
+            facility=trip.facility,
+            client=each,
+            what=f"Trip manifest: {trip.get_purpose_display()}, {_when(trip)}",
+            ip=client_ip(request),
+        )
     return render(
         request,
         "transport/documents/manifest.html",
         {
-            **manifest_context(trip),
+            **context,
             "facility": trip.facility,
             "when": _when(trip),
             "part2_statement_1": part2_statement_1(),
@@ -130,10 +151,12 @@ def manifest(request, public_id):
 def manifest_pdf(request, public_id):
     trip = _trip_for(request, public_id)
     out = timezone.localtime(trip.planned_departure, trip.facility.tz)
+    context = manifest_context(trip)
     return pdf_response(
         request,
         template="pdf/transport_manifest.html",
-        context=manifest_context(trip),
+        context=context,
+        clients=context["clients"],
         facility=trip.facility,
         title="Driver's manifest",
         period=_when(trip),
@@ -153,14 +176,12 @@ def _cell(value):
 
 
 def _csv_response(request, facility, period, *, name: str, title: str) -> tuple:
-    """A CSV download that starts with the Part 2 notice, as the screening exports do."""
+    """A CSV download that starts with the Part 2 notice (facility.pdf, shared with every
+    export), then the header."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"{name}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    out = csv.writer(response)
-    out.writerow([PART2_STATEMENT_2])
-    out.writerow([PART2_STATEMENT_1])
-    out.writerow([f"{facility.name}: {title}, {period.words}"])
+    out = csv_writer_with_notice(response)
     access_log(
         action=AccessAction.EXPORT,
         actor=request.user,

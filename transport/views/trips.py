@@ -1,5 +1,6 @@
 """Transport views: trips (issue 14 items 3 and 4). The trips board (today's trips on the
-facility's clock, the late ones in words and colour, who is on each), planning, the trip page,
+facility's clock, the late ones in words and colour, who is on each, and every trip that still
+has a client out, whatever its day), planning, the trip page,
 and the departure and return screens a driver uses from a tablet or phone in the van."""
 
 from datetime import datetime, time, timedelta
@@ -83,11 +84,15 @@ def _day_bounds(facility, now):
 @policy.requires("transport.view")
 @require_GET
 def board(request):
-    """Today's trips (planned, out, late, back) and any trip still out from an earlier day."""
+    """Today's trips (planned, out, late, back), any trip still out from an earlier day, and
+    any trip back without a client who is still out on its leave, whatever its day."""
     facility = current_facility_or_404(request)
     timezone.activate(facility.tz)
     now = timezone.now()
     today, start, end = _day_bounds(facility, now)
+    still_out = TripPassenger.objects.filter(
+        trip__facility=facility, status=PassengerStatus.OUT, leave__returned_at__isnull=True
+    ).values("trip_id")
     trips = list(
         _trips()
         .filter(facility=facility)
@@ -95,10 +100,17 @@ def board(request):
             Q(planned_departure__gte=start, planned_departure__lt=end)
             | Q(status=TripStatus.OUT)
             | Q(returned_at__gte=start, returned_at__lt=end)
+            | Q(pk__in=still_out)
         )
         .order_by("planned_departure", "pk")
     )
     rows = [{"trip": t, "state": state_of(t, now)} for t in trips]
+    for row in rows:
+        row["not_back"] = [
+            p
+            for p in row["trip"].passengers.all()
+            if p.status == PassengerStatus.OUT and row["trip"].status == TripStatus.RETURNED
+        ]
     late = [r for r in rows if r["state"]["key"] in ("overdue", "critical")]
     return render(
         request,
@@ -110,7 +122,8 @@ def board(request):
             "late": late,
             "out": [r for r in rows if r["state"]["key"] == "out"],
             "planned": [r for r in rows if r["state"]["key"] == "planned"],
-            "back": [r for r in rows if r["state"]["key"] == "returned"],
+            "not_back": [r for r in rows if r["not_back"]],
+            "back": [r for r in rows if r["state"]["key"] == "returned" and not r["not_back"]],
             "cancelled": [r for r in rows if r["state"]["key"] == "cancelled"],
             "count": len(rows),
             "can_plan": policy.allows(request.user, "transport.plan"),
@@ -145,29 +158,48 @@ def _plan_fields(form: TripForm) -> dict:
     }
 
 
-def _restrictions(form: TripForm) -> dict:
-    """{admission id: words} for clients the planner should know cannot go now."""
-    from clients.models import Leave, OutingRestriction
+def _restrictions(form: TripForm) -> tuple[dict, dict]:
+    """({admission id: words} for clients the planner should know about, {admission id:
+    restriction reason} of the restricted)."""
+    from clients.models import Leave, LeaveKind, OutingRestriction
 
     ids = [a.pk for a in form.clients]
-    notes = {
-        r.admission_id: f"No outings: {r.reason}"
+    restricted = {
+        r.admission_id: r.reason
         for r in OutingRestriction.objects.filter(admission_id__in=ids, lifted_at__isnull=True)
     }
-    for pk in (
-        Leave.objects.open().filter(admission_id__in=ids).values_list("admission_id", flat=True)
+    notes = {
+        pk: f"Restricted, no outings: {reason}. Appointments, pharmacy, court, admission or "
+        "discharge only, with an escort besides the driver."
+        for pk, reason in restricted.items()
+    }
+    for pk, kind in (
+        Leave.objects.open().filter(admission_id__in=ids).values_list("admission_id", "kind")
     ):
-        notes.setdefault(pk, "Off site now")
-    return notes
+        words = "On a pass: a pass trip can pick them up" if kind == LeaveKind.PASS else ""
+        notes.setdefault(pk, words or "Off site now")
+    return notes, restricted
 
 
 def _form_page(request, form, trip=None):
-    notes = _restrictions(form)
-    rows = [(a, checked, dest, notes.get(a.pk)) for a, checked, dest in form.client_rows()]
+    notes, restricted = _restrictions(form)
+    rows = [
+        (a, checked, dest, mode, back, notes.get(a.pk))
+        for a, checked, dest, mode, back in form.client_rows()
+    ]
+    purpose = form["purpose"].value() or ""
+    warnings = []
+    if purpose and purpose not in services.RESTRICTED_PURPOSES:
+        warnings = [
+            f"{a.client.display_name} is restricted from outings: {restricted[a.pk]}. They may "
+            "go on this trip only with an escort besides the driver."
+            for a, checked, *_ in form.client_rows()
+            if checked and a.pk in restricted
+        ]
     return render(
         request,
         "transport/trips/form.html",
-        {"form": form, "trip": trip, "client_rows": rows},
+        {"form": form, "trip": trip, "client_rows": rows, "restricted_warnings": warnings},
         status=400 if form.errors else 200,
     )
 
@@ -220,11 +252,19 @@ def trip_edit(request, public_id):
         messages.error(request, "Only a planned trip is changed; this one has left or ended.")
         return redirect("transport:trip", public_id=trip.public_id)
     form = TripForm(
-        request.POST or None, facility=trip.facility, initial=TripForm.initial_for(trip)
+        request.POST or None,
+        facility=trip.facility,
+        trip=trip,
+        initial=TripForm.initial_for(trip),
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.trip_update(actor=request.user, trip=trip, **_plan_fields(form))
+            services.trip_update(
+                actor=request.user,
+                trip=trip,
+                removed_reason=form.cleaned_data["removed_reason"],
+                **_plan_fields(form),
+            )
         except (ValidationError, PermissionDenied) as exc:
             _save_errors(form, exc)
         else:
@@ -269,7 +309,7 @@ def trip_depart(request, public_id):
         messages.info(request, "This trip is not waiting to leave.")
         return redirect("transport:trip", public_id=trip.public_id)
     passengers = list(trip.passengers.all())
-    planned = [p for p in passengers if p.status == PassengerStatus.PLANNED]
+    planned = [p for p in passengers if p.status == PassengerStatus.PLANNED and not p.pick_up]
     form = DepartForm(
         request.POST or None,
         passengers=planned,
@@ -298,6 +338,9 @@ def trip_depart(request, public_id):
             "form": form,
             "rows": _tick_rows(form, "signed_out", planned),
             "stayed": [p for p in passengers if p.status == PassengerStatus.STAYED],
+            "pick_ups": [
+                p for p in passengers if p.status == PassengerStatus.PLANNED and p.pick_up
+            ],
         },
         status=400 if form.errors else 200,
     )
@@ -324,8 +367,11 @@ def trip_return(request, public_id):
     if trip.status != TripStatus.OUT:
         messages.info(request, "This trip is not out.")
         return redirect("transport:trip", public_id=trip.public_id)
-    out = [p for p in trip.passengers.all() if p.status == PassengerStatus.OUT]
-    form = ReturnForm(request.POST or None, passengers=out)
+    passengers = list(trip.passengers.all())
+    out = [p for p in passengers if p.status == PassengerStatus.OUT]
+    # A tick on a client discharged since the page loaded is accepted (and changes nothing).
+    tickable = [p for p in passengers if p.status != PassengerStatus.STAYED]
+    form = ReturnForm(request.POST or None, passengers=tickable)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -344,13 +390,21 @@ def trip_return(request, public_id):
     return render(
         request,
         "transport/trips/return.html",
-        {"trip": trip, "form": form, "rows": _tick_rows(form, "signed_in", out)},
+        {
+            "trip": trip,
+            "form": form,
+            "rows": _tick_rows(form, "signed_in", [p for p in out if p.returns_with_van]),
+            "dropped_rows": _tick_rows(
+                form, "signed_in", [p for p in out if not p.returns_with_van]
+            ),
+            "discharged": [p for p in passengers if p.status == PassengerStatus.DISCHARGED],
+        },
         status=400 if form.errors else 200,
     )
 
 
-def _passenger(trip: Trip, pk: int) -> TripPassenger:
-    passenger = next((p for p in trip.passengers.all() if p.pk == pk), None)
+def _passenger(trip: Trip, public_id) -> TripPassenger:
+    passenger = next((p for p in trip.passengers.all() if p.public_id == public_id), None)
     if passenger is None:
         from django.http import Http404
 
@@ -417,12 +471,12 @@ urlpatterns = [
     path("transport/trips/<uuid:public_id>/depart/", trip_depart, name="trip_depart"),
     path("transport/trips/<uuid:public_id>/return/", trip_return, name="trip_return"),
     path(
-        "transport/trips/<uuid:public_id>/clients/<int:passenger>/sign-in/",
+        "transport/trips/<uuid:public_id>/clients/<uuid:passenger>/sign-in/",
         passenger_sign_in,
         name="passenger_sign_in",
     ),
     path(
-        "transport/trips/<uuid:public_id>/clients/<int:passenger>/stay/",
+        "transport/trips/<uuid:public_id>/clients/<uuid:passenger>/stay/",
         passenger_stay,
         name="passenger_stay",
     ),
