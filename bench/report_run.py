@@ -106,7 +106,9 @@ def main(argv=None) -> int:
     print(f"Top-up: {topped[0]:,} checks since generation. {out['load']} Load average after "
           f"(1/5/15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}. N={args.n} dashboard "
           f"requests after {args.warmup} warm-up; {args.pdfs} PDFs.\n")  # fmt: skip
-    print(rep.table([dashboard, live, pdf]))
+    print(rep.table([dashboard, live] + ([pdf] if args.pdfs else [])))
+    if args.show_queries:
+        rep.show_queries([dashboard])
     return 0
 
 

@@ -76,9 +76,15 @@ def _stays(facility, unit, start: datetime, end: datetime):
     return placed
 
 
-def report_roster(facility, unit, start: datetime, end: datetime) -> list[ReportClient]:
+def report_roster(
+    facility, unit, start: datetime, end: datetime, *, now: datetime | None = None
+) -> list[ReportClient]:
     """The stays of a shift report (facility/registry.py), in three queries whatever the census:
-    stays, their bed moves, the leaves open at the end."""
+    stays, their bed moves, the leaves open at the end.
+
+    A leave's "(overdue)" is judged at the report's moment, `now` (the shift's end once it is
+    over), never at the clock: a report read later says what was true then. Without `now` the
+    roster does not judge it; the census section's "Overdue return" line (at scope.now) says it."""
     tz = facility.tz
     placed = _stays(facility, unit, start, end)
     ids = [stay.pk for stay, _, _ in placed]
@@ -88,7 +94,7 @@ def report_roster(facility, unit, start: datetime, end: datetime) -> list[Report
             Q(returned_at__isnull=True) | Q(returned_at__gte=end)
         )
     }
-    until = _until(end, timezone.now())
+    until = _until(end, now) if now is not None else end
     roster = []
     for stay, bed, bed_unit in placed:
         present = ""
@@ -100,7 +106,7 @@ def report_roster(facility, unit, start: datetime, end: datetime) -> list[Report
                 f"Off site: {leave.get_kind_display().lower()}, expected back "
                 f"{_when(leave.expected_back_at, tz, until)}"
             )
-            if until - leave.expected_back_at >= LEAVE_OVERDUE_AFTER:
+            if now is not None and until - leave.expected_back_at >= LEAVE_OVERDUE_AFTER:
                 present += " (overdue)"
         roster.append(
             ReportClient(

@@ -12,12 +12,15 @@ This module imports no domain app: the report comes from facility/shift_report.p
 """
 
 import hashlib
+import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +33,11 @@ from facility.shift_report import ShiftReport, build_shift_report
 RECEIVE_WITHIN = timedelta(minutes=30)
 # A shift's handoff may be given or received until a day after it ended; later it is history.
 HANDOFF_OPEN_FOR = timedelta(hours=24)
+# The outgoing staff may mark a report given only in the last hour of their shift (or after it):
+# a report given minutes into the shift would be frozen as what was handed over.
+GIVE_FROM = timedelta(minutes=60)
+# The scan looks back this far for shifts whose report is owed, so a skipped run still alerts.
+SCAN_BACK = timedelta(hours=24)
 ALERT_KIND = "handoff_unreceived"
 
 
@@ -64,6 +72,39 @@ def _line(item, start, tz) -> Line:
     return Line(item.tag, item.text, local_time(item.at, start, tz), item.href, item.concern)
 
 
+# The quiet line of a client: at most this many of its information lines, each this long.
+QUIET_SHOWN = 3
+QUIET_BRIEF_MAX = 48
+
+
+def _brief(item) -> str:
+    """An information line said short for the quiet row: "Level q60 Routine", "CIWA-Ar from 4
+    at 06:00 → 09:00 6, unchanged", "Lab result, urine: negative" (asides in brackets and a
+    level's "since" left out)."""
+    text = re.sub(r"\s*\([^()]*\)", "", item.text.split(" since ")[0]).strip()
+    first = item.tag.split(" ")[0] if item.tag else ""
+    if first and not text.startswith(first):
+        text = f"{item.tag} {text}" if item.tag == "Level" else f"{item.tag}: {text}"
+    return text if len(text) <= QUIET_BRIEF_MAX else text[: QUIET_BRIEF_MAX - 1] + "…"
+
+
+class QuietRow:
+    """A quiet client as its one line shows it: the ReportClient's fields, and `summary`, its
+    information lines said short (QUIET_SHOWN of them, then "+N more"), so nothing the report
+    knows about the client is left off the page; `full` has them all (the row's tooltip)."""
+
+    def __init__(self, block):
+        self.client = block.client
+        briefs = [_brief(item) for _, item in block.lines]
+        shown = " · ".join(briefs[:QUIET_SHOWN])
+        more = len(briefs) - QUIET_SHOWN
+        self.summary = f"{shown} · +{more} more" if more > 0 else shown
+        self.full = " · ".join(briefs)
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["client"], name)
+
+
 def presented(report: ShiftReport) -> dict:
     """The report as the page and the PDF lay it out: facility sections, expanded clients with
     their lines grouped by section title (in the order build_shift_report gives), quiet clients."""
@@ -83,7 +124,7 @@ def presented(report: ShiftReport) -> dict:
             for title, items in report.facility_sections
         ],
         "expanded": expanded,
-        "quiet": [b.client for b in report.quiet],
+        "quiet": [QuietRow(b) for b in report.quiet],
         "start_local": timezone.localtime(report.scope.start, tz),
         "end_local": timezone.localtime(report.scope.end, tz),
         "running": report.scope.start <= report.scope.now < report.scope.end,
@@ -125,11 +166,23 @@ def _where(unit: Unit | None) -> str:
     return unit.name if unit is not None else "the whole facility"
 
 
+def handoff_opens_at(facility: Facility, day, shift_key: str) -> datetime:
+    """When the report of a shift may first be marked given: GIVE_FROM before its end."""
+    return facility.shift_bounds(day, shift_key)[1] - GIVE_FROM
+
+
 def _open_for_handoff(facility: Facility, day, shift_key: str, now: datetime):
-    """The shift's bounds, if its handoff may be given or received now."""
+    """The shift's bounds, if its handoff may be given or received now: from GIVE_FROM before
+    the shift ends until HANDOFF_OPEN_FOR after."""
     start, end = facility.shift_bounds(day, shift_key)
     if start > now:
         raise ValidationError({"shift": "Shift: that shift has not started yet."})
+    if now < end - GIVE_FROM:
+        opens, minutes = _when(end - GIVE_FROM, facility), int(GIVE_FROM.total_seconds() // 60)
+        raise ValidationError({"shift": (
+            f"Shift: the report of this shift can be handed over from {opens}, {minutes} minutes "
+            "before it ends."
+        )})  # fmt: skip
     if end + HANDOFF_OPEN_FOR < now:
         raise ValidationError({"shift": "Shift: that shift ended more than a day ago."})
     return start, end
@@ -251,50 +304,70 @@ def verify_frozen(handoff: Handoff) -> bool:
 # ---------------------------------------------------------------- the scan
 
 
-def _previous_shift(facility: Facility, now: datetime):
-    """(day, key, next shift's start) of the shift before the one in progress at `now`."""
+def _owed_shifts(facility: Facility, now: datetime) -> list[tuple]:
+    """(day, key) of every shift that ended within SCAN_BACK before `now` and whose next shift
+    started RECEIVE_WITHIN ago or more: their reports are owed by now."""
     day, key = facility.current_shift(now)
     start, _ = facility.shift_bounds(day, key)
-    prev_day, prev_key = facility.current_shift(start - timedelta(seconds=1))
-    return prev_day, prev_key, start
+    owed = []
+    while start > now - SCAN_BACK:  # `start` is the end of the shift before it
+        day, key = facility.current_shift(start - timedelta(seconds=1))
+        if now >= start + RECEIVE_WITHIN:
+            owed.append((day, key))
+        start, _ = facility.shift_bounds(day, key)
+    return owed
 
 
 def scan_handoffs_unreceived(now: datetime | None = None) -> int:
-    """Alert the supervisor for each unit whose previous shift's report is not received 30
-    minutes after the current shift started (specs/shift-report.md); returns alerts raised.
+    """Alert the supervisor for each unit whose shift report is not received 30 minutes after
+    the next shift started (specs/shift-report.md); returns alerts raised.
+
+    Every shift that ended within the last SCAN_BACK (24 hours) is checked, not only the one
+    just before: a run the beat skipped (a restart, a worker down) still alerts on the next one,
+    and the dedupe key per unit and shift keeps it to one alert each.
 
     Units with at least one active bed are handed over. A whole-facility handoff (unit None)
-    received for the shift counts for every unit. A fixed number of queries per facility, and
-    one per unit still owing its report."""
+    received for the shift counts for every unit. Two queries per facility (the received
+    handoffs, the units), and one per unit and shift still owing its report."""
     now = now or timezone.now()
     raised = 0
     for facility in Facility.objects.all():
-        day, key, start = _previous_shift(facility, now)
-        if now < start + RECEIVE_WITHIN:
+        owed = _owed_shifts(facility, now)
+        if not owed:
             continue
-        received = set(
-            Handoff.objects.filter(
-                facility=facility, day=day, shift_key=key, received_at__isnull=False
-            ).values_list("unit_id", flat=True)
+        wanted = Q()
+        for day, key in owed:
+            wanted |= Q(day=day, shift_key=key)
+        received = defaultdict(set)
+        for day, key, unit_id in Handoff.objects.filter(
+            wanted, facility=facility, received_at__isnull=False
+        ).values_list("day", "shift_key", "unit_id"):
+            received[(day, key)].add(unit_id)
+        labels = dict(facility.shift_choices())
+        units = list(
+            Unit.objects.filter(facility=facility, beds__active=True).distinct().order_by("name")
         )
-        if None in received:
-            continue
-        label = dict(facility.shift_choices()).get(key, key)
-        units = Unit.objects.filter(facility=facility, beds__active=True).distinct()
-        for unit in units.exclude(pk__in=received).order_by("name"):
-            _, created = alert_raise(
-                facility=facility,
-                kind=ALERT_KIND,
-                severity=AlertSeverity.WARNING,
-                message=(
-                    f"{unit.name}: the {label} shift report of {day:%a} {day.day} {day:%b} "
-                    f"was not received {int(RECEIVE_WITHIN.total_seconds() // 60)} minutes "
-                    "into the next shift."
-                ),
-                dedupe_key=_alert_key(unit, day, key),
-                link=report_url(facility, unit, day, key),
-                now=now,
-                audience="supervisor",
-            )
-            raised += created
+        for day, key in reversed(owed):  # oldest first
+            done = received[(day, key)]
+            if None in done:
+                continue
+            label = labels.get(key, key)
+            for unit in units:
+                if unit.pk in done:
+                    continue
+                _, created = alert_raise(
+                    facility=facility,
+                    kind=ALERT_KIND,
+                    severity=AlertSeverity.WARNING,
+                    message=(
+                        f"{unit.name}: the {label} shift report of {day:%a} {day.day} {day:%b} "
+                        f"was not received {int(RECEIVE_WITHIN.total_seconds() // 60)} minutes "
+                        "into the next shift."
+                    ),
+                    dedupe_key=_alert_key(unit, day, key),
+                    link=report_url(facility, unit, day, key),
+                    now=now,
+                    audience="supervisor",
+                )
+                raised += created
     return raised

@@ -1,7 +1,8 @@
 """Where domain apps plug into pages the core owns, without the core importing them.
 
 Each app may have a `chart.py` (client chart sections), a `census.py` (census board slots) and a
-`report.py` (shift report sections) and a `dashboard.py` (supervisor dashboard tiles);
+`report.py` (shift report sections), a `dashboard.py` (supervisor dashboard tiles) and a
+`bundle.py` (survey bundle sections);
 they are imported at start-up like Django admin's `admin.py` and call `register_*` here. An app
 whose pages need per-facility rows to exist (round codes, security areas) registers a facility
 defaults seeder from its AppConfig.ready(); `facility.services.facility_create` runs them all.
@@ -218,6 +219,21 @@ class DashboardTile:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class BundleSection:
+    """A section of the survey bundle (issue 15 item 5) after its shift reports, from an app's
+    `bundle.py`: `render(*, facility, unit, start, end, now, user) -> dict` is the context of
+    `template` (markup only, no `extends`) for the period [start, end) as UTC instants, in a
+    fixed number of queries; `user` lets a section leave out what the printer may not read.
+    Sections are printed in `order`, each headed by `title` in the table of contents."""
+
+    key: str
+    title: str
+    template: str
+    render: Callable[..., dict[str, Any]]
+    order: int = 100
+
+
 @dataclass
 class Registry:
     chart_sections: list[ChartSection] = field(default_factory=list)
@@ -241,6 +257,8 @@ class Registry:
     report_roster: Callable[..., list[ReportClient]] | None = None
     report_sections: list[ReportSection] = field(default_factory=list)
     dashboard_tiles: list[DashboardTile] = field(default_factory=list)
+    bundle_sections: list[BundleSection] = field(default_factory=list)
+    departure_sources: dict[str, Callable[..., dict[int, Any]]] = field(default_factory=dict)
 
     def register_chart_section(self, section: ChartSection) -> None:
         self.chart_sections = sorted(
@@ -273,6 +291,20 @@ class Registry:
         leave form's field names) to refuse it, e.g. rounds: a leave cannot start before the
         client's last check; clients: no pass or outing while an outing restriction is in force."""
         self.leave_rules[key] = rule
+
+    def register_departure_source(self, key: str, source: Callable[..., dict[int, Any]]) -> None:
+        """`source(admission_ids, *, start, end) -> {admission_id: departure datetime}`: when
+        each client is planned to leave the house in [start, end) (e.g. transport: a trip), so
+        the MAR may send a dose with them without importing the app that plans it."""
+        self.departure_sources[key] = source
+
+    def departures(self, admission_ids, *, start, end) -> dict[int, Any]:
+        """Every registered source's planned departures; the earliest per admission."""
+        found: dict[int, Any] = {}
+        for source in self.departure_sources.values():
+            for pk, at in source(list(admission_ids), start=start, end=end).items():
+                found[pk] = min(at, found.get(pk, at))
+        return found
 
     def register_reading_source(
         self, key: str, source: Callable[..., dict[int, dict[str, Reading]]]
@@ -366,6 +398,12 @@ class Registry:
             key=lambda t: t.order,
         )
 
+    def register_bundle_section(self, section: BundleSection) -> None:
+        self.bundle_sections = sorted(
+            [s for s in self.bundle_sections if s.key != section.key] + [section],
+            key=lambda s: s.order,
+        )
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
@@ -375,6 +413,8 @@ register_discharge_step = registry.register_discharge_step
 register_workflow_alert = registry.register_workflow_alert
 register_leave_rule = registry.register_leave_rule
 register_reading_source = registry.register_reading_source
+register_departure_source = registry.register_departure_source
+departures = registry.departures
 readings = registry.readings
 register_score_trigger_source = registry.register_score_trigger_source
 score_triggers_for = registry.score_triggers_for
@@ -386,7 +426,8 @@ analytes_explained = registry.analytes_explained
 register_report_roster = registry.register_report_roster
 register_report_section = registry.register_report_section
 register_dashboard_tile = registry.register_dashboard_tile
+register_bundle_section = registry.register_bundle_section
 
 
 def autodiscover() -> None:
-    autodiscover_modules("chart", "census", "discharge", "report", "dashboard")
+    autodiscover_modules("chart", "census", "discharge", "report", "dashboard", "bundle")

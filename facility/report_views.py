@@ -126,6 +126,8 @@ def shift_report(request):
     report = build_shift_report(facility, day=day, shift_key=key, now=now, unit=unit)
     handoff = handoffs.handoff_for(facility, unit, day, key)
     before, after = _neighbours(facility, day, key)
+    # "Report given" opens in the shift's last hour (facility/handoff.py, GIVE_FROM).
+    opens_at = handoffs.handoff_opens_at(facility, day, key)
     context.update(
         handoffs.presented(report),
         unit=unit,
@@ -137,7 +139,9 @@ def shift_report(request):
         pdf_url=handoffs.report_url(facility, unit, day, key, name="shift_report_pdf"),
         can_print=policy.allows(request.user, "report.print"),
         can_handoff=policy.allows(request.user, "report.handoff"),
-        handoff_open=report.scope.start <= now <= report.scope.end + handoffs.HANDOFF_OPEN_FOR,
+        handoff_open=opens_at <= now <= report.scope.end + handoffs.HANDOFF_OPEN_FOR,
+        handoff_opens_at=opens_at,
+        handoff_not_yet=now < opens_at,
     )
     return render(request, "facility/shift_report.html", context)
 

@@ -64,7 +64,11 @@ def build_shift_report(facility, *, day, shift_key: str, now: datetime, unit=Non
     yet over is reported so far (its sections see `now`)."""
     start, end = facility.shift_bounds(day, shift_key)
     label = dict(facility.shift_choices()).get(shift_key, shift_key)
-    roster = registry.report_roster(facility, unit, start, end) if registry.report_roster else []
+    roster = (
+        registry.report_roster(facility, unit, start, end, now=min(now, end))
+        if registry.report_roster
+        else []
+    )
     scope = ReportScope(
         facility=facility,
         unit=unit,

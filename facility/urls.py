@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path, re_path
 
-from facility import dashboard_views, report_views, views
+from facility import bundle_views, dashboard_views, report_views, views
 from facility.admin import admin_site
 
 
@@ -29,6 +29,7 @@ urlpatterns = [
     path("staff/<uuid:public_id>/reset-mfa/", views.staff_reset_mfa, name="staff_reset_mfa"),
     path("report/", report_views.shift_report, name="shift_report"),
     path("report.pdf", report_views.shift_report_pdf, name="shift_report_pdf"),
+    path("report/bundle/", bundle_views.survey_bundle, name="survey_bundle"),
     path("report/handoff/give/", report_views.handoff_give, name="handoff_give"),
     path("report/handoff/receive/", report_views.handoff_receive, name="handoff_receive"),
     path("report/handoffs/<uuid:public_id>/", report_views.handoff_detail, name="handoff_detail"),

@@ -4,6 +4,13 @@ controlled counts of the shift, their variances and the counts still owed at its
 
 A dose's status is the MAR's own (services.dose_views against the report's `now`), never
 re-derived here: what the MAR board shows as late, missed or refused is what the report says.
+
+At a shift change nothing undocumented is dropped (specs/mar.md: an undocumented dose never
+leaves the MAR): a shift's report also lists doses scheduled before its start, within the MAR
+scan's look-back (SCAN_LOOKBACK), that were still undocumented at its start ("From the previous
+shift": 2 once late or missed, 1 while due, their outcome once charted), and the doses of the
+shift still due at the report's `now` ("Due now", 1): the day report handed over at 15:05 shows
+the 14:45 dose nobody has charted yet.
 Five queries per report whatever the census: the doses, the PRN doses, the counts, the stocks
 owing counts and the counts made around the shift's two changes.
 """
@@ -23,7 +30,7 @@ from medications.models import (
     Outcome,
     ScheduledDose,
 )
-from medications.services import COUNT_GRACE, dose_views, owing_counts
+from medications.services import COUNT_GRACE, SCAN_LOOKBACK, dose_views, owing_counts
 from medications.timing import prn_reassessment_status
 
 # MAR statuses the report hands off, with their tag and concern (facility/registry.py,
@@ -41,6 +48,11 @@ EXCEPTIONS: dict[str, tuple[str, int]] = {
     "sent": ("Sent with client", 1),
     "off_unit": ("Off unit", 1),
 }
+# A dose of the shift the MAR still shows as due at the report's moment (the shift running, or
+# a dose of its last hour at the handoff).
+DUE_NOW = ("Due now", 1)
+# A dose of an earlier shift still undocumented at this shift's start.
+CARRIED = "From the previous shift"
 # A next dose ends the late period of one before it only within 2·window + next window ≤ 6 h
 # (the MAR board reads the same span past the shift's end).
 NEXT_DOSE_REACH = timedelta(hours=6)
@@ -56,13 +68,14 @@ def _fmt(q) -> str:
 
 
 def _shift_doses(scope):
-    """The doses of the report's stays from the shift's start to 6 hours past its end, as
-    dose_views() reads them, in one query: each with its live documentation and its order."""
+    """The doses of the report's stays from the look-back before the shift's start to 6 hours
+    past its end, as dose_views() reads them, in one query: each with its live documentation
+    (and when it was recorded) and its order."""
     live = FilteredRelation("administrations", condition=Q(administrations__struck_at__isnull=True))
     rows = (
         ScheduledDose.objects.filter(
             order__admission__in=scope.admission_ids,
-            scheduled_at__gte=scope.start,
+            scheduled_at__gte=scope.start - SCAN_LOOKBACK,
             scheduled_at__lt=scope.end + NEXT_DOSE_REACH,
         )
         .annotate(doc=live)
@@ -79,6 +92,7 @@ def _shift_doses(scope):
             "doc__timing",
             "doc__reason",
             "doc__given_at",
+            "doc__recorded_at",
             "order__admission_id",
             "order__admission__public_id",
             "order__dose",
@@ -87,11 +101,11 @@ def _shift_doses(scope):
     )
     doses = []
     for (pk, order_id, at, window, cancelled, deadline, kind, outcome, timing, reason, given_at,
-         admission_id, admission_public_id, dose_text, name) in rows:  # fmt: skip
+         recorded_at, admission_id, admission_public_id, dose_text, name) in rows:  # fmt: skip
         live_doc = []
         if outcome is not None:
             live_doc = [SimpleNamespace(outcome=outcome, timing=timing, reason=reason,
-                                        given_at=given_at)]  # fmt: skip
+                                        given_at=given_at, recorded_at=recorded_at)]  # fmt: skip
         order = SimpleNamespace(admission_id=admission_id, admission_public_id=admission_public_id,
                                 dose=dose_text, medication=name)  # fmt: skip
         doses.append(SimpleNamespace(
@@ -101,31 +115,60 @@ def _shift_doses(scope):
     return doses
 
 
+def _carried_over(view, start) -> bool:
+    """A dose of before the shift still undocumented at its start (documented since, or not)."""
+    dose, doc = view.dose, view.documentation
+    if dose.scheduled_at >= start or view.status == "cancelled":
+        return False
+    return doc is None or doc.recorded_at >= start
+
+
+def _dose_item(view, tz, href) -> ReportItem | None:
+    """The line of one dose, or None when there is nothing to hand off about it."""
+    dose, doc, status = view.dose, view.documentation, view.status
+    order = dose.order
+    text = f"{order.medication} {order.dose}, due {_clock(dose.scheduled_at, tz)}"
+    if doc is not None and doc.given_at is not None:
+        text += f", given {_clock(doc.given_at, tz)}"
+    elif doc is None:
+        text += ", not documented"
+    if doc is not None and doc.reason:
+        text += f": {doc.reason}"
+    if status == "due":
+        tag, concern = DUE_NOW
+    elif status in EXCEPTIONS:
+        tag, concern = EXCEPTIONS[status]
+    else:
+        tag, concern = "", 0
+    if view.carried:
+        # Handed on from an earlier shift: say so, and what it is now.
+        if doc is None:
+            concern = 2 if status in ("late", "missed") else 1
+        label = tag or view.label
+        return ReportItem(text=f"{text} ({label.lower()})", tag=CARRIED, at=dose.scheduled_at,
+                          concern=concern, href=href)  # fmt: skip
+    if not tag:
+        return None
+    return ReportItem(text=text, tag=tag, at=dose.scheduled_at, concern=concern, href=href)
+
+
 def _dose_lines(scope, tz) -> dict[int, list[ReportItem]]:
     lines: dict[int, list[ReportItem]] = {}
     hrefs: dict[int, str] = {}
     for view in dose_views(_shift_doses(scope), scope.now):
         dose = view.dose
-        if not scope.start <= dose.scheduled_at < scope.end or view.status not in EXCEPTIONS:
+        view.carried = _carried_over(view, scope.start)
+        if not (view.carried or scope.start <= dose.scheduled_at < scope.end):
             continue
-        tag, concern = EXCEPTIONS[view.status]
         order = dose.order
-        text = f"{order.medication} {order.dose}, due {_clock(dose.scheduled_at, tz)}"
-        doc = view.documentation
-        if doc is not None and doc.given_at is not None:
-            text += f", given {_clock(doc.given_at, tz)}"
-        elif doc is None:
-            text += ", not documented"
-        if doc is not None and doc.reason:
-            text += f": {doc.reason}"
         href = hrefs.get(order.admission_id)
         if href is None:
             href = hrefs[order.admission_id] = reverse(
                 "medications:med_pass", args=[order.admission_public_id]
             )
-        lines.setdefault(order.admission_id, []).append(
-            ReportItem(text=text, tag=tag, at=dose.scheduled_at, concern=concern, href=href)
-        )
+        item = _dose_item(view, tz, href)
+        if item is not None:
+            lines.setdefault(order.admission_id, []).append(item)
     return lines
 
 

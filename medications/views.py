@@ -326,11 +326,17 @@ def _med_pass_page(request, admission, *, typed=None, status=200, errors=None):
             o.scoring_url = reverse(
                 "observations:withdrawal_score", args=[admission.public_id, o.prn_trigger_scale]
             )
+    # Issue 14 review: a client out on any leave (pass, appointment, trip) is off site: said at
+    # the top, and no dose form defaults to "Given".
+    from medications.services.administrations import off_site_leave
+
+    away = off_site_leave(admission, now) if admission.is_open else None
     return render(
         request,
         "medications/med_pass.html",
         {
             "admission": admission,
+            "away": away,
             "client": admission.client,
             "needs_outcome": [v for v in views if v.needs_outcome],
             "views": sorted((v for v in views if not v.needs_outcome), key=_pass_rank),

@@ -4,8 +4,9 @@ NEWS2, withdrawal scores and their trend, incidents, groups.
 
 Each section reads all the stays of the report at once, in a fixed number of queries whatever
 the census. Concern follows facility/registry.py ReportItem; Haven's choices:
-- Level: 1 on a continuous level (line of sight, 1:1), on an ordered level above routine q60, or
-  when it changed in the shift; 2 while a nurse's raise waits past its clinician-order due time.
+- Level: 1 on a continuous level (line of sight, 1:1), on any level above routine q60 (ordered,
+  or the q15 admission default of the first 72 hours, which says until when), or when it changed
+  in the shift; 2 while a nurse's raise waits past its clinician-order due time.
 - Rounds: the windows the compliance report and the scan judge (observations.compliance), those
   beginning in the shift and ended by now; missed 2, late only 1.
 - Notes: behavior notes flagged for handoff, 1. Progress notes have no handoff flag, so none.
@@ -53,7 +54,12 @@ from observations.models import (
     SecurityRound,
     VitalSigns,
 )
-from observations.rounds import DEFAULT_LEVEL, level_events
+from observations.rounds import (
+    ADMISSION_LEVEL,
+    ADMISSION_LEVEL_HOURS,
+    DEFAULT_LEVEL,
+    level_events,
+)
 from observations.security import windows_between
 from observations.services.behavior_notes import CRITICAL_FLAGS, note_sections, note_summary
 from observations.services.cssrs import ADMISSION_DUE
@@ -111,8 +117,12 @@ def _level_items(stay, orders, changes, watches, observers, *, at, tz) -> list[R
         concern = 1
         who = observer_at(watches, at)
         notes.append(f"observer {observers[who].signature}" if who else "no observer assigned")
-    elif ordered and LEVEL_RANK[level] > LEVEL_RANK[DEFAULT_LEVEL]:
+    elif LEVEL_RANK[level] > LEVEL_RANK[DEFAULT_LEVEL]:
+        # Above routine, by an order or by the admission default: never a quiet line.
         concern = 1
+    if order is None and level == ADMISSION_LEVEL:
+        until = stay.admitted_at + timedelta(hours=ADMISSION_LEVEL_HOURS)
+        notes.append(f"admission default until {_when(until, tz, at)}")
     if (
         ordered
         and order.kind == LevelOrderKind.NURSE_RAISE

@@ -120,6 +120,14 @@ class InspectionForm(HavenForm):
     """One OK / Defect choice and one note per item of the checklist, and the odometer."""
 
     odometer = _whole("Odometer (miles)", 0, ODOMETER_MAX, required=False)
+    # Issue 14 review: "All items OK" in one confirmed action (as security rounds' "All areas
+    # OK"): every item not marked Defect is OK; only the defects need taps.
+    action = forms.ChoiceField(
+        required=False,
+        choices=[("items", "Submit inspection"), ("all_ok", "All other items OK")],
+        error_messages={"invalid_choice": "This inspection form is out of date; reload it."},
+    )
+    checked_all = forms.BooleanField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,6 +137,7 @@ class InspectionForm(HavenForm):
                 label=label,
                 choices=[(OK, "OK"), (DEFECT, "Defect")],
                 widget=forms.RadioSelect,
+                required=False,
                 error_messages={"required": message, "invalid_choice": message},
             )
             self.fields[key].critical = critical
@@ -139,10 +148,26 @@ class InspectionForm(HavenForm):
         # Odometer last: it is read at the end of the walk-around.
         self.order_fields([k for k, _, _ in INSPECTION_ITEMS] + ["odometer"])
 
+    @property
+    def all_ok(self) -> bool:
+        return self.data.get("action") == "all_ok"
+
     def clean(self):
         data = super().clean()
+        if self.all_ok and not data.get("checked_all"):
+            self.add_error(
+                "checked_all",
+                "All items OK: tick “I checked every item” first, or mark each item.",
+            )
         for key, label, _ in INSPECTION_ITEMS:
-            if data.get(key) == DEFECT and not (data.get(f"note_{key}") or "").strip():
+            if key in self.errors:
+                continue
+            if not data.get(key):
+                if self.all_ok:
+                    data[key] = OK
+                else:
+                    self.add_error(key, f"{label}: OK or defect?")
+            elif data.get(key) == DEFECT and not (data.get(f"note_{key}") or "").strip():
                 self.add_error(f"note_{key}", f"{label}: say what is wrong.")
         return data
 

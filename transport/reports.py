@@ -80,16 +80,30 @@ def _clients_on_board():
 def trip_log(facility, period: Period) -> list[Trip]:
     """Trips planned to leave in the period, oldest first, with driver, vehicle and the number
     of clients (`clients`). One query."""
-    return list(
+    trips = list(
         Trip.objects.filter(
             facility=facility,
             planned_departure__gte=period.since,
             planned_departure__lt=period.until,
         )
         .select_related("driver__user", "vehicle")
-        .annotate(clients=_clients_on_board())
+        .annotate(
+            clients=_clients_on_board(),
+            not_back=Count(
+                "passengers",
+                filter=Q(passengers__status=PassengerStatus.OUT, status=TripStatus.RETURNED),
+                distinct=True,
+            ),
+        )
         .order_by("planned_departure", "pk")
     )
+    for t in trips:
+        # Issue 14 review: back without a client is not "Returned".
+        n = t.not_back
+        t.status_words = (
+            f"Back — {n} client{'s' if n != 1 else ''} NOT back" if n else t.get_status_display()
+        )
+    return trips
 
 
 def mileage(facility, period: Period) -> dict:

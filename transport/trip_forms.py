@@ -7,11 +7,12 @@ from datetime import timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from clients.forms import local_datetime_field
 from clients.models import Admission
 from facility.forms import HavenForm, harden_field
-from facility.models import User
+from facility.models import Role, User
 from facility.validators import PlausibleDateValidator
 from transport.models import Driver, TripPurpose, Vehicle
 from transport.services.trips import DROP, MAX_STOPS, PICK_UP, RIDE, PlannedPassenger
@@ -73,8 +74,17 @@ class _Choice(forms.ModelChoiceField):
 
 
 class DriverField(_Choice):
+    """Every active driver, those who may not be assigned today marked with why (the service
+    still refuses them)."""
+
+    today = None
+
     def label_from_instance(self, obj: Driver) -> str:
-        return obj.user.full_name or obj.user.username
+        from transport.services.fleet import driver_assignment_blockers
+
+        name = obj.user.full_name or obj.user.username
+        blockers = driver_assignment_blockers(obj, self.today) if self.today else []
+        return f"{name}: cannot drive — {' '.join(blockers)}" if blockers else name
 
 
 class VehicleField(_Choice):
@@ -190,9 +200,13 @@ class TripForm(HavenForm):
             .order_by("user__full_name")
         )
         self.fields["vehicle"].queryset = Vehicle.objects.filter(facility=facility, active=True)
-        self.fields["escorts"].queryset = User.objects.filter(
-            facilities=facility, is_active=True
-        ).order_by("full_name")
+        self.fields["driver"].today = timezone.localtime(timezone.now(), facility.tz).date()
+        # Escorts: floor staff of the facility (an admin keeps records, not clients company).
+        self.fields["escorts"].queryset = (
+            User.objects.filter(facilities=facility, is_active=True)
+            .exclude(role=Role.ADMIN)
+            .order_by("full_name")
+        )
         self.clients = list(candidates(facility))
         self.fields["passengers"].queryset = candidates(facility)
         for n in range(1, MAX_STOPS + 1):
@@ -331,12 +345,36 @@ class _ClientTicks(forms.MultipleChoiceField):
         )
 
 
-class DepartForm(HavenForm):
+class _CountCheck:
+    """A head count that differs from the clients ticked asks to count again or confirm
+    (issue 14 review), before an incident opens on one typo."""
+
+    ticks = ""
+
+    def _check_count(self) -> None:
+        count, ticked = self.cleaned_data.get("head_count"), self.cleaned_data.get(self.ticks)
+        self.ask_confirm = False
+        if count is None or ticked is None or count == len(ticked):
+            return
+        if not self.cleaned_data.get("count_confirmed"):
+            self.ask_confirm = True
+            n = len(ticked)
+            self.add_error(
+                "head_count",
+                f"You counted {count}, {n} {'is' if n == 1 else 'are'} ticked — count again, "
+                "or tick “The count is right” to record it as counted (an incident report "
+                "draft opens for the supervisor).",
+            )
+
+
+class DepartForm(_CountCheck, HavenForm):
     """Departure from the van: odometer, head count, each client signed out."""
 
     odometer_out = _whole("Odometer out (miles)", 0, ODOMETER_MAX)
     head_count = _whole("Head count (clients in the van)", 0, HEAD_COUNT_MAX)
     signed_out = _ClientTicks("Signed out")
+    count_confirmed = forms.BooleanField(label="The count is right", required=False)
+    ticks = "signed_out"
 
     def __init__(self, *args, passengers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -350,13 +388,20 @@ class DepartForm(HavenForm):
         ticked = set(self.cleaned_data["signed_out"])
         return [p.admission_id for p in self.passengers if str(p.admission.public_id) in ticked]
 
+    def clean(self):
+        cleaned = super().clean()
+        self._check_count()
+        return cleaned
 
-class ReturnForm(HavenForm):
+
+class ReturnForm(_CountCheck, HavenForm):
     """Return: odometer in, head count, each client seen signed back in."""
 
     odometer_in = _whole("Odometer in (miles)", 0, ODOMETER_MAX)
     head_count = _whole("Head count (clients back in the van)", 0, HEAD_COUNT_MAX)
     signed_in = _ClientTicks("Signed in")
+    count_confirmed = forms.BooleanField(label="The count is right", required=False)
+    ticks = "signed_in"
 
     def __init__(self, *args, passengers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -369,6 +414,11 @@ class ReturnForm(HavenForm):
     def admission_ids(self) -> list[int]:
         ticked = set(self.cleaned_data["signed_in"])
         return [p.admission_id for p in self.passengers if str(p.admission.public_id) in ticked]
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_count()
+        return cleaned
 
 
 class CancelForm(HavenForm):

@@ -130,6 +130,7 @@ def administration_record(
                 f"Reason: {'; '.join(met)} meets the order's hold rule: chart it held, or "
                 "say why it is given anyway."
             )
+    _off_site_checks(admission, dose, outcome, given_at, now, errors)
     moment = given_at or now
     if admission.discharged_at is not None and moment >= admission.discharged_at:
         raise ValidationError("The MAR is closed: this client has been discharged.")
@@ -199,6 +200,53 @@ def administration_record(
     if outcome == Outcome.REFUSED:
         _alert_refusals(dose, now)
     return admin
+
+
+# "Sent with client" is for a client out, or about to leave on a planned departure (a trip) within
+# this long (issue 14 review).
+SENT_AHEAD = timedelta(hours=2)
+
+
+def off_site_leave(admission, at: datetime):
+    """The client's leave covering `at` (open, or closed after it), else None."""
+    from django.db.models import Q
+
+    from clients.models import Leave
+
+    return (
+        Leave.objects.filter(admission=admission, left_at__lte=at)
+        .filter(Q(returned_at__isnull=True) | Q(returned_at__gt=at))
+        .order_by("-left_at")
+        .first()
+    )
+
+
+def _off_site_checks(admission, dose, outcome, given_at, now, errors) -> None:
+    """Off site, a dose is not given here (issue 14 review): "given" at a time the client was
+    out on a leave of any kind is refused. "Sent with client" needs a leave open now or since
+    SENT_AHEAD before the dose's time (a late charting), or a planned departure
+    (facility.registry departures, e.g. a trip) within SENT_AHEAD."""
+    from facility.registry import departures
+
+    tz = admission.facility.tz
+    if outcome == Outcome.GIVEN and "given_at" not in errors:
+        leave = off_site_leave(admission, given_at)
+        if leave is not None:
+            left = timezone.localtime(leave.left_at, tz)
+            errors["outcome"] = (
+                f"Off site since {left:%H:%M} ({leave.get_kind_display().lower()}): a dose "
+                "cannot be given here. Record it as sent with the client, or not given."
+            )
+    if outcome != Outcome.SENT:
+        return
+    since = min(dose.scheduled_at - SENT_AHEAD, now)
+    if admission.leaves.filter(left_at__lte=now).exclude(returned_at__lt=since).exists():
+        return
+    if not departures([admission.pk], start=now - timedelta(minutes=30), end=now + SENT_AHEAD):
+        errors["outcome"] = (
+            "Sent with client: only for a client out on a leave or trip, or on a trip "
+            "leaving within 2 hours. This client is in the house."
+        )
 
 
 # Naloxone with another ingredient (buprenorphine/naloxone, pentazocine/naloxone) is a daily

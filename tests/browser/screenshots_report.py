@@ -19,7 +19,10 @@ import time_machine
 
 from facility.handoff import handoff_give
 from tests.browser.conftest import SHOTS_DIR
-from tests.facility.test_dashboard import NOW, shift  # noqa: F401 (the fixture)
+from tests.facility.test_dashboard import at, shift  # noqa: F401 (the fixture)
+
+# In the day shift's last hour, when its report may be handed over.
+NOW = at(14, 20)
 
 OUT = SHOTS_DIR or Path("/tmp/haven-shots")
 

@@ -112,8 +112,8 @@ def test_a_day_of_transport_inspection_defect_clearance_trip_out_and_back_and_mi
     expect(desk.locator(".fleet-events")).to_contain_text("Brake pads replaced")
     van.refresh_from_db()
     assert van.in_service
-    # Today's inspection failed: the app asks for a new one before the van leaves.
-    expect(desk.locator(".fleet-status")).to_contain_text("inspect again first")
+    # Today's inspection was before the clear: the app asks for a new one before the van leaves.
+    expect(desk.locator(".fleet-status")).to_contain_text("Needs a new pre-trip inspection")
 
     # 3. The technician inspects again: everything OK (one tap per item, Submit).
     taps = inspect(phone, van, {})

@@ -111,10 +111,13 @@ def test_the_roster_is_every_stay_open_in_the_shift_with_where_and_whether_in(
     facility, shift, ward
 ):
     start, end = shift
-    roster = {c.name: c for c in registry.report_roster(facility, None, start, end)}
+    roster = {c.name: c for c in registry.report_roster(facility, None, start, end, now=end)}
     assert set(roster) == {"Sam Steady", "Avery Away", "Nia New", "Gus Gone", "Mo Mover"}
     assert roster["Sam Steady"].present == ""  # back in the shift
     assert roster["Avery Away"].present == "Off site: pass, expected back 14:00 (overdue)"
+    # "(overdue)" is judged at the report's moment, not the clock: at 14:05 not yet.
+    early = {c.name: c for c in registry.report_roster(facility, None, start, end, now=at(14, 5))}
+    assert early["Avery Away"].present == "Off site: pass, expected back 14:00"
     assert roster["Gus Gone"].present == "Discharged 11:40"
     assert (roster["Nia New"].unit, roster["Nia New"].bed) == ("East", "E03")
     assert roster["Nia New"].mrn == ward["new"].client.mrn

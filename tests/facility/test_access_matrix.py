@@ -200,6 +200,7 @@ URLS: dict[str, Url] = {
     # facility's staff receive nothing of theirs (a message, 302) and nothing of home's.
     "shift_report": Url(),
     "shift_report_pdf": Url(),
+    "survey_bundle": Url(),  # the form page; the PDF itself: tests/facility/test_survey_bundle.py
     "handoff_give": Url(
         get=None,
         post=Post(

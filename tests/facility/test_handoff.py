@@ -140,13 +140,14 @@ def test_the_database_refuses_changing_a_received_handoff_and_deleting_any(cast,
     assert (bytes(row.pdf), row.sha256) == original and verify_frozen(row)
 
 
-def open_handoff_alerts(facility) -> dict[str, Alert]:
+def open_handoff_alerts(facility, of: dict | None = None) -> dict[str, Alert]:
     """The home facility's open handoff alerts by unit name (the other facility, an hour behind,
-    has its own)."""
-    return {
-        a.message.split(":")[0]: a
-        for a in Alert.objects.open().filter(kind="handoff_unreceived", facility=facility)
-    }
+    has its own), of one shift when `of` names it: the scan checks every shift of the last 24
+    hours, so the shifts before it owe their reports too."""
+    alerts = Alert.objects.open().filter(kind="handoff_unreceived", facility=facility)
+    if of is not None:
+        alerts = alerts.filter(dedupe_key__endswith=f":{of['day'].isoformat()}:{of['shift_key']}")
+    return {a.message.split(":")[0]: a for a in alerts}
 
 
 @pytest.mark.django_db
@@ -154,9 +155,9 @@ def test_not_received_thirty_minutes_into_the_next_shift_alerts_the_supervisor(c
     night = night_of(date(2026, 5, 11))
     start = datetime(2026, 5, 12, 7, 0, tzinfo=NY)  # the day shift that takes over
     scan_handoffs_unreceived(now=start + timedelta(minutes=29))
-    assert open_handoff_alerts(facility) == {}
+    assert open_handoff_alerts(facility, night) == {}
     scan_handoffs_unreceived(now=start + timedelta(minutes=31))
-    alerts = open_handoff_alerts(facility)
+    alerts = open_handoff_alerts(facility, night)
     assert sorted(alerts) == ["East", "West"]
     assert {(a.severity, a.audience) for a in alerts.values()} == {("warning", "supervisor")}
     assert "Night 23–07 shift report" in alerts["East"].message
@@ -169,7 +170,7 @@ def test_not_received_thirty_minutes_into_the_next_shift_alerts_the_supervisor(c
         handoff_receive(actor=cast["technician"], facility=facility, unit=east(facility), **night)
     closed = Alert.objects.get(pk=alerts["East"].pk)
     assert closed.resolved_by == cast["technician"] and "Report received" in closed.resolution_note
-    assert sorted(open_handoff_alerts(facility)) == ["West"]
+    assert sorted(open_handoff_alerts(facility, night)) == ["West"]
     assert scan_handoffs_unreceived(now=start + timedelta(minutes=50)) == 0
 
 
@@ -180,7 +181,7 @@ def test_a_whole_facility_handoff_answers_every_unit(cast, facility):
     with time_machine.travel(start + timedelta(minutes=35), tick=False):
         handoff_give(actor=cast["nurse"], facility=facility, unit=None, **night)
         handoff_receive(actor=cast["supervisor"], facility=facility, unit=None, **night)
-    assert open_handoff_alerts(facility) == {}
+    assert open_handoff_alerts(facility, night) == {}
     assert scan_handoffs_unreceived(now=start + timedelta(minutes=40)) == 0
 
 
@@ -191,11 +192,11 @@ def test_the_spring_forward_night_is_seven_hours_and_alerts_at_0731_local(cast, 
     night = night_of(date(2026, 3, 7))
     with time_machine.travel(datetime(2026, 3, 8, 7, 29, tzinfo=NY), tick=False):
         scan_handoffs_unreceived()
-        assert open_handoff_alerts(facility) == {}
+        assert open_handoff_alerts(facility, night) == {}
     with time_machine.travel(datetime(2026, 3, 8, 11, 31, tzinfo=ZoneInfo("UTC")), tick=False):
         tasks.scan_handoffs_unreceived()  # the Celery task, run in process
-        assert sorted(open_handoff_alerts(facility)) == ["East", "West"]
-        alert = open_handoff_alerts(facility)["East"]
+        assert sorted(open_handoff_alerts(facility, night)) == ["East", "West"]
+        alert = open_handoff_alerts(facility, night)["East"]
         assert alert.dedupe_key.endswith(":2026-03-07:night")
         handoff_give(actor=cast["nurse"], facility=facility, unit=east(facility), **night)
         handoff = handoff_receive(
@@ -203,7 +204,7 @@ def test_the_spring_forward_night_is_seven_hours_and_alerts_at_0731_local(cast, 
         )
     assert handoff.shift_start == datetime(2026, 3, 7, 23, 0, tzinfo=NY)
     assert "Sat 7 Mar 2026 23:00 – Sun 8 Mar 2026 07:00" in pdf_text(handoff.pdf)
-    assert sorted(open_handoff_alerts(facility)) == ["West"]
+    assert sorted(open_handoff_alerts(facility, night)) == ["West"]
 
 
 @pytest.mark.django_db
@@ -212,8 +213,33 @@ def test_a_unit_without_active_beds_is_not_handed_over(cast, facility):
     west.beds.update(active=False)
     start = datetime(2026, 5, 12, 15, 0, tzinfo=NY)  # evening: the day shift's report
     scan_handoffs_unreceived(now=start + timedelta(minutes=31))
-    assert sorted(open_handoff_alerts(facility)) == ["East"]
-    assert "Day 07–15 shift report of Tue 12 May" in open_handoff_alerts(facility)["East"].message
+    day_shift = {"day": date(2026, 5, 12), "shift_key": "day"}
+    assert sorted(open_handoff_alerts(facility, day_shift)) == ["East"]
+    assert "Day 07–15 shift report of Tue 12 May" in (
+        open_handoff_alerts(facility, day_shift)["East"].message
+    )
+
+
+@pytest.mark.django_db
+def test_a_skipped_scan_still_alerts_every_shift_of_the_last_day(cast, facility):
+    """Decision (issue 15 review, 6): the scan checks every shift that ended within 24 hours,
+    so a run the beat skipped at 07:30 still alerts at 15:31 for the night's report, once."""
+    night = night_of(date(2026, 5, 11))
+    at_1531 = datetime(2026, 5, 12, 15, 31, tzinfo=NY)
+    scan_handoffs_unreceived(now=at_1531)
+    mine = Alert.objects.open().filter(kind="handoff_unreceived", facility=facility)
+    assert mine.count() == 2 * 3  # East and West, three shifts
+    owed = {
+        (key.rsplit(":", 2)[1], key.rsplit(":", 2)[2])
+        for key in Alert.objects.open()
+        .filter(kind="handoff_unreceived", facility=facility)
+        .values_list("dedupe_key", flat=True)
+    }
+    # 15:31: the day (ended 15:00), the night (07:00) and the evening before (23:00), not the
+    # day before it (ended 15:00 the day before, more than 24 hours ago).
+    assert owed == {("2026-05-12", "day"), ("2026-05-11", "night"), ("2026-05-11", "evening")}
+    assert sorted(open_handoff_alerts(facility, night)) == ["East", "West"]
+    assert scan_handoffs_unreceived(now=at_1531 + timedelta(minutes=5)) == 0
 
 
 def test_the_scan_is_on_the_beat_schedule():

@@ -64,6 +64,7 @@ from tests.facility.world import (
     driver_body,
     form_world,
     group_new_body,
+    handoff_body,
     incident_body,
     inspection_body,
     item_move_body,
@@ -134,6 +135,17 @@ def after(make, body):
     """A base that first makes the object its URL names, so the row exists before the
     snapshot (the URL is computed after it)."""
     return lambda w: (make(w), body(w))[1]
+
+
+def a_handoff_to_receive(w: World):
+    """The whole facility's report of the shift in progress, given by the technician so the
+    nurse may receive it (the form world has no second technician to give it)."""
+    from facility.handoff import handoff_for, handoff_give
+
+    day, key = w.facility.current_shift(timezone.now())
+    return handoff_for(w.facility, None, day, key) or handoff_give(
+        actor=w.cast["technician"], facility=w.facility, unit=None, day=day, shift_key=key
+    )
 
 
 def pid_field(prefix: str):
@@ -1278,6 +1290,70 @@ ENDPOINTS = [
         lambda w: reverse("transport:mileage"),
         dates={"start": (FAR_DATE, FAR), "end": (FAR_DATE, FAR)},
     ),
+    # The survey bundle (issue 15 item 5): its query names the period `from` and `to`.
+    Endpoint(
+        "survey_bundle",
+        "nurse",
+        "GET",
+        lambda w: reverse("survey_bundle"),
+        lambda w: {
+            "from": str(timezone.localdate() - timedelta(days=2)),
+            "to": str(timezone.localdate() - timedelta(days=1)),
+        },
+        text={"unit": 36},
+        dates={"from": (FAR_DATE, FAR), "to": (FAR_DATE, FAR)},
+        optional_ids={"unit": "Unit: choose one of this facility's units."},
+    ),
+    # The shift report (issue 15 items 2-3): the picker of the page and of the PDF, and the
+    # handoff buttons, which post the same three fields; an error there is a message on the
+    # report page they redirect to. An empty shift is the shift in progress, an empty unit the
+    # whole facility: both valid, so neither is an "ids" row.
+    Endpoint(
+        "shift_report",
+        "nurse",
+        "GET",
+        lambda w: reverse("shift_report"),
+        text={"unit": 36},
+        dates={"day": (FAR_DATE, FAR)},
+        ids={"shift": "Shift: choose one of this facility's shifts."},
+        optional_ids={"unit": "Unit: choose one of this facility's units."},
+    ),
+    Endpoint(
+        "shift_report_pdf",
+        "supervisor",
+        "GET",
+        lambda w: reverse("shift_report_pdf"),
+        text={"unit": 36},
+        dates={"day": (FAR_DATE, FAR)},
+        ids={"shift": "Shift: choose one of this facility's shifts."},
+        optional_ids={"unit": "Unit: choose one of this facility's units."},
+    ),
+    Endpoint(
+        "handoff_give",
+        "nurse",
+        "POST",
+        lambda w: reverse("handoff_give"),
+        handoff_body,
+        text={"unit": 36},
+        dates={"day": (FAR_DATE, FAR)},
+        optional_ids={
+            "unit": "Unit: choose one of this facility's units.",
+            "shift": "Shift: choose one of this facility's shifts.",
+        },
+    ),
+    Endpoint(
+        "handoff_receive",
+        "nurse",
+        "POST",
+        lambda w: reverse("handoff_receive"),
+        after(a_handoff_to_receive, handoff_body),
+        text={"unit": 36},
+        dates={"day": (FAR_DATE, FAR)},
+        optional_ids={
+            "unit": "Unit: choose one of this facility's units.",
+            "shift": "Shift: choose one of this facility's shifts.",
+        },
+    ),
 ]
 
 
@@ -1484,7 +1560,9 @@ def test_every_form_is_hardened():
     modules = ["facility.forms", "clients.forms", "observations.forms", "medications.forms",
                "observations.group_forms", "observations.behavior_forms",
                "screening.forms", "screening.result_forms", "transport.fleet_forms",
-               "transport.trip_forms", "transport.reports"]  # fmt: skip
+               "transport.trip_forms", "transport.reports", "observations.note_forms",
+               "observations.incident_forms", "facility.report_views",
+               "facility.bundle_views"]  # fmt: skip
     for name in modules:
         module = importlib.import_module(name)
         label = name.split(".")[0]
@@ -1523,6 +1601,7 @@ def test_the_table_covers_every_form_and_query_endpoint():
         "outing_restriction_set", "outing_restriction_lift", "vehicle_new", "vehicle_edit",
         "vehicle_out", "vehicle_clear", "driver_new", "driver_edit", "inspection", "trip_new",
         "trip_edit", "trip_cancel", "trip_depart", "trip_return", "passenger_stay",
-        "passenger_sign_in", "trip_log", "mileage",
+        "passenger_sign_in", "trip_log", "mileage", "survey_bundle",
+        "shift_report", "shift_report_pdf", "handoff_give", "handoff_receive",
     }  # fmt: skip
     assert takes_input <= {e.name for e in ENDPOINTS}

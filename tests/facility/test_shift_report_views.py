@@ -237,19 +237,43 @@ def handoff_body(facility, unit=None, day="2026-05-12", shift="day") -> dict:
     return {"unit": str(unit.public_id) if unit else "", "day": day, "shift": shift}
 
 
+# The day shift's last hour: its report may be marked given from 14:00 (facility/handoff.py).
+LAST_HOUR = datetime(2026, 5, 12, 14, 30, tzinfo=NY)
+
+
+@pytest.mark.django_db
+def test_the_report_is_not_handed_over_before_the_last_hour_of_its_shift(
+    client, cast, facility, morning
+):
+    """Decision (issue 15 review, 5): at 10:00 the day shift's page offers no button and says
+    when it opens; a post anyway is a field message and makes no handoff."""
+    client.force_login(cast["nurse"])
+    page = text(report(client))
+    assert ">Report given</button>" not in page
+    assert "can be marked given from Tue 12 May 14:00" in page
+    refused = client.post(reverse("handoff_give"), handoff_body(facility), follow=True)
+    assert "can be handed over from 14:00, 60 minutes before it ends" in text(refused)
+    assert not Handoff.objects.filter(given_at__isnull=False).exists()
+
+
 @pytest.mark.django_db
 def test_given_received_frozen_and_verified_through_the_pages(client, cast, facility, morning):
     admit(facility, cast["nurse"], first="Juno", last="Handed")
     east = Unit.objects.get(facility=facility, name="East")
     body = handoff_body(facility, east)
     client.force_login(cast["nurse"])
+    with time_machine.travel(LAST_HOUR, tick=False):
+        _given_received_frozen(client, cast, east, body)
+
+
+def _given_received_frozen(client, cast, east, body):
     page = text(report(client, unit=str(east.public_id)))
     assert "Not given" in page and ">Report given</button>" in page
     given = client.post(reverse("handoff_give"), body, follow=True)
-    assert "Report marked given at 10:00." in text(given)
+    assert "Report marked given at 14:30." in text(given)
     # A double tap: refused with a clear message, one row.
     again = client.post(reverse("handoff_give"), body, follow=True)
-    assert "Report already marked given by Nurse, RN at 10:00." in text(again)
+    assert "Report already marked given by Nurse, RN at 14:30." in text(again)
     # The giver is not offered "received", and is refused if they post it.
     assert ">Report received</button>" not in text(again)
     mine = client.post(reverse("handoff_receive"), body, follow=True)
@@ -261,7 +285,7 @@ def test_given_received_frozen_and_verified_through_the_pages(client, cast, faci
     assert handoff.received_by == cast["technician"] and handoff.sha256
     assert f"SHA-256 {handoff.sha256[:12]}" in text(received)
     twice = client.post(reverse("handoff_receive"), body, follow=True)
-    assert "Report already received by Technician, BHT at 10:00." in text(twice)
+    assert "Report already received by Technician, BHT at 14:30." in text(twice)
 
     detail = client.get(reverse("handoff_detail", args=[handoff.public_id]))
     assert handoff.sha256 in text(detail) and "Verified:" in text(detail)
@@ -281,10 +305,11 @@ def test_given_received_frozen_and_verified_through_the_pages(client, cast, faci
 
 @pytest.mark.django_db
 def test_a_tampered_pdf_is_shown_as_not_verified(client, cast, facility, morning):
-    client.force_login(cast["nurse"])
-    client.post(reverse("handoff_give"), handoff_body(facility))
-    client.force_login(cast["supervisor"])
-    client.post(reverse("handoff_receive"), handoff_body(facility))
+    with time_machine.travel(LAST_HOUR, tick=False):
+        client.force_login(cast["nurse"])
+        client.post(reverse("handoff_give"), handoff_body(facility))
+        client.force_login(cast["supervisor"])
+        client.post(reverse("handoff_receive"), handoff_body(facility))
     handoff = Handoff.objects.get()
     # The trigger refuses any change: lift it for this one transaction, as an intruder with the
     # table owner's rights would, and the page tells the reader.

@@ -73,6 +73,10 @@ def daily(cast, nurse2, stay, name, hhmm, *, verified_at=None, **extra):
 
 def chart(cast, order, due, when, outcome, **extra):
     dose = order.doses.get(scheduled_at=due)
+    if outcome == "sent":  # only with a client out (issue 14 review)
+        from tests.medications.test_sent_with_client import out_briefly
+
+        out_briefly(order.admission, cast["nurse"], when)
     with time_machine.travel(when, tick=False):
         return administration_record(actor=cast["nurse"], dose=dose, outcome=outcome, **extra)
 

@@ -10,7 +10,7 @@ import time_machine
 from medications.models import Administration, Ingredient, Medication, MedicationIngredient
 from medications.services import administration_record, prn_check
 from tests.medications.conftest import at
-from tests.medications.test_sent_with_client import prn_of, verified
+from tests.medications.test_sent_with_client import out_briefly, prn_of, verified
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,7 @@ def test_a_sent_1000_mg_acetaminophen_dose_counts_toward_the_24h_ingredient_cap(
     MedicationIngredient.objects.create(medication=med, ingredient=apap, mg_per_unit=Decimal(1000))
     scheduled, prn = verified(stay, cast, nurse2, med), prn_of(stay, cast, nurse2, med)
     dose = scheduled.doses.get(scheduled_at=at(9, 0))
+    out_briefly(stay, cast["nurse"], at(8, 50))
     with time_machine.travel(at(8, 50), tick=False):
         administration_record(
             actor=cast["nurse"], dose=dose, outcome="sent",

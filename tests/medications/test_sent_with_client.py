@@ -56,8 +56,26 @@ def prn_of(stay, cast, nurse2, med):
     )  # fmt: skip
 
 
+def out_briefly(admission, user, when):
+    """The client out on an appointment around `when` (a dose is sent only with a client out,
+    or about to leave on a trip: issue 14 review)."""
+    from datetime import timedelta
+
+    from clients.models import Leave
+
+    return Leave.objects.get_or_create(
+        admission=admission, left_at=when - timedelta(minutes=1),
+        defaults={
+            "kind": "appointment", "expected_back_at": when + timedelta(hours=1),
+            "returned_at": when + timedelta(minutes=1), "recorded_by": user,
+            "returned_recorded_by": user,
+        },
+    )[0]  # fmt: skip
+
+
 def send(order, user, *, when=SENT_AT, reason=NOTE):
     dose = order.doses.get(scheduled_at=at(9, 0))
+    out_briefly(order.admission, user, when)
     with time_machine.travel(when, tick=False):
         return administration_record(actor=user, dose=dose, outcome="sent", reason=reason)
 
@@ -135,6 +153,7 @@ def test_sent_shows_with_its_own_label_on_the_med_pass_and_in_the_history(
 
 def test_a_late_dose_can_be_charted_sent(client, cast, stay, clonidine, nurse2):
     order = verified(stay, cast, nurse2, clonidine)
+    out_briefly(stay, cast["nurse"], at(9, 0))
     client.force_login(cast["nurse"])
     with time_machine.travel(at(11, 30), tick=False):
         page = client.get(reverse("medications:med_pass", args=[stay.public_id])).content.decode()

@@ -273,8 +273,10 @@ def test_the_van_screens_sign_clients_out_and_in(client, cast, facility):
     assert f'href="{stay}"' in screen
     assert client.post(stay, {"reason": "Family visit"})["Location"] == url
     response = client.post(
-        url, {"odometer_out": "10005", "head_count": "2", "signed_out": [str(robin.public_id)]}
-    )
+        url,
+        {"odometer_out": "10005", "head_count": "2", "signed_out": [str(robin.public_id)],
+         "count_confirmed": "on"},
+    )  # fmt: skip
     assert response.status_code == 302
     detail = page(client.get(response["Location"]))
     assert "Head count 2, but 1 client(s) signed out" in detail

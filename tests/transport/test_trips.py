@@ -297,7 +297,9 @@ def test_an_escort_must_be_active_staff_of_this_facility(cast, facility):
     for escort in (cast["other_nurse"], gone):
         with pytest.raises(ValidationError) as refused:
             plan(cast, facility, [], van=van, driver=driver, escorts=[escort])
-        assert refusal(refused)["escorts"] == ["Escorts: choose active staff of this facility."]
+        assert refusal(refused)["escorts"] == [
+            "Escorts: choose active floor staff of this facility."
+        ]
 
 
 @pytest.mark.django_db

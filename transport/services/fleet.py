@@ -130,11 +130,21 @@ def driver_expiring(driver: Driver, today: date) -> list[tuple[str, date]]:
 
 def inspection_for_today(vehicle: Vehicle, now: datetime | None = None) -> Inspection | None:
     """The vehicle's latest inspection of the facility's local day (trips refuse to depart
-    without a passed one)."""
+    without a passed one). One made before the vehicle's latest status event (taken out of
+    service, or cleared) no longer counts (issue 14 review): a van cleared after a repair is
+    inspected again before it leaves."""
     day = local_today(vehicle.facility, now)
-    return (
+    latest = (
         Inspection.objects.filter(vehicle=vehicle, day=day).order_by("-inspected_at", "-id").first()
     )
+    if latest is None:
+        return None
+    event = VehicleStatusEvent.objects.filter(vehicle=vehicle).order_by("-at", "-id").first()
+    if event is not None and (
+        latest.inspected_at < event.at or (latest.passed and latest.inspected_at <= event.at)
+    ):
+        return None  # a failed inspection grounds the van at its own time: it still counts
+    return latest
 
 
 def defects_of(inspection: Inspection) -> list[tuple[str, str, bool]]:
@@ -257,6 +267,44 @@ def _vehicle_fields(
     }  # fmt: skip
 
 
+# Licence states: the 50 states, DC and the territories (USPS codes).
+_STATE_CODES = (
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR VI GU AS MP"
+)
+US_STATES = frozenset(_STATE_CODES.split(" "))
+
+
+def _plate_taken(facility: Facility, plate: str, exclude: int | None = None) -> bool:
+    """Plates compared without spaces or dashes ("ABC 123" is "ABC-123")."""
+    key = re.sub(r"[ -]", "", plate)
+    others = Vehicle.objects.filter(facility=facility)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    return any(re.sub(r"[ -]", "", p) == key for p in others.values_list("plate", flat=True))
+
+
+def _seat_load_problems(vehicle: Vehicle, seats: int) -> list[str]:
+    """Trips out or planned whose riders would not fit in `seats` (issue 14 review)."""
+    problems = []
+    trips = (
+        Trip.objects.filter(vehicle=vehicle, status__in=("planned", "out"))
+        .prefetch_related("passengers", "escorts")
+        .order_by("planned_departure")
+    )
+    for trip in trips:
+        riding = "planned" if trip.status == "planned" else "out"
+        clients = sum(1 for p in trip.passengers.all() if p.status == riding)
+        riders = clients + len(trip.escorts.all())
+        if riders > seats:
+            when = timezone.localtime(trip.planned_departure, vehicle.facility.tz)
+            problems.append(
+                f"Passenger seats: the {trip.get_purpose_display().lower()} trip of "
+                f"{when:%b %d %H:%M} carries {riders}; change or move it first."
+            )
+    return problems
+
+
 def _name_taken(facility: Facility, name: str, exclude: int | None = None) -> bool:
     found = Vehicle.objects.filter(facility=facility, name__iexact=name)
     if exclude is not None:
@@ -294,6 +342,8 @@ def vehicle_create(
     )  # fmt: skip
     if "name" not in errors and _name_taken(facility, fields["name"]):
         errors["name"] = f"Name: {fields['name']} is already a vehicle here."
+    if "plate" not in errors and _plate_taken(facility, fields["plate"]):
+        errors["plate"] = f"Plate: {fields['plate']} is already a vehicle here."
     if errors:
         raise ValidationError(errors)
     try:
@@ -340,6 +390,12 @@ def vehicle_update(
     )  # fmt: skip
     if "name" not in errors and _name_taken(locked.facility, fields["name"], exclude=locked.pk):
         errors["name"] = f"Name: {fields['name']} is already a vehicle here."
+    if "plate" not in errors and _plate_taken(locked.facility, fields["plate"], locked.pk):
+        errors["plate"] = f"Plate: {fields['plate']} is already a vehicle here."
+    if "seats" not in errors and fields["seats"] < locked.seats:
+        problems = _seat_load_problems(locked, fields["seats"])
+        if problems:
+            errors["seats"] = problems
     if "odometer" not in errors and fields["odometer"] < locked.odometer:
         recorded = _highest_recorded_odometer(locked)
         if fields["odometer"] < recorded:
@@ -482,6 +538,19 @@ def vehicle_clear(
 # ---------------------------------------------------------------- drivers
 
 
+def _state(errors: dict, value) -> str:
+    """A US state or territory code (issue 14 review: "ZZ" is not a state)."""
+    state = _pattern(
+        errors, "licence_state", "Licence state", value, STATE,
+        "the two-letter state code (e.g. NY).",
+    )  # fmt: skip
+    if "licence_state" not in errors and state not in US_STATES:
+        errors["licence_state"] = (
+            f"Licence state: {state} is not a US state or territory code (e.g. NY, NJ, PR)."
+        )
+    return state
+
+
 def _driver_fields(
     errors: dict,
     today: date,
@@ -503,10 +572,7 @@ def _driver_fields(
             errors, "licence_class", "Licence class", licence_class, LICENCE_CLASS,
             "letters and digits, up to 10 characters (e.g. C, D, CDL-B).",
         ),
-        "licence_state": _pattern(
-            errors, "licence_state", "Licence state", licence_state, STATE,
-            "the two-letter state code (e.g. NY).",
-        ),
+        "licence_state": _state(errors, licence_state),
         "licence_expires": _date(
             errors, "licence_expires", "Licence expires", licence_expires, today
         ),

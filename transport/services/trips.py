@@ -227,8 +227,8 @@ def _plan_problems(
     for user in escorts:
         if user.pk == driver.user_id:
             _add(errors, "escorts", f"Escorts: {_staff_name(user)} is the driver.")
-        elif user.pk not in staff_here:
-            _add(errors, "escorts", "Escorts: choose active staff of this facility.")
+        elif user.pk not in staff_here or user.role == "admin":
+            _add(errors, "escorts", "Escorts: choose active floor staff of this facility.")
 
     # Stops: at least one, in order.
     clean_stops = []
@@ -872,6 +872,7 @@ def trip_return(
     )
 
     outcome = TripOutcome(trip=trip)
+    _raise_not_back(trip, missing, now)
     if missing:
         names = ", ".join(client_label(p.admission) for p in missing)
         outcome.warnings.append(
@@ -896,6 +897,36 @@ def trip_return(
     return outcome
 
 
+def not_back_key(leave: Leave) -> str:
+    """A client the van came back without: the leave's own critical "absent" alert, so the
+    leave's return (on the chart or here) closes it (clients.leave_return)."""
+    return f"leave-awol:{leave.public_id}"
+
+
+def _raise_not_back(trip: Trip, missing: list[TripPassenger], now: datetime) -> None:
+    """Issue 14 review: a client not back with the van is a critical alert to the supervisor
+    and the floor, closed when they are signed in or discharged."""
+    alerts = []
+    for p in missing:
+        client = p.admission.client
+        name = client.preferred_name or client.legal_first_name
+        alerts.append(
+            Alert(
+                facility=trip.facility,
+                kind="trip_not_back",
+                severity=AlertSeverity.CRITICAL,
+                message=f"{name} {client.legal_last_name} not back with the van from "
+                f"{trip.get_purpose_display().lower()}. Find them now; sign them in when back.",
+                dedupe_key=not_back_key(p.leave),
+                client_public_id=client.public_id,
+                client_label=client.mrn,
+                link=reverse("transport:trip", args=[trip.public_id]),
+                raised_at=now,
+            )
+        )
+    alerts_raise_many(alerts)
+
+
 def _settled_elsewhere(passenger: TripPassenger) -> bool:
     """A passenger out on the trip whose leave was closed without the trip: discharged while
     out, or signed in on the chart. Their row says so; they are no longer expected back."""
@@ -913,11 +944,18 @@ def _settled_elsewhere(passenger: TripPassenger) -> bool:
     return True
 
 
-def passengers_discharged(*, admission: Admission) -> int:
+def passengers_discharged(*, admission: Admission, actor: User | None = None) -> int:
     """At discharge (transport/discharge.py): the stay's passengers out on a trip are
     "discharged while out", no longer expected back; those planned on a trip not yet gone do
     not go, with the reason. Returns how many rows changed."""
     rows = TripPassenger.objects.filter(admission=admission)
+    out = list(rows.filter(status=PassengerStatus.OUT, leave__isnull=False).select_related("leave"))
+    if out:
+        alerts_close(
+            [not_back_key(p.leave) for p in out],
+            user=actor or admission.discharged_by,
+            note="Client discharged.",
+        )
     changed = rows.filter(status=PassengerStatus.OUT).update(status=PassengerStatus.DISCHARGED)
     changed += rows.filter(status=PassengerStatus.PLANNED, trip__status=TripStatus.PLANNED).update(
         status=PassengerStatus.STAYED, stayed_reason="Discharged before the trip."

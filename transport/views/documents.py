@@ -257,7 +257,7 @@ def _trip_log_rows(out, context, facility) -> None:
             _local(t.departed_at, tz), _local(t.returned_at, tz), t.get_purpose_display(),
             _cell(t.driver), _cell(t.vehicle.name), _cell(t.vehicle.plate),
             _cell(t.odometer_out), _cell(t.odometer_in), _cell(t.miles), t.clients,
-            t.get_status_display(),
+            t.status_words,
         ])  # fmt: skip
 
 

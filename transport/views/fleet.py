@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -62,8 +62,23 @@ def _todays_inspections(vehicles: list[Vehicle], day) -> dict[int, Inspection]:
     return latest
 
 
+def _stale(inspection: Inspection | None, last_event) -> bool:
+    """Today's inspection made before the vehicle's latest status event: it no longer counts
+    (services.fleet.inspection_for_today)."""
+    if inspection is None or last_event is None:
+        return False
+    at = inspection.inspected_at
+    return at < last_event or (inspection.passed and at <= last_event)
+
+
 def _vehicle_rows(vehicles: list[Vehicle], today) -> list[dict]:
     todays = _todays_inspections(vehicles, today)
+    last_event = dict(
+        VehicleStatusEvent.objects.filter(vehicle__in=vehicles)
+        .values("vehicle_id")
+        .annotate(last=Max("at"))
+        .values_list("vehicle_id", "last")
+    )
     rows = []
     for v in vehicles:
         inspection = todays.get(v.pk)
@@ -75,6 +90,7 @@ def _vehicle_rows(vehicles: list[Vehicle], today) -> list[dict]:
                 "expiring": services.vehicle_expiring(v, today),
                 "inspection": inspection,
                 "defects": services.defects_of(inspection) if inspection else [],
+                "stale": _stale(inspection, last_event.get(v.pk)),
             }
         )
     return rows
@@ -209,6 +225,8 @@ def _vehicle_page(request, vehicle, *, out_form=None, clear_form=None, status=20
             ),
             "inspections": [(i, services.defects_of(i)) for i in inspections],
             "today_inspection": next((i for i in inspections if i.day == today), None),
+            # Issue 14 review: an inspection before the latest status event no longer counts.
+            "counted_inspection": services.inspection_for_today(vehicle),
             "out_form": out_form or ReasonForm(prefix="out"),
             "clear_form": clear_form or ReasonForm(prefix="clear"),
             "can_inspect": policy.allows(request.user, "transport.inspect", vehicle),

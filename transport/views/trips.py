@@ -71,7 +71,19 @@ def state_of(trip: Trip, now) -> dict:
     words, tone = STATES[key]
     if key in ("overdue", "critical"):
         words = f"{words}: {late} min past the planned return"
-    return {"key": key, "words": words, "tone": tone, "late": late}
+    missing = not_back_count(trip)
+    if missing:
+        # Issue 14 review: back without a client is not a green "Back".
+        key, tone = "not-back", "tone-alert"
+        words = f"Back — {missing} client{'s' if missing != 1 else ''} NOT back"
+    return {"key": key, "words": words, "tone": tone, "late": late, "not_back": missing}
+
+
+def not_back_count(trip: Trip) -> int:
+    """Clients of a returned trip still out on its leave (passengers prefetched or not)."""
+    if trip.status != TripStatus.RETURNED:
+        return 0
+    return sum(1 for p in trip.passengers.all() if p.status == PassengerStatus.OUT)
 
 
 def _day_bounds(facility, now):
@@ -101,16 +113,21 @@ def board(request):
             | Q(status=TripStatus.OUT)
             | Q(returned_at__gte=start, returned_at__lt=end)
             | Q(pk__in=still_out)
+            # Issue 14 review: trips planned for the next 7 days can be found from the board.
+            | Q(
+                status=TripStatus.PLANNED,
+                planned_departure__gte=end,
+                planned_departure__lt=end + timedelta(days=7),
+            )
         )
         .order_by("planned_departure", "pk")
     )
+    later = {t.pk for t in trips if t.status == TripStatus.PLANNED and t.planned_departure >= end}
+    upcoming = [{"trip": t, "state": state_of(t, now)} for t in trips if t.pk in later]
+    trips = [t for t in trips if t.pk not in later]
     rows = [{"trip": t, "state": state_of(t, now)} for t in trips]
     for row in rows:
-        row["not_back"] = [
-            p
-            for p in row["trip"].passengers.all()
-            if p.status == PassengerStatus.OUT and row["trip"].status == TripStatus.RETURNED
-        ]
+        row["not_back"] = row["state"]["not_back"]
     late = [r for r in rows if r["state"]["key"] in ("overdue", "critical")]
     return render(
         request,
@@ -123,10 +140,13 @@ def board(request):
             "out": [r for r in rows if r["state"]["key"] == "out"],
             "planned": [r for r in rows if r["state"]["key"] == "planned"],
             "not_back": [r for r in rows if r["not_back"]],
-            "back": [r for r in rows if r["state"]["key"] == "returned" and not r["not_back"]],
+            "back": [r for r in rows if r["state"]["key"] == "returned"],
             "cancelled": [r for r in rows if r["state"]["key"] == "cancelled"],
+            "upcoming": upcoming,
             "count": len(rows),
             "can_plan": policy.allows(request.user, "transport.plan"),
+            "can_inspect": policy.allows(request.user, "transport.inspect"),
+            "can_fleet": policy.allows(request.user, "transport.fleet"),
         },
     )
 
@@ -239,6 +259,7 @@ def trip_detail(request, public_id):
             "still_out": [p for p in passengers if p.status == PassengerStatus.OUT],
             "can_plan": policy.allows(request.user, "transport.plan", trip),
             "can_drive": policy.allows(request.user, "transport.drive", trip),
+            "can_inspect": policy.allows(request.user, "transport.inspect", trip),
             "cancel_form": CancelForm(),
         },
     )
@@ -341,9 +362,24 @@ def trip_depart(request, public_id):
             "pick_ups": [
                 p for p in passengers if p.status == PassengerStatus.PLANNED and p.pick_up
             ],
+            "inspection_needed": _inspection_needed(trip),
+            "can_inspect": policy.allows(request.user, "transport.inspect", trip),
         },
         status=400 if form.errors else 200,
     )
+
+
+def _inspection_needed(trip: Trip) -> str:
+    """What the departure screen says before the submit when the van may not leave for want of
+    today's passed pre-trip inspection (issue 14 review); empty when it has one."""
+    from transport.services import fleet
+
+    inspection = fleet.inspection_for_today(trip.vehicle)
+    if inspection is None:
+        return f"{trip.vehicle.name} has no pre-trip inspection today: inspect it before it leaves."
+    if not inspection.passed:
+        return f"{trip.vehicle.name} failed today's pre-trip inspection."
+    return ""
 
 
 def _tick_rows(form, name: str, passengers) -> list[dict]:
