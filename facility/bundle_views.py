@@ -10,14 +10,12 @@ have started by now; the sections cover the same instants, from the first shift'
 last one's end (or now).
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,11 +30,22 @@ from facility.forms import HavenForm
 from facility.models import Facility, Unit
 from facility.pdf import pdf_response
 from facility.registry import registry
-from facility.report_views import OLDEST_REPORT
+from facility.report_views import OLDEST_REPORT, check_period, clean_unit
 from facility.shift_report import build_shift_report
 
 MAX_DAYS = 31
 DEFAULT_DAYS = 7
+
+
+def _day_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": f"{label}: choose a date.",
+            "invalid": f"{label}: enter a date (YYYY-MM-DD).",
+        },
+    )
 
 
 class BundleForm(HavenForm):
@@ -44,22 +53,8 @@ class BundleForm(HavenForm):
     the future nor older than the shift report keeps (three years); and a unit or all. The
     query names them `from`, `to` and `unit` (the view maps them)."""
 
-    start = forms.DateField(
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={
-            "required": "From: choose a date.",
-            "invalid": "From: enter a date (YYYY-MM-DD).",
-        },
-    )
-    end = forms.DateField(
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={
-            "required": "To: choose a date.",
-            "invalid": "To: enter a date (YYYY-MM-DD).",
-        },
-    )
+    start = _day_field("From")
+    end = _day_field("To")
     unit = forms.CharField(required=False, max_length=36, label="Unit")
 
     def __init__(self, *args, facility: Facility, now: datetime, **kwargs):
@@ -86,27 +81,11 @@ class BundleForm(HavenForm):
         return self._day("end", "To")
 
     def clean_unit(self) -> Unit | None:
-        """Malformed is a field message; well formed but not one of this facility's units is a
-        404 (raised from is_valid), as for any object of another facility."""
-        value = self.cleaned_data["unit"].strip()
-        if not value:
-            return None
-        try:
-            public_id = uuid.UUID(value)
-        except ValueError:
-            raise ValidationError("Unit: choose one of this facility's units.") from None
-        unit = Unit.objects.filter(facility=self.facility, public_id=public_id).first()
-        if unit is None:
-            raise Http404("No such unit.")
-        return unit
+        return clean_unit(self.facility, self.cleaned_data["unit"])
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            self.add_error("end", "To: not before the From date.")
-        elif start and end and (end - start).days + 1 > MAX_DAYS:
-            self.add_error("end", f"To: a bundle covers at most {MAX_DAYS} days.")
+        check_period(self, MAX_DAYS, f"To: a bundle covers at most {MAX_DAYS} days.")
         return data
 
 

@@ -30,6 +30,33 @@ from facility.shift_report import build_shift_report
 OLDEST_REPORT = timedelta(days=3 * 366)
 
 
+def clean_unit(facility, value: str) -> Unit | None:
+    """A unit by public id (empty: all units): malformed is a field message; well formed but not
+    one of this facility's units is a 404 (raised from is_valid), as for any object of another
+    facility."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        public_id = uuid.UUID(value)
+    except ValueError:
+        raise ValidationError("Unit: choose one of this facility's units.") from None
+    unit = Unit.objects.filter(facility=facility, public_id=public_id).first()
+    if unit is None:
+        raise Http404("No such unit.")
+    return unit
+
+
+def check_period(form, max_days: int, too_long: str) -> None:
+    """A form's From (`start`) and To (`end`) days: To not before From, at most `max_days`
+    days; the message `too_long` on To otherwise."""
+    start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
+    if start and end and end < start:
+        form.add_error("end", "To: not before the From date.")
+    elif start and end and (end - start).days + 1 > max_days:
+        form.add_error("end", too_long)
+
+
 class ShiftForm(HavenForm):
     """Which shift: a unit of the facility (or all), a local day and a shift key. Left out, the
     day and the shift are those of the shift in progress."""
@@ -56,19 +83,7 @@ class ShiftForm(HavenForm):
         self.current = facility.current_shift(now)
 
     def clean_unit(self) -> Unit | None:
-        """A unit by public id: malformed is a field message; well formed but not one of this
-        facility's units is a 404 (the view raises it), as for any object of another facility."""
-        value = self.cleaned_data["unit"].strip()
-        if not value:
-            return None
-        try:
-            public_id = uuid.UUID(value)
-        except ValueError:
-            raise ValidationError("Unit: choose one of this facility's units.") from None
-        unit = Unit.objects.filter(facility=self.facility, public_id=public_id).first()
-        if unit is None:
-            raise Http404("No such unit.")
-        return unit
+        return clean_unit(self.facility, self.cleaned_data["unit"])
 
     def clean_day(self):
         day = self.cleaned_data["day"]
@@ -168,7 +183,9 @@ def shift_report_pdf(request):
     )
 
 
-def _handoff_post(request, service):
+def _handoff_post(request, service, said) -> HttpResponse:
+    """Give or receive the report of the posted shift; `said(handoff)` is the success message.
+    Back to that shift's report either way."""
     facility = current_facility_or_404(request)
     form = _shift_form(request, request.POST, facility, timezone.now())
     if form.errors:
@@ -182,36 +199,32 @@ def _handoff_post(request, service):
         done = service(actor=request.user, facility=facility, unit=unit, day=day, shift_key=key)
     except ValidationError as exc:
         add_service_errors(request, exc)
-        return redirect(back)
-    return done, back
+    else:
+        messages.success(request, said(done))
+    return redirect(back)
 
 
 @policy.requires("report.handoff")
 @require_POST
 def handoff_give(request):
     """The outgoing charge staff: "report given"."""
-    result = _handoff_post(request, handoffs.handoff_give)
-    if isinstance(result, HttpResponse):
-        return result
-    handoff, back = result
-    messages.success(request, f"Report marked given at {_hm(handoff.given_at)}.")
-    return redirect(back)
+    return _handoff_post(
+        request, handoffs.handoff_give, lambda h: f"Report marked given at {_hm(h.given_at)}."
+    )
 
 
 @policy.requires("report.handoff")
 @require_POST
 def handoff_receive(request):
     """The oncoming staff: "report received"; the report is frozen as printed."""
-    result = _handoff_post(request, handoffs.handoff_receive)
-    if isinstance(result, HttpResponse):
-        return result
-    handoff, back = result
-    messages.success(
+    return _handoff_post(
         request,
-        f"Report received at {_hm(handoff.received_at)}; the report as handed over is stored "
-        "(SHA-256 " + handoff.sha256[:12] + "…).",
+        handoffs.handoff_receive,
+        lambda h: (
+            f"Report received at {_hm(h.received_at)}; the report as handed over is stored "
+            "(SHA-256 " + h.sha256[:12] + "…)."
+        ),
     )
-    return redirect(back)
 
 
 def _hm(at) -> str:

@@ -4,8 +4,9 @@ imports no domain app: it asks the registry for the stays, each section for its 
 orders the clients by concern.
 
 A client with any line of concern ≥ 1 is *expanded* (something to hand off); the rest take one
-line each. Clients are ordered by their highest concern, then by how many lines of that concern
-they have, then by unit and bed, so the same shift always reads in the same order.
+line each. Clients are ordered by their highest concern, then by the heaviest line of that
+concern (`ReportItem.weight`: missed checks count how many), then by how many lines of that
+concern they have, then by unit and bed, so the same shift always reads in the same order.
 """
 
 from dataclasses import dataclass, field
@@ -30,8 +31,9 @@ class ClientBlock:
 
     def sort_key(self):
         top = self.concern
-        return (-top, -sum(1 for _, i in self.lines if i.concern == top), self.client.unit,
-                self.client.bed, self.client.name)  # fmt: skip
+        at_top = [i for _, i in self.lines if i.concern == top]
+        return (-top, -max((i.weight for i in at_top), default=0), -len(at_top),
+                self.client.unit, self.client.bed, self.client.name)  # fmt: skip
 
 
 @dataclass

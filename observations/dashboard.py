@@ -16,10 +16,12 @@ import bisect
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import BigIntegerField, F, Func, OuterRef, Q, Subquery
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import Admission, Client, Leave
 from facility.models import Alert, Unit
@@ -252,12 +254,27 @@ def rounds_tile(scope) -> list[tuple[str, int, str, str]]:
     facility, now = scope.facility, scope.now
     done, missed, due = _rounds(facility, scope.start, min(scope.end, now), now)
     items = []
+    tz = facility.tz
+    # Missed windows are listed by the compliance report (the board shows only what is due
+    # now): the unit, over the local days of the shift so far.
+    period = {
+        "start": timezone.localtime(scope.start, tz).date().isoformat(),
+        "end": timezone.localtime(min(scope.end, now), tz).date().isoformat(),
+    }
     for unit in Unit.objects.filter(facility=facility).order_by("name"):
         href = reverse("observations:board", args=[unit.public_id])
+        compliance = (
+            reverse("observations:compliance") + "?" + urlencode({**period, "unit": unit.public_id})
+        )
         items += [
-            (f"{unit.name} · Done", done[unit.pk], href, ""),
-            (f"{unit.name} · Due now", due[unit.pk], href, "due" if due[unit.pk] else ""),
-            (f"{unit.name} · Missed", missed[unit.pk], href, "alert" if missed[unit.pk] else ""),
+            (f"{unit.name} · Checks done", done[unit.pk], href, ""),
+            (f"{unit.name} · Checks due now", due[unit.pk], href, "due" if due[unit.pk] else ""),
+            (
+                f"{unit.name} · Checks missed",
+                missed[unit.pk],
+                compliance,
+                "alert" if missed[unit.pk] else "",
+            ),
         ]
     return items
 

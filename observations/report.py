@@ -168,6 +168,7 @@ def _rounds_items(blocks) -> list[ReportItem]:
             ReportItem(
                 text=f"{len(missed)} missed: {', '.join(runs)}",
                 tag="Missed checks",
+                weight=len(missed),
                 at=missed[0].start,
                 concern=2,
             )

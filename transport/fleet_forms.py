@@ -8,6 +8,8 @@ from django import forms
 from facility.forms import HavenForm, harden_field
 from facility.models import User
 from facility.validators import PlausibleDateValidator
+from transport.form_fields import text_field as _text
+from transport.form_fields import whole_field as _whole
 from transport.rules import INSPECTION_ITEMS
 from transport.services.fleet import FUTURE_LIMIT, ODOMETER_MAX, PAST_LIMIT
 
@@ -24,33 +26,6 @@ def _date(label: str, *, required: bool = True, future=FUTURE_LIMIT) -> forms.Da
             "required": f"{label}: enter a date.",
             "invalid": f"{label}: enter a valid date.",
         },
-    )
-
-
-def _whole(label: str, low: int, high: int, *, required: bool = True, **kw) -> forms.IntegerField:
-    return forms.IntegerField(
-        label=label,
-        required=required,
-        min_value=low,
-        max_value=high,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={
-            "required": f"{label}: required.",
-            "invalid": f"{label}: a whole number.",
-            "min_value": f"{label}: at least {low:,}.",
-            "max_value": f"{label}: at most {high:,}.",
-        },
-        **kw,
-    )
-
-
-def _text(label: str, max_length: int, *, required: bool = True, **kw) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=max_length,
-        required=required,
-        error_messages={"required": f"{label}: required."},
-        **kw,
     )
 
 

@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from facility.forms import HavenForm
+from facility.report_views import check_period
 from transport.models import PassengerStatus, Trip, TripStatus
 
 DEFAULT_DAYS = 30
@@ -38,11 +39,7 @@ class PeriodForm(HavenForm):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            self.add_error("end", "To: not before the From date.")
-        elif start and end and (end - start).days + 1 > MAX_DAYS:
-            self.add_error("end", f"To: a period of at most {MAX_DAYS} days.")
+        check_period(self, MAX_DAYS, f"To: a period of at most {MAX_DAYS} days.")
         return data
 
 

@@ -14,6 +14,7 @@ from clients.models import Admission
 from facility.forms import HavenForm, harden_field
 from facility.models import Role, User
 from facility.validators import PlausibleDateValidator
+from transport.form_fields import text_field, whole_field
 from transport.models import Driver, TripPurpose, Vehicle
 from transport.services.trips import DROP, MAX_STOPS, PICK_UP, RIDE, PlannedPassenger
 
@@ -28,28 +29,7 @@ MODE_CHOICES = [
 
 
 def _whole(label: str, low: int, high: int) -> forms.IntegerField:
-    return forms.IntegerField(
-        label=label,
-        min_value=low,
-        max_value=high,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*"}),
-        error_messages={
-            "required": f"{label}: required.",
-            "invalid": f"{label}: a whole number.",
-            "min_value": f"{label}: at least {low:,}.",
-            "max_value": f"{label}: at most {high:,}.",
-        },
-    )
-
-
-def _text(label: str, max_length: int, *, required: bool = False, **kw) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=max_length,
-        required=required,
-        error_messages={"required": f"{label}: required."},
-        **kw,
-    )
+    return whole_field(label, low, high, pattern="[0-9]*")
 
 
 def _when(label: str, *, required: bool = True, past=timedelta(days=2), future=timedelta(days=8)):
@@ -152,7 +132,7 @@ class TripForm(HavenForm):
         choices=[("", "Choose…"), *TripPurpose.choices],
         error_messages=_choice_messages("Purpose", "choose from the list."),
     )
-    purpose_note = _text("Purpose note", 200, help_text="Needed for “Other”.")
+    purpose_note = text_field("Purpose note", 200, required=False, help_text="Needed for “Other”.")
     planned_departure = _when("Planned departure")
     planned_return = _when("Planned return")
     driver = DriverField(
@@ -175,10 +155,13 @@ class TripForm(HavenForm):
         help_text="One staff member per 6 clients, the driver counting.",
         error_messages=_choice_messages("Escorts", "choose staff of this facility."),
     )
-    pickup = _text("Pick-up", 200, help_text="Where clients are picked up; empty: here.")
-    removed_reason = _text(
+    pickup = text_field(
+        "Pick-up", 200, required=False, help_text="Where clients are picked up; empty: here."
+    )
+    removed_reason = text_field(
         "Reason for taking a client off the trip",
         200,
+        required=False,
         help_text="Needed when a planned client is taken off: they stay on the trip as not going.",
     )
     passengers = ClientsField(
@@ -210,8 +193,8 @@ class TripForm(HavenForm):
         self.clients = list(candidates(facility))
         self.fields["passengers"].queryset = candidates(facility)
         for n in range(1, MAX_STOPS + 1):
-            self.fields[f"stop-{n}-place"] = _text(f"Destination {n}", 200)
-            self.fields[f"stop-{n}-address"] = _text(f"Address {n}", 300)
+            self.fields[f"stop-{n}-place"] = text_field(f"Destination {n}", 200, required=False)
+            self.fields[f"stop-{n}-address"] = text_field(f"Address {n}", 300, required=False)
         stop_choices = [(str(n), f"Destination {n}") for n in range(1, MAX_STOPS + 1)]
         for admission in self.clients:
             self.fields[f"dest-{admission.public_id}"] = forms.TypedChoiceField(
@@ -345,11 +328,30 @@ class _ClientTicks(forms.MultipleChoiceField):
         )
 
 
-class _CountCheck:
-    """A head count that differs from the clients ticked asks to count again or confirm
-    (issue 14 review), before an incident opens on one typo."""
+class _CountCheck(HavenForm):
+    """A van-side count: odometer, head count and one tick per client. A head count that
+    differs from the clients ticked asks to count again or confirm (issue 14 review), before an
+    incident opens on one typo."""
 
-    ticks = ""
+    count_confirmed = forms.BooleanField(label="The count is right", required=False)
+    odometer = ticks = ""
+
+    def __init__(self, *args, passengers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.passengers = passengers
+        self.fields[self.ticks].choices = [
+            (str(p.admission.public_id), p.admission.client.display_name) for p in passengers
+        ]
+        self.numbers = [self[self.odometer], self["head_count"]]
+
+    def admission_ids(self) -> list[int]:
+        ticked = set(self.cleaned_data[self.ticks])
+        return [p.admission_id for p in self.passengers if str(p.admission.public_id) in ticked]
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_count()
+        return cleaned
 
     def _check_count(self) -> None:
         count, ticked = self.cleaned_data.get("head_count"), self.cleaned_data.get(self.ticks)
@@ -367,68 +369,30 @@ class _CountCheck:
             )
 
 
-class DepartForm(_CountCheck, HavenForm):
+class DepartForm(_CountCheck):
     """Departure from the van: odometer, head count, each client signed out."""
 
     odometer_out = _whole("Odometer out (miles)", 0, ODOMETER_MAX)
     head_count = _whole("Head count (clients in the van)", 0, HEAD_COUNT_MAX)
     signed_out = _ClientTicks("Signed out")
-    count_confirmed = forms.BooleanField(label="The count is right", required=False)
-    ticks = "signed_out"
-
-    def __init__(self, *args, passengers, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.passengers = passengers
-        self.fields["signed_out"].choices = [
-            (str(p.admission.public_id), p.admission.client.display_name) for p in passengers
-        ]
-        self.numbers = [self["odometer_out"], self["head_count"]]
-
-    def admission_ids(self) -> list[int]:
-        ticked = set(self.cleaned_data["signed_out"])
-        return [p.admission_id for p in self.passengers if str(p.admission.public_id) in ticked]
-
-    def clean(self):
-        cleaned = super().clean()
-        self._check_count()
-        return cleaned
+    odometer, ticks = "odometer_out", "signed_out"
 
 
-class ReturnForm(_CountCheck, HavenForm):
+class ReturnForm(_CountCheck):
     """Return: odometer in, head count, each client seen signed back in."""
 
     odometer_in = _whole("Odometer in (miles)", 0, ODOMETER_MAX)
     head_count = _whole("Head count (clients back in the van)", 0, HEAD_COUNT_MAX)
     signed_in = _ClientTicks("Signed in")
-    count_confirmed = forms.BooleanField(label="The count is right", required=False)
-    ticks = "signed_in"
-
-    def __init__(self, *args, passengers, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.passengers = passengers
-        self.fields["signed_in"].choices = [
-            (str(p.admission.public_id), p.admission.client.display_name) for p in passengers
-        ]
-        self.numbers = [self["odometer_in"], self["head_count"]]
-
-    def admission_ids(self) -> list[int]:
-        ticked = set(self.cleaned_data["signed_in"])
-        return [p.admission_id for p in self.passengers if str(p.admission.public_id) in ticked]
-
-    def clean(self):
-        cleaned = super().clean()
-        self._check_count()
-        return cleaned
+    odometer, ticks = "odometer_in", "signed_in"
 
 
 class CancelForm(HavenForm):
-    reason = _text("Reason", 300, required=True)
+    reason = text_field("Reason", 300)
 
 
 class StayForm(HavenForm):
-    reason = _text(
-        "Reason", 200, required=True, help_text="Why the client is not going (kept on the trip)."
-    )
+    reason = text_field("Reason", 200, help_text="Why the client is not going (kept on the trip).")
 
 
 class SignInForm(HavenForm):

@@ -69,6 +69,7 @@ from tests.facility.world import (
     inspection_body,
     item_move_body,
     lab_result_body,
+    last_shift,
     note_editor_body,
     notification_body,
     now_field,
@@ -138,11 +139,11 @@ def after(make, body):
 
 
 def a_handoff_to_receive(w: World):
-    """The whole facility's report of the shift in progress, given by the technician so the
+    """The whole facility's report of the shift that ended last, given by the technician so the
     nurse may receive it (the form world has no second technician to give it)."""
     from facility.handoff import handoff_for, handoff_give
 
-    day, key = w.facility.current_shift(timezone.now())
+    day, key = last_shift(w.facility)
     return handoff_for(w.facility, None, day, key) or handoff_give(
         actor=w.cast["technician"], facility=w.facility, unit=None, day=day, shift_key=key
     )

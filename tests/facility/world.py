@@ -1085,31 +1085,39 @@ def trip_return_body(w: World) -> dict:
 # ---------------------------------------------------------------- the shift handoff (issue 15)
 
 
+def last_shift(facility):
+    """The shift that ended last: its report may be handed over at any hour of the test run (a
+    shift's report is given only from its last hour on)."""
+    day, key = facility.current_shift(timezone.now())
+    start, _ = facility.shift_bounds(day, key)
+    return facility.current_shift(start - timedelta(minutes=1))
+
+
 def handoff_body(w: World, unit=None) -> dict:
-    """The shift in progress, for `unit` (None: the whole facility)."""
-    day, key = w.facility.current_shift(timezone.now())
+    """The shift that ended last, for `unit` (None: the whole facility)."""
+    day, key = last_shift(w.facility)
     return {"unit": str(unit.public_id) if unit else "", "day": day.isoformat(), "shift": key}
 
 
 def a_given_handoff(w: World):
-    """The whole facility's report of the shift in progress, given by the witness (who walks
+    """The whole facility's report of the shift that ended last, given by the witness (who walks
     none of the URLs), so anyone else may receive it."""
     from facility.handoff import handoff_for, handoff_give
 
-    day, key = w.facility.current_shift(timezone.now())
+    day, key = last_shift(w.facility)
     return handoff_for(w.facility, None, day, key) or handoff_give(
         actor=w.cast["witness"], facility=w.facility, unit=None, day=day, shift_key=key
     )
 
 
 def a_received_handoff(w: World):
-    """The other unit's report of the shift in progress, given by the witness and received by
+    """The other unit's report of the shift that ended last, given by the witness and received by
     the nurse: frozen, with its PDF (made the first time it is asked for, within the test)."""
     from facility.handoff import handoff_for, handoff_give, handoff_receive
     from facility.models import Unit
 
     unit = Unit.objects.filter(facility=w.facility).exclude(pk=w.unit.pk).order_by("name")[0]
-    day, key = w.facility.current_shift(timezone.now())
+    day, key = last_shift(w.facility)
     found = handoff_for(w.facility, unit, day, key)
     if found is not None and found.received_at is not None:
         return found

@@ -3,7 +3,7 @@
 without a client shown green, upcoming trips not findable, a typo in the head count opening an
 incident, fleet records accepting duplicates, "ZZ" and an overloaded plan)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -68,6 +68,8 @@ def test_an_admin_has_a_fleet_entry_in_the_nav(client, cast, facility):
 # ---------------------------------------------------------------- inspection after a clear
 
 
+# Midday in New York: the test moves the clock a few minutes on and must stay on one local day.
+@time_machine.travel(datetime(2026, 6, 10, 16, 0, tzinfo=UTC), tick=True)
 def test_an_inspection_before_a_clear_does_not_let_the_van_depart(client, cast, facility):
     van, driver = fleet(cast, facility)  # inspected (passed) now
     fleet_services.vehicle_take_out_of_service(

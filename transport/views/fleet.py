@@ -19,6 +19,7 @@ from transport.fleet_forms import DriverForm, InspectionForm, ReasonForm, Vehicl
 from transport.models import Driver, Inspection, InspectionItem, Vehicle, VehicleStatusEvent
 from transport.rules import CRITICAL_ITEMS
 from transport.services import fleet as services
+from transport.views.common import service_done
 
 INSPECTIONS_SHOWN = 14
 
@@ -244,38 +245,43 @@ def vehicle(request, public_id):
     return _vehicle_page(request, _vehicle_or_404(request, public_id))
 
 
+def _vehicle_status(request, public_id, prefix: str, call, done: str):
+    """A vehicle out of service ("out") or back in service ("clear"), with the reason."""
+    vehicle = _vehicle_or_404(request, public_id)
+    form = ReasonForm(request.POST, prefix=prefix)
+    if form.is_valid() and service_done(
+        request,
+        form,
+        f"{vehicle.name} {done}",
+        call,
+        request.user,
+        vehicle,
+        form.cleaned_data["reason"],
+    ):
+        return redirect("transport:vehicle", public_id=vehicle.public_id)
+    return _vehicle_page(request, vehicle, **{f"{prefix}_form": form}, status=400)
+
+
 @policy.requires("transport.inspect")
 @require_POST
 def vehicle_out(request, public_id):
     """Take a vehicle out of service by hand, with the reason (anyone on the floor)."""
-    vehicle = _vehicle_or_404(request, public_id)
-    form = ReasonForm(request.POST, prefix="out")
-    if form.is_valid():
-        try:
-            services.vehicle_take_out_of_service(request.user, vehicle, form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{vehicle.name} is out of service. A supervisor clears it.")
-            return redirect("transport:vehicle", public_id=vehicle.public_id)
-    return _vehicle_page(request, vehicle, out_form=form, status=400)
+    return _vehicle_status(
+        request,
+        public_id,
+        "out",
+        services.vehicle_take_out_of_service,
+        "is out of service. A supervisor clears it.",
+    )
 
 
 @policy.requires("transport.clear_vehicle")
 @require_POST
 def vehicle_clear(request, public_id):
     """A supervisor puts a vehicle back in service, with the reason."""
-    vehicle = _vehicle_or_404(request, public_id)
-    form = ReasonForm(request.POST, prefix="clear")
-    if form.is_valid():
-        try:
-            services.vehicle_clear(request.user, vehicle, form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{vehicle.name} is back in service.")
-            return redirect("transport:vehicle", public_id=vehicle.public_id)
-    return _vehicle_page(request, vehicle, clear_form=form, status=400)
+    return _vehicle_status(
+        request, public_id, "clear", services.vehicle_clear, "is back in service."
+    )
 
 
 # ---------------------------------------------------------------- drivers

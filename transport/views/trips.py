@@ -27,6 +27,7 @@ from transport.trip_forms import (
     StayForm,
     TripForm,
 )
+from transport.views.common import service_done
 
 # How the board says where a trip is, and in which colour (the CSS tone).
 STATES = {
@@ -299,14 +300,20 @@ def trip_edit(request, public_id):
 def trip_cancel(request, public_id):
     trip = trip_for(request, public_id)
     form = CancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.trip_cancel(actor=request.user, trip=trip, reason=form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Trip cancelled.")
-            return redirect("transport:trip", public_id=trip.public_id)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and service_done(
+            request,
+            form,
+            "Trip cancelled.",
+            services.trip_cancel,
+            actor=request.user,
+            trip=trip,
+            reason=form.cleaned_data["reason"],
+        )
+    ):
+        return redirect("transport:trip", public_id=trip.public_id)
     return render(
         request,
         "transport/trips/cancel.html",
@@ -448,28 +455,37 @@ def _passenger(trip: Trip, public_id) -> TripPassenger:
     return passenger
 
 
+def _passenger_action(request, public_id, passenger, form_class, action: str, call, field: str):
+    """A client of the trip not going (action "stay") or back separately ("sign_in"): `call`
+    with the form's `field`."""
+    trip = trip_for(request, public_id)
+    passenger = _passenger(trip, passenger)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done, next_page = {
+            "stay": ("not going", "transport:trip_depart"),
+            "sign_in": ("signed in", "transport:trip"),
+        }[action]
+        message = f"{passenger.admission.client.display_name}: {done}."
+        values = {field: form.cleaned_data[field]}
+        if service_done(
+            request, form, message, call, actor=request.user, passenger=passenger, **values
+        ):
+            return redirect(next_page, public_id=trip.public_id)
+    return render(
+        request,
+        "transport/trips/passenger.html",
+        {"trip": trip, "passenger": passenger, "form": form, "action": action},
+        status=400 if form.errors else 200,
+    )
+
+
 @policy.requires("transport.drive")
 @require_http_methods(["GET", "POST"])
 def passenger_stay(request, public_id, passenger):
     """A client who is not going after all: kept on the trip with the reason."""
-    trip = trip_for(request, public_id)
-    passenger = _passenger(trip, passenger)
-    form = StayForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.passenger_stay(
-                actor=request.user, passenger=passenger, reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{passenger.admission.client.display_name}: not going.")
-            return redirect("transport:trip_depart", public_id=trip.public_id)
-    return render(
-        request,
-        "transport/trips/passenger.html",
-        {"trip": trip, "passenger": passenger, "form": form, "action": "stay"},
-        status=400 if form.errors else 200,
+    return _passenger_action(
+        request, public_id, passenger, StayForm, "stay", services.passenger_stay, "reason"
     )
 
 
@@ -477,24 +493,8 @@ def passenger_stay(request, public_id, passenger):
 @require_http_methods(["GET", "POST"])
 def passenger_sign_in(request, public_id, passenger):
     """A client of the trip who came back separately: signed in, their leave closed."""
-    trip = trip_for(request, public_id)
-    passenger = _passenger(trip, passenger)
-    form = SignInForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.passenger_sign_in(
-                actor=request.user, passenger=passenger, at=form.cleaned_data["at"]
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{passenger.admission.client.display_name}: signed in.")
-            return redirect("transport:trip", public_id=trip.public_id)
-    return render(
-        request,
-        "transport/trips/passenger.html",
-        {"trip": trip, "passenger": passenger, "form": form, "action": "sign_in"},
-        status=400 if form.errors else 200,
+    return _passenger_action(
+        request, public_id, passenger, SignInForm, "sign_in", services.passenger_sign_in, "at"
     )
 
 
