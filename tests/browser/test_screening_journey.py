@@ -115,6 +115,8 @@ def test_a_random_specimen_reaches_its_lab_result_in_four_custody_events(
     )
     shoot_both(new_page, signed_in, cast["technician"], collect.url, "specimen-detail")
     collect.goto(reverse("screening:specimens"))
+    # The scanner types into the focused field: wait for the page to focus it first.
+    expect(collect.get_by_label("Scan a specimen")).to_be_focused()
     collect.keyboard.type("ZZZZ-ZZZZ\n")
     expect(
         collect.get_by_text("No specimen ZZZZ-ZZZZ here: check the label and scan again.")

@@ -136,7 +136,7 @@ def number(page: str, tile: str, label: str, group: str = "") -> tuple[int, str]
     if group:
         text = text.split(f"<h3>{group}</h3>", 1)[1].split("</ul>", 1)[0]
     found = re.search(
-        rf'<a class="dash-number[^"]*" href="([^"]+)">.*?<span class="n">(\d+)</span> '
+        rf'<a class="dash-number[^"]*" href="([^"]+)">(?:(?!</a>).)*?<span class="n">(\d+)</span> '
         rf'<span class="what">{re.escape(label)}</span></a>',
         text,
         re.S,
