@@ -17,11 +17,21 @@ class ClientQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ClientQuerySet":
         """The one scope for reading clients: those of the user's assigned facilities.
 
-        Admins administer and do not read charts (DESIGN.md §3), so they see none.
+        Admins administer and do not read charts (DESIGN.md §3), so they see none. Break-the-glass
+        (facility/glass.py) adds the one client of each active emergency access, in this query
+        (a subquery: no query of its own), until it expires; writes stay refused by the policy's
+        facility scope.
         """
-        if not policy.allows(user, "census.view"):
+        from facility.glass import granted_client_ids
+
+        if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(facility_id__in=user.facility_ids())
+        granted = Q(public_id__in=granted_client_ids(user))
+        if not policy.allows(user, "census.view"):
+            if not policy.allows(user, "break_glass"):
+                return self.none()
+            return self.filter(granted)
+        return self.filter(Q(facility_id__in=user.facility_ids()) | granted)
 
     def admitted(self) -> "ClientQuerySet":
         return self.filter(admissions__discharged_at__isnull=True).distinct()
@@ -483,3 +493,247 @@ class MrnSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility}: {self.last_number}"
+
+
+# ---------------------------------------------------------------- 42 CFR Part 2 (issue 16)
+# The rules are in specs/privacy.md; clients/consent_rules.py says when a consent is complete
+# and usable. Rows here are never deleted: a consent is revoked or expires, a disclosure is
+# logged once (the database refuses any change), an amendment request is decided once.
+
+
+class ConsentType(models.TextChoices):
+    SINGLE = "single", "Single purpose"
+    TPO = "tpo", "Treatment, payment and health care operations"
+    COUNSELING = "counseling", "SUD counseling notes (separate consent)"
+    RESEARCH = "research", "Research"
+
+
+class ConsentExpiry(models.TextChoices):
+    DATE = "date", "On a date"
+    END_OF_TREATMENT = "end_of_treatment", "At the end of treatment (discharge)"
+
+
+class SignatureKind(models.TextChoices):
+    DRAWN = "drawn", "Signed on the tablet"
+    PAPER = "paper", "Signed paper copy uploaded"
+
+
+class Consent(models.Model):
+    """A written consent to disclose (42 CFR 2.31), holding the ten elements of specs/privacy.md.
+
+    Element 1 `client_name`, 2 `program_name`, 3 `categories` + `information_detail`,
+    4 `recipient_name` (+ `recipient_address`), 5 `purpose`, 6 `revocation_explained`,
+    7 `expiry` with `expires_on` (a date) or the end of the stay `admission`, 8 the signature
+    (`signature_svg` drawn on the tablet, or `signed_copy` uploaded) by `signed_by_name`
+    (`signer_role` when a representative signs), 9 `signed_on`, 10 for a TPO consent
+    `consequences_explained` and `redisclosure_explained`.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consents")
+    # The stay during which it was signed; "end of treatment" ends with this stay's discharge.
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="consents", null=True, blank=True
+    )
+    consent_type = models.CharField(max_length=12, choices=ConsentType.choices)
+    client_name = models.CharField(max_length=170)
+    program_name = models.CharField(max_length=200)
+    # Record category keys (facility/registry.py RecordCategory), at least one.
+    categories = models.JSONField(default=list)
+    information_detail = models.TextField(blank=True, max_length=2000)
+    recipient_name = models.CharField(max_length=200)
+    recipient_address = models.CharField(max_length=300, blank=True)
+    purpose = models.CharField(max_length=300)
+    revocation_explained = models.BooleanField(default=False)
+    expiry = models.CharField(max_length=20, choices=ConsentExpiry.choices)
+    expires_on = models.DateField(null=True, blank=True)
+    signature_kind = models.CharField(max_length=10, choices=SignatureKind.choices)
+    signature_svg = models.TextField(blank=True)
+    signed_copy = models.BinaryField(null=True, blank=True, editable=False)
+    signed_copy_type = models.CharField(max_length=40, blank=True)
+    signed_copy_sha256 = models.CharField(max_length=64, blank=True)
+    signed_by_name = models.CharField(max_length=170)
+    # Blank when the client signs; otherwise the representative's role ("legal guardian").
+    signer_role = models.CharField(max_length=80, blank=True)
+    signed_on = models.DateField()
+    consequences_explained = models.BooleanField(default=False)
+    redisclosure_explained = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # Revocation (in writing or orally, as the consent says): effective when received.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    revocation_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_type__in=ConsentType.values), name="clients_consent_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(expiry=ConsentExpiry.DATE, expires_on__isnull=False)
+                    | Q(expiry=ConsentExpiry.END_OF_TREATMENT, admission__isnull=False)
+                ),
+                name="clients_consent_expiry_given",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(signature_kind=SignatureKind.DRAWN) & ~Q(signature_svg="")
+                    | Q(signature_kind=SignatureKind.PAPER, signed_copy__isnull=False)
+                ),
+                name="clients_consent_signed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(client_name="")
+                & ~Q(program_name="")
+                & ~Q(recipient_name="")
+                & ~Q(purpose="")
+                & ~Q(signed_by_name="")
+                & Q(revocation_explained=True),
+                name="clients_consent_elements_present",
+            ),
+            models.CheckConstraint(
+                condition=~Q(consent_type=ConsentType.TPO)
+                | Q(consequences_explained=True, redisclosure_explained=True),
+                name="clients_consent_tpo_statements",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revocation_received_by__isnull=False),
+                name="clients_consent_revocation_received_by",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "-signed_on"], name="clients_consent_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_consent_type_display()} consent for {self.recipient_name}"
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "consent", "Written consent (§2.31)"
+    MEDICAL_EMERGENCY = "medical_emergency", "Medical emergency (§2.51)"
+    COURT_ORDER = "court_order", "Court order (§2.64 / §2.65)"
+    RESEARCH = "research", "Research (§2.52)"
+    AUDIT = "audit", "Audit or evaluation (§2.53)"
+    QSO = "qso", "Qualified service organization (§2.11)"
+    CHILD_ABUSE = "child_abuse", "Child abuse report (§2.12(c)(6))"
+    CRIME_ON_PREMISES = "crime_on_premises", "Crime on premises (§2.12(c)(5))"
+    CLIENT_REQUEST = "client_request", "The client's own request (right of access)"
+
+
+class DisclosureMethod(models.TextChoices):
+    PRINT = "print", "Printed"
+    FAX = "fax", "Fax"
+    EMAIL = "email", "E-mail"
+    PORTAL = "portal", "Portal"
+    API = "api", "API"
+
+
+class Disclosure(models.Model):
+    """One disclosure outside the program, append-only (specs/privacy.md, §2.25 and 164.528).
+
+    The database refuses UPDATE and DELETE (clients/migrations). `sha256` is the digest of the
+    file sent; `categories` and the period say what it held; `consent` is set when the legal basis
+    is a consent. An emergency disclosure names the recipient's affiliation and the emergency.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="disclosures")
+    consent = models.ForeignKey(
+        Consent, on_delete=models.PROTECT, related_name="disclosures", null=True, blank=True
+    )
+    disclosed_at = models.DateTimeField()
+    recipient_name = models.CharField(max_length=200)
+    recipient_address = models.CharField(max_length=300, blank=True)
+    recipient_affiliation = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=1000)
+    categories = models.JSONField(default=list)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    purpose = models.CharField(max_length=300)
+    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
+    # The court order's number, the emergency's nature, the audit's agency: what the basis needs.
+    basis_detail = models.CharField(max_length=1000, blank=True)
+    method = models.CharField(max_length=10, choices=DisclosureMethod.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    notice = models.CharField(max_length=20, default="statement1")
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-disclosed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(legal_basis__in=LegalBasis.values),
+                name="clients_disclosure_basis_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(legal_basis=LegalBasis.CONSENT) | Q(consent__isnull=False),
+                name="clients_disclosure_consent_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_start__lte=F("period_end")),
+                name="clients_disclosure_period_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["client", "-disclosed_at"], name="clients_disclosure_client_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Disclosure to {self.recipient_name} on {self.disclosed_at:%Y-%m-%d}"
+
+
+class AmendmentStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a decision"
+    ACCEPTED = "accepted", "Accepted: amendment appended"
+    DENIED = "denied", "Denied: request and denial appended"
+
+
+class AmendmentRequest(models.Model):
+    """A client's request to amend their record (ONC (d)(4)), and its decision.
+
+    Accepted: `decision_text` is the amendment appended to the record. Denied: the request and
+    `decision_text` (the reason) are appended. Decided once; the record itself is never edited.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="amendments")
+    received_at = models.DateTimeField()
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    record_description = models.CharField(max_length=300)
+    requested_change = models.TextField(max_length=4000)
+    status = models.CharField(
+        max_length=10, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decision_text = models.TextField(blank=True, max_length=4000)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=AmendmentStatus.PENDING, decided_at__isnull=True)
+                | (
+                    Q(status__in=[AmendmentStatus.ACCEPTED, AmendmentStatus.DENIED])
+                    & Q(decided_at__isnull=False, decided_by__isnull=False)
+                    & ~Q(decision_text="")
+                ),
+                name="clients_amendment_decided_fully",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Amendment request {self.received_at:%Y-%m-%d}: {self.get_status_display()}"

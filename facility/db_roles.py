@@ -18,8 +18,8 @@ from django.db import connection
 from psycopg import sql
 
 # The append-only tables (facility/migrations/0002_append_only_audit.py): the access log and
-# django-auditlog's change log.
-AUDIT_TABLES = ("facility_accessevent", "auditlog_logentry")
+# django-auditlog's change log, and the disclosure log (issue 16).
+AUDIT_TABLES = ("facility_accessevent", "auditlog_logentry", "clients_disclosure")
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

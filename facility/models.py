@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from facility import shifts
 
@@ -353,6 +353,11 @@ class AccessAction(models.TextChoices):
     BREAK_GLASS = "break_glass", "Break the glass"
     EMAIL_PROVEN = "email_proven", "Proved e-mail address"
     COSIGN_FAILED = "cosign_failed", "Failed second-person password"
+    # Issue 16.
+    BREAK_GLASS_REVIEW = "glass_review", "Reviewed a break-the-glass access"
+    DISCLOSURE = "disclosure", "Disclosed outside the program"
+    DATA_SEAL = "data_seal", "Sealed data changes into the chain"
+    CHAIN_VERIFY = "chain_verify", "Verified the audit chain"
 
 
 class AccessEvent(models.Model):
@@ -410,6 +415,51 @@ class AccessEvent(models.Model):
         }
         encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(encoded).hexdigest()
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency access to one client's chart outside the user's scope (specs/privacy.md,
+    164.312(a)(2)(ii)): a reason, `expires_at` (60 minutes by default) after `opened_at`, a
+    supervisor alerted at once, and a review signed off by a supervisor of `facility`.
+
+    The core does not import the clients app: the client is named by `client_public_id` and
+    `client_label` (the MRN), like the access log. `facility` is the client's facility.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    client_public_id = models.UUIDField()
+    client_label = models.CharField(max_length=120)
+    reason = models.CharField(max_length=500)
+    opened_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    review_note = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("opened_at")), name="facility_glass_expires_after"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="facility_glass_reason_given"),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True, reviewed_by__isnull=True)
+                | Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                name="facility_glass_reviewed_by_someone",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-expires_at"], name="facility_glass_user_idx"),
+            models.Index(fields=["facility", "reviewed_at"], name="facility_glass_review_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Break the glass {self.client_label} at {self.opened_at:%Y-%m-%d %H:%M}"
 
 
 class SignInFailureKind(models.TextChoices):
@@ -496,4 +546,7 @@ class ClinicalPermission(models.Model):  # noqa: DJ008 (never instantiated)
             ("order_screen", "Can order drug screens and draw the random list"),
             ("record_lab_result", "Can enter a laboratory's drug-screen result"),
             ("manage_fleet", "Can manage vehicles and drivers and read the transport reports"),
+            # Issue 16.
+            ("review_access", "Can review break-the-glass accesses and who opened a chart"),
+            ("write_counseling_note", "Can write SUD counseling notes"),
         ]

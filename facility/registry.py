@@ -2,7 +2,8 @@
 
 Each app may have a `chart.py` (client chart sections), a `census.py` (census board slots) and a
 `report.py` (shift report sections), a `dashboard.py` (supervisor dashboard tiles) and a
-`bundle.py` (survey bundle sections);
+`bundle.py` (survey bundle sections), a `records.py` (record categories for consents,
+disclosure packets and the client's own copy) and a `fhir.py` (FHIR R4 resources; issue 16);
 they are imported at start-up like Django admin's `admin.py` and call `register_*` here. An app
 whose pages need per-facility rows to exist (round codes, security areas) registers a facility
 defaults seeder from its AppConfig.ready(); `facility.services.facility_create` runs them all.
@@ -237,6 +238,57 @@ class BundleSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class RecordCategory:
+    """A category of a client's record that a consent names, a disclosure packet holds and the
+    client's own copy shows (issue 16, specs/privacy.md), from an app's `records.py`.
+
+    `render(*, client, start, end) -> dict` is the context of `template` (markup only, no
+    `extends`) for the client's records in [start, end) as UTC instants, in a fixed number of
+    queries. `own_consent`, when set, is the only consent type that covers the category (SUD
+    counseling notes: "counseling"); such a category never goes out under any other consent, in
+    a bulk export or in the client's own copy. Incident reports are not a category: they are
+    administrative records and never leave in a packet.
+    """
+
+    key: str
+    label: str
+    template: str
+    render: Callable[..., dict[str, Any]]
+    order: int = 100
+    own_consent: str = ""
+
+
+@dataclass(frozen=True)
+class FhirSource:
+    """FHIR R4 resources for one client's export (issue 16 item 6), from an app's `fhir.py`:
+    `build(*, client, patient_ref, encounters, start, end) -> list[dict]` returns R4 resources as
+    JSON dicts; `patient_ref` is "Patient/<id>" and `encounters` maps an admission's pk to its
+    "Encounter/<id>" reference. Each resource carries an `id` unique within the bundle."""
+
+    key: str
+    build: Callable[..., list[dict[str, Any]]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ClientFinder:
+    """How the audit pages (facility/audit.py) find and name clients without importing the
+    clients app (issue 16 item 7), registered from clients' AppConfig.ready():
+
+    - `search(facility, text, limit) -> [(public_id, mrn)]`: the facility's clients whose legal
+      or preferred name, MRN or date of birth (YYYY-MM-DD) matches `text`, in one query;
+    - `get(facility, public_id) -> ClientRef | None`: one client of that facility;
+    - `subject(instance) -> (facility_id, client public_id, mrn)`: the facility and client a
+      changed row belongs to (any part may be None), for the data-change log; cheap: related
+      rows already loaded are used, and a client's ids are cached (they never change).
+    """
+
+    search: Callable[..., list[tuple[Any, str]]]
+    get: Callable[..., Any]
+    subject: Callable[[Any], tuple[Any, Any, str]]
+
+
 @dataclass
 class Registry:
     chart_sections: list[ChartSection] = field(default_factory=list)
@@ -262,6 +314,11 @@ class Registry:
     dashboard_tiles: list[DashboardTile] = field(default_factory=list)
     bundle_sections: list[BundleSection] = field(default_factory=list)
     departure_sources: dict[str, Callable[..., dict[int, Any]]] = field(default_factory=dict)
+    record_categories: list[RecordCategory] = field(default_factory=list)
+    fhir_sources: list[FhirSource] = field(default_factory=list)
+    client_finder: ClientFinder | None = None
+    # Issue 16 (break-the-glass): find a client by MRN in any facility (clients/glass.py).
+    client_locator: Callable[..., list[Any]] | None = None
 
     def register_chart_section(self, section: ChartSection) -> None:
         self.chart_sections = sorted(
@@ -407,6 +464,35 @@ class Registry:
             key=lambda s: s.order,
         )
 
+    def register_record_category(self, category: RecordCategory) -> None:
+        self.record_categories = sorted(
+            [c for c in self.record_categories if c.key != category.key] + [category],
+            key=lambda c: (c.order, c.key),
+        )
+
+    def record_category(self, key: str) -> RecordCategory | None:
+        return next((c for c in self.record_categories if c.key == key), None)
+
+    def register_fhir_source(self, source: FhirSource) -> None:
+        self.fhir_sources = sorted(
+            [s for s in self.fhir_sources if s.key != source.key] + [source],
+            key=lambda s: (s.order, s.key),
+        )
+
+    def register_client_locator(self, locator: Callable[..., list[Any]]) -> None:
+        """`locator(mrn, *, facility=None) -> [client]`: the clients with exactly this MRN, in
+        any facility (or in `facility`), each with `public_id`, `mrn` and `facility`; for
+        break-the-glass, which looks past the user's scope (facility/glass.py)."""
+        self.client_locator = locator
+
+    def locate_clients(self, mrn: str, *, facility=None) -> list[Any]:
+        if self.client_locator is None:
+            return []
+        return list(self.client_locator(mrn, facility=facility))
+
+    def register_client_finder(self, finder: ClientFinder) -> None:
+        self.client_finder = finder
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
@@ -430,7 +516,14 @@ register_report_roster = registry.register_report_roster
 register_report_section = registry.register_report_section
 register_dashboard_tile = registry.register_dashboard_tile
 register_bundle_section = registry.register_bundle_section
+register_record_category = registry.register_record_category
+register_fhir_source = registry.register_fhir_source
+register_client_finder = registry.register_client_finder
+register_client_locator = registry.register_client_locator
+locate_clients = registry.locate_clients
 
 
 def autodiscover() -> None:
-    autodiscover_modules("chart", "census", "discharge", "report", "dashboard", "bundle")
+    autodiscover_modules(
+        "chart", "census", "discharge", "report", "dashboard", "bundle", "records", "fhir"
+    )

@@ -83,6 +83,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.view_alerts",
         # Issue 13: a clinician orders a screen for cause.
         "facility.order_screen",
+        # Issue 16: SUD counseling notes, kept apart (specs/privacy.md).
+        "facility.write_counseling_note",
     },
     Role.SUPERVISOR: {
         "facility.view_census",
@@ -107,9 +109,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "facility.record_lab_result",
         # Issue 14: the fleet (vehicles, drivers, clearing a vehicle for service) and its reports.
         "facility.manage_fleet",
+        # Issue 16: signs off break-the-glass accesses, sees who opened a chart.
+        "facility.review_access",
     },
     Role.ADMIN: {
         "facility.manage_staff",
+        # DESIGN.md §3: break-the-glass is open to every role (reason, 60 minutes, reviewed);
+        # it is how an admin would ever read a chart.
+        "facility.break_glass",
         "facility.manage_code_lists",
         # Issue 14: vehicle and driver records (a supervisor clears a vehicle for service).
         "facility.manage_fleet",
@@ -212,6 +219,21 @@ CAPABILITIES: dict[str, str | None] = {
     "staff.change": "facility.manage_staff",
     "code_lists.manage": "facility.manage_code_lists",
     "break_glass": "facility.break_glass",
+    # Issue 16 (specs/privacy.md): Part 2 consents, disclosures, the client's own copy,
+    # amendments; break-the-glass review; the audit export; SUD counseling notes.
+    "consents.view": "facility.view_census",
+    "disclosure.make": "facility.manage_consents",
+    "disclosure.accounting": "facility.manage_consents",
+    "records.client_copy": "facility.manage_consents",
+    "records.fhir": "facility.manage_consents",
+    "amendment.record": "facility.manage_consents",
+    "amendment.decide": "facility.manage_consents",
+    "break_glass.review": "facility.review_access",
+    "audit.client_access": "facility.review_access",
+    "audit.export": "facility.view_audit_trail",
+    "counseling_note.write": "facility.write_counseling_note",
+    # Reading one needs the author's grant too (policy rule, observations).
+    "counseling_note.view": "facility.view_census",
     # Issue 11: vitals by anyone who charts on the floor; schedules, protocols and the
     # CIWA-Ar/COWS scores by nurses and clinicians (a scored assessment is a nursing judgement).
     "vitals.record": "facility.chart_floor",

@@ -17,6 +17,7 @@ Every POST runs in a savepoint rolled back after it, so each person starts from 
 built once per module (tests/facility/world.py, with the valid bodies test_hostile_input shares).
 """
 
+import importlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -992,6 +993,11 @@ URLS: dict[str, Url] = {
         Post(lambda w: {"at": ""}, count("transport.TripPassenger", status="back")),
     ),
 }
+
+# Issue 16's URLs (Part 2), one module per part, written beside each feature; they use the
+# Url and Post above.
+for _part in ("consents", "disclosures", "glass", "audit", "counseling"):
+    URLS.update(importlib.import_module(f"tests.facility.access_urls_{_part}").URLS)
 
 # Third-party pages, by name prefix: reachable without a session (login, reset, MFA steps) or
 # redirecting to login. They must never error.

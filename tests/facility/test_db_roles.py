@@ -1,6 +1,7 @@
 """The app role the web, worker and beat connect as cannot rewrite or empty the audit trail."""
 
 import uuid
+from datetime import date
 
 import psycopg
 import pytest
@@ -8,9 +9,11 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
+from clients.models import Client, Disclosure, LegalBasis
 from facility.db_roles import AUDIT_TABLES, RoleError, db_role_grant
-from facility.models import AccessEvent, Facility
+from facility.models import AccessEvent, Facility, User
 from facility.services import access_log
 
 
@@ -50,6 +53,25 @@ def audit_rows(transactional_db):
         changes={},
     )
     access_log(action="view", username="tech", facility=facility, what="census")
+    # The disclosure log (issue 16) is append-only as well.
+    client = Client.objects.create(
+        facility=facility,
+        mrn="AH-0001",
+        legal_first_name="Ada",
+        legal_last_name="Roles",
+        date_of_birth=date(1990, 1, 1),
+        sex="F",
+    )
+    Disclosure.objects.create(
+        client=client,
+        disclosed_at=timezone.now(),
+        recipient_name="County court",
+        description="Attendance dates",
+        purpose="Court order",
+        legal_basis=LegalBasis.COURT_ORDER,
+        method="print",
+        user=User.objects.create_user("discloser", password=None, role="clinician"),
+    )
 
 
 def _insert_access_event(conn: psycopg.Connection) -> int:
