@@ -1,5 +1,6 @@
 """The clients app's sections of the client chart: the stay, leaves, orientation checklist."""
 
+from clients.consents import amendments_section, consents_section
 from clients.models import OrientationItem, OutingRestriction
 from facility import policy
 from facility.registry import ChartSection, register_chart_section
@@ -71,5 +72,26 @@ register_chart_section(
         template="clients/sections/orientation.html",
         render=_orientation,
         order=20,
+    )
+)
+# Issue 16: Part 2 consents (which are usable now) and amendment requests (clients/consents.py).
+register_chart_section(
+    ChartSection(
+        key="consents",
+        title="Consents",
+        template="clients/consent_section.html",
+        render=consents_section,
+        order=80,
+        capability="consents.view",
+    )
+)
+register_chart_section(
+    ChartSection(
+        key="amendments",
+        title="Amendments",
+        template="clients/amendment_section.html",
+        render=amendments_section,
+        order=85,
+        capability="consents.view",
     )
 )

@@ -5,6 +5,11 @@ program, with the SHA-256 of the file that left.
 other legal bases all log through it, in the same transaction as their access-log row. It checks
 only what every disclosure needs; whether a consent covers a disclosure is asked before the
 packet is built (`consent_rules.unusable_reason`, through the disclosure service).
+
+The services below build the packets (issue 16): `disclose_on_consent` (the consent re-read
+under its row lock, the scope checked, the PDF built and logged in one transaction),
+`disclose_other_basis` (§2.51 emergency, court order... with a packet or a description only),
+`client_copy` (right of access) and `accounting` (exactly the logged rows of a period).
 """
 
 import hashlib
@@ -192,8 +197,19 @@ def period_bounds(client: Client, start: date, end: date) -> tuple[datetime, dat
     )
 
 
-def decided_amendments(client: Client) -> list:
-    """The client's accepted or denied amendment requests, appended to every packet."""
+def decided_amendments(client: Client, categories: list[str], *, own_copy: bool = False) -> list:
+    """The client's accepted or denied amendment requests about a category the packet holds.
+    The client's own copy (`own_copy`) holds every one, including those recorded without a
+    category (before requests named one), except those about an own-consent category."""
+    rows = _decided_amendments(client)
+    if own_copy:
+        own = own_consent_categories()
+        return [a for a in rows if a.category not in own]
+    chosen = set(categories)
+    return [a for a in rows if a.category and a.category in chosen]
+
+
+def _decided_amendments(client: Client) -> list:
     try:
         from clients.consents import amendments_for  # the consents engineer's helper
     except ImportError:
@@ -208,6 +224,15 @@ def decided_amendments(client: Client) -> list:
         .select_related("decided_by", "received_by")
         .order_by("received_at", "pk")
     )
+
+
+# Above statement 1 on the client's own copy (Haven prints the notice on every PDF naming a
+# client): the notice speaks to those the client shares the copy with, never to the client. It
+# claims no more than privacy.md: a record the client passes on may no longer be protected.
+OWN_COPY_PREFACE = (
+    "This is your own record, given to you at your request. The notice below is addressed to "
+    "anyone you choose to share it with; it does not limit your own use."
+)
 
 
 @dataclass
@@ -226,6 +251,7 @@ def packet_build(
     end: date,
     title: str,
     basis: dict,
+    own_copy: bool = False,
 ) -> Packet:
     """Render the chosen categories (in the registry's order) for the period as one PDF.
 
@@ -235,7 +261,9 @@ def packet_build(
     sections = []
     with timezone.override(client.facility.tz):
         for category in chosen:
-            context = category.render(client=client, start=since, end=until)
+            # The acting user: a category may hold only what that user may read (SUD
+            # counseling notes: the author's and grantors' notes).
+            context = category.render(client=client, start=since, end=until, user=actor)
             # Rendered by Django's template engine with autoescaping: already safe markup.
             html = mark_safe(render_to_string(category.template, context))  # noqa: S308
             sections.append({"key": category.key, "label": category.label, "html": html})
@@ -246,7 +274,8 @@ def packet_build(
             "client": client,
             "basis": basis,
             "sections": sections,
-            "amendments": decided_amendments(client),
+            "amendments": decided_amendments(client, categories, own_copy=own_copy),
+            "notice_preface": OWN_COPY_PREFACE if own_copy else "",
             "period_start": start,
             "period_end": end,
         },
@@ -263,8 +292,9 @@ def packet_build(
     )
 
 
-def consent_scope(consent: Consent) -> dict:
-    """The clear summary of a consent's scope that a packet carries (§2.32)."""
+def consent_scope(consent: Consent, *, disclosed_to: str = "") -> dict:
+    """The clear summary of a consent's scope that a packet carries (§2.32); for a consent
+    naming a class of recipients, also the recipient this packet goes to (`disclosed_to`)."""
     if consent.expiry == ConsentExpiry.DATE:
         expiry = f"{consent.expires_on:%Y-%m-%d}"
     else:
@@ -283,6 +313,11 @@ def consent_scope(consent: Consent) -> dict:
                 "Recipient",
                 consent.recipient_name
                 + (f", {consent.recipient_address}" if consent.recipient_address else ""),
+            ),
+            *(
+                [("Disclosed to", disclosed_to.strip())]
+                if consent.recipient_is_class and disclosed_to.strip()
+                else []
             ),
             ("Purpose", consent.purpose),
             ("Information covered", "; ".join(category_labels(consent.categories or []))),
@@ -319,6 +354,7 @@ def consent_problems(
         "today": timezone.localtime(now, consent.client.facility.tz).date(),
         "discharged_at": _discharged_at(consent),
         "own_consent_categories": own_consent_categories(),
+        "labels": {c.key: c.label for c in registry.record_categories},
     }
     reason = consent_rules.unusable_reason(consent, **common)
     if reason:
@@ -337,6 +373,12 @@ def consent_problems(
     return problems
 
 
+def class_unconfirmed(consent: Consent) -> str:
+    """The message when the box confirming a recipient belongs to the consent's class is not
+    ticked."""
+    return f"Tick the box to confirm the recipient is one of: {consent.recipient_name}."
+
+
 def disclose_on_consent(
     *,
     actor: User,
@@ -350,10 +392,13 @@ def disclose_on_consent(
     purpose: str,
     method: str,
     ip: str | None = None,
+    recipient_in_class: bool = False,
 ) -> tuple[Disclosure, Packet]:
     """Build and log a packet disclosed on a consent, in one transaction holding the consent's
     row lock: a revocation committed first is seen here and refuses the disclosure; one that
-    comes after waits for this disclosure, which was made before it."""
+    comes after waits for this disclosure, which was made before it. On a consent naming a
+    class of recipients, the discloser confirms (`recipient_in_class`) that the recipient is
+    one of the class; the description logs that confirmation."""
     policy.require(actor, "disclosure.make", client)
     if not categories:
         raise ValidationError({"categories": "Choose at least one category."})
@@ -372,6 +417,8 @@ def disclose_on_consent(
         problems = consent_problems(
             locked, recipient=recipient_name, categories=categories, purpose=purpose
         )
+        if locked.recipient_is_class and not recipient_in_class:
+            problems["recipient_in_class"] = class_unconfirmed(locked)
         if problems:
             raise ValidationError(problems)
         packet = packet_build(
@@ -381,15 +428,28 @@ def disclose_on_consent(
             start=start,
             end=end,
             title="Disclosure of records",
-            basis=consent_scope(locked),
+            basis=consent_scope(locked, disclosed_to=recipient_name),
         )
+        if locked.recipient_is_class:
+            # The consent names a class: the log names who actually received the records, and
+            # keeps the class in the description.
+            logged_recipient = recipient_name.strip()
+            logged_address = recipient_address
+            description = (
+                f"{packet.description} Recipient class: {locked.recipient_name}; "
+                f"{actor.signature} confirmed the recipient is one of it."
+            )
+        else:
+            logged_recipient = locked.recipient_name
+            logged_address = recipient_address or locked.recipient_address
+            description = packet.description
         disclosure = disclosure_record(
             actor=actor,
             client=client,
             consent=locked,
-            recipient_name=locked.recipient_name,
-            recipient_address=recipient_address or locked.recipient_address,
-            description=packet.description,
+            recipient_name=logged_recipient,
+            recipient_address=logged_address,
+            description=description,
             purpose=locked.purpose,
             legal_basis=LegalBasis.CONSENT,
             method=method,
@@ -456,6 +516,13 @@ def disclose_other_basis(
     if legal_basis in DETAIL_REQUIRED and not basis_detail.strip():
         label = BASIS_DETAIL_LABEL[legal_basis]
         raise ValidationError({"basis_detail": f"{label}: required for this legal basis."})
+    if legal_basis == LegalBasis.MEDICAL_EMERGENCY and not recipient_affiliation.strip():
+        raise ValidationError(
+            {
+                "recipient_affiliation": "Recipient's affiliation: required for a medical "
+                "emergency (§2.51: the facility or service the recipient belongs to)."
+            }
+        )
     detail = basis_detail.strip()
     if disclosed_by.strip():
         detail = f"{detail} Disclosed by {disclosed_by.strip()}.".strip()
@@ -502,6 +569,8 @@ def disclose_other_basis(
         period_start=start,
         period_end=end,
         disclosed_at=disclosed_at,
+        # Nothing was sent from Haven, so no notice went with it.
+        notice="statement1" if built is not None else "none",
         ip=ip,
     )
     return disclosure, built
@@ -524,6 +593,7 @@ def client_copy(
         start=start,
         end=end,
         title="Your record (client's copy)",
+        own_copy=True,
         basis={
             "kind": "client",
             "heading": "A copy of your own record, at your request",

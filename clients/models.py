@@ -543,6 +543,9 @@ class Consent(models.Model):
     information_detail = models.TextField(blank=True, max_length=2000)
     recipient_name = models.CharField(max_length=200)
     recipient_address = models.CharField(max_length=300, blank=True)
+    # Element 4 names a class of recipients (a TPO consent: "my treating providers, ..."): each
+    # disclosure on it then names, and logs, the actual recipient.
+    recipient_is_class = models.BooleanField(default=False)
     purpose = models.CharField(max_length=300)
     revocation_explained = models.BooleanField(default=False)
     expiry = models.CharField(max_length=20, choices=ConsentExpiry.choices)
@@ -607,6 +610,9 @@ class Consent(models.Model):
                 condition=Q(revoked_at__isnull=True) | Q(revocation_received_by__isnull=False),
                 name="clients_consent_revocation_received_by",
             ),
+            models.CheckConstraint(
+                condition=~Q(categories=[]), name="clients_consent_categories_present"
+            ),
         ]
         indexes = [models.Index(fields=["client", "-signed_on"], name="clients_consent_client_idx")]
 
@@ -632,6 +638,8 @@ class DisclosureMethod(models.TextChoices):
     EMAIL = "email", "E-mail"
     PORTAL = "portal", "Portal"
     API = "api", "API"
+    PHONE = "phone", "Telephone"
+    IN_PERSON = "in_person", "In person"
 
 
 class Disclosure(models.Model):
@@ -711,6 +719,10 @@ class AmendmentRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     record_description = models.CharField(max_length=300)
+    # The record category (facility/registry.py) the request concerns: the decided amendment goes
+    # only into packets holding that category, and into the client's own copy. "" for requests
+    # recorded before the field existed: those go into the client's own copy only.
+    category = models.CharField(max_length=40, blank=True, default="")
     requested_change = models.TextField(max_length=4000)
     status = models.CharField(
         max_length=10, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING

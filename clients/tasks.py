@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from clients import services
+from clients import consents, services
 
 
 @shared_task
@@ -15,3 +15,9 @@ def scan_orientation_overdue() -> int:
 def scan_leaves_overdue() -> int:
     """Alert when a client on leave is 15 minutes past the expected return (AWOL at 60)."""
     return services.scan_leaves_overdue()
+
+
+@shared_task
+def scan_consents_expiring() -> int:
+    """Warn clinicians and supervisors 14 days before a dated consent expires (issue 16)."""
+    return consents.scan_consents_expiring()

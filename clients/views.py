@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,11 +29,13 @@ from clients.forms import (
     PlacementForm,
     ReturnForm,
 )
+from clients.glass import VIA_GLASS, chart_requires, section_shown, via_glass
 from clients.models import (
     PHOTO_TYPES,
     Admission,
     AllergenKind,
     Allergy,
+    AllergyStatus,
     Client,
     Leave,
     OrientationItem,
@@ -153,11 +156,13 @@ def census_pdf(request):
     )
 
 
-@policy.requires("census.view")
+@chart_requires("census.view")
 @require_GET
 def client_chart(request, public_id):
-    """The chart: the identity band, then each app's section. Every view is logged."""
-    client = client_for(request, public_id)
+    """The chart: the identity band, then each app's section. Every view is logged; a view
+    through break-the-glass (clients/glass.py) says so in the log."""
+    client = client_for(request, public_id, log_glass=False)  # logged below, as the chart
+    glass_view = via_glass(request.user, client)
     # The open stay if there is one, else the most recent.
     admission = (
         client.admissions.select_related("unit", "bed", "facility")
@@ -166,16 +171,17 @@ def client_chart(request, public_id):
     )
     sections = []
     for section in registry.chart_sections:
-        if policy.allows(request.user, section.capability):
-            sections.append(
-                {"section": section, "context": section.render(request, client, admission)}
-            )
+        if section_shown(request.user, section.capability, glass_view=glass_view):
+            context = section.render(request, client, admission)
+            if context is None:  # not for this reader (counseling notes: not even the entry)
+                continue
+            sections.append({"section": section, "context": context})
     access_log(
         action=AccessAction.VIEW,
         actor=request.user,
         facility=client.facility,
         client=client,
-        what="client chart",
+        what=VIA_GLASS if glass_view else "client chart",
         ip=client_ip(request),
     )
     today = timezone.localtime(timezone.now(), client.facility.tz).date()
@@ -187,7 +193,11 @@ def client_chart(request, public_id):
             "admission": admission,
             "age": client.age_on(today),
             "sections": sections,
-            "can_edit_allergies": policy.allows(request.user, services.ALLERGY_CAPABILITY),
+            # Emergency access reads; it never writes (the services refuse it too): the section
+            # templates hide their actions under this flag.
+            "emergency_read_only": glass_view,
+            "can_edit_allergies": not glass_view
+            and policy.allows(request.user, services.ALLERGY_CAPABILITY),
             # Issue 14: "no outings", at the top of the chart while in force.
             "outing_restriction": (
                 services.outing_restriction_in_force(admission)
@@ -336,6 +346,12 @@ def admit(request):
             "allergy_form": allergy_form,
             "placement": placement,
             "duplicates": duplicates,
+            # Already in a bed: their chart, not "Readmit".
+            "admitted_ids": set(
+                Admission.objects.current()
+                .filter(client__in=[d.pk for d in duplicates])
+                .values_list("client_id", flat=True)
+            ),
         },
     )
 
@@ -347,25 +363,55 @@ def _touches(exc: ValidationError, form) -> bool:
 @policy.requires("clients.admit")
 @require_http_methods(["GET", "POST"])
 def readmit(request, public_id):
-    """Admit a known client again, under the MRN they already have."""
+    """Admit a known client again, under the MRN they already have. Not while they are in a
+    bed; and a client whose drug allergies were never recorded (stays before issue 9) gets the
+    admission's allergy answer first."""
     client = client_for(request, public_id)
+    current = Admission.objects.current().filter(client=client).select_related("bed").first()
+    if current is not None:
+        messages.error(
+            request,
+            f"{client.display_name} is already admitted ({current.bed.label}): nothing to readmit.",
+        )
+        return redirect("clients:chart", public_id=client.public_id)
     facility = client.facility
-    placement = PlacementForm(request.POST or None, facility=facility)
-    if request.method == "POST" and placement.is_valid():
+    data = request.POST or None
+    placement = PlacementForm(data, facility=facility)
+    unanswered = client.allergy_status == AllergyStatus.NOT_RECORDED
+    allergy_form = AdmissionAllergiesForm(data) if unanswered else None
+    if request.method == "POST" and all(
+        [placement.is_valid(), allergy_form is None or allergy_form.is_valid()]
+    ):
         try:
-            admission = services.admission_admit(
-                actor=request.user,
-                facility=facility,
-                unit=placement.cleaned_data["bed"].unit,
-                client=client,
-                **placement.cleaned_data,
-            )
+            with transaction.atomic():
+                admission = services.admission_admit(
+                    actor=request.user,
+                    facility=facility,
+                    unit=placement.cleaned_data["bed"].unit,
+                    client=client,
+                    **placement.cleaned_data,
+                )
+                if allergy_form is not None:
+                    _record_admission_allergies(request.user, client, allergy_form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(placement, exc)
+            target = allergy_form if allergy_form and _touches(exc, allergy_form) else placement
+            add_service_errors(target, exc)
         else:
             messages.success(request, f"Readmitted {client.display_name} to {admission.bed.label}.")
             return redirect("clients:chart", public_id=client.public_id)
-    return render(request, "clients/readmit.html", {"client": client, "placement": placement})
+    return render(
+        request,
+        "clients/readmit.html",
+        {"client": client, "placement": placement, "allergy_form": allergy_form},
+    )
+
+
+def _record_admission_allergies(actor, client: Client, data: dict) -> None:
+    """The admission's allergy answer for a known client: NKDA, or the allergies listed."""
+    if data["allergy_status"] == AllergyStatus.NKDA:
+        services.allergies_mark_nkda(actor=actor, client=client)
+    for row in data["allergies"]:
+        services.allergy_add(actor=actor, client=client, **row)
 
 
 def _admission_form_view(request, public_id, *, form_class, service, template, success, **extra):

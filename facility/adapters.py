@@ -14,8 +14,10 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.core import context
 from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
 
 from facility import throttle
 from facility.access import client_ip
@@ -144,7 +146,23 @@ class AccountAdapter(DefaultAccountAdapter):
         if (email or "").strip().lower() != (user.email or "").strip().lower() or not email:
             logger.warning("password reset for user %s refused: not the account's address", user.pk)
             return
-        super().send_password_reset_mail(user, email, context)
+        if not getattr(context.get("request"), "haven_invitation", False):
+            super().send_password_reset_mail(user, email, context)
+            return
+        # A new account (staff pages): its own subject and text, not "Password Reset".
+        where = ", ".join(user.facilities.order_by("name").values_list("name", flat=True))
+        ctx = {
+            **context,
+            "email": email,
+            "facility_names": where or "your facility",
+            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+            "needs_mfa": user.role in settings.HAVEN_MFA_REQUIRED_ROLES,
+        }
+        prefix = "account/email/staff_invitation"
+        message = self.render_mail(prefix, email, ctx)
+        # Without allauth's "[site] " prefix: the subject names Haven and the facility already.
+        message.subject = " ".join(render_to_string(f"{prefix}_subject.txt", ctx).split())
+        message.send()
 
 
 class MfaAuthenticateForm(AuthenticateForm):

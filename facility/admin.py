@@ -6,6 +6,7 @@ delete anywhere — retire a bed by marking it inactive.
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 
 from facility import policy
 from facility.forms import FacilitySetupForm, HavenModelForm
@@ -22,6 +23,10 @@ class HavenAdminSite(admin.AdminSite):
         return policy.allows(request.user, "code_lists.manage")
 
     def login(self, request, extra_context=None):
+        # A signed-in person without the capability would bounce between this page and the
+        # sign-in page (which sends the signed-in back to `next`): a redirect loop. Refuse.
+        if request.user.is_authenticated:
+            raise PermissionDenied("Setup is for administrators.")
         return redirect_to_login(request.get_full_path())
 
 

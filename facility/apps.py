@@ -7,6 +7,6 @@ class FacilityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from facility import accounts, audit_signals, registry  # noqa: F401
+        from facility import accounts, audit, audit_chain, audit_signals, registry  # noqa: F401
 
         registry.autodiscover()

@@ -1,5 +1,6 @@
 """Sign-in events go to the access log (privacy.md: login, logout, failed login are audited)."""
 
+from allauth.account.signals import password_changed
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -31,4 +32,14 @@ def _login_failed(sender, credentials, request=None, **kwargs):
         username=str(attempted),
         ip=client_ip(request) if request else None,
         outcome="failed",
+    )
+
+
+@receiver(password_changed, dispatch_uid="haven_password_changed")
+def _password_changed(sender, request, user, **kwargs):
+    access_log(
+        action=AccessAction.PASSWORD_CHANGE,
+        actor=user,
+        what=f"{user.username} changed their own password",
+        ip=client_ip(request) if request else None,
     )

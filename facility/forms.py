@@ -7,7 +7,7 @@ from django.core.validators import MaxLengthValidator, ProhibitNullCharactersVal
 from django.forms.utils import pretty_name
 from django.http import HttpRequest
 
-from facility.models import AccessAction, Facility, Role, User
+from facility.models import Facility, Role, User
 from facility.validators import PlausibleDateValidator, SafeTextValidator
 
 # Text fields that name no limit get this one: the form, not PostgreSQL, refuses a novel.
@@ -205,17 +205,3 @@ class ResolveAlertForm(HavenForm):
         max_length=1000,
         error_messages={"required": "What was done: say how the alert was handled."},
     )
-
-
-class AuditFilterForm(HavenForm):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    user = forms.CharField(required=False, label="User name", max_length=150)
-    client = forms.CharField(required=False, label="Client MRN", max_length=20)
-    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AccessAction.choices])
-
-    def clean(self):
-        data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            raise ValidationError({"end": "End date must not be before the start date."})
-        return data

@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import hashlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -465,24 +466,52 @@ def banner(url: str, database: str, redis: str) -> str:
     )
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # the 302 itself is the answer
+
+
+# Straight to the address: an http_proxy in the environment must not answer for a server that
+# is not up yet (a proxy's error page once printed the banner before runserver had bound).
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+
+
 def _web_is_up(url: str) -> bool:
+    """Haven's web server answers /ping/: "ok" when signed in, else a redirect to sign in."""
     try:
-        with urllib.request.urlopen(url + "ping/", timeout=2) as resp:  # noqa: S310
-            return resp.status < 500
+        with _DIRECT.open(url + "ping/", timeout=2) as resp:
+            return resp.status == 200 and resp.read(3) == b"ok "
     except urllib.error.HTTPError as exc:
-        return exc.code < 500
+        return exc.code == 302 and "/accounts/login/" in (exc.headers.get("Location") or "")
     except OSError:
         return False
 
 
-def _announce_when_up(url: str, text: str, redis_sock: Path | None, stop: threading.Event) -> None:
-    """Print the banner once, when Redis and the web server both answer."""
+def redis_ready_check(redis_url: str, redis_sock: Path | None):
+    """A function telling whether Redis answers: the embedded one's socket, or REDIS_URL's
+    host and port (a unix:// URL's socket)."""
+    if redis_sock is not None:
+        return lambda: unix_reachable(redis_sock)
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        return lambda: unix_reachable(Path(parts.path))
+    host, port = parts.hostname or "127.0.0.1", parts.port or 6379
+    return lambda: tcp_reachable(host, port)
+
+
+def _announce_when_up(
+    url: str, text: str, redis_ready, stop: threading.Event, *, out: TextIO | None = None
+) -> bool:
+    """Print the banner once, when Redis and the web server both answer; nothing before."""
     deadline = time.monotonic() + 300
     while not stop.is_set() and time.monotonic() < deadline:
-        if (redis_sock is None or unix_reachable(redis_sock)) and _web_is_up(url):
-            print(text, flush=True)
-            return
+        if redis_ready() and _web_is_up(url):
+            stream = out or sys.stdout
+            stream.write(text + "\n")
+            stream.flush()
+            return True
         stop.wait(0.5)
+    return False
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -498,6 +527,23 @@ def _url_user(url: str) -> str | None:
     return unquote(user) if user else None
 
 
+def dev_anchor_key(var: Path = VAR) -> str:
+    """The development audit anchor key (issue 16): kept in var/audit-anchor.key, made on first
+    use. Production sets HAVEN_AUDIT_ANCHOR_KEY itself (`check --deploy` fails without one)."""
+    path = var / "audit-anchor.key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    var.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    say(f"generated a development audit anchor key into {path}")
+    return key
+
+
 def start(port: int, host: str) -> int:
     if tcp_reachable(host, port, timeout=0.5):
         fail(f"{host}:{port} is already in use; set PORT to another port")
@@ -507,6 +553,9 @@ def start(port: int, host: str) -> int:
     env.setdefault("DEBUG", "1")  # the development launcher; production is docker-compose.yml
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("DJANGO_SETTINGS_MODULE", "facility.settings")
+    if not env.get("HAVEN_AUDIT_ANCHOR_KEY"):
+        env["HAVEN_AUDIT_ANCHOR_KEY"] = dev_anchor_key()
+        say("audit chain anchors are signed with the development key in var/audit-anchor.key")
 
     # Migrations run as the owner; web, worker and beat connect as a role that owns nothing
     # (facility/db_roles.py). The children never see the owner's URL.
@@ -550,7 +599,12 @@ def start(port: int, host: str) -> int:
         stop = threading.Event()
         threading.Thread(
             target=_announce_when_up,
-            args=(url, banner(url, database_desc, redis_desc), redis_sock, stop),
+            args=(
+                url,
+                banner(url, database_desc, redis_desc),
+                redis_ready_check(env["REDIS_URL"], redis_sock),
+                stop,
+            ),
             daemon=True,
         ).start()
         try:

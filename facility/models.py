@@ -358,6 +358,7 @@ class AccessAction(models.TextChoices):
     DISCLOSURE = "disclosure", "Disclosed outside the program"
     DATA_SEAL = "data_seal", "Sealed data changes into the chain"
     CHAIN_VERIFY = "chain_verify", "Verified the audit chain"
+    PASSWORD_CHANGE = "password_change", "Changed own password"
 
 
 class AccessEvent(models.Model):

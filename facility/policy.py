@@ -171,6 +171,14 @@ def _not_own_note(user, note) -> None:
         raise PermissionDenied("You cannot co-sign your own note.")
 
 
+def _counseling_reader(user, note) -> None:
+    """An SUD counseling note is read by its author and the colleagues the author granted, grant
+    not revoked, nobody else: no supervisor, admin or break-the-glass (specs/privacy.md). The
+    note answers who (`readable_by`, observations); facility scope is checked before this."""
+    if not note.readable_by(user):
+        raise PermissionDenied("Counseling notes are read by their author and whom they grant.")
+
+
 RULES: dict[str, Callable[[Any, Any], None]] = {
     "floor.chart": _open_admission,
     "behavior_note.write": _open_admission,
@@ -181,6 +189,7 @@ RULES: dict[str, Callable[[Any, Any], None]] = {
     "screening.breath": _open_admission,
     "screening.search": _open_admission,
     "note.cosign": _not_own_note,
+    "counseling_note.view": _counseling_reader,
     "mar.record": _observed_self_administration,
     "mar.follow_up": _prn_effect_by_nurse,
     "mar.strike": _own_entry_or_strike_any,

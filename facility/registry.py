@@ -278,7 +278,7 @@ class ClientFinder:
 
     - `search(facility, text, limit) -> [(public_id, mrn)]`: the facility's clients whose legal
       or preferred name, MRN or date of birth (YYYY-MM-DD) matches `text`, in one query;
-    - `get(facility, public_id) -> ClientRef | None`: one client of that facility;
+    - `get(facilities, public_id) -> client | None`: one client of those facilities;
     - `subject(instance) -> (facility_id, client public_id, mrn)`: the facility and client a
       changed row belongs to (any part may be None), for the data-change log; cheap: related
       rows already loaded are used, and a client's ids are cached (they never change).
@@ -480,8 +480,9 @@ class Registry:
         )
 
     def register_client_locator(self, locator: Callable[..., list[Any]]) -> None:
-        """`locator(mrn, *, facility=None) -> [client]`: the clients with exactly this MRN, in
-        any facility (or in `facility`), each with `public_id`, `mrn` and `facility`; for
+        """`locator(mrn, *, facility=None, public_ids=None) -> [client]`: the clients with this
+        MRN (case, dashes and spaces aside), in any facility (or in `facility`), or with these
+        public ids, each with `public_id`, `mrn`, `display_name` and `facility`; for
         break-the-glass, which looks past the user's scope (facility/glass.py)."""
         self.client_locator = locator
 
@@ -489,6 +490,16 @@ class Registry:
         if self.client_locator is None:
             return []
         return list(self.client_locator(mrn, facility=facility))
+
+    def client_names(self, public_ids) -> dict[Any, str]:
+        """The display names of these clients by public id, in one query, through the same
+        locator (`locator(None, public_ids=...)`): for pages that name a client the core logged
+        by id and MRN, such as the break-the-glass review."""
+        public_ids = set(public_ids)
+        if self.client_locator is None or not public_ids:
+            return {}
+        found = self.client_locator(None, public_ids=public_ids)
+        return {c.public_id: c.display_name for c in found}
 
     def register_client_finder(self, finder: ClientFinder) -> None:
         self.client_finder = finder
@@ -521,6 +532,7 @@ register_fhir_source = registry.register_fhir_source
 register_client_finder = registry.register_client_finder
 register_client_locator = registry.register_client_locator
 locate_clients = registry.locate_clients
+client_names = registry.client_names
 
 
 def autodiscover() -> None:

@@ -230,7 +230,7 @@ CAPABILITIES: dict[str, str | None] = {
     "amendment.decide": "facility.manage_consents",
     "break_glass.review": "facility.review_access",
     "audit.client_access": "facility.review_access",
-    "audit.export": "facility.view_audit_trail",
+    "audit.export": "facility.review_access",
     "counseling_note.write": "facility.write_counseling_note",
     # Reading one needs the author's grant too (policy rule, observations).
     "counseling_note.view": "facility.view_census",

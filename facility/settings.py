@@ -1,9 +1,11 @@
 """Haven settings, read from the environment. Bad values fail at start-up, not at first use."""
 
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -223,6 +225,10 @@ HAVEN_IDLE_TIMEOUT_MINUTES = env.int("HAVEN_IDLE_TIMEOUT_MINUTES", default=15)
 if not 5 <= HAVEN_IDLE_TIMEOUT_MINUTES <= 30:
     raise ImproperlyConfigured("HAVEN_IDLE_TIMEOUT_MINUTES must be between 5 and 30 (privacy.md).")
 HAVEN_IDLE_WARNING_MINUTES = 2
+# Break-the-glass (specs/privacy.md "Emergency access"): how long one access to one client lasts.
+HAVEN_BREAK_GLASS_MINUTES = env.int("HAVEN_BREAK_GLASS_MINUTES", default=60)
+if not 5 <= HAVEN_BREAK_GLASS_MINUTES <= 240:
+    raise ImproperlyConfigured("HAVEN_BREAK_GLASS_MINUTES must be between 5 and 240.")
 # The longest leave off site before the client must be discharged instead (clients/services.py).
 HAVEN_LEAVE_MAX_DAYS = env.int("HAVEN_LEAVE_MAX_DAYS", default=30)
 if not 1 <= HAVEN_LEAVE_MAX_DAYS <= 90:
@@ -297,6 +303,25 @@ CELERY_BEAT_SCHEDULE = {
     "handoffs-unreceived": {
         "task": "facility.tasks.scan_handoffs_unreceived",
         "schedule": HAVEN_SCAN_SECONDS,
+    },
+    # The audit chain (issue 16): data changes sealed into it every minute, anchored outside the
+    # database every 6 hours, verified (and anchored) every night.
+    "audit-seal": {
+        "task": "facility.tasks.seal_audit_changes",
+        "schedule": HAVEN_SCAN_SECONDS,
+    },
+    "audit-anchor": {
+        "task": "facility.tasks.anchor_audit_chain",
+        "schedule": crontab(minute=5, hour="*/6"),
+    },
+    "audit-verify": {
+        "task": "facility.tasks.verify_audit_chain",
+        "schedule": crontab(minute=20, hour=3),
+    },
+    # A dated Part 2 consent expiring within 14 days alerts clinicians and supervisors (issue 16).
+    "consents-expiring": {
+        "task": "clients.tasks.scan_consents_expiring",
+        "schedule": crontab(minute=40, hour="*/6"),
     },
 }
 
@@ -374,8 +399,31 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     # Failed sign-ins are already audited as AccessEvents; these rows are only a counter.
     "facility.signinfailure",
 )
-# "pdf": a handoff's frozen report (issue 15) is bytes; its sha256 is logged instead.
-AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login", "secret", "data", "pdf")
+# "pdf": a handoff's frozen report (issue 15) is bytes; its sha256 is logged instead. So is a
+# consent's "signed_copy" (issue 16: an uploaded PDF or image; `signed_copy_sha256` is logged).
+AUDITLOG_EXCLUDE_TRACKING_FIELDS = (
+    "password", "last_login", "secret", "data", "pdf", "signed_copy",
+)  # fmt: skip
+# The audit chain's anchors (issue 16, facility/audit_chain.py): signed with a key that only the
+# environment holds, never the database; appended to a file outside it. `check --deploy` fails
+# without a key (haven.E016); ./run generates a development key into var/ when none is set.
+# Tests get a fixed key and an anchor log of their own process (a test that checks anchors sets
+# its own path: anchors of a rolled-back chain would not match the next test's).
+HAVEN_AUDIT_ANCHOR_KEY = env.str(
+    "HAVEN_AUDIT_ANCHOR_KEY",
+    default="haven-tests-only-audit-anchor-key-0123456789" if TESTING else "",
+)
+HAVEN_AUDIT_ANCHOR_PATH = env.str(
+    "HAVEN_AUDIT_ANCHOR_PATH",
+    default=(
+        str(Path(tempfile.mkdtemp(prefix="haven-test-anchors-")) / "audit-anchors.jsonl")
+        if TESTING
+        else str(BASE_DIR / "var" / "audit-anchors.jsonl")
+    ),
+)
+# Data changes younger than this are sealed next time (their transaction may still be open).
+HAVEN_AUDIT_SEAL_GRACE_SECONDS = env.int("HAVEN_AUDIT_SEAL_GRACE_SECONDS", default=120)
+HAVEN_AUDIT_ANCHOR_MAX_AGE_HOURS = 26
 
 LOGGING = {
     "version": 1,

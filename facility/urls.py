@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path, re_path
 
-from facility import bundle_views, dashboard_views, report_views, views
+from facility import audit_views, bundle_views, dashboard_views, glass_views, report_views, views
 from facility.admin import admin_site
 
 
@@ -20,7 +20,22 @@ urlpatterns = [
     path("alerts/<uuid:public_id>/resolve/", views.alert_resolve, name="alert_resolve"),
     path("supervisor/", dashboard_views.dashboard, name="dashboard"),
     path("supervisor/live/", dashboard_views.dashboard_live, name="dashboard_live"),
-    path("audit/", views.audit_trail, name="audit_trail"),
+    path("audit/", audit_views.audit_trail, name="audit_trail"),
+    path("audit/export.csv", audit_views.audit_export, name="audit_export"),
+    path(
+        "audit/clients/<uuid:public_id>/",
+        audit_views.audit_client_access,
+        name="audit_client_access",
+    ),
+    # Break-the-glass (issue 16 item 5).
+    path("emergency-access/", glass_views.glass_mine, name="glass_mine"),
+    path("emergency-access/open/", glass_views.glass_open, name="glass_open"),
+    path("emergency-access/review/", glass_views.glass_review, name="glass_review"),
+    path(
+        "emergency-access/review/<uuid:public_id>/",
+        glass_views.glass_sign_off,
+        name="glass_sign_off",
+    ),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
     path("staff/<uuid:public_id>/", views.staff_edit, name="staff_edit"),

@@ -1,14 +1,13 @@
-"""Pages of the facility core: home, facility switch, alerts, audit trail, staff accounts."""
+"""Pages of the facility core: home, facility switch, alerts, staff accounts (the audit pages:
+facility/audit_views.py)."""
 
 import uuid
-from datetime import datetime, time, timedelta
 
 from allauth.account.internal.flows.password_reset import request_password_reset
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from facility import policy, services
 from facility.access import SESSION_FACILITY_KEY, current_facility, user_facilities
-from facility.forms import AuditFilterForm, ResolveAlertForm, StaffForm, add_service_errors
-from facility.models import AccessEvent, Alert, User
+from facility.forms import ResolveAlertForm, StaffForm, add_service_errors
+from facility.models import Alert, User
 
 
 @policy.requires("signed_in")
@@ -129,42 +128,6 @@ def alert_resolve(request, public_id):
     return redirect("alerts")
 
 
-@policy.requires("audit.view")
-@require_GET
-def audit_trail(request):
-    """The facility's access log, filterable by period, user, client and action."""
-    facility = _facility_or_404(request)
-    form = AuditFilterForm(request.GET or None)
-    # Sign-ins carry no facility: include those of the facility's staff, by a subquery so no
-    # join multiplies rows (a DISTINCT over the whole log would read all of it for each page).
-    staff = User.objects.filter(facilities=facility).values("id")
-    events = AccessEvent.objects.filter(
-        Q(facility=facility) | Q(facility__isnull=True, user_id__in=staff)
-    ).order_by("-at", "-id")
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        tz = facility.tz
-        if data["start"]:
-            events = events.filter(at__gte=datetime.combine(data["start"], time.min, tzinfo=tz))
-        if data["end"]:
-            end = datetime.combine(data["end"] + timedelta(days=1), time.min, tzinfo=tz)
-            events = events.filter(at__lt=end)
-        if data["user"]:
-            events = events.filter(username__icontains=data["user"])
-        if data["client"]:
-            events = events.filter(client_label__iexact=data["client"].strip())
-        if data["action"]:
-            events = events.filter(action=data["action"])
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "facility/audit.html",
-        {"facility": facility, "form": form, "page": page, "query": query.urlencode()},
-    )
-
-
 def _staff_scope(request):
     """Staff an admin manages: those sharing at least one of the admin's facilities."""
     return (
@@ -213,6 +176,7 @@ def staff_create(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
+            request.haven_invitation = True  # the invitation e-mail (facility/adapters.py)
             request_password_reset(request, user.email, [user], None)
             messages.success(
                 request,
@@ -255,16 +219,30 @@ def staff_edit(request, public_id):
 
 
 @policy.requires("staff.manage")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def staff_deactivate(request, public_id):
+    """A page naming the person and what happens; only its confirmed POST deactivates."""
     member = _staff_member(request, public_id, to_change=True)
-    try:
-        services.staff_deactivate(actor=request.user, user=member)
-    except ValidationError as exc:
-        add_service_errors(request, exc)
-    else:
-        messages.success(request, f"{member.full_name} is deactivated and signed out everywhere.")
-    return redirect("staff_list")
+    if member.pk == request.user.pk:
+        messages.error(request, "You cannot deactivate your own account.")
+        return redirect("staff_list")
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            messages.error(
+                request,
+                f"{member.full_name} was not deactivated: confirm on this page to deactivate.",
+            )
+            return redirect("staff_deactivate", public_id=member.public_id)
+        try:
+            services.staff_deactivate(actor=request.user, user=member)
+        except ValidationError as exc:
+            add_service_errors(request, exc)
+        else:
+            messages.success(
+                request, f"{member.full_name} is deactivated and signed out everywhere."
+            )
+        return redirect("staff_list")
+    return render(request, "facility/staff_deactivate.html", {"member": member})
 
 
 @policy.requires("staff.manage")

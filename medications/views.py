@@ -1202,13 +1202,14 @@ def mar_pdf(request, public_id):
     """The MAR of one client for a period of days, printed (specs/mar.md, Printing)."""
     admission = admission_for(request, public_id)
     facility = admission.facility
-    today = timezone.localtime(timezone.now(), facility.tz).date()
-    first = _query_day(request.GET["start"], "From") if request.GET.get("start") else today
+    earliest, latest = admission.stay_days()
+    # Without a day: today, or the last day of a stay that has ended (the med pass chooses one).
+    first = _query_day(request.GET["start"], "From") if request.GET.get("start") else latest
     last = _query_day(request.GET["end"], "To") if request.GET.get("end") else first
     if last < first or (last - first).days > 30:
         raise Http404("Period: at most 31 days, end not before start.")
-    earliest, latest = admission.stay_days()
-    if first > latest or last < earliest:
+    if first > latest or last < earliest or last > latest:
+        # Not in the future, and not after a discharge.
         raise Http404(f"Period: this stay runs from {earliest} to {latest}.")
     start = datetime.combine(first, time.min, tzinfo=facility.tz)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=facility.tz)

@@ -27,3 +27,8 @@ class ObservationsConfig(AppConfig):
         from observations import readings
 
         readings.register()
+        # SUD counseling notes (issue 16 item 8): their record category, under their own consent
+        # only, and the chart's entry for their author and grantees.
+        from observations import counseling
+
+        counseling.register()

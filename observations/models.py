@@ -1471,3 +1471,141 @@ class ClinicalHoursTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level_of_care}: {self.hours_per_week} h/week"
+
+
+# ---------------------------------------------------------------- SUD counseling notes (issue 16)
+
+COUNSELING_BODY_MAX = 8000  # characters
+
+
+class CounselingNote(models.Model):
+    """A clinician's SUD counseling note (specs/privacy.md "SUD counseling notes"; issue 16 item
+    8). Kept apart from the rest of the chart: never in the timeline, the progress notes, the
+    shift report, the survey bundle or any bulk export, and read only by its author and the
+    people the author grants (`CounselingNoteGrant`), each read audited.
+
+    Saved is signed (as a behavior note is): a database trigger (migration 0010) refuses any later
+    change but the entered-in-error strike (once, reason kept), and every DELETE. After signing
+    only an addendum by its author (`CounselingAddendum`) adds to it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="counseling_notes"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField()  # when the session took place
+    recorded_at = models.DateTimeField()  # when it was saved, and so signed
+    body = models.TextField()
+    struck_at = models.DateTimeField(null=True, blank=True)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    struck_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["admission", "-occurred_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recorded_at__gte=F("occurred_at")),
+                name="obs_counselingnote_not_in_future",
+            ),
+            models.CheckConstraint(condition=~Q(body=""), name="obs_counselingnote_body"),
+            models.CheckConstraint(
+                condition=Q(struck_at__isnull=True) | Q(struck_by=F("author")),
+                name="obs_counselingnote_struck_by_author",
+            ),
+            _struck_complete("obs_counselingnote"),
+        ]
+        indexes = [
+            models.Index(fields=["admission", "author", "-occurred_at"], name="obs_cnote_adm_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Counseling note {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def signed_at(self):
+        """Saved is signed."""
+        return self.recorded_at
+
+    def readable_by(self, user) -> bool:
+        """Its author, or a person the author granted (grant not revoked) for this client. The
+        grantee's role and facility are the policy's to check (facility/policy.py)."""
+        if not (user.is_authenticated and user.is_active):
+            return False
+        if self.author_id == user.pk:
+            return True
+        return CounselingNoteGrant.objects.filter(
+            client_id=self.admission.client_id,
+            author_id=self.author_id,
+            grantee_id=user.pk,
+            revoked_at__isnull=True,
+        ).exists()
+
+
+class CounselingAddendum(models.Model):
+    """Text its author adds to a signed counseling note: its own time, signed when saved, never
+    changed (migration 0010)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    note = models.ForeignKey(CounselingNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["note", "recorded_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="obs_counselingaddendum_text"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Counseling addendum {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
+class CounselingNoteGrant(models.Model):
+    """The author lets one colleague read the author's counseling notes of one client, those
+    written before and after the grant, until revoked (scope: author + client). Only the author
+    grants and revokes; a revoked grant stops the next read at once. The grantee is active staff
+    of the client's facility who can see the census (checked when granted, and again by the
+    policy at every read). Rows are never deleted: revoking sets `revoked_at` once."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="counseling_grants"
+    )
+    # Whose notes, and who granted: always the same person.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="counseling_grants"
+    )
+    granted_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["client", "-granted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(grantee=F("author")), name="obs_counselinggrant_not_self"
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True)
+                | (Q(revoked_by=F("author")) & Q(revoked_at__gte=F("granted_at"))),
+                name="obs_counselinggrant_revoke_complete",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "author", "grantee"],
+                condition=Q(revoked_at__isnull=True),
+                name="obs_counselinggrant_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Counseling grant {self.granted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def granted_by(self):
+        return self.author

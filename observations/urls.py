@@ -1,5 +1,6 @@
 from django.urls import path
 
+from observations import counseling_views
 from observations.views import (
     behavior_notes,
     cssrs,
@@ -113,5 +114,41 @@ urlpatterns = [
         "admissions/<uuid:public_id>/observation-sheet/",
         views.observation_sheet_pdf,
         name="observation_sheet",
+    ),
+    # SUD counseling notes (issue 16 item 8): kept apart, for their author and grantees only.
+    path(
+        "clients/<uuid:public_id>/counseling-notes/",
+        counseling_views.counseling_notes,
+        name="counseling_notes",
+    ),
+    path(
+        "clients/<uuid:public_id>/counseling-notes/grant/",
+        counseling_views.counseling_grant,
+        name="counseling_grant",
+    ),
+    path(
+        "admissions/<uuid:public_id>/counseling-notes/new/",
+        counseling_views.counseling_note_new,
+        name="counseling_note_new",
+    ),
+    path(
+        "counseling-notes/<uuid:public_id>/",
+        counseling_views.counseling_note,
+        name="counseling_note",
+    ),
+    path(
+        "counseling-notes/<uuid:public_id>/addendum/",
+        counseling_views.counseling_note_addendum,
+        name="counseling_note_addendum",
+    ),
+    path(
+        "counseling-notes/<uuid:public_id>/strike/",
+        counseling_views.counseling_note_strike,
+        name="counseling_note_strike",
+    ),
+    path(
+        "counseling-grants/<uuid:public_id>/revoke/",
+        counseling_views.counseling_grant_revoke,
+        name="counseling_grant_revoke",
     ),
 ]

@@ -196,3 +196,28 @@ document.addEventListener("htmx:beforeSwap", function (e) {
     e.detail.isError = false;
   }
 });
+
+// The phone header (issue 17): one line (Haven, the facility, "Menu"); the menu button opens the
+// navigation and the account links below it. Without this script the header shows everything.
+(function () {
+  "use strict";
+  var header = document.querySelector("header.topbar");
+  var toggle = header && header.querySelector("[data-menu-toggle]");
+  if (!toggle) { return; }
+  header.classList.add("has-menu");
+  toggle.hidden = false;
+  function set(open) {
+    header.classList.toggle("menu-open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  toggle.addEventListener("click", function () { set(!header.classList.contains("menu-open")); });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && header.classList.contains("menu-open")) { set(false); toggle.focus(); }
+  });
+  // The account menu closes when a tap or click lands elsewhere.
+  document.addEventListener("click", function (e) {
+    document.querySelectorAll("details.account-menu[open]").forEach(function (menu) {
+      if (!menu.contains(e.target)) { menu.open = false; }
+    });
+  });
+})();

@@ -30,6 +30,8 @@ def test_technician_accepts_a_one_to_one_and_charts_it_on_a_phone(
 
     page: Page = signed_in(new_page(viewport=PHONE), cast["technician"])
     page.goto(reverse("clients:census"))
+    # On a phone the navigation sits behind the header's Menu button.
+    page.get_by_role("button", name="Menu").click()
     page.get_by_role("link", name="My 1:1").click()
     expect(page.get_by_role("heading", name="Offered to you")).to_be_visible()
     page.get_by_role("button", name="Accept the watch of Robin Ashdown").click()

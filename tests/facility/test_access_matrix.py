@@ -238,8 +238,8 @@ URLS: dict[str, Url] = {
     "staff_deactivate": Url(
         lambda w: [w.member.public_id],
         True,
-        None,
-        Post(lambda w: {}, field_of("member", "is_active")),
+        200,
+        Post(lambda w: {"confirm": "yes"}, field_of("member", "is_active")),
     ),
     "staff_reactivate": Url(
         lambda w: [w.inactive.public_id],
@@ -996,7 +996,7 @@ URLS: dict[str, Url] = {
 
 # Issue 16's URLs (Part 2), one module per part, written beside each feature; they use the
 # Url and Post above.
-for _part in ("consents", "disclosures", "glass", "audit", "counseling"):
+for _part in ("consents", "disclosures", "glass", "audit", "counseling", "fhir"):
     URLS.update(importlib.import_module(f"tests.facility.access_urls_{_part}").URLS)
 
 # Third-party pages, by name prefix: reachable without a session (login, reset, MFA steps) or

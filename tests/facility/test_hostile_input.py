@@ -91,6 +91,7 @@ from tests.facility.world import (
     vehicle_body,
     vitals_body,
 )
+from tests.facility.world_rough import a_discharged_client
 
 CTRL = "control characters"
 LONG = "at most"
@@ -154,6 +155,158 @@ def pid_field(prefix: str):
     return lambda w: f"{prefix}-{w.admission.public_id}"
 
 
+def a_revocable_consent(w: World):
+    """A consent of the home client to revoke (made once, before the snapshot)."""
+    from clients.models import Consent
+    from tests.facility.access_urls_consents import a_consent
+
+    found = Consent.objects.filter(recipient_name="Hostile Clinic").first()
+    return found or a_consent(w, recipient_name="Hostile Clinic")
+
+
+def an_amendment_to_decide(w: World):
+    from clients.models import AmendmentRequest
+    from tests.facility.access_urls_consents import an_amendment_request
+
+    return AmendmentRequest.objects.first() or an_amendment_request(w)
+
+
+def a_clinicians_counseling_note(w: World):
+    """The clinician's own counseling note of the home client (made once, before the snapshot)."""
+    from observations.counseling import counseling_note_record
+    from observations.models import CounselingNote
+
+    author = w.cast["clinician"]
+    return CounselingNote.objects.filter(author=author).first() or counseling_note_record(
+        actor=author, admission=w.admission, body="Session on triggers.",
+        occurred_at=timezone.now() - timedelta(minutes=10),
+    )  # fmt: skip
+
+
+def _part2_endpoints() -> list:
+    """Issue 16's forms: consents, amendments, disclosures, counseling notes. A far date gets
+    the message stating the rule (not a date range the service then contradicts)."""
+    # The builders live in the access matrix's modules, which that test file loads: load it
+    # first so that they import it whole.
+    import tests.facility.test_access_matrix  # noqa: F401
+    from clients.consents import AMENDMENT_TEXT_MAX
+    from observations.counseling import ADDENDUM_MAX, STRIKE_REASON_MAX
+    from observations.models import COUNSELING_BODY_MAX
+    from tests.facility.access_urls_consents import consent_body
+    from tests.facility.access_urls_disclosures import (
+        a_tpo_consent,
+        client_copy_body,
+        consent_disclosure_body,
+        emergency_body,
+    )
+
+    def client_pid(w):
+        return [w.admission.client.public_id]
+
+    def today(w):
+        return timezone.localtime(timezone.now(), w.facility.tz).date().isoformat()
+
+    note = a_clinicians_counseling_note
+    return [
+        Endpoint(
+            "consent_new", "clinician", "POST",
+            lambda w: reverse("clients:consent_new", args=client_pid(w)), consent_body,
+            text={"client_name": 170, "recipient_name": 200, "purpose": 300,
+                  "signed_by_name": 170, "information_detail": 2000},
+            dates={"signed_on": (FAR_DATE, "Date signed: cannot be after today."),
+                   "expires_on": (FAR_DATE, "Expiration date: at most 10 years after the date "
+                                  "signed.")},
+            optional_ids={"consent_type": "Type of consent: choose from the list.",
+                          "categories": "Categories: choose from the list."},
+        ),
+        Endpoint(
+            "consent_revoke", "clinician", "POST",
+            lambda w: reverse("clients:consent_revoke", args=[a_revocable_consent(w).public_id]),
+            after(a_revocable_consent, lambda w: {"revoked_at": "", "note": "Letter"}),
+            text={"note": 500},
+            dates={"revoked_at": (FAR_DATETIME, "Received at: between the day the consent was "
+                                  "signed")},
+        ),
+        Endpoint(
+            "amendment_new", "clinician", "POST",
+            lambda w: reverse("clients:amendment_new", args=client_pid(w)),
+            lambda w: {"category": "demographics", "record_description": "Allergy list",
+                       "requested_change": "Add latex."},
+            text={"record_description": 300, "requested_change": AMENDMENT_TEXT_MAX},
+            optional_ids={"category": "Which part of the record: choose from the list."},
+        ),
+        Endpoint(
+            "amendment_decide", "clinician", "POST",
+            lambda w: reverse(
+                "clients:amendment_decide", args=[an_amendment_to_decide(w).public_id]
+            ),
+            after(an_amendment_to_decide, lambda w: {"decision": "accept", "text": "Appended."}),
+            text={"text": AMENDMENT_TEXT_MAX},
+            ids={"decision": "Decision: accept or deny."},
+        ),
+        Endpoint(
+            "disclosure_consent", "clinician", "POST",
+            lambda w: reverse("clients:disclosure_consent", args=client_pid(w)),
+            after(a_tpo_consent, consent_disclosure_body),
+            text={"recipient_name": 200, "recipient_address": 300, "purpose": 300},
+            dates={"period_start": (FAR_DATE, "First day: cannot be in the future."),
+                   "period_end": (FAR_DATE, "Last day: cannot be in the future.")},
+            optional_ids={"consent": "Choose a consent of this client.",
+                          "method": "How it is sent: choose from the list."},
+        ),
+        Endpoint(
+            "disclosure_other", "clinician", "POST",
+            lambda w: reverse("clients:disclosure_other", args=client_pid(w)), emergency_body,
+            text={"recipient_name": 200, "recipient_affiliation": 200, "basis_detail": 800,
+                  "purpose": 300, "disclosed_by": 150, "description": 1000},
+            dates={"disclosed_at": (FAR_DATETIME, "Disclosed at: cannot be in the future.")},
+            optional_ids={"legal_basis": "Legal basis: choose from the list.",
+                          "method": "How it is sent: choose from the list."},
+        ),
+        Endpoint(
+            "client_copy", "clinician", "POST",
+            lambda w: reverse("clients:client_copy", args=client_pid(w)), client_copy_body,
+            dates={"period_start": (FAR_DATE, "First day: cannot be in the future."),
+                   "period_end": (FAR_DATE, "Last day: cannot be in the future.")},
+            optional_ids={"method": "How it is sent: choose from the list."},
+        ),
+        Endpoint(
+            "accounting", "clinician", "GET",
+            lambda w: reverse("clients:accounting", args=client_pid(w)),
+            lambda w: {"period_start": today(w), "period_end": today(w)},
+            dates={"period_start": (FAR_DATE, "From: cannot be in the future."),
+                   "period_end": (FAR_DATE, "To: cannot be in the future.")},
+        ),
+        Endpoint(
+            "counseling_note_new", "clinician", "POST",
+            lambda w: reverse("observations:counseling_note_new", args=[w.admission.public_id]),
+            lambda w: {"occurred_at": now_field(w), "body": "Session on cravings."},
+            text={"body": COUNSELING_BODY_MAX},
+            dates={"occurred_at": (FAR_DATETIME, "Session time: cannot be in the future.")},
+        ),
+        Endpoint(
+            "counseling_note_addendum", "clinician", "POST",
+            lambda w: reverse("observations:counseling_note_addendum", args=[note(w).public_id]),
+            after(note, lambda w: {"text": "Called the sponsor."}),
+            text={"text": ADDENDUM_MAX},
+        ),
+        Endpoint(
+            "counseling_note_strike", "clinician", "POST",
+            lambda w: reverse("observations:counseling_note_strike", args=[note(w).public_id]),
+            after(note, lambda w: {"reason": "Wrong client."}),
+            text={"reason": STRIKE_REASON_MAX},
+        ),
+        Endpoint(
+            "counseling_grant", "clinician", "POST",
+            lambda w: reverse("observations:counseling_grant", args=client_pid(w)),
+            lambda w: {"grantee": str(w.cast["nurse"].public_id)},
+            optional_ids={"grantee": "Colleague: choose from the list."},
+        ),
+    ]  # fmt: skip
+
+
+PART2_ENDPOINTS = _part2_endpoints()
+
 ENDPOINTS = [
     Endpoint(
         "facility_switch",
@@ -175,7 +328,7 @@ ENDPOINTS = [
         "supervisor",
         "GET",
         lambda w: reverse("audit_trail"),
-        text={"user": 150, "client": 20},
+        text={"user": 150, "client": 100},
         dates={"start": (FAR_DATE, FAR), "end": (FAR_DATE, FAR)},
     ),
     Endpoint(
@@ -250,8 +403,11 @@ ENDPOINTS = [
         "readmit",
         "nurse",
         "POST",
-        lambda w: reverse("clients:readmit", args=[w.admission.client.public_id]),
-        lambda w: {"bed": "", "level_of_care": "3.5", "admitted_at": now_field(w)},
+        lambda w: reverse("clients:readmit", args=[a_discharged_client(w).public_id]),
+        lambda w: (
+            a_discharged_client(w)
+            and {"bed": "", "level_of_care": "3.5", "admitted_at": now_field(w)}
+        ),
         dates={"admitted_at": (FAR_DATETIME, FAR)},
         ids={"bed": "Bed: "},
     ),
@@ -1355,6 +1511,7 @@ ENDPOINTS = [
             "shift": "Shift: choose one of this facility's shifts.",
         },
     ),
+    *PART2_ENDPOINTS,
 ]
 
 
@@ -1563,7 +1720,9 @@ def test_every_form_is_hardened():
                "screening.forms", "screening.result_forms", "transport.fleet_forms",
                "transport.trip_forms", "transport.reports", "observations.note_forms",
                "observations.incident_forms", "facility.report_views",
-               "facility.bundle_views"]  # fmt: skip
+               "facility.bundle_views", "clients.consent_forms", "clients.disclosure_forms",
+               "observations.counseling_forms", "facility.glass_forms", "clients.fhir_views",
+               "facility.audit_views"]  # fmt: skip
     for name in modules:
         module = importlib.import_module(name)
         label = name.split(".")[0]
@@ -1604,5 +1763,9 @@ def test_the_table_covers_every_form_and_query_endpoint():
         "trip_edit", "trip_cancel", "trip_depart", "trip_return", "passenger_stay",
         "passenger_sign_in", "trip_log", "mileage", "survey_bundle",
         "shift_report", "shift_report_pdf", "handoff_give", "handoff_receive",
+        "consent_new", "consent_revoke", "amendment_new", "amendment_decide",
+        "disclosure_consent", "disclosure_other", "client_copy", "accounting",
+        "counseling_note_new", "counseling_note_addendum", "counseling_note_strike",
+        "counseling_grant",
     }  # fmt: skip
     assert takes_input <= {e.name for e in ENDPOINTS}

@@ -17,6 +17,8 @@ PRODUCTION = {
     "DEBUG": "0",
     "HAVEN_TESTING": "0",
     "ALLOWED_HOSTS": "haven.example.org",
+    # The audit chain's anchor key (issue 16): production refuses to pass without one.
+    "HAVEN_AUDIT_ANCHOR_KEY": "a" * 16 + "anchor-key-for-the-deploy-check-0123456789",
 }
 
 
@@ -58,6 +60,12 @@ def test_production_settings_pass_the_deploy_check():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_settings_without_an_anchor_key_fail_the_deploy_check():
+    result = run_manage("check", "--deploy", **{**PRODUCTION, "HAVEN_AUDIT_ANCHOR_KEY": ""})
+    assert result.returncode != 0
+    assert "haven.E016" in result.stdout + result.stderr
 
 
 @pytest.mark.django_db
