@@ -28,6 +28,7 @@ def _log_glass_view(request, client) -> None:
     if getattr(request, "_glass_view_logged", False) or glass.can_already_see(request.user, client):
         return
     request._glass_view_logged = True
+    glass.seen_through_access(request)
     access_log(
         action=AccessAction.VIEW,
         actor=request.user,
@@ -82,6 +83,8 @@ def client_for(request, public_id, *, log_glass: bool = True) -> Client:
     timezone.activate(client.facility.tz)
     if log_glass:
         _log_glass_view(request, client)
+    elif not glass.can_already_see(request.user, client):
+        glass.seen_through_access(request)
     return client
 
 

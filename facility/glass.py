@@ -98,9 +98,16 @@ def until_label(access: BreakGlassAccess) -> str:
     return f"{timezone.localtime(access.expires_at, access.facility.tz):%H:%M %Z}"
 
 
+def seen_through_access(request) -> None:
+    """This request opened a client through an emergency access (clients/access.py): the banner
+    must be drawn even if both hints were lost (a cache flush, another browser)."""
+    request._glass_seen = True
+
+
 def banner_accesses(request) -> list[BreakGlassAccess]:
     """The active accesses of the request's user, for the banner: at most one query per request,
-    and none when neither hint says an access may be active."""
+    and none when neither hint says an access may be active and the page opened no client
+    through one."""
     cached = getattr(request, "_glass_banner", None)
     if cached is not None:
         return cached
@@ -108,10 +115,13 @@ def banner_accesses(request) -> list[BreakGlassAccess]:
     user = request.user
     now = timezone.now()
     hints = [request.session.get(SESSION_KEY) or 0, cache.get(_cache_key(user.pk)) or 0]
-    if max(hints) > now.timestamp():
+    if max(hints) > now.timestamp() or getattr(request, "_glass_seen", False):
         found = list(active(user, now=now).select_related("facility").order_by("expires_at"))
         if not found:
             request.session.pop(SESSION_KEY, None)
+        else:
+            # Keep this browser's hint: the next pages draw the banner too.
+            remember(request, found[-1])
         # On the client's facility clock, like the message shown when the access opened.
         for access in found:
             access.until_label = until_label(access)

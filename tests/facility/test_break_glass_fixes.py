@@ -185,3 +185,27 @@ def _trail_rows(facility):
     rows = [audit.present(row) for row in audit.trail_rows(facility, query)[:200]]
     audit.name_people(rows)
     return rows
+
+
+def test_the_banner_is_drawn_on_a_page_opened_through_an_access_even_with_both_hints_lost(
+    client, cast, admission, glass_nurse
+):
+    """The hints only spare a query on other pages: a page that opens a client through an
+    emergency access always draws the banner (here the cache was flushed and this browser's
+    session never held a hint: the access was opened elsewhere)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    session = client.session
+    session.pop(glass.SESSION_KEY, None)
+    session.save()
+    for path in (
+        chart(admission.client),
+        reverse("clients:allergies", args=[admission.client.public_id]),
+    ):
+        page = client.get(path).content.decode()
+        assert "glass-banner" in page, path
+        assert admission.client.mrn in page
+    # The page remembered it in this browser: any later page draws the banner too.
+    cache.clear()
+    assert "glass-banner" in client.get(reverse("glass_mine")).content.decode()
