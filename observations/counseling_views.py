@@ -159,42 +159,51 @@ def counseling_note(request, public_id):
     return _read_page(request, note)
 
 
-@policy.requires("counseling_note.write")
-@require_POST
-def counseling_note_addendum(request, public_id):
+def _note_action(request, public_id, form_class, act, done: str, form_name: str):
+    """An addendum or a strike on a note: the service does it, or the note's page comes back
+    with the form's errors (status 400)."""
     note = _note_for(request, public_id)
-    form = CounselingAddendumForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            service.counseling_addendum_add(
-                actor=request.user, note=note, text=form.cleaned_data["text"]
-            )
+            act(note, form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Addendum signed.")
+            messages.success(request, done)
             return redirect("observations:counseling_note", public_id=note.public_id)
     _log_read(request, note.admission.client, "counseling note")
-    return _read_page(request, note, addendum_form=form, status=400)
+    return _read_page(request, note, status=400, **{form_name: form})
+
+
+@policy.requires("counseling_note.write")
+@require_POST
+def counseling_note_addendum(request, public_id):
+    return _note_action(
+        request,
+        public_id,
+        CounselingAddendumForm,
+        lambda note, data: service.counseling_addendum_add(
+            actor=request.user, note=note, text=data["text"]
+        ),
+        "Addendum signed.",
+        "addendum_form",
+    )
 
 
 @policy.requires("counseling_note.write")
 @require_POST
 def counseling_note_strike(request, public_id):
-    note = _note_for(request, public_id)
-    form = CounselingStrikeForm(request.POST)
-    if form.is_valid():
-        try:
-            service.counseling_note_strike(
-                actor=request.user, note=note, reason=form.cleaned_data["reason"]
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Note struck as entered in error.")
-            return redirect("observations:counseling_note", public_id=note.public_id)
-    _log_read(request, note.admission.client, "counseling note")
-    return _read_page(request, note, strike_form=form, status=400)
+    return _note_action(
+        request,
+        public_id,
+        CounselingStrikeForm,
+        lambda note, data: service.counseling_note_strike(
+            actor=request.user, note=note, reason=data["reason"]
+        ),
+        "Note struck as entered in error.",
+        "strike_form",
+    )
 
 
 @policy.requires("counseling_note.write")
