@@ -457,9 +457,10 @@ def main(argv=None) -> int:
              history_before=now - services.SCAN_LOOKBACK)  # fmt: skip
         tally(BOARD_FACILITY)
 
-        # ---- facility B: the minute scans
+        # ---- facility B: the minute scans (staff "ms…": rounds_generate.py's scan staff are "s…",
+        # and bench/load_run.py puts both years in one database)
         scan, people, scan_adm = b.scan_facility(
-            SCAN_FACILITY, SCAN_TZ, "s", {"nurse": 40, "technician": 20},
+            SCAN_FACILITY, SCAN_TZ, "ms", {"nurse": 40, "technician": 20},
             admit_by="nurse", letter="M", levels=LEVELS, catalog=CATALOG,
         )  # fmt: skip
         s_nurses = people["nurse"]

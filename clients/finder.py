@@ -1,7 +1,8 @@
 """Finding and naming clients for the audit pages (issue 16 item 7), registered as the core's
 client finder hook (facility/registry.py `ClientFinder`) from ClientsConfig.ready().
 
-The core's audit trail searches by a client's name, MRN or date of birth and scopes every
+The client search page (clients/search_views.py, issue 17) and the core's audit trail find
+clients with the same `matching` query: by name, MRN or date of birth. The audit trail scopes every
 data-change row (django-auditlog's LogEntry) to a facility and a client, without importing this
 app. `subject` runs on every tracked save, so it reads only what is already loaded and caches
 the ids of a client and of a stay: a client's facility, public id and MRN never change, nor does
@@ -9,6 +10,7 @@ the stay a record belongs to.
 """
 
 import contextlib
+import re
 import uuid
 from datetime import date
 from functools import lru_cache
@@ -19,33 +21,59 @@ from clients.models import Admission, Client
 from facility.registry import ClientFinder
 
 SEARCH_LIMIT = 50
+# Punctuation staff type between name parts ("Ashdown, Robin", "O'Neil") or after an initial.
+NAME_SEPARATORS = re.compile(r"[\s,;]+")
 
 
-def search(facility, text: str, limit: int = SEARCH_LIMIT) -> list[tuple[uuid.UUID, str]]:
-    """(public id, MRN) of the facility's clients matching `text`: an MRN (exact, any case), a
-    date of birth (YYYY-MM-DD), or words each found in the legal or preferred name."""
+def _birth_date(text: str) -> date | None:
+    """A date of birth as ISO (YYYY-MM-DD) or as staff type it in the US (MM/DD/YYYY, M/D/YYYY,
+    MM-DD-YYYY); None for anything else, including an impossible date."""
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(text)
+    found = re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})", text)
+    if found:
+        month, day, year = (int(part) for part in found.groups())
+        with contextlib.suppress(ValueError):
+            return date(year, month, day)
+    return None
+
+
+def matching(facility, text: str):
+    """The facility's clients matching `text`, as a QuerySet (the one search, issue 16 item 7
+    and issue 17): an MRN (exact, any case, or its last 4+ digits), a date of birth (ISO or
+    MM/DD/YYYY), or words each found, in part, in the legal first, legal last or preferred
+    name, in any order — so "Ashdown, Robin", "rob ash" and "Robbie" (a preferred name) all
+    find Robin Ashdown."""
     text = " ".join(text.split())
     if not text:
-        return []
+        return Client.objects.none()
     match = Q(mrn__iexact=text)
-    with contextlib.suppress(ValueError):
-        match |= Q(date_of_birth=date.fromisoformat(text))
-    words = text.split(" ")[:4]
-    by_name = Q()
-    for word in words:
-        by_name &= (
-            Q(legal_first_name__icontains=word)
-            | Q(legal_last_name__icontains=word)
-            | Q(preferred_name__icontains=word)
-        )
-    match |= by_name
-    rows = (
+    if text.isdigit() and len(text) >= 4:
+        match |= Q(mrn__endswith=text)  # the MRN's number without its site prefix
+    born = _birth_date(text)
+    if born is not None:
+        match |= Q(date_of_birth=born)
+    words = [w.strip(".") for w in NAME_SEPARATORS.split(text)]
+    words = [w for w in words if w][:4]
+    if words:
+        by_name = Q()
+        for word in words:
+            by_name &= (
+                Q(legal_first_name__icontains=word)
+                | Q(legal_last_name__icontains=word)
+                | Q(preferred_name__icontains=word)
+            )
+        match |= by_name
+    return (
         Client.objects.filter(facility=facility)
         .filter(match)
         .order_by("legal_last_name", "legal_first_name", "id")
-        .values_list("public_id", "mrn")[:limit]
     )
-    return list(rows)
+
+
+def search(facility, text: str, limit: int = SEARCH_LIMIT) -> list[tuple[uuid.UUID, str]]:
+    """(public id, MRN) of the facility's clients matching `text` (see `matching`)."""
+    return list(matching(facility, text).values_list("public_id", "mrn")[:limit])
 
 
 def get(facilities, public_id):

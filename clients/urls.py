@@ -1,12 +1,13 @@
 from django.urls import path
 
-from clients import consent_views, disclosure_views, fhir_views, views
+from clients import consent_views, disclosure_views, fhir_views, search_views, views
 
 app_name = "clients"
 
 urlpatterns = [
     path("census/", views.census, name="census"),
     path("census/print/", views.census_pdf, name="census_pdf"),
+    path("clients/search/", search_views.client_search, name="search"),
     path("admit/", views.admit, name="admit"),
     path("clients/<uuid:public_id>/", views.client_chart, name="chart"),
     path("clients/<uuid:public_id>/photo/", views.client_photo, name="photo"),

@@ -69,8 +69,9 @@ class CensusRow:
     slots: list[Any]
 
 
-def census_rows(facility, unit=None, *, now=None) -> tuple[list[CensusRow], list]:
-    """One row per active bed (occupied or not), filled by every registered census slot.
+def census_rows(facility, unit=None, *, now=None, user=None) -> tuple[list[CensusRow], list]:
+    """One row per active bed (occupied or not), filled by every registered census slot; a
+    `per_user` slot fills for `user` (the alerts count the reader's own alerts, issue 17).
 
     Queries: beds, current admissions (with clients), open leaves, plus one per slot; the count
     does not depend on the number of clients.
@@ -90,7 +91,10 @@ def census_rows(facility, unit=None, *, now=None) -> tuple[list[CensusRow], list
     )
     by_bed = {a.bed_id: a for a in admissions}
     slots = registry.census_slots
-    filled = [slot.fill(admissions, now) for slot in slots]
+    filled = [
+        slot.fill(admissions, now, user=user) if slot.per_user else slot.fill(admissions, now)
+        for slot in slots
+    ]
     today = timezone.localtime(now, facility.tz).date()
     rows = []
     for bed in beds.order_by("unit__name", "label"):
@@ -119,7 +123,7 @@ def census(request):
         unit = next((u for u in units if str(u.public_id) == request.GET["unit"]), None)
         if unit is None:
             raise Http404("No such unit.")
-    rows, slots = census_rows(facility, unit)
+    rows, slots = census_rows(facility, unit, user=request.user)
     occupied = sum(1 for r in rows if r.admission)
     context = {
         "facility": facility,
@@ -142,7 +146,7 @@ def census_pdf(request):
     unit = None
     if request.GET.get("unit"):
         unit = _unit_param(facility, request.GET["unit"])
-    rows, slots = census_rows(facility, unit)
+    rows, slots = census_rows(facility, unit, user=request.user)
     now = timezone.localtime(timezone.now(), facility.tz)
     return pdf_response(
         request,

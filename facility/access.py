@@ -93,6 +93,10 @@ def verify_cosigner(request: HttpRequest, *, username: str, password: str, facil
 
 def _cosign_lockout_alert(facility: Facility, actor, username: str, reason: str) -> None:
     """Repeated wrong second-person passwords may be someone guessing: tell the supervisor."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
     from facility.models import AlertSeverity
     from facility.services import alert_raise
 
@@ -106,7 +110,11 @@ def _cosign_lockout_alert(facility: Facility, actor, username: str, reason: str)
             f"typed by {who}. If it was not a slip, check with both and consider a password reset."
         ),
         dedupe_key=f"cosign-lockout:{facility.pk}:{username[:60].lower()}",
+        # The failed attempts, in the audit trail (issue 17: an alert links where it is acted on).
+        link=f"{reverse('audit_trail')}?{urlencode({'action': 'cosign_failed'})}",
         once=False,
+        # A security event about colleagues: the supervisor's, not the floor's (issue 17 review).
+        audience="supervisor",
     )
 
 

@@ -9,6 +9,7 @@ same counters; a complete sign-in marks the browser as trusted for the account (
 """
 
 import logging
+from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from facility import throttle
 from facility.access import client_ip
@@ -64,6 +66,7 @@ def _failed(request, *, key: str, device: str) -> None:
     from facility.services import alert_raise
 
     where = f" from {throttle.address(ip)}" if ip and "address" in lock.reason else ""
+    failed_logins = {"user": user.username, "action": AccessAction.LOGIN_FAILED}
     for facility in user.facilities.all():
         alert_raise(
             facility=facility,
@@ -75,7 +78,12 @@ def _failed(request, *, key: str, device: str) -> None:
                 "resetting their password."
             ),
             dedupe_key=f"signin-lockout:{facility.pk}:{user.pk}",
+            # The failed sign-ins, in the audit trail (issue 17).
+            link=f"{reverse('audit_trail')}?{urlencode(failed_logins)}",
             once=False,
+            # A security event about a colleague: the supervisor's, not the floor's (issue 17
+            # review); the admin sees the locked account on "My work".
+            audience="supervisor",
         )
 
 

@@ -37,7 +37,7 @@ class AuditSearchForm(HavenForm):
         required=False,
         max_length=100,
         label="Client",
-        help_text="Name, MRN or date of birth (YYYY-MM-DD)",
+        help_text="Name, MRN or date of birth (MM/DD/YYYY or YYYY-MM-DD)",
     )
     user = forms.CharField(required=False, max_length=150, label="Staff member")
     action = forms.ChoiceField(required=False, choices=audit.ACTION_CHOICES)

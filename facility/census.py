@@ -1,4 +1,8 @@
-"""The facility core's census slot: open alerts per client, linking to that client's alerts."""
+"""The facility core's census slot: open alerts per client, linking to that client's alerts.
+
+The count is of the alerts the reader sees on the alerts page (`Alert.objects.for_user`, the
+rule facility/views.py alert_dashboard lists by), so "2 alerts" on the census opens a list of
+two (issue 17: a technician counted alerts addressed to nurses and clinicians)."""
 
 from urllib.parse import urlencode
 
@@ -9,11 +13,13 @@ from facility.models import Alert
 from facility.registry import CensusSlot, register_census_slot
 
 
-def _alerts(admissions, now):
+def _alerts(admissions, now, user=None):
     by_client = {a.client.public_id: a.pk for a in admissions}
+    alerts = Alert.objects.open()
+    if user is not None:
+        alerts = alerts.for_user(user)
     counts = (
-        Alert.objects.open()
-        .filter(client_public_id__in=list(by_client))
+        alerts.filter(client_public_id__in=list(by_client))
         .values("client_public_id")
         .annotate(n=Count("id"))
     )
@@ -31,4 +37,6 @@ def _alerts(admissions, now):
     return cells
 
 
-register_census_slot(CensusSlot(key="alerts", title="Alerts", fill=_alerts, order=90))
+register_census_slot(
+    CensusSlot(key="alerts", title="Alerts", fill=_alerts, order=90, per_user=True)
+)

@@ -5,6 +5,7 @@ This module imports no domain app. Every number links to the list it counts.
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.shortcuts import render
@@ -68,7 +69,12 @@ def _alerts_tile(facility) -> Tile:
     )
     href = reverse("alerts")
     numbers = [
-        Number(label, counts.get(value, 0), href, SEVERITY_TONE[value] if counts.get(value) else "")
+        Number(
+            label,
+            counts.get(value, 0),
+            f"{href}?{urlencode({'severity': value})}",  # the list of that severity (issue 17)
+            SEVERITY_TONE[value] if counts.get(value) else "",
+        )
         for value, label in reversed(AlertSeverity.choices)  # critical first
     ]
     return Tile("alerts", "Open alerts", [Group("", numbers)])

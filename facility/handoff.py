@@ -243,7 +243,7 @@ def handoff_give(
     return handoff
 
 
-def _alert_key(unit: Unit, day, shift_key: str) -> str:
+def alert_key(unit: Unit, day, shift_key: str) -> str:
     return f"handoff:{unit.public_id}:{day.isoformat()}:{shift_key}"
 
 
@@ -286,7 +286,7 @@ def handoff_receive(
     # A whole-facility handoff answers every unit's alert for the shift.
     units = [unit] if unit is not None else list(facility.units.all())
     alerts_close(
-        [_alert_key(u, day, shift_key) for u in units],
+        [alert_key(u, day, shift_key) for u in units],
         user=actor,
         note=f"Report received by {actor} at {_when(now, facility)}.",
         now=now,
@@ -364,7 +364,7 @@ def scan_handoffs_unreceived(now: datetime | None = None) -> int:
                         f"was not received {int(RECEIVE_WITHIN.total_seconds() // 60)} minutes "
                         "into the next shift."
                     ),
-                    dedupe_key=_alert_key(unit, day, key),
+                    dedupe_key=alert_key(unit, day, key),
                     link=report_url(facility, unit, day, key),
                     now=now,
                     audience="supervisor",

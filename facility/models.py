@@ -225,6 +225,12 @@ class AlertQuerySet(models.QuerySet):
             return self
         return self.filter(Q(audience="") | Q(audience__regex=rf"(^|,){role}(,|$)"))
 
+    def for_user(self, user) -> "AlertQuerySet":
+        """The alerts `user` sees, on the alerts page and counted on the census (issue 17)."""
+        from facility import policy
+
+        return self.for_audience(user.role, everything=policy.allows(user, "alerts.resolve"))
+
 
 class Alert(models.Model):
     """Something staff must act on, raised by a scan and resolved by a person.
@@ -359,6 +365,8 @@ class AccessAction(models.TextChoices):
     DATA_SEAL = "data_seal", "Sealed data changes into the chain"
     CHAIN_VERIFY = "chain_verify", "Verified the audit chain"
     PASSWORD_CHANGE = "password_change", "Changed own password"
+    # Issue 17: what was typed is logged (the query may name a client; the log is PHI-protected).
+    CLIENT_SEARCH = "client_search", "Searched for a client"
 
 
 class AccessEvent(models.Model):

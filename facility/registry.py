@@ -40,12 +40,14 @@ class CensusSlot:
     """A column of the census board: `fill(admissions, now) -> {admission_id: cell}` where a cell
     is a dict with `text` and optional `tone` (ok, due, late, alert) and `title`, and optional
     `href` (where the cell leads) with the `capability` needed to open it: the link is shown only
-    to users the policy allows it."""
+    to users the policy allows it. A slot whose cells depend on who reads the census (the alerts
+    addressed to a role) sets `per_user` and is called `fill(admissions, now, user=user)`."""
 
     key: str
     title: str
     fill: Callable[..., dict[int, dict[str, Any]]]
     order: int = 100
+    per_user: bool = False
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,44 @@ class ClientFinder:
     subject: Callable[[Any], tuple[Any, Any, str]]
 
 
+@dataclass(frozen=True)
+class WorkItem:
+    """One row of a worklist: what is waiting, and the page where it is done (`href`).
+
+    `label` names the thing ("Robin A. · Sertraline 50 mg"), `detail` says what is owed ("due
+    09:00", "verify"), `when` is the moment it is due or was raised (a UTC datetime or None) and
+    `tone` is "", "due", "late" or "alert", as on the census."""
+
+    label: str
+    href: str
+    detail: str = ""
+    when: Any = None
+    tone: str = ""
+
+
+@dataclass(frozen=True)
+class WorklistSection:
+    """A section of a role's "My work" home page (issue 17 item 1), from an app's `worklist.py`.
+
+    `items(*, user, facility, now) -> list[WorkItem]` lists what waits for `user` at `facility`,
+    most urgent first, in a fixed number of queries. It is shown to the `roles` named (role
+    values) whose policy allows `capability`, in `order`. `more` names the URL of the whole list
+    (a URL name, reversed without arguments) when there is one. A section with no items shows
+    `empty`, so staff see that it was looked at, not that it is missing."""
+
+    key: str
+    title: str
+    items: Callable[..., list[WorkItem]]
+    roles: tuple[str, ...]
+    capability: str = "signed_in"
+    order: int = 100
+    more: str = ""
+    empty: str = "Nothing waiting."
+    # `visible(user, facility) -> bool`, when a section applies to some holders of the capability
+    # only (a clinician without prescribing credentials co-signs no orders): others don't see it.
+    visible: Callable[..., bool] | None = None
+
+
 @dataclass
 class Registry:
     chart_sections: list[ChartSection] = field(default_factory=list)
@@ -317,6 +357,7 @@ class Registry:
     record_categories: list[RecordCategory] = field(default_factory=list)
     fhir_sources: list[FhirSource] = field(default_factory=list)
     client_finder: ClientFinder | None = None
+    worklist_sections: list[WorklistSection] = field(default_factory=list)
     # Issue 16 (break-the-glass): find a client by MRN in any facility (clients/glass.py).
     client_locator: Callable[..., list[Any]] | None = None
 
@@ -504,6 +545,12 @@ class Registry:
     def register_client_finder(self, finder: ClientFinder) -> None:
         self.client_finder = finder
 
+    def register_worklist_section(self, section: WorklistSection) -> None:
+        self.worklist_sections = sorted(
+            [s for s in self.worklist_sections if s.key != section.key] + [section],
+            key=lambda s: s.order,
+        )
+
 
 registry = Registry()
 register_chart_section = registry.register_chart_section
@@ -530,6 +577,7 @@ register_bundle_section = registry.register_bundle_section
 register_record_category = registry.register_record_category
 register_fhir_source = registry.register_fhir_source
 register_client_finder = registry.register_client_finder
+register_worklist_section = registry.register_worklist_section
 register_client_locator = registry.register_client_locator
 locate_clients = registry.locate_clients
 client_names = registry.client_names
@@ -537,5 +585,13 @@ client_names = registry.client_names
 
 def autodiscover() -> None:
     autodiscover_modules(
-        "chart", "census", "discharge", "report", "dashboard", "bundle", "records", "fhir"
+        "chart",
+        "census",
+        "discharge",
+        "report",
+        "dashboard",
+        "bundle",
+        "records",
+        "fhir",
+        "worklist",
     )

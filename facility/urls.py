@@ -4,7 +4,15 @@ from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path, re_path
 
-from facility import audit_views, bundle_views, dashboard_views, glass_views, report_views, views
+from facility import (
+    audit_views,
+    bundle_views,
+    dashboard_views,
+    glass_views,
+    report_views,
+    views,
+    worklist_views,
+)
 from facility.admin import admin_site
 
 
@@ -13,7 +21,7 @@ def _managed_by_admins(request, *args, **kwargs):
 
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", worklist_views.home, name="home"),
     path("ping/", views.ping, name="ping"),
     path("facility/switch/", views.facility_switch, name="facility_switch"),
     path("alerts/", views.alert_dashboard, name="alerts"),
@@ -65,3 +73,7 @@ urlpatterns = [
 # only by scoped views such as clients:photo (issue 7).
 
 admin.site.site_header = "Haven administration"
+
+# PostgreSQL not answering (a restart, a failover) gets a 503 page that says what to do, not
+# Django's bare "Server Error (500)" (facility/errors.py, issue 17 item 4).
+handler500 = "facility.errors.server_error"

@@ -1,4 +1,4 @@
-"""Pages of the facility core: home, facility switch, alerts, staff accounts (the audit pages:
+"""Pages of the facility core: ping, facility switch, alerts, staff accounts (the audit pages:
 facility/audit_views.py)."""
 
 import uuid
@@ -16,18 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from facility import policy, services
 from facility.access import SESSION_FACILITY_KEY, current_facility, user_facilities
 from facility.forms import ResolveAlertForm, StaffForm, add_service_errors
-from facility.models import Alert, User
-
-
-@policy.requires("signed_in")
-@require_GET
-def home(request):
-    """Send each role to the page they start a shift on."""
-    if policy.allows(request.user, "census.view"):
-        return redirect("clients:census")
-    if policy.allows(request.user, "staff.manage"):
-        return redirect("staff_list")
-    return render(request, "facility/no_role.html", status=403)
+from facility.models import Alert, AlertSeverity, User
 
 
 @policy.requires("signed_in")
@@ -77,21 +66,23 @@ def alert_href(alert: Alert) -> str:
 def alert_dashboard(request):
     """Open alerts of the current facility, newest first; the list part refreshes by polling.
 
-    `?client=<public id>` narrows the list to one client's alerts (the census links there). Every
+    `?client=<public id>` narrows the list to one client's alerts (the census links there),
+    `?severity=critical|warning|info` to one severity (the supervisor dashboard links there). Every
     role on the floor sees them (issue 10); resolving is the supervisor's."""
     facility = _facility_or_404(request)
-    open_alerts = (
-        Alert.objects.for_facility(facility)
-        .open()
-        .for_audience(request.user.role, everything=policy.allows(request.user, "alerts.resolve"))
-    )
+    open_alerts = Alert.objects.for_facility(facility).open().for_user(request.user)
     client_id = request.GET.get("client")
     if client_id:
         try:
             open_alerts = open_alerts.filter(client_public_id=uuid.UUID(client_id))
         except ValueError as exc:
             raise Http404("No such client.") from exc
-    alerts = list(open_alerts.order_by("-raised_at")[:200])
+    # `?severity=` (the dashboard's numbers link there); the counts above stay for all three.
+    severity = request.GET.get("severity", "")
+    if severity and severity not in AlertSeverity.values:
+        raise Http404("No such severity.")
+    listed = open_alerts.filter(severity=severity) if severity else open_alerts
+    alerts = list(listed.order_by("-raised_at")[:200])
     for alert in alerts:
         alert.href = alert_href(alert)
     counts = dict(
@@ -101,6 +92,9 @@ def alert_dashboard(request):
         "facility": facility,
         "alerts": alerts,
         "counts": counts,
+        "severity": severity,
+        "severity_label": AlertSeverity(severity).label if severity else "",
+        "client_query": f"client={uuid.UUID(client_id)}&" if client_id else "",
         "client_filter": bool(client_id),
         "form": ResolveAlertForm(),
         "can_resolve": policy.allows(request.user, "alerts.resolve"),

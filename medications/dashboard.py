@@ -19,7 +19,6 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
-    Min,
     OuterRef,
     Q,
     Subquery,
@@ -30,9 +29,8 @@ from django.urls import reverse
 from clients.models import Admission
 from facility.registry import DashboardTile, register_dashboard_tile
 from medications import services
-from medications.models import Administration, ControlledCount, ControlledStock, ScheduledDose
+from medications.models import Administration, ControlledCount, ScheduledDose
 from medications.services import SCAN_LOOKBACK
-from medications.services.controlled import COUNT_GRACE
 from medications.timing import deadline_status, dose_status
 
 
@@ -159,25 +157,13 @@ def counts_tile(scope) -> list[tuple[str, int, str, str]]:
     """Stocks that owe this shift's count and have none completed since the count window
     opened (an hour before the shift change, as the count scan allows), and count variances
     awaiting a supervisor's sign-off."""
-    stocks = dict(
-        services.owing_counts(ControlledStock.objects.filter(facility=scope.facility))
-        .annotate(first=Min("movements__at"))
-        .values_list("pk", "first")
-    )
-    owing = {pk for pk, first in stocks.items() if first is not None and first <= scope.start}
-    counted = set(
-        ControlledCount.objects.filter(
-            stock__facility=scope.facility,
-            completed_at__isnull=False,
-            counted_at__gte=scope.start - COUNT_GRACE,
-            counted_at__lte=scope.now,
-        ).values_list("stock_id", flat=True)
+    pending = len(
+        services.stocks_owing_shift_count(scope.facility, shift_start=scope.start, now=scope.now)
     )
     variances = ControlledCount.objects.filter(
         stock__facility=scope.facility, completed_at__isnull=True, superseded_at__isnull=True
     ).count()
     page = reverse("medications:controlled")
-    pending = len(owing - counted)
     return [
         ("Not yet counted", pending, page, "due" if pending else ""),
         ("Variances to sign off", variances, page, "alert" if variances else ""),

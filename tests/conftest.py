@@ -78,14 +78,18 @@ def _roles_in_place() -> bool:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Each worker's test database starts with the role groups (roles_sync is ~100 queries)."""
+    """Each worker's test database starts with the role groups (roles_sync is ~100 queries) and
+    the cast (`base_world`), committed once: each test then runs in a transaction rolled back
+    at its end, so what a test changes of them is gone for the next."""
     with django_db_blocker.unblock():
         roles_sync()
+        base_world()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    # A transactional test ends with a flush that empties the groups too: put them back, outside
+    # A transactional test ends with a flush that empties the groups and the cast too: put them
+    # back, outside
     # any test transaction, so the tests after it find them without syncing again. Not after the
     # last test: its teardown has dropped the test database and restored the real one's name.
     result = yield
@@ -98,6 +102,7 @@ def pytest_runtest_teardown(item, nextitem):
     if flushed and blocking_manager_key in item.config.stash:
         with item.config.stash[blocking_manager_key].unblock():
             roles_sync()
+            base_world()
             connection.close()  # else it can outlive the test database and block its DROP
     return result
 
@@ -119,14 +124,46 @@ def make_facility(name: str, tz: str, *, beds_per_unit: int = 6) -> Facility:
     return facility
 
 
+HOME = ("Alder House", "America/New_York")
+AWAY = ("Birch House", "America/Chicago")
+CAST_NAMES = [*ROLES, *(f"other_{role}" for role in ROLES)]
+
+
+def base_world() -> None:
+    """The two facilities and one person per role at each, made once per test database (and
+    again after a transactional test's flush): building them for every test was most of the
+    suite's time (issue 17: the suite under 8 minutes). Idempotent."""
+    if Facility.objects.filter(name=HOME[0]).exists():
+        return
+    home, away = make_facility(*HOME), make_facility(*AWAY)
+    for role in ROLES:
+        make_user(role, role, home)
+        make_user(f"other_{role}", role, away)
+
+
+def home_facility() -> Facility:
+    return Facility.objects.get(name=HOME[0])
+
+
+def away_facility() -> Facility:
+    return Facility.objects.get(name=AWAY[0])
+
+
+def cast_users() -> dict[str, User]:
+    """One user per role in each facility, fresh from the database: cast["nurse"],
+    cast["other_nurse"]."""
+    found = {u.username: u for u in User.objects.filter(username__in=CAST_NAMES)}
+    return {name: found[name] for name in CAST_NAMES}
+
+
 @pytest.fixture
 def facility(db):
-    return make_facility("Alder House", "America/New_York")
+    return home_facility()
 
 
 @pytest.fixture
 def other_facility(db):
-    return make_facility("Birch House", "America/Chicago")
+    return away_facility()
 
 
 def make_user(username: str, role: str, *facilities: Facility, mfa: bool | None = None) -> User:
@@ -159,12 +196,8 @@ def totp_code(user: User) -> str:
 
 @pytest.fixture
 def cast(roles, facility, other_facility):
-    """One user per role in each facility: cast["nurse"], cast["other_nurse"]."""
-    people = {}
-    for role in ROLES:
-        people[role] = make_user(role, role, facility)
-        people[f"other_{role}"] = make_user(f"other_{role}", role, other_facility)
-    return people
+    """One user per role in each facility: cast["nurse"], cast["other_nurse"] (`base_world`)."""
+    return cast_users()
 
 
 def admit(facility: Facility, actor: User, *, bed: Bed | None = None, **fields):

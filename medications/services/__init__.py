@@ -22,6 +22,7 @@ from medications.services.controlled import (
     stock_open_and_receive,
     stock_receive,
     stock_waste,
+    stocks_owing_shift_count,
 )
 from medications.services.doses import (
     HORIZON,
@@ -112,4 +113,5 @@ __all__ = [
     "stock_open_and_receive",
     "stock_receive",
     "stock_waste",
+    "stocks_owing_shift_count",
 ]

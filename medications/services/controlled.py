@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Min
+from django.urls import reverse
 from django.utils import timezone
 
 from facility import policy
@@ -63,6 +64,29 @@ def owing_counts(queryset=None):
     queryset = ControlledStock.objects.all() if queryset is None else queryset
     return queryset.filter(disposition="").exclude(
         admission__discharged_at__isnull=False, quantity=0
+    )
+
+
+def stocks_owing_shift_count(facility, *, shift_start: datetime, now: datetime):
+    """The facility's stocks that owe the count of the shift starting at `shift_start` and have
+    no completed count since its window opened (COUNT_GRACE before the change, as the count
+    scan allows): those received before the change, not disposed of. One query; the supervisor
+    dashboard's "Not yet counted" and the nurse's "My work" read it."""
+    from django.db.models import Exists, OuterRef
+
+    from medications.models import ControlledCount, ControlledStock
+
+    counted = ControlledCount.objects.filter(
+        stock=OuterRef("pk"),
+        completed_at__isnull=False,
+        counted_at__gte=shift_start - COUNT_GRACE,
+        counted_at__lte=now,
+    )
+    return (
+        owing_counts(ControlledStock.objects.filter(facility=facility))
+        .annotate(first=Min("movements__at"))
+        .filter(first__lte=shift_start)
+        .exclude(Exists(counted))
     )
 
 
@@ -254,6 +278,8 @@ def count_submit(
             f"expected {_fmt(stock.quantity)}. A supervisor must sign off a discrepancy "
             "(two people may recount once first).",
             dedupe_key=_variance_alert_key(count),
+            # Acted on where the variance is recounted or signed off (issue 17).
+            link=f"{reverse('medications:controlled')}#count-{count.public_id}",
             now=now,
         )
     return count
@@ -373,6 +399,7 @@ def discrepancy_sign_off(
             f"count of {timezone.localtime(count.counted_at, stock.facility.tz):%Y-%m-%d %H:%M}. "
             f"DEA Form 106 due by {_dea_106_due(count)}; file an incident report.",
             dedupe_key=_incident_key(count),
+            link=f"{reverse('medications:controlled')}#h-dea",  # where the filing is recorded
             now=now,
         )
         _open_loss_incident(count, actor=actor, missing=-change)
@@ -492,6 +519,7 @@ def scan_shift_counts(*, now: datetime | None = None) -> int:
                 f"{timezone.localtime(change, facility.tz):%H:%M} shift change "
                 f"({len(stocks - counted)} of {len(stocks)} stocks not counted).",
                 dedupe_key=f"count-missing:{facility.public_id}:{change.astimezone(UTC).isoformat()}",
+                link=reverse("medications:controlled"),  # where the count is done
                 now=now,
             )[1]
     return raised

@@ -498,7 +498,9 @@ def prn_follow_up(
 
 
 def prn_pending(admission_ids, now: datetime):
-    """Live PRN doses of the last day without a follow-up, with their reassessment status."""
+    """Live PRN doses of the stays without a follow-up, with their reassessment status. No
+    look-back: a follow-up never charted stays owed, on the med pass and on "My work", until it
+    is charted (issue 17 review: a 24-hour window let it vanish)."""
     from medications.timing import prn_reassessment_status
 
     doses = (
@@ -508,7 +510,7 @@ def prn_pending(admission_ids, now: datetime):
             outcome=Outcome.GIVEN,
             struck_at__isnull=True,
             follow_up__isnull=True,
-            given_at__gte=now - timedelta(hours=24),
+            given_at__lte=now,
         )
         .select_related("order__medication", "order__admission__client",
                         "order__admission__facility", "recorded_by")

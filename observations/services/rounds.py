@@ -116,25 +116,30 @@ def _lock_submission_key(key: uuid.UUID) -> None:
         )
 
 
-def _check_round_time(observed_at: datetime, now: datetime, late_reason: str) -> None:
-    """The round's own time: now, or moved back at most 5 minutes with a reason."""
+def _check_round_time(
+    observed_at: datetime, now: datetime, late_reason: str, pressed: datetime
+) -> None:
+    """The round's own time: when "Record round" was pressed (`pressed`: now, or earlier for a
+    round the tablet kept while offline), or moved back at most 5 minutes from it with a reason."""
     if observed_at > now + CLOCK_SLACK:
         raise ValidationError({"observed_at": "Observed at: cannot be in the future."})
-    if observed_at < now - MAX_BACKDATE:
+    if observed_at < pressed - MAX_BACKDATE:
         raise ValidationError({"observed_at": "Observed at: at most 5 minutes back."})
-    if now - observed_at > timedelta(minutes=1) and not late_reason.strip():
+    if pressed - observed_at > timedelta(minutes=1) and not late_reason.strip():
         raise ValidationError({"late_reason": "Reason: say why the time was moved back."})
 
 
-def _entry_time_error(entry: RoundEntry, now: datetime, tz) -> str | None:
+def _entry_time_error(entry: RoundEntry, now: datetime, tz, pressed: datetime) -> str | None:
     """A client's own tapped time is taken when it is not in the future (beyond the clock slack)
-    and not more than 5 minutes before the submit (issue 10 item 6)."""
+    and not more than 5 minutes before the submit (issue 10 item 6): before "Record round" was
+    pressed (`pressed`), which for a round kept on the tablet while offline is before it reached
+    the server (issue 17 item 6)."""
     when, name = entry.observed_at, entry.admission.client.initials
     if when is None:
         return None
     if when > now + CLOCK_SLACK:
         return f"{name}: the time seen is in the future; tap Seen again."
-    if when < now - MAX_BACKDATE:
+    if when < pressed - MAX_BACKDATE:
         return (
             f"{name}: seen at {timezone.localtime(when, tz):%H:%M}, more than 5 minutes before "
             "this round was sent; tap Seen again."
@@ -154,6 +159,28 @@ def _continuous_error(entry: RoundEntry, level, watch, actor: User) -> str | Non
     return f"{name}: on {level.label} – charted by {observer} on My 1:1."
 
 
+class RoundRefused(ValidationError):
+    """A round refused for some of its clients: `refused` names them (public ids) so the board
+    can offer to send the others (specs/rounds.md: nothing is silently lost)."""
+
+    def __init__(self, messages: list[str], refused: list[str]):
+        super().__init__(messages)
+        self.refused = refused
+
+
+def _levels_charted(entries: list[RoundEntry], pressed: datetime) -> dict:
+    """Each client's level when they were charted, not when the round reached the server: a
+    round kept on the tablet is judged on the levels in force at the press, and a client raised
+    to a continuous level since their own tap, on the level at the tap (rounds.md: a check
+    belongs to the moment it was observed). One query, one more per such client (rare)."""
+    levels = current_levels([e.admission for e in entries], pressed)
+    for entry in entries:
+        pk = entry.admission.pk
+        if levels[pk].is_continuous and entry.observed_at and entry.observed_at < pressed:
+            levels[pk] = current_levels([entry.admission], entry.observed_at)[pk]
+    return levels
+
+
 @transaction.atomic
 def round_submit(
     *,
@@ -164,6 +191,7 @@ def round_submit(
     observed_at: datetime | None = None,
     late_reason: str = "",
     now: datetime | None = None,
+    pressed_at: datetime | None = None,
 ) -> tuple[int, bool]:
     """Record a round: one check per entry, all or none. Returns (checks recorded, was_repeat).
 
@@ -176,11 +204,17 @@ def round_submit(
     network retry or double tap); the key reused for a different round is refused, never
     silently dropped. Posts of one key are serialized by a transaction-level advisory lock, so
     of ten identical posts racing, exactly one is told "recorded" (issue 7).
+    `pressed_at` is when "Record round" was pressed on a tablet that kept the round while the
+    network was down (issue 17 item 6; the view has checked it against the board's signed
+    issue time): the 5-minute limits count back from it, so a round sent late keeps its taps,
+    and levels are those in force when it was charted (_levels_charted). A refusal for some
+    clients is a RoundRefused naming them, so the others can be sent under the same key.
     Safety concerns and alerting statuses (SIB) raise an alert in the same transaction.
     """
     policy.require(actor, "floor.chart", facility)
     now = now or timezone.now()
-    observed_at = observed_at or now
+    pressed = min(pressed_at or now, now)
+    observed_at = observed_at or pressed
     _lock_submission_key(submission_key)
     same = _same_round(submission_key, entries, actor)
     if same is not None:
@@ -188,20 +222,22 @@ def round_submit(
             return 0, True
         raise ValidationError(
             "This round form was already used to record a different round; nothing was saved. "
-            "Reload the board and chart again."
+            "Reload the board and chart again.",
+            code="key_used",
         )
     if not entries:
         raise ValidationError("Tap at least one client to record a round.")
-    _check_round_time(observed_at, now, late_reason)
-    admissions = [entry.admission for entry in entries]
-    levels = current_levels(admissions, now)
-    continuous = [a for a in admissions if levels[a.pk].is_continuous]
+    _check_round_time(observed_at, now, late_reason, pressed)
+    levels = _levels_charted(entries, pressed)
+    continuous = [e.admission for e in entries if levels[e.admission.pk].is_continuous]
     watches = current_observers(continuous) if continuous else {}
-    errors = []
+    errors, refused = [], []
     for entry in entries:
         name = entry.admission.client.initials
+        before = len(errors)
         if entry.admission.facility_id != facility.pk or not entry.admission.is_open:
             errors.append(f"{name}: not admitted in this facility.")
+            refused.append(str(entry.admission.public_id))
             continue
         for code, kind in ((entry.location, CodeKind.LOCATION), (entry.status, CodeKind.STATUS)):
             if code.facility_id != facility.pk or code.kind != kind or not code.active:
@@ -209,15 +245,17 @@ def round_submit(
         if entry.status.needs_respirations and not entry.respirations_observed:
             errors.append(f"{name}: sleeping needs “respirations observed”.")
         for error in (
-            _entry_time_error(entry, now, facility.tz),
+            _entry_time_error(entry, now, facility.tz, pressed),
             _continuous_error(
                 entry, levels[entry.admission.pk], watches.get(entry.admission.pk), actor
             ),
         ):
             if error:
                 errors.append(error)
+        if len(errors) > before:
+            refused.append(str(entry.admission.public_id))
     if errors:
-        raise ValidationError(errors)
+        raise RoundRefused(errors, refused)
     # The database holds observed <= recorded: a tap inside the clock slack is stored at "now".
     times = [min(entry.observed_at or observed_at, now) for entry in entries]
     checks = [

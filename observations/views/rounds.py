@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -24,7 +24,7 @@ from facility.access import current_facility, current_facility_or_404
 from facility.forms import add_service_errors
 from facility.models import Alert, Unit
 from facility.pdf import pdf_response
-from observations import services
+from observations import offline, services
 from observations.compliance import compliance_summary, local_day, observation_sheet
 from observations.forms import (
     DowntimeForm,
@@ -419,7 +419,7 @@ def board(request, public_id):
     now = timezone.now()
     locations, statuses = _codes(facility)
     codes = {str(c.pk): c for c in [*locations, *statuses]}
-    errors, posted, form = [], None, None
+    errors, posted, form, refused, other_account = [], None, None, [], False
     if request.method == "POST":
         rows = posted_rows(unit, now)
         form = RoundForm(request.POST, rows=rows, locations=locations, statuses=statuses)
@@ -429,25 +429,50 @@ def board(request, public_id):
         else:
             data = form.cleaned_data
             try:
+                pressed = offline.pressed_at(request.POST, request.user, unit, now)
                 count, repeat = services.round_submit(
                     actor=request.user,
                     facility=facility,
                     submission_key=data["submission_key"],
-                    observed_at=now - timedelta(minutes=data["minutes_back"]),
+                    observed_at=(pressed or now) - timedelta(minutes=data["minutes_back"]),
                     entries=form.entries(),
-                    late_reason=data["late_reason"],
+                    late_reason=offline.kept_reason(data["late_reason"], pressed, now),
                     now=now,
+                    pressed_at=pressed,
                 )
             except ValidationError as exc:
                 errors.extend(exc.messages)
+                refused = getattr(exc, "refused", [])
+                other_account = offline.OTHER_ACCOUNT in exc.messages
+                if getattr(exc, "code", None) == "key_used":  # the page's next round: a new key
+                    form.cleaned_data["submission_key"] = None
             else:
-                if repeat:
-                    messages.info(request, "This round was already recorded.")
-                else:
-                    messages.success(
-                        request, f"Round recorded for {count} client{pluralize(count)}."
-                    )
+                text = (
+                    "This round was already recorded."
+                    if repeat
+                    else f"Round recorded for {count} client{pluralize(count)}."
+                )
+                # A round the tablet kept and sent by itself says so on the board, not later.
+                if not request.headers.get("X-Haven-Kept"):
+                    (messages.info if repeat else messages.success)(request, text)
+                if _wants_json(request):
+                    return JsonResponse({"ok": True, "recorded": count, "message": text})
                 return redirect("observations:board", public_id=unit.public_id)
+        if _wants_json(request):
+            if _recorded_before(request):
+                text = "This round was already recorded."
+                return JsonResponse({"ok": True, "recorded": 0, "message": text})
+            off_unit, left = _off_unit(request.POST, rows, facility)
+            off_unit += [pid for pid in refused if pid not in off_unit]
+            return JsonResponse(
+                {
+                    "ok": False,
+                    "errors": [*left, *errors],
+                    "off_unit": off_unit,
+                    "other_account": other_account,
+                },
+                status=400,
+            )
     rows, alerts, alert_count = unit_board(unit, now, codes=codes, viewer=request.user)
     for row in rows if posted else []:
         row.posted = posted.get(str(row.admission.public_id), {})
@@ -467,11 +492,79 @@ def board(request, public_id):
         "minutes_back": form.data.get("minutes_back", "0") if form else "0",
         "late_reason": form.data.get("late_reason", "") if form else "",
         "can_chart": policy.allows(request.user, "floor.chart"),
+        "board_token": offline.board_token(request.user, unit, now),
         "can_record_vitals": policy.allows(request.user, "vitals.record"),
         "can_assess_withdrawal": policy.allows(request.user, "withdrawal.assess"),
         "now": now,
     }
     return render(request, "observations/board.html", context, status=400 if errors else 200)
+
+
+def _wants_json(request) -> bool:
+    """The board's script posts a round asking for JSON (it may be a round kept offline)."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _short_name(client) -> str:
+    """A client as the board's row names them ("Robin A.")."""
+    return f"{client.preferred_name or client.legal_first_name} {client.legal_last_name[:1]}."
+
+
+def _recorded_before(request) -> bool:
+    """A kept round refused now (a client discharged since) whose first post was recorded and
+    only its answer lost: this account recorded this very round under this key (the same
+    clients, codes and tapped times), so it is not refused. A different round under a used key
+    is not "already recorded": it is refused, and the tablet keeps it until dismissed."""
+    data = request.POST
+    try:
+        key = uuid.UUID(str(data.get("submission_key", ""))[:40])
+    except ValueError:
+        return False
+    earlier = RoundCheck.objects.filter(submission_key=key, recorded_by=request.user).values_list(
+        "admission__public_id", "location_id", "status_id", "observed_at", "recorded_at"
+    )
+    recorded = {str(pid): (str(loc), str(st), seen, at) for pid, loc, st, seen, at in earlier}
+    posted = data.getlist("include")[:200]
+    if not recorded or sorted(posted) != sorted(recorded):
+        return False
+    for pid, (loc, st, observed, at) in recorded.items():
+        if (data.get(f"loc-{pid}", ""), data.get(f"st-{pid}", "")) != (loc, st):
+            return False
+        seen = data.get(f"seen-{pid}", "")
+        if not seen:
+            continue
+        try:
+            tapped = datetime.fromtimestamp(int(seen[:16]) / 1000, tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            return False
+        # A tap a few seconds ahead of the server was stored at the server's time.
+        if abs((min(tapped, at) - observed).total_seconds()) >= 1:
+            return False
+    return True
+
+
+def _off_unit(data, rows: list[PostedRow], facility) -> tuple[list[str], list[str]]:
+    """The clients of a refused round (public ids, as posted) who are no longer on the unit or
+    are off site, and a line naming each who left as the board named them (the tablet keeps no
+    names; this answer is shown, not kept): the board offers to send the round without them."""
+    here = {str(r.admission.public_id) for r in rows}
+    on_leave = {str(r.admission.public_id) for r in rows if r.leave is not None}
+    posted = data.getlist("include")[:200]
+    gone = []
+    for pid in posted:
+        try:
+            gone.append(uuid.UUID(pid[:40]))
+        except ValueError:
+            continue
+    left = Admission.objects.filter(
+        public_id__in=[g for g in gone if str(g) not in here], facility=facility
+    ).select_related("client", "bed")
+    lines = [
+        f"{_short_name(a.client)}{f' ({a.bed.label})' if a.bed else ''}: no longer on this unit "
+        "(discharged or moved)."
+        for a in left
+    ]
+    return [pid for pid in posted if pid not in here or pid in on_leave], lines
 
 
 @policy.requires("census.view")
@@ -963,10 +1056,9 @@ def _due_by(admission, level: services.CurrentLevel, last, now, tz) -> tuple[dat
 NOT_TAKEN_SHOWN = timedelta(hours=2)
 
 
-def _my_watches(request, facility, now) -> tuple[list[Watch], list[ObserverHandoff]]:
+def my_watches(user, facility, now) -> tuple[list[Watch], list[ObserverHandoff]]:
     """The clients the user holds in this facility and the hand-offs offered to them, in a
-    number of queries that does not depend on how many."""
-    user = request.user
+    number of queries that does not depend on how many (My 1:1, and its row on "My work")."""
     assignments = list(
         ObserverAssignment.objects.filter(
             observer=user,
@@ -1042,7 +1134,7 @@ def my_observation(request):
     facility = current_facility_or_404(request)
     now = timezone.now()
     locations, statuses = _codes(facility)
-    watches, offers = _my_watches(request, facility, now)
+    watches, offers = my_watches(request.user, facility, now)
     refused = False
     if request.method == "POST":
         form = SeenForm(request.POST, locations=locations, statuses=statuses)

@@ -17,6 +17,8 @@
     var headers = (e.detail && e.detail.requestConfig && e.detail.requestConfig.headers) || {};
     if (!headers["X-Haven-Poll"]) { touched(); }
   });
+  // Charting a round kept on the tablet (offline-rounds.js) is activity too.
+  document.addEventListener("haven:activity", touched);
 
   function tick() {
     var idle = (Date.now() - lastActivity) / 1000;

@@ -15,6 +15,7 @@ from tests.conftest import PASSWORD, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CENSUS = re.compile(r"/census/$")
+HOME = re.compile(r"://[^/]+/$")
 
 
 def test_technician_signs_in_and_opens_a_clients_chart(page: Page, cast, admission):
@@ -27,6 +28,10 @@ def test_technician_signs_in_and_opens_a_clients_chart(page: Page, cast, admissi
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
+    # Sign-in lands on "My work" (issue 17); the census is one tap away in the navigation.
+    expect(page).to_have_url(HOME)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("My work")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Census").click()
     expect(page).to_have_url(CENSUS)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Census")
     link = page.get_by_role("link", name=re.compile(r"Robin A\."))
@@ -82,7 +87,8 @@ def test_admin_adds_a_technician_who_sets_a_password_and_signs_in(new_page, cast
     assert person.has_usable_password()
 
     login(newcomer, person, password=new_password)
-    expect(newcomer).to_have_url(CENSUS)
+    expect(newcomer).to_have_url(HOME)
+    expect(newcomer.get_by_role("heading", level=1)).to_contain_text("My work")
     expect(newcomer.get_by_role("heading", level=1)).to_contain_text(facility.name)
 
 
@@ -164,4 +170,5 @@ def test_admin_adds_a_supervisor_who_sets_a_password_enrols_totp_and_reaches_hom
     newcomer.get_by_role("button", name="Activate").click()
     expect(newcomer).not_to_have_url(activate)
     newcomer.goto("/")
-    expect(newcomer).to_have_url(re.compile(r"/(census|alerts)/$"))
+    expect(newcomer).to_have_url(HOME)
+    expect(newcomer.get_by_role("heading", level=1)).to_contain_text("My work")

@@ -24,6 +24,15 @@ from tests.conftest import admit
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CLIENTS = 12
+# "Record round" posts the round by fetch (static/js/offline-rounds.js, issue 17 item 6) and then
+# reloads the board: the wait for "Round recorded" covers both requests, not only the reload.
+RECORDED_WAIT = 15_000
+
+
+def recorded(page: Page, text: str) -> None:
+    expect(page.get_by_role("status")).to_contain_text(text, timeout=RECORDED_WAIT)
+
+
 # Codes that need nothing more (not S, which needs respirations; not SIB, which raises an alert).
 LOCATIONS = ["RM", "DAY", "DR", "HALL"]
 STATUSES = ["A", "T", "R", "E"]
@@ -88,7 +97,7 @@ def test_technician_charts_a_twelve_client_unit(new_page, signed_in, cast, facil
         tap(chips.nth(1).get_by_text(STATUSES[i % 4], exact=True))
         expect(row.locator("input[data-include]")).to_be_checked()
     tap(record)
-    expect(page.get_by_role("status")).to_contain_text("Round recorded for 12 clients.")
+    recorded(page, "Round recorded for 12 clients.")
     timings["round 1"] = time.perf_counter() - started
     first_taps = tap.count
     assert first_taps <= 2 * CLIENTS + 1, first_taps
@@ -127,7 +136,7 @@ def test_technician_charts_a_twelve_client_unit(new_page, signed_in, cast, facil
         tap(seen)
         expect(row.locator("input[data-include]")).to_be_checked()
     tap(record)
-    expect(page.get_by_role("status")).to_contain_text("Round recorded for 12 clients.")
+    recorded(page, "Round recorded for 12 clients.")
     timings["round 2"] = time.perf_counter() - started
     quiet_taps = tap.count
     assert quiet_taps <= CLIENTS + 1, quiet_taps
@@ -149,7 +158,7 @@ def test_technician_charts_a_twelve_client_unit(new_page, signed_in, cast, facil
     form = page.eval_on_selector("#round-form", "f => Array.from(new FormData(f).entries())")
     record.dblclick()
     # "1 client" matches today's "1 clients." and a fixed plural alike.
-    expect(page.get_by_role("status")).to_contain_text("Round recorded for 1 client")
+    recorded(page, "Round recorded for 1 client")
     assert RoundCheck.objects.count() == 2 * CLIENTS + 1
     replay = page.request.post(
         board_url,
@@ -222,7 +231,7 @@ def test_a_quiet_thirty_client_round_measured(
     for i in range(THIRTY):
         tap(rows.nth(i).locator("label.include"))
     tap(page.get_by_role("button", name="Record round"))
-    expect(page.get_by_role("status")).to_contain_text(f"Round recorded for {THIRTY} clients.")
+    recorded(page, f"Round recorded for {THIRTY} clients.")
     print(
         f"\n{width}px: {tap.count} taps for a quiet {THIRTY}-client round; scroll height "
         f"{scroll_height} px ({scroll_height / height:.2f} screens); row {row_height:.0f} px"
@@ -284,7 +293,7 @@ def test_the_board_keeps_itself_true_while_charting(new_page, signed_in, cast, f
     expect(awake_row.get_by_text("17 min ago")).to_be_visible()  # ticked, no reload
 
     page.get_by_role("button", name="Record round").click()
-    expect(page.get_by_role("status")).to_contain_text("Round recorded for 2 clients.")
+    recorded(page, "Round recorded for 2 clients.")
     new = {c.admission_id: c for c in RoundCheck.objects.filter(observed_at__gt=earlier)}
     assert new[asleep.pk].status.code == "S" and new[asleep.pk].respirations_observed
     assert new[awake.pk].location.code == "DAY"

@@ -182,7 +182,7 @@ def admission_pid(w):
 
 
 URLS: dict[str, Url] = {
-    "home": Url(get=302),
+    "home": Url(),
     "ping": Url(),
     "facility_switch": Url(
         get=None, post=Post(lambda w: {"facility": str(w.facility.public_id)}, None)
@@ -996,7 +996,7 @@ URLS: dict[str, Url] = {
 
 # Issue 16's URLs (Part 2), one module per part, written beside each feature; they use the
 # Url and Post above.
-for _part in ("consents", "disclosures", "glass", "audit", "counseling", "fhir"):
+for _part in ("consents", "disclosures", "glass", "audit", "counseling", "fhir", "search"):
     URLS.update(importlib.import_module(f"tests.facility.access_urls_{_part}").URLS)
 
 # Third-party pages, by name prefix: reachable without a session (login, reset, MFA steps) or

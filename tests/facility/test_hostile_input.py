@@ -351,6 +351,15 @@ ENDPOINTS = [
     Endpoint(
         "census", "nurse", "GET", lambda w: reverse("clients:census"), ids={"unit": NOT_FOUND}
     ),
+    # Issue 17: the client search, and the alerts page's client and severity filters.
+    Endpoint("search", "technician", "GET", lambda w: reverse("clients:search"), text={"q": 100}),
+    Endpoint(
+        "alerts",
+        "technician",
+        "GET",
+        lambda w: reverse("alerts"),
+        ids={"client": NOT_FOUND, "severity": NOT_FOUND},
+    ),
     Endpoint(
         "census_pdf",
         "nurse",
@@ -1766,6 +1775,6 @@ def test_the_table_covers_every_form_and_query_endpoint():
         "consent_new", "consent_revoke", "amendment_new", "amendment_decide",
         "disclosure_consent", "disclosure_other", "client_copy", "accounting",
         "counseling_note_new", "counseling_note_addendum", "counseling_note_strike",
-        "counseling_grant",
+        "counseling_grant", "search", "alerts",
     }  # fmt: skip
     assert takes_input <= {e.name for e in ENDPOINTS}

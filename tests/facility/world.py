@@ -14,7 +14,15 @@ from typing import Any
 
 from django.utils import timezone
 
-from tests.conftest import ROLES, admit, form_time, make_facility, make_user
+from tests.conftest import (
+    admit,
+    away_facility,
+    base_world,
+    cast_users,
+    form_time,
+    home_facility,
+    make_user,
+)
 
 
 @dataclass
@@ -135,15 +143,13 @@ def matrix_world() -> World:
     from observations.services import handoff_offer, level_order
 
     roles_sync()
-    home = make_facility("Alder House", "America/New_York")
+    base_world()
+    home = home_facility()
     # Technicians hold "mar.follow_up"; the facility's policy lets them use it here (issue 9).
     home.tech_prn_effect = True
     home.save(update_fields=["tech_prn_effect"])
-    other = make_facility("Birch House", "America/Chicago")
-    cast = {}
-    for role in ROLES:
-        cast[role] = make_user(role, role, home)
-        cast[f"other_{role}"] = make_user(f"other_{role}", role, other)
+    other = away_facility()
+    cast = cast_users()
     # The second person at the cart or the cabinet, for co-signed POSTs.
     witness = make_user("witness", "technician", home, mfa=False)
     member = make_user("member", "technician", home, mfa=False)

@@ -123,6 +123,12 @@ def _driver_dates(driver: Driver) -> dict[str, date]:
     }
 
 
+def driver_documents(driver: Driver) -> dict[str, date]:
+    """{label: date} of the driver's documents that lapse: the licence's expiry, the yearly
+    record check's due date, First Aid/CPR's expiry (the fleet scan reads the same dates)."""
+    return {DRIVER_DOCUMENTS[k]: v for k, v in _driver_dates(driver).items()}
+
+
 def driver_expiring(driver: Driver, today: date) -> list[tuple[str, date]]:
     dates = {DRIVER_DOCUMENTS[k]: v for k, v in _driver_dates(driver).items()}
     return rules.expiring(dates, today=today)
