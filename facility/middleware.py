@@ -5,6 +5,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -42,7 +43,20 @@ class IdleTimeoutMiddleware:
             # a 15-minute limit.
             if not request.META.get(POLL_HEADER) and (last is None or now - last >= 60):
                 request.session[LAST_SEEN_KEY] = now
-        return self.get_response(request)
+        response = self.get_response(request)
+        # A page's background request after the session ended elsewhere (signed out in another
+        # tab, the session store flushed, the account deactivated) is sent to sign in: htmx
+        # would follow the redirect and swap the sign-in page into the list (issue 17 review).
+        login = reverse("account_login")
+        if (
+            request.headers.get("HX-Request")
+            and response.status_code == 302
+            and response.get("Location", "").startswith(login)
+        ):
+            redirected = HttpResponse(status=204)
+            redirected["HX-Redirect"] = response["Location"]
+            return redirected
+        return response
 
 
 class RequireMfaMiddleware:

@@ -2,6 +2,7 @@
 facility/audit_views.py)."""
 
 import uuid
+from urllib.parse import urlsplit
 
 from allauth.account.internal.flows.password_reset import request_password_reset
 from allauth.mfa.models import Authenticator
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from facility import policy, services
@@ -50,14 +51,30 @@ def _facility_or_404(request):
     return facility
 
 
-def alert_href(alert: Alert) -> str:
-    """Where an alert is acted on: its own link when it is a path inside Haven, else the chart
-    of the client it is about, else nowhere (issue 10 item 4)."""
+def _opens_for(user, path: str) -> bool:
+    """Whether `user` may open the Haven page at `path` (its view's GET capability, as
+    `policy.requires` records it); unknown paths are not offered."""
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return False
+    capability = getattr(match.func, "capabilities", {}).get("GET")
+    return capability is None or policy.allows(user, capability)
+
+
+def alert_href(alert: Alert, user=None) -> str:
+    """Where an alert is acted on: its own link when it is a path inside Haven (and, given a
+    `user`, one they may open: a floor alert about a security finding is the technicians' to
+    act on, not the clinician's), else the chart of the client it is about, else nowhere
+    (issue 10 item 4, issue 17 review)."""
     link = alert.link.strip()
-    if link.startswith("/") and not link.startswith("//") and "\\" not in link:
+    inside = link.startswith("/") and not link.startswith("//") and "\\" not in link
+    if inside and (user is None or _opens_for(user, link)):
         return link
     if alert.client_public_id:
-        return reverse("clients:chart", args=[alert.client_public_id])
+        chart = reverse("clients:chart", args=[alert.client_public_id])
+        if user is None or _opens_for(user, chart):
+            return chart
     return ""
 
 
@@ -84,7 +101,7 @@ def alert_dashboard(request):
     listed = open_alerts.filter(severity=severity) if severity else open_alerts
     alerts = list(listed.order_by("-raised_at")[:200])
     for alert in alerts:
-        alert.href = alert_href(alert)
+        alert.href = alert_href(alert, request.user)
     counts = dict(
         open_alerts.values_list("severity").annotate(n=Count("id")).values_list("severity", "n")
     )

@@ -51,7 +51,7 @@ def _alert_items(*, user, facility, now) -> list[WorkItem]:
         items.append(
             WorkItem(
                 label=f"{who}{alert.message}",
-                href=alert_href(alert) or reverse("alerts"),
+                href=alert_href(alert, user) or reverse("alerts"),
                 detail=alert.get_severity_display(),
                 when=alert.raised_at,
                 tone=ALERT_TONE.get(alert.severity, ""),
@@ -100,7 +100,7 @@ def _handoffs_not_received(*, user, facility, now) -> list[WorkItem]:
         items.append(
             WorkItem(
                 label=alert.message,
-                href=alert_href(alert) or reverse("shift_report"),
+                href=alert_href(alert, user) or reverse("shift_report"),
                 detail="not given or received",
                 when=alert.raised_at,
                 tone="late",

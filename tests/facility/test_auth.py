@@ -23,10 +23,11 @@ def sign_in(client, login, password=PASSWORD):
 
 
 @pytest.mark.django_db
-def test_technician_signs_in_with_username_and_lands_on_census(client, cast):
+def test_technician_signs_in_with_username_and_lands_on_my_work(client, cast):
     response = sign_in(client, "technician")
     assert response.status_code == 302
-    assert client.get(response["Location"], follow=True).request["PATH_INFO"] == "/census/"
+    landing = client.get(response["Location"], follow=True)
+    assert landing.request["PATH_INFO"] == "/" and "<h1>My work" in landing.content.decode()
     assert AccessEvent.objects.filter(username="technician", action="login").count() == 1
 
 
