@@ -16,7 +16,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from pytest_django.plugin import blocking_manager_key
 
@@ -154,6 +155,13 @@ def cast_users() -> dict[str, User]:
     cast["other_nurse"]."""
     found = {u.username: u for u in User.objects.filter(username__in=CAST_NAMES)}
     return {name: found[name] for name in CAST_NAMES}
+
+
+@pytest.fixture
+def without_cast(db):
+    """For the demo seed's tests: the demo's staff share usernames with the cast ("nurse",
+    "clinician"), so the cast's accounts are renamed aside for the test (rolled back after)."""
+    User.objects.filter(username__in=CAST_NAMES).update(username=Concat(Value("cast-"), "username"))
 
 
 @pytest.fixture

@@ -43,12 +43,12 @@ def app_role(transactional_db):
 @pytest.fixture
 def audit_rows(transactional_db):
     """One committed row in each audit table, for the app role to copy and to try to change."""
-    facility = Facility.objects.create(name="Alder House", time_zone="America/New_York")
+    facility = Facility.objects.create(name="Roles House", time_zone="America/New_York")
     LogEntry.objects.create(
         content_type=ContentType.objects.get_for_model(Facility),
         object_pk=str(facility.pk),
         object_id=facility.pk,
-        object_repr="Alder House",
+        object_repr="Roles House",
         action=LogEntry.Action.CREATE,
         changes={},
     )

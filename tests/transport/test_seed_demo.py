@@ -29,7 +29,7 @@ def fleet_rows() -> tuple:
 
 
 @pytest.mark.django_db
-def test_the_demo_facility_gets_two_vans_and_two_drivers_once():
+def test_the_demo_facility_gets_two_vans_and_two_drivers_once(without_cast):
     call_command("seed_demo", stdout=StringIO())
     first = fleet_rows()
     call_command("seed_demo", stdout=StringIO())
