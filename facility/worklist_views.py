@@ -24,7 +24,6 @@ def home(request):
         template += "#work-list"
     context = {
         "facility": facility,
-        "sections": sections,
         "busy": [s for s in sections if s.items],
         "quiet": [s for s in sections if not s.items],
     }
