@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from screening.models import BelongingsSearch, PocTest
 from tests.browser.conftest import SHOTS_DIR, shoot
+from tests.clock import local_today
 from tests.conftest import admit
 from tests.screening.result_helpers import (
     a_lot,
@@ -111,7 +112,7 @@ def test_a_search_with_contraband_on_a_phone_and_a_tablet(new_page, signed_in, c
 
 def test_a_positive_breath_test_on_a_phone(new_page, signed_in, cast, facility):
     robin = admit(facility, cast["nurse"], first="Robin", last="Ashdown")
-    breath_device(facility, calibrated_on=timezone.localdate() - timedelta(days=200))
+    breath_device(facility, calibrated_on=local_today(facility) - timedelta(days=200))
     for viewport, width in ((TABLET, 768), (PHONE, 390)):
         page = signed_in(new_page(viewport=viewport), cast["technician"])
         page.goto(reverse("screening:breath_record", args=[robin.public_id]))

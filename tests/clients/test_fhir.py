@@ -19,6 +19,7 @@ from clients.fhir import Export, build_bundle, fhir_export, instant
 from clients.models import Allergy, Consent, Disclosure
 from facility.models import AccessAction, AccessEvent
 from facility.pdf import part2_statement_1
+from tests.clock import local_today
 from tests.conftest import admit, make_user
 from tests.facility.world import first_dose, transcribe
 from tests.observations.vitals_data import vitals_set
@@ -43,11 +44,11 @@ def consent_for(stay, by, **extra) -> Consent:
         "purpose": "Continuity of care",
         "revocation_explained": True,
         "expiry": "date",
-        "expires_on": timezone.localdate() + timedelta(days=90),
+        "expires_on": local_today(stay.facility) + timedelta(days=90),
         "signature_kind": "drawn",
         "signature_svg": "<svg xmlns='http://www.w3.org/2000/svg'><path d='M0 0L9 9'/></svg>",
         "signed_by_name": client.legal_name,
-        "signed_on": timezone.localdate(),
+        "signed_on": local_today(stay.facility),
         "recorded_by": by,
     }
     fields.update(extra)
@@ -234,7 +235,7 @@ def test_allergy_encounter_patient_and_consent_follow_r4(seeded):
     assert consent["category"][0]["coding"][0] == {
         "system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"
     }  # fmt: skip
-    assert consent["provision"]["period"]["start"] == timezone.localdate().isoformat()
+    assert consent["provision"]["period"]["start"] == local_today(seeded.facility).isoformat()
     assert "Dr. Rowan Hale" in consent["provision"]["actor"][0]["reference"]["display"]
 
 
@@ -244,8 +245,8 @@ def test_a_revoked_or_expired_consent_is_inactive(stay, cast):
         revocation_received_by=cast["clinician"],
     )  # fmt: skip
     expired = consent_for(
-        stay, cast["clinician"], signed_on=timezone.localdate() - timedelta(days=30),
-        expires_on=timezone.localdate() - timedelta(days=1),
+        stay, cast["clinician"], signed_on=local_today(stay.facility) - timedelta(days=30),
+        expires_on=local_today(stay.facility) - timedelta(days=1),
     )  # fmt: skip
     by_id = {r["id"]: r for r in resources(export_bundle(stay), "Consent")}
     assert by_id[f"cn-{revoked.public_id}"]["status"] == "inactive"

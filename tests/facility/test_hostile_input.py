@@ -29,6 +29,7 @@ from facility.models import Alert, Bed
 from medications.models import ControlledCount, StockMovement
 from observations.models import RoundCheck, RoundCode, SecurityRound
 from observations.services import RoundEntry, round_submit
+from tests.clock import local_today
 from tests.conftest import admit, form_time
 from tests.facility.world import (
     World,
@@ -515,8 +516,8 @@ ENDPOINTS = [
         "GET",
         lambda w: reverse("observations:compliance"),
         lambda w: {
-            "start": timezone.localdate().isoformat(),
-            "end": timezone.localdate().isoformat(),
+            "start": local_today(w.facility).isoformat(),
+            "end": local_today(w.facility).isoformat(),
         },  # fmt: skip
         dates={"start": (FAR_DATE, FAR), "end": (FAR_DATE, FAR)},
         ids={"unit": "valid"},
@@ -1463,8 +1464,8 @@ ENDPOINTS = [
         "GET",
         lambda w: reverse("survey_bundle"),
         lambda w: {
-            "from": str(timezone.localdate() - timedelta(days=2)),
-            "to": str(timezone.localdate() - timedelta(days=1)),
+            "from": str(local_today(w.facility) - timedelta(days=2)),
+            "to": str(local_today(w.facility) - timedelta(days=1)),
         },
         text={"unit": 36},
         dates={"from": (FAR_DATE, FAR), "to": (FAR_DATE, FAR)},

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from tests.clock import local_today
 from tests.conftest import (
     admit,
     away_facility,
@@ -853,7 +854,7 @@ def a_breath_device(w: World):
     device, _ = Device.objects.get_or_create(
         facility=w.facility, kind="breath", serial="MATRIX-BR",
         defaults={"make": "Lifeloc", "model": "FC10", "calibration_interval_days": 180,
-                  "last_calibrated_on": timezone.localdate() - timedelta(days=10)},
+                  "last_calibrated_on": local_today(w.facility) - timedelta(days=10)},
     )  # fmt: skip
     return device
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from facility.models import Alert, Bed, Unit
 from observations.models import VitalSigns
 from observations.services import vitals_record, vitals_schedule_set, vitals_strike
+from tests.clock import local_today
 from tests.conftest import admit, form_time
 
 NORMAL = {"sbp": "120", "dbp": "80", "hr": "72", "rr": "16", "temp": "37.0", "temp_unit": "C",
@@ -173,7 +174,9 @@ def test_spo2_needs_air_or_oxygen(client, cast, facility, admission):
 
 @pytest.mark.django_db
 def test_news2_is_not_validated_under_16_or_in_pregnancy(client, cast, facility):
-    young = admit(facility, cast["nurse"], n=1, dob=timezone.localdate() - timedelta(days=15 * 365))
+    young = admit(
+        facility, cast["nurse"], n=1, dob=local_today(facility) - timedelta(days=15 * 365)
+    )
     adult = admit(facility, cast["nurse"], n=2)
     vitals_schedule_set(actor=cast["nurse"], admission=adult, every_minutes=240,
                         spo2_scale2=False, pregnant=True, reason="Pregnant")  # fmt: skip

@@ -13,6 +13,7 @@ from django.utils.html import escape
 
 from facility.models import Bed, Unit
 from observations.models import VitalSigns, VitalsSchedule
+from tests.clock import local_today
 from tests.conftest import admit
 from tests.observations.vitals_data import vitals_set
 
@@ -276,7 +277,7 @@ def test_chart_section_incomplete_and_not_validated(client, cast, facility):
         nurse,
         first="Kid",
         last="Young",
-        dob=timezone.localdate() - timedelta(days=15 * 365),
+        dob=local_today(facility) - timedelta(days=15 * 365),
     )
     vitals_set(young, timezone.now() - timedelta(minutes=10), nurse, rr=None, acvpu="")
     client.force_login(nurse)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from screening.models import Device, DeviceKind, DeviceLot, Specimen, SpecimenStatus
+from tests.clock import local_today
 from tests.conftest import make_user
 
 _ids = itertools.count(1)
@@ -60,7 +61,7 @@ def breath_device(facility, *, calibrated_on=None, every_days=180, serial="AL-55
         make="Lifeloc",
         model="FC10",
         serial=serial,
-        last_calibrated_on=calibrated_on or timezone.localdate() - timedelta(days=10),
+        last_calibrated_on=calibrated_on or local_today(facility) - timedelta(days=10),
         calibration_interval_days=every_days,
     )
 

@@ -14,6 +14,7 @@ from django.utils.html import escape
 from facility.models import Alert
 from screening.custody import bac_actions
 from screening.models import BreathTest
+from tests.clock import local_today
 from tests.conftest import form_time
 from tests.screening.result_helpers import breath_device
 
@@ -135,7 +136,7 @@ def test_a_brac_not_read_to_three_decimals_or_out_of_range_is_refused(
 @pytest.mark.django_db
 def test_an_out_of_date_calibration_warns_but_does_not_block(client, cast, facility, admission):
     device = breath_device(
-        facility, calibrated_on=timezone.localdate() - timedelta(days=200), every_days=180
+        facility, calibrated_on=local_today(facility) - timedelta(days=200), every_days=180
     )
     client.force_login(cast["technician"])
     form = page(client.get(url(admission)))
@@ -147,7 +148,7 @@ def test_an_out_of_date_calibration_warns_but_does_not_block(client, cast, facil
         client.get(response["Location"])
     )
     # A device calibrated within its interval: no warning.
-    device.last_calibrated_on = timezone.localdate() - timedelta(days=30)
+    device.last_calibrated_on = local_today(facility) - timedelta(days=30)
     device.save(update_fields=["last_calibrated_on"])
     assert "Calibration out of date." not in page(client.get(url(admission)))
 

@@ -8,12 +8,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from tests.clock import local_today
 from transport.models import Driver, Inspection, InspectionItem, Vehicle
 from transport.rules import INSPECTION_ITEMS
-
-
-def local_today(facility) -> date:
-    return timezone.localtime(timezone.now(), facility.tz).date()
 
 
 def make_vehicle(facility, **kw) -> Vehicle:

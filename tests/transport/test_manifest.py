@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 
 from clients.models import Client
 from facility.models import AccessEvent
 from facility.pdf import PART2_STATEMENT_2
+from tests.clock import local_today
 from tests.conftest import admit
 from transport.models import Driver, Trip, TripPassenger, TripStop, Vehicle
 
@@ -33,7 +33,7 @@ def make_vehicle(facility, name="Van 1", plate="HVN-101", **extra):
 def make_driver(facility, user, **extra):
     fields = dict(
         licence_number=f"D{user.pk:07d}", licence_class="C", licence_state="NY",
-        licence_expires=date(2031, 1, 1), mvr_checked_on=timezone.localdate(),
+        licence_expires=date(2031, 1, 1), mvr_checked_on=local_today(facility),
         training_on=date(2025, 1, 1), first_aid_expires=date(2031, 1, 1),
     )  # fmt: skip
     fields.update(extra)

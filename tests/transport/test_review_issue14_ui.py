@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facility.models import Alert
+from tests.clock import local_today
 from tests.conftest import make_user
 from tests.transport.fleet_helpers import make_driver, make_vehicle, passed_inspection
 from tests.transport.test_trips import back, clients, depart, fleet, plan
@@ -186,7 +187,7 @@ def test_all_items_ok_is_one_confirmed_action_and_only_defects_need_taps(client,
 def test_the_driver_dropdown_marks_a_driver_who_cannot_drive_and_escorts_leave_out_admins(
     client, cast, facility
 ):
-    today = timezone.localdate()
+    today = local_today(facility)
     make_driver(facility, cast["nurse"], licence_expires=today - timedelta(days=1))
     make_driver(facility, cast["technician"])
     client.force_login(cast["nurse"])
@@ -206,7 +207,7 @@ def test_a_plate_is_once_per_facility_and_a_licence_state_is_a_us_code(cast, fac
             insurance_expires=van.insurance_expires,
         )  # fmt: skip
     assert "plate" in exc.value.message_dict
-    today = timezone.localdate()
+    today = local_today(facility)
     with pytest.raises(ValidationError) as exc:
         fleet_services.driver_create(
             actor=cast["supervisor"], facility=facility, user=cast["nurse"],
