@@ -59,8 +59,11 @@ if TESTING:
     # Django empties the test database between transactional tests with TRUNCATE, which the
     # audit tables refuse unless the session opts in (facility/migrations/0004_audit_no_truncate).
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # A test database is thrown away: its commits (migrations, transactional tests) need not
+    # wait for the disk.
     _pg_options["options"] = (
-        _pg_options.get("options", "") + " -c haven.allow_audit_truncate=on"
+        _pg_options.get("options", "")
+        + " -c haven.allow_audit_truncate=on -c synchronous_commit=off"
     ).strip()
 
 # Tests use their own Redis database: they flush it between tests.

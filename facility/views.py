@@ -95,9 +95,12 @@ def alert_dashboard(request):
         except ValueError as exc:
             raise Http404("No such client.") from exc
     # `?severity=` (the dashboard's numbers link there); the counts above stay for all three.
+    # A value that is not a severity (a mangled link) lists every alert and says so, rather
+    # than a bare "not found" page that hides them all.
     severity = request.GET.get("severity", "")
-    if severity and severity not in AlertSeverity.values:
-        raise Http404("No such severity.")
+    unknown_severity = bool(severity) and severity not in AlertSeverity.values
+    if unknown_severity:
+        severity = ""
     listed = open_alerts.filter(severity=severity) if severity else open_alerts
     alerts = list(listed.order_by("-raised_at")[:200])
     for alert in alerts:
@@ -111,6 +114,7 @@ def alert_dashboard(request):
         "counts": counts,
         "severity": severity,
         "severity_label": AlertSeverity(severity).label if severity else "",
+        "unknown_severity": unknown_severity,
         "client_query": f"client={uuid.UUID(client_id)}&" if client_id else "",
         "client_filter": bool(client_id),
         "form": ResolveAlertForm(),

@@ -674,7 +674,13 @@ def _worklist(request, orders, kind: str):
         rows.append((o, timezone.localtime(o.transcribed_at, facility.tz), overdue, give_by))
     if kind == "verify":
         rows.sort(key=lambda row: _PRIORITY_FIRST.get(row[0].priority, 2))  # stable: oldest next
-    return render(request, f"medications/orders_to_{kind}.html", {"rows": rows, "now": now})
+    # "My work" counts only what this person can do here and now; the list says how its number
+    # differs: orders they entered (another nurse verifies) and orders of another facility.
+    here = current_facility(request)
+    own = sum(1 for o, *_ in rows if o.transcribed_by_id == request.user.pk)
+    elsewhere = sum(1 for o, *_ in rows if here is not None and o.admission.facility_id != here.pk)
+    context = {"rows": rows, "now": now, "own": own, "elsewhere": elsewhere}
+    return render(request, f"medications/orders_to_{kind}.html", context)
 
 
 @policy.requires("order.verify")

@@ -9,7 +9,7 @@ but no renewal rule (specs/transport.md)."""
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,22 +24,24 @@ _TRIP_WORDS = {"out": "out", "overdue": "late", "critical": "very late"}
 
 
 def _my_trips(*, user, facility, now) -> list[WorkItem]:
-    """Trips not yet back that this person drives or escorts: those planned to leave today on
-    the facility's clock, and any still out from an earlier day. Late ones first (as the board
-    judges them), then by departure."""
+    """Trips not yet back that this person drives or escorts: those planned to leave by the end
+    of today on the facility's clock (a trip planned for an earlier day that never left stays
+    until someone signs it out or cancels it: nothing drops off unanswered), and any still out.
+    Trips out come first in the query, so the 50-row cap never drops one for a planned trip;
+    then late ones first (as the board judges them), then by departure."""
     today = timezone.localtime(now, facility.tz).date()
-    start = datetime.combine(today, time(0), tzinfo=facility.tz)
     end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=facility.tz)
     trips = list(
         Trip.objects.filter(facility=facility)
         .filter(Q(driver__user=user) | Q(escorts=user))
-        .filter(
-            Q(status=TripStatus.PLANNED, planned_departure__gte=start, planned_departure__lt=end)
-            | Q(status=TripStatus.OUT)
-        )
+        .filter(Q(status=TripStatus.PLANNED, planned_departure__lt=end) | Q(status=TripStatus.OUT))
         .select_related("vehicle", "driver__user")
         .distinct()
-        .order_by("planned_departure", "pk")[:CAP]
+        .order_by(
+            Case(When(status=TripStatus.OUT, then=Value(0)), default=Value(1)),
+            "planned_departure",
+            "pk",
+        )[:CAP]
     )
     items = []
     for trip in trips:
@@ -49,9 +51,13 @@ def _my_trips(*, user, facility, now) -> list[WorkItem]:
             detail = f"{_TRIP_WORDS[state]}: back by {back:%H:%M}"
             when, tone = trip.planned_return, _TRIP_TONE[state]
         else:
-            # Planned: it leaves at `when`; past that time and still not signed out, it is due.
+            # Planned: it leaves at `when`; past that time and still not signed out, it is due,
+            # and one planned for an earlier day is late: sign it out or cancel it.
             detail, when = "planned to leave", trip.planned_departure
             tone = "due" if trip.planned_departure <= now else ""
+            left_on = timezone.localtime(trip.planned_departure, facility.tz).date()
+            if left_on < today:
+                detail, tone = f"planned for {left_on:%Y-%m-%d}, not signed out", "late"
         role = "driving" if trip.driver.user_id == user.pk else "escorting"
         items.append(
             WorkItem(

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, resolve, reverse
@@ -111,8 +112,20 @@ def world(django_db_setup, django_db_blocker):
     """Built once in a transaction that is rolled back when the module is done; each test runs
     in a savepoint inside it (pytest-django's `db`)."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield matrix_world()
+        world = matrix_world()
+        # One signed-in session per person for the whole module: signing in again for each of
+        # some 4,000 walks was a quarter of the matrix's time. Each walk's writes, a session's
+        # changes included, are rolled back, so every walk starts from the same session.
+        SESSIONS.clear()
+        for who in WHO[1:]:
+            signed_in = Client()
+            signed_in.force_login(world.cast[who])
+            SESSIONS[who] = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
+        yield world
         transaction.set_rollback(True)
+
+
+SESSIONS: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------- how to call each URL
@@ -1099,7 +1112,7 @@ def _walk(world: World, name: str, url: Url, path: str, method: str, who: str) -
     expect = expected_status(name, url, method, who)
     client = Client()
     if who != "anonymous":
-        client.force_login(world.cast[who])
+        client.cookies[settings.SESSION_COOKIE_NAME] = SESSIONS[who]
     with transaction.atomic():
         if method == "GET":
             response = client.get(path)

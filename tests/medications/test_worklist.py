@@ -117,6 +117,15 @@ def test_orders_to_verify_leave_out_the_nurses_own_and_go_once_verified(
         floating = section(home(client, floater, facility), "orders_to_verify")
         assert f'href="{detail_url(routine)}"' in floating
         assert detail_url(far) not in floating and "Lithium" not in floating
+        # The full list holds the nurse's own order too, and says why "My work" has one fewer.
+        client.force_login(cast["nurse"])
+        listed = client.get(reverse("medications:orders_to_verify")).content.decode()
+        assert "3 waiting" in listed
+        assert "Of these, 1 you entered (another nurse verifies)" in listed
+        # The floater's list holds the other house's order, and says so.
+        home(client, floater, facility)
+        listed = client.get(reverse("medications:orders_to_verify")).content.decode()
+        assert "4 waiting" in listed and "1 at another of your facilities" in listed
         for role in ("technician", "clinician", "supervisor", "admin"):
             assert section(home(client, cast[role]), "orders_to_verify") == ""
 

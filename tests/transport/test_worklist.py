@@ -90,6 +90,37 @@ def test_the_trips_today_a_person_drives_or_escorts_link_to_the_trip(
 
 
 @pytest.mark.django_db
+def test_a_trip_that_never_left_stays_late_and_the_cap_never_drops_a_trip_out(
+    client, cast, facility
+):
+    tech, nurse = cast["technician"], cast["nurse"]
+    with time_machine.travel(NOW, tick=False):
+        van, driving = make_vehicle(facility), make_driver(facility, tech)
+        never_left = make_trip(facility, nurse, driving, van, datetime(2026, 5, 11, 10, tzinfo=NY))
+        rows = section(home(client, tech), "my_trips")
+        assert trip_url(never_left) in rows
+        assert "planned for 2026-05-11, not signed out" in rows and "work-late" in rows
+        # 60 trips planned today: the one still out is listed, before any of them.
+        for _ in range(60):
+            make_trip(facility, nurse, driving, van, datetime(2026, 5, 12, 23, 0, tzinfo=NY))
+        left = datetime(2026, 5, 12, 8, 0, tzinfo=NY)
+        out = make_trip(
+            facility, nurse, driving, van, left, status=TripStatus.OUT, departed_at=left,
+            departed_by=tech, odometer_out=10_000,
+        )  # fmt: skip
+        rows = section(home(client, tech), "my_trips")
+        assert trip_url(out) in rows and trip_url(never_left) in rows
+        # Late before due: the trip that never left, then the one out (back by 11:00).
+        assert rows.index(trip_url(never_left)) < rows.index(trip_url(out))
+        assert "50+" in home(client, tech)
+        # Cancelling the trip that never left takes it off.
+        Trip.objects.filter(pk=never_left.pk).update(
+            status=TripStatus.CANCELLED, cancelled_at=NOW, cancel_reason="Clinic closed"
+        )
+        assert trip_url(never_left) not in section(home(client, tech), "my_trips")
+
+
+@pytest.mark.django_db
 def test_the_admin_sees_drivers_whose_documents_lapsed_or_expire_within_30_days(
     client, cast, facility, other_facility
 ):
