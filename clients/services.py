@@ -125,7 +125,10 @@ def admission_admit(
             raise ValidationError("Either a known client or the new client's details are needed.")
         client = Client(facility=facility, **client_fields)
         client.mrn = "pending"
-        if client.date_of_birth and client.date_of_birth > timezone.localdate():
+        if (
+            client.date_of_birth
+            and client.date_of_birth > timezone.localtime(now, facility.tz).date()
+        ):
             raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
         _check_allergy_answer(client.allergy_status, allergies or [])
         client.full_clean(exclude=["mrn"])

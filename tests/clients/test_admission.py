@@ -1,9 +1,10 @@
 """Admit, readmit, move bed, discharge, leaves: the census stays true under bad input and races."""
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from django.urls import reverse
@@ -387,3 +388,16 @@ def test_technician_posting_to_an_admin_url_is_refused(client, cast):
     from facility.models import User
 
     assert not User.objects.filter(username="sneaky").exists()
+
+
+@pytest.mark.django_db
+def test_a_birth_date_after_today_on_the_facilitys_calendar_is_refused_when_utc_is_a_day_on(
+    cast, facility
+):
+    # 22:00 on May 11 in New York is already May 12 in UTC: May 12 is still tomorrow here.
+    with time_machine.travel(datetime(2026, 5, 12, 2, 0, tzinfo=UTC), tick=False):
+        with pytest.raises(ValidationError, match="Date of birth cannot be in the future"):
+            admit(facility, cast["nurse"], dob=date(2026, 5, 12))
+        assert admit(facility, cast["nurse"], dob=date(2026, 5, 11)).client.date_of_birth == date(
+            2026, 5, 11
+        )
