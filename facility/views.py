@@ -88,19 +88,20 @@ def alert_dashboard(request):
     role on the floor sees them (issue 10); resolving is the supervisor's."""
     facility = _facility_or_404(request)
     open_alerts = Alert.objects.for_facility(facility).open().for_user(request.user)
-    client_id = request.GET.get("client")
+    # A mangled link (a client id or a severity that is not one) lists every alert and says
+    # so, rather than a bare "not found" page that hides them all. `?severity=` comes from the
+    # dashboard's numbers; the counts above stay for all three.
+    client_id, bad_link = request.GET.get("client", ""), []
     if client_id:
         try:
             open_alerts = open_alerts.filter(client_public_id=uuid.UUID(client_id))
-        except ValueError as exc:
-            raise Http404("No such client.") from exc
-    # `?severity=` (the dashboard's numbers link there); the counts above stay for all three.
-    # A value that is not a severity (a mangled link) lists every alert and says so, rather
-    # than a bare "not found" page that hides them all.
+        except ValueError:
+            client_id = ""
+            bad_link.append("an unknown client, so every client's alerts are shown")
     severity = request.GET.get("severity", "")
-    unknown_severity = bool(severity) and severity not in AlertSeverity.values
-    if unknown_severity:
+    if severity and severity not in AlertSeverity.values:
         severity = ""
+        bad_link.append("an unknown severity, so every severity is shown")
     listed = open_alerts.filter(severity=severity) if severity else open_alerts
     alerts = list(listed.order_by("-raised_at")[:200])
     for alert in alerts:
@@ -114,7 +115,7 @@ def alert_dashboard(request):
         "counts": counts,
         "severity": severity,
         "severity_label": AlertSeverity(severity).label if severity else "",
-        "unknown_severity": unknown_severity,
+        "bad_link": " and ".join(bad_link),
         "client_query": f"client={uuid.UUID(client_id)}&" if client_id else "",
         "client_filter": bool(client_id),
         "form": ResolveAlertForm(),

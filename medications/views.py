@@ -677,9 +677,16 @@ def _worklist(request, orders, kind: str):
     # "My work" counts only what this person can do here and now; the list says how its number
     # differs: orders they entered (another nurse verifies) and orders of another facility.
     here = current_facility(request)
+    # Each row counted once: an order this nurse entered is "yours" wherever it is.
     own = sum(1 for o, *_ in rows if o.transcribed_by_id == request.user.pk)
-    elsewhere = sum(1 for o, *_ in rows if here is not None and o.admission.facility_id != here.pk)
-    context = {"rows": rows, "now": now, "own": own, "elsewhere": elsewhere}
+    elsewhere = sum(
+        1
+        for o, *_ in rows
+        if o.transcribed_by_id != request.user.pk
+        and here is not None
+        and o.admission.facility_id != here.pk
+    )
+    context = {"rows": rows, "now": now, "own": own, "elsewhere": elsewhere, "here": here}
     return render(request, f"medications/orders_to_{kind}.html", context)
 
 

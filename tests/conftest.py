@@ -111,6 +111,9 @@ def _empty_the_tables(self) -> None:
     triggers stand in the way). Django's flush truncates every table and rebuilds the content
     types and permissions: over a second for each of some 70 transactional tests, where this
     takes a few milliseconds. Off for a session that is not a superuser: Django's flush then."""
+    # A module fixture's open transaction (tests/facility/test_hostile_input.py) would hold a
+    # transactional test's writes uncommitted, and this would empty that module's world.
+    assert not connection.in_atomic_block, "a transactional test ran inside a module's transaction"
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         if not cursor.fetchone()[0]:

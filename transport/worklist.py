@@ -52,12 +52,11 @@ def _my_trips(*, user, facility, now) -> list[WorkItem]:
             when, tone = trip.planned_return, _TRIP_TONE[state]
         else:
             # Planned: it leaves at `when`; past that time and still not signed out, it is due,
-            # and one planned for an earlier day is late: sign it out or cancel it.
+            # and past its planned return it is late: sign it out, change its times or cancel it.
             detail, when = "planned to leave", trip.planned_departure
             tone = "due" if trip.planned_departure <= now else ""
-            left_on = timezone.localtime(trip.planned_departure, facility.tz).date()
-            if left_on < today:
-                detail, tone = f"planned for {left_on:%Y-%m-%d}, not signed out", "late"
+            if trip.planned_return <= now:  # as the trips board: past its return, never left
+                detail, tone = "never left: sign it out, change its times or cancel it", "late"
         role = "driving" if trip.driver.user_id == user.pk else "escorting"
         items.append(
             WorkItem(
@@ -111,7 +110,7 @@ def _expiring_drivers(*, user, facility, now) -> list[WorkItem]:
 register_worklist_section(
     WorklistSection(
         "my_trips",
-        "My trips today",
+        "My trips",
         _my_trips,
         roles=("technician", "nurse"),
         capability="transport.view",

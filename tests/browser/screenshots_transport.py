@@ -119,6 +119,15 @@ def seed_transport(cast, facility) -> dict:
         stops=[("Blue Ridge Parkway visitor center", "195 Hemphill Knob Rd"),
                ("Riverside Park", "")],
     )  # fmt: skip
+    # Yesterday's library trip was planned and never signed out: "Never left" on the board.
+    yesterday = now - timedelta(days=1, hours=2)
+    with time_machine.travel(yesterday - timedelta(hours=1), tick=False):
+        plan(
+            cast, facility, [people["Avery"]], van=van2, driver=drivers["tech"],
+            purpose="outing", planned_departure=yesterday,
+            planned_return=yesterday + timedelta(hours=2),
+            stops=[("Pack Memorial Library", "67 Haywood St")],
+        )  # fmt: skip
 
     # Van 2 failed this morning: brakes grinding (critical), a wiper torn.
     results = {key: (True, "") for key, _, _ in INSPECTION_ITEMS}

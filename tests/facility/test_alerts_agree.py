@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from facility.models import Alert
 from facility.services import alert_raise
@@ -71,7 +72,13 @@ def test_severity_filter_lists_one_severity_and_keeps_every_count(client, cast, 
     # A mangled severity lists every alert and says so, never a bare "not found".
     bogus = client.get(reverse("alerts"), {"severity": "bogus\x00"})
     assert bogus.status_code == 200 and items(bogus.content.decode()) == 3
-    assert "that is not critical, warning or info; showing every severity" in bogus.content.decode()
+    assert "asked for an unknown severity, so every severity is shown" in bogus.content.decode()
+    # A mangled client id too: every client's alerts, said so.
+    bogus = client.get(reverse("alerts"), {"client": "not-a-uuid\x00", "severity": "info"})
+    assert bogus.status_code == 200 and items(bogus.content.decode()) == 1
+    assert escape("asked for an unknown client, so every client's alerts are shown") in (
+        bogus.content.decode()
+    )
     # A technician filtering never sees an alert not addressed to them.
     client.force_login(cast["technician"])
     page = client.get(reverse("alerts"), {"severity": "info"}).content.decode()

@@ -378,7 +378,7 @@ ENDPOINTS = [
         "technician",
         "GET",
         lambda w: reverse("alerts"),
-        ids={"client": NOT_FOUND, "severity": "showing every severity"},
+        ids={"client": "every client's alerts are shown", "severity": "every severity is shown"},
     ),
     Endpoint(
         "census_pdf",

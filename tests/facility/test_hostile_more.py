@@ -3,7 +3,7 @@ repeated and a raced round, a leave past thirty days, a count with a third decim
 every form and every endpoint taking input is in the table of tests/facility/test_hostile_input.py.
 
 They live apart from the table's parametrized test, whose module builds its objects once and
-runs every case inside that one rolled-back transaction (see `shared_world` there).
+runs every case inside that one rolled-back transaction (its `world` fixture).
 """
 
 import importlib

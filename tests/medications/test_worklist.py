@@ -126,6 +126,9 @@ def test_orders_to_verify_leave_out_the_nurses_own_and_go_once_verified(
         home(client, floater, facility)
         listed = client.get(reverse("medications:orders_to_verify")).content.decode()
         assert "4 waiting" in listed and "1 at another of your facilities" in listed
+        assert "you entered" not in listed  # the floater entered none
+        assert f"{elsewhere.bed.label} · {elsewhere.client.mrn} · {other_facility.name}" in listed
+        assert f"{stay.bed.label} · {stay.client.mrn} · " not in listed  # this house's: unnamed
         for role in ("technician", "clinician", "supervisor", "admin"):
             assert section(home(client, cast[role]), "orders_to_verify") == ""
 

@@ -99,10 +99,22 @@ def test_a_trip_that_never_left_stays_late_and_the_cap_never_drops_a_trip_out(
         never_left = make_trip(facility, nurse, driving, van, datetime(2026, 5, 11, 10, tzinfo=NY))
         rows = section(home(client, tech), "my_trips")
         assert trip_url(never_left) in rows
-        assert "planned for 2026-05-11, not signed out" in rows and "work-late" in rows
-        # 60 trips planned today: the one still out is listed, before any of them.
+        assert "never left: sign it out, change its times or cancel it" in rows
+        assert "work-late" in rows
+        # The trips board, the section's "full list", shows it too, until signed out or
+        # cancelled; so does the trip's own page.
+        board = client.get(reverse("transport:board")).content.decode()
+        assert "Never left: sign out, change times or cancel (1)" in board
+        assert trip_url(never_left) in board
+        trip_page = client.get(trip_url(never_left)).content.decode()
+        assert (
+            "Never left: planned for Mon May 11 10:00; sign it out, change its times or cancel it"
+            in trip_page
+        )
+        # 60 trips planned to leave before the one out left: it is listed all the same (the query
+        # takes trips out first, then the planned ones by departure, then caps at 50).
         for _ in range(60):
-            make_trip(facility, nurse, driving, van, datetime(2026, 5, 12, 23, 0, tzinfo=NY))
+            make_trip(facility, nurse, driving, van, datetime(2026, 5, 12, 6, 0, tzinfo=NY))
         left = datetime(2026, 5, 12, 8, 0, tzinfo=NY)
         out = make_trip(
             facility, nurse, driving, van, left, status=TripStatus.OUT, departed_at=left,
@@ -118,6 +130,7 @@ def test_a_trip_that_never_left_stays_late_and_the_cap_never_drops_a_trip_out(
             status=TripStatus.CANCELLED, cancelled_at=NOW, cancel_reason="Clinic closed"
         )
         assert trip_url(never_left) not in section(home(client, tech), "my_trips")
+        assert trip_url(never_left) not in client.get(reverse("transport:board")).content.decode()
 
 
 @pytest.mark.django_db

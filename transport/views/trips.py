@@ -37,6 +37,7 @@ STATES = {
     "critical": ("Very late", "tone-alert"),
     "returned": ("Back", "tone-ok"),
     "cancelled": ("Cancelled", "tone-cancelled"),
+    "not_left": ("Never left", "tone-late"),
 }
 
 
@@ -69,7 +70,17 @@ def state_of(trip: Trip, now) -> dict:
     if trip.status == TripStatus.OUT:
         key = rules.trip_status(trip.planned_return, now)
         late = max(0, int((now - trip.planned_return).total_seconds() // 60))
+    elif trip.status == TripStatus.PLANNED and trip.planned_return <= now:
+        # Past its planned return and never signed out: it stays on the board until someone
+        # signs it out or cancels it (nothing drops off unanswered).
+        key = "not_left"
     words, tone = STATES[key]
+    if key == "not_left":
+        day = timezone.localtime(trip.planned_departure, trip.facility.tz)
+        words = (
+            f"{words}: planned for {day:%a %b} {day.day} {day:%H:%M}; "
+            "sign it out, change its times or cancel it"
+        )
     if key in ("overdue", "critical"):
         words = f"{words}: {late} min past the planned return"
     missing = not_back_count(trip)
@@ -97,8 +108,9 @@ def _day_bounds(facility, now):
 @policy.requires("transport.view")
 @require_GET
 def board(request):
-    """Today's trips (planned, out, late, back), any trip still out from an earlier day, and
-    any trip back without a client who is still out on its leave, whatever its day."""
+    """Today's trips (planned, out, late, back), any trip still out from an earlier day, any
+    planned trip past its return that never left (whatever its day), and any trip back without a
+    client who is still out on its leave, whatever its day."""
     facility = current_facility_or_404(request)
     timezone.activate(facility.tz)
     now = timezone.now()
@@ -112,6 +124,7 @@ def board(request):
         .filter(
             Q(planned_departure__gte=start, planned_departure__lt=end)
             | Q(status=TripStatus.OUT)
+            | Q(status=TripStatus.PLANNED, planned_departure__lt=start)
             | Q(returned_at__gte=start, returned_at__lt=end)
             | Q(pk__in=still_out)
             # Issue 14 review: trips planned for the next 7 days can be found from the board.
@@ -138,6 +151,7 @@ def board(request):
             "today": today,
             "now": now,
             "late": late,
+            "not_left": [r for r in rows if r["state"]["key"] == "not_left"],
             "out": [r for r in rows if r["state"]["key"] == "out"],
             "planned": [r for r in rows if r["state"]["key"] == "planned"],
             "not_back": [r for r in rows if r["not_back"]],
