@@ -56,8 +56,9 @@ DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
 if TESTING:
-    # Django empties the test database between transactional tests with TRUNCATE, which the
-    # audit tables refuse unless the session opts in (facility/migrations/0004_audit_no_truncate).
+    # Where the test session is not a superuser, a transactional test's end falls back to
+    # Django's flush (tests/conftest.py), whose TRUNCATE the audit tables refuse unless the
+    # session opts in (facility/migrations/0004_audit_no_truncate).
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
     # A test database is thrown away: its commits (migrations, transactional tests) need not
     # wait for the disk.

@@ -674,19 +674,19 @@ def _worklist(request, orders, kind: str):
         rows.append((o, timezone.localtime(o.transcribed_at, facility.tz), overdue, give_by))
     if kind == "verify":
         rows.sort(key=lambda row: _PRIORITY_FIRST.get(row[0].priority, 2))  # stable: oldest next
-    # "My work" counts only what this person can do here and now; the list says how its number
-    # differs: orders they entered (another nurse verifies) and orders of another facility.
-    here = current_facility(request)
-    # Each row counted once: an order this nurse entered is "yours" wherever it is.
-    own = sum(1 for o, *_ in rows if o.transcribed_by_id == request.user.pk)
-    elsewhere = sum(
-        1
-        for o, *_ in rows
-        if o.transcribed_by_id != request.user.pk
-        and here is not None
-        and o.admission.facility_id != here.pk
-    )
-    context = {"rows": rows, "now": now, "own": own, "elsewhere": elsewhere, "here": here}
+    context = {"rows": rows, "now": now}
+    if kind == "verify":
+        # "My work" counts only what this nurse can verify here; the list says how its number
+        # differs, each row counted once: orders she entered (another nurse verifies, wherever
+        # they are), then other facilities' orders.
+        here = current_facility(request)
+        mine = [o.transcribed_by_id == request.user.pk for o, *_ in rows]
+        away = [here is not None and o.admission.facility_id != here.pk for o, *_ in rows]
+        context.update(
+            here=here,
+            own=sum(mine),
+            elsewhere=sum(a and not m for m, a in zip(mine, away, strict=True)),
+        )
     return render(request, f"medications/orders_to_{kind}.html", context)
 
 

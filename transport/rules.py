@@ -8,6 +8,17 @@ OVERDUE_AFTER = timedelta(minutes=15)
 CRITICAL_AFTER = timedelta(minutes=60)
 
 
+# A planned trip past its planned return that nobody signed out: departure is refused after
+# the planned return (services.trips), so the way out is new times, a back-dated sign-out or a
+# cancellation. It stays on the board and on "My work" until one of them (nothing drops off).
+NEVER_LEFT_ACTION = "sign it out, change its times or cancel it"
+
+
+def never_left(planned_return: datetime, now: datetime) -> bool:
+    """A planned (not departed) trip whose planned return has come: it never left."""
+    return planned_return <= now
+
+
 def trip_status(planned_return: datetime, now: datetime, *, returned_at=None) -> str:
     """ "returned" once back; otherwise "critical" from 60 minutes after the planned return,
     "overdue" from 15 minutes after, "out" before that. Minutes are real elapsed minutes: both

@@ -52,11 +52,11 @@ def _my_trips(*, user, facility, now) -> list[WorkItem]:
             when, tone = trip.planned_return, _TRIP_TONE[state]
         else:
             # Planned: it leaves at `when`; past that time and still not signed out, it is due,
-            # and past its planned return it is late: sign it out, change its times or cancel it.
+            # and past its planned return it never left: late.
             detail, when = "planned to leave", trip.planned_departure
             tone = "due" if trip.planned_departure <= now else ""
-            if trip.planned_return <= now:  # as the trips board: past its return, never left
-                detail, tone = "never left: sign it out, change its times or cancel it", "late"
+            if rules.never_left(trip.planned_return, now):  # as the trips board judges it
+                detail, tone = f"never left: {rules.NEVER_LEFT_ACTION}", "late"
         role = "driving" if trip.driver.user_id == user.pk else "escorting"
         items.append(
             WorkItem(

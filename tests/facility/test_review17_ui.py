@@ -1,4 +1,4 @@
-"""Review of issue 17's new screens (UI reviewer): defects written as failing tests."""
+"""Review of issue 17's new screens (UI reviewer): what it found, pinned as rules."""
 
 import re
 from datetime import timedelta
@@ -24,9 +24,9 @@ def _security_finding(cast, facility):
 
 @pytest.mark.parametrize("role", ["clinician", "technician", "nurse", "supervisor"])
 def test_every_link_on_my_work_opens_for_that_role(client, cast, facility, role):
-    """A security finding raises a floor alert linking to /security/#finding-…; on the
-    clinician's "My work" that row opens "Not allowed" (403): the clinician cannot chart on the
-    floor. Same for the controlled-count variance alert (/mar/controlled/)."""
+    """A security finding raises a floor alert linking to /security/#finding-…, a page the
+    clinician may not open (they do not chart on the floor): their row must lead somewhere they
+    may open (alert_href falls back to the chart, then the alerts list)."""
     _security_finding(cast, facility)
     client.force_login(cast[role])
     page = client.get(reverse("home")).content.decode()
@@ -38,9 +38,8 @@ def test_every_link_on_my_work_opens_for_that_role(client, cast, facility, role)
 
 def test_my_work_poll_after_the_session_is_gone_sends_the_browser_to_sign_in(client, cast):
     """The list polls every 60 s (hx-get="/"). When the session is gone (signed out in another
-    tab, session store flushed, account deactivated), the poll gets a 302 to the sign-in page,
-    htmx follows it and swaps the whole sign-in page (its own header) into the middle of
-    "My work". An htmx request should get HX-Redirect (as IdleTimeoutMiddleware does)."""
+    tab, session store flushed, account deactivated), a plain 302 would have htmx swap the whole
+    sign-in page into the middle of "My work": the poll gets HX-Redirect to sign in instead."""
     response = client.get(reverse("home"), HTTP_HX_REQUEST="true", HTTP_X_HAVEN_POLL="1")
     assert response.status_code != 302
     assert response.headers.get("HX-Redirect", "").startswith(reverse("account_login"))

@@ -141,6 +141,21 @@ def test_orders_to_verify_leave_out_the_nurses_own_and_go_once_verified(
 
 
 @pytest.mark.django_db
+def test_an_order_a_nurse_entered_at_her_other_facility_is_counted_once(
+    client, cast, facility, other_facility, stays
+):
+    """Review: it was counted under "you entered" and again under "at another facility"."""
+    _, elsewhere = stays
+    floater = make_user("floater", "nurse", facility, other_facility)
+    with time_machine.travel(at(8, 0), tick=False):
+        transcribe(floater, elsewhere, drug(other_facility, "Ondansetron"))
+    home(client, floater, facility)
+    listed = client.get(reverse("medications:orders_to_verify")).content.decode()
+    assert "1 waiting" in listed and "Of these, 1 you entered" in listed
+    assert "at another of your facilities" not in listed
+
+
+@pytest.mark.django_db
 def test_doses_due_and_needing_an_outcome_link_to_the_dose_on_the_med_pass(
     client, cast, facility, other_facility, nurse2, stays
 ):

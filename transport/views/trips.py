@@ -70,17 +70,12 @@ def state_of(trip: Trip, now) -> dict:
     if trip.status == TripStatus.OUT:
         key = rules.trip_status(trip.planned_return, now)
         late = max(0, int((now - trip.planned_return).total_seconds() // 60))
-    elif trip.status == TripStatus.PLANNED and trip.planned_return <= now:
-        # Past its planned return and never signed out: it stays on the board until someone
-        # signs it out or cancels it (nothing drops off unanswered).
+    elif trip.status == TripStatus.PLANNED and rules.never_left(trip.planned_return, now):
         key = "not_left"
     words, tone = STATES[key]
     if key == "not_left":
         day = timezone.localtime(trip.planned_departure, trip.facility.tz)
-        words = (
-            f"{words}: planned for {day:%a %b} {day.day} {day:%H:%M}; "
-            "sign it out, change its times or cancel it"
-        )
+        words = f"{words}: planned for {day:%a %b} {day.day} {day:%H:%M}; {rules.NEVER_LEFT_ACTION}"
     if key in ("overdue", "critical"):
         words = f"{words}: {late} min past the planned return"
     missing = not_back_count(trip)
